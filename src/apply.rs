@@ -1,0 +1,281 @@
+//! The one pure function that decides every change:
+//! `apply(program, state, mutation, ctx) -> Result<Applied, Rejection>`, and `apply_effects`,
+//! the only way state changes. Client (optimistically) and server (authoritatively) run the same
+//! code; every new id is derived from (clientId, mutationId), never random, and `now` is given.
+
+use crate::error::{BirthdayError, InputError, Rejection};
+use crate::program::{Points, Program};
+use crate::state::{CheckIn, CheckInKind, CouponState, LedgerEntry, LotAmount, MemberState, Order, OrderLine, PointLot, Redemption};
+use crate::stock::{Counter, Stock};
+use crate::time::{Day, Instant, MonthDay};
+use serde::{Deserialize, Serialize};
+
+/// A member's intent. It carries no amounts the server would have to trust: prices, points and
+/// the business day are recomputed from the program and the clock of whoever applies it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(tag = "name", content = "args", rename_all = "camelCase", deny_unknown_fields)]
+pub enum Mutation {
+    CheckIn {},
+    #[serde(rename_all = "camelCase")]
+    MakeupCheckIn {
+        #[cfg_attr(target_arch = "wasm32", tsify(type = "Day"))]
+        day: Day,
+    },
+    #[serde(rename_all = "camelCase")]
+    ClaimCoupon { template: String },
+    #[serde(rename_all = "camelCase")]
+    RedeemReward { reward: String },
+    #[serde(rename_all = "camelCase")]
+    PlaceOrder {
+        order_id: String,
+        lines: Vec<OrderLine>,
+        /// Coupon instance ids (usually the quote's best selection).
+        #[serde(default)]
+        coupons: Vec<String>,
+        #[serde(default)]
+        points: Points,
+        /// The total the shopper saw; a different server total is rejected PRICE_CHANGED.
+        expected_total: i64,
+    },
+    #[serde(rename_all = "camelCase")]
+    RefundOrder { order_id: String },
+    #[serde(rename_all = "camelCase")]
+    SetBirthday {
+        #[cfg_attr(target_arch = "wasm32", tsify(type = "MonthDay"))]
+        birthday: MonthDay,
+    },
+}
+
+impl Mutation {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Mutation::CheckIn {} => "checkIn",
+            Mutation::MakeupCheckIn { .. } => "makeupCheckIn",
+            Mutation::ClaimCoupon { .. } => "claimCoupon",
+            Mutation::RedeemReward { .. } => "redeemReward",
+            Mutation::PlaceOrder { .. } => "placeOrder",
+            Mutation::RefundOrder { .. } => "refundOrder",
+            Mutation::SetBirthday { .. } => "setBirthday",
+        }
+    }
+
+    /// Parse `{name, args}` JSON, naming the path of any problem.
+    pub fn from_json(text: &str) -> Result<Mutation, Rejection> {
+        Ok(InputError::parse::<Mutation>("mutation", text)?)
+    }
+}
+
+/// What `apply` is given besides the state.
+#[derive(Clone, Copy, Debug)]
+pub struct Ctx<'a> {
+    pub now: Instant,
+    pub client_id: &'a str,
+    pub mutation_id: u64,
+    /// Shared counters as the applier knows them (authoritative on the server).
+    pub stock: &'a Stock,
+}
+
+impl Ctx<'_> {
+    /// The n-th id this mutation creates.
+    pub fn id(&self, n: usize) -> String {
+        format!("{}-{}-{}", self.client_id, self.mutation_id, n)
+    }
+}
+
+/// One change to the member's state (or to a shared counter).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum Effect {
+    #[serde(rename_all = "camelCase")]
+    CheckedIn { check_in: CheckIn, streak: u32, cycle_day: u32 },
+    #[serde(rename_all = "camelCase")]
+    PointsCredited { lot: PointLot, reason: String },
+    #[serde(rename_all = "camelCase")]
+    PointsDebited { lots: Vec<LotAmount>, reason: String, shortfall: Points, at: Instant },
+    #[serde(rename_all = "camelCase")]
+    CouponIssued { coupon: crate::state::CouponInstance },
+    #[serde(rename_all = "camelCase")]
+    CouponUsed { coupon: String, order_id: String, at: Instant },
+    #[serde(rename_all = "camelCase")]
+    CouponReturned { coupon: String },
+    #[serde(rename_all = "camelCase")]
+    OrderPlaced { order: Order },
+    #[serde(rename_all = "camelCase")]
+    OrderRefunded { order_id: String, at: Instant },
+    #[serde(rename_all = "camelCase")]
+    RewardRedeemed { redemption: Redemption },
+    #[serde(rename_all = "camelCase")]
+    BirthdaySet {
+        #[cfg_attr(target_arch = "wasm32", tsify(type = "MonthDay"))]
+        birthday: MonthDay,
+    },
+    #[serde(rename_all = "camelCase")]
+    StockTaken { counter: Counter, units: u32 },
+    #[serde(rename_all = "camelCase")]
+    StockReturned { counter: Counter, units: u32 },
+}
+
+/// The outcome of an accepted mutation.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(rename_all = "camelCase")]
+pub struct Applied {
+    pub effects: Vec<Effect>,
+}
+
+/// Decide a mutation. Pure: same inputs, same effects and ids.
+pub fn apply(program: &Program, state: &MemberState, mutation: &Mutation, ctx: &Ctx) -> Result<Applied, Rejection> {
+    let effects = match mutation {
+        Mutation::CheckIn {} => check_in(program, state, ctx)?,
+        Mutation::MakeupCheckIn { day } => makeup(program, state, *day, ctx)?,
+        Mutation::ClaimCoupon { template } => {
+            let t = crate::coupons::decide_claim(program, state, template, ctx.stock, ctx.now)?;
+            let mut effects = vec![Effect::CouponIssued { coupon: crate::coupons::issue(program, t, ctx.id(0), crate::coupons::claim_source(t), ctx.now) }];
+            if t.total_quota.is_some() {
+                effects.push(Effect::StockTaken { counter: Counter::CouponQuota(t.id.clone()), units: 1 });
+            }
+            effects
+        }
+        Mutation::RedeemReward { reward } => crate::rewards::redeem(program, state, reward, ctx)?,
+        Mutation::PlaceOrder { order_id, lines, coupons, points, expected_total } => {
+            crate::orders::place(program, state, order_id, lines, coupons, *points, *expected_total, ctx)?
+        }
+        Mutation::RefundOrder { order_id } => crate::orders::refund(program, state, order_id, ctx)?,
+        Mutation::SetBirthday { birthday } => {
+            if state.birthday.is_some() {
+                return Err(BirthdayError::AlreadySet.into());
+            }
+            vec![Effect::BirthdaySet { birthday: *birthday }]
+        }
+    };
+    Ok(Applied { effects })
+}
+
+fn check_in(program: &Program, state: &MemberState, ctx: &Ctx) -> Result<Vec<Effect>, Rejection> {
+    let d = crate::checkin::decide_check_in(program, state, ctx.now)?;
+    let mut effects = vec![Effect::CheckedIn {
+        check_in: CheckIn { day: d.day, kind: CheckInKind::Normal, at: ctx.now },
+        streak: d.streak,
+        cycle_day: d.cycle_day,
+    }];
+    if d.points > 0 {
+        effects.push(credit(program, ctx, 0, d.points, "checkIn"));
+    }
+    for (i, t) in d.coupons.iter().enumerate() {
+        if let Some(t) = program.template(t) {
+            effects.push(Effect::CouponIssued { coupon: crate::coupons::issue(program, t, ctx.id(i + 1), "checkIn", ctx.now) });
+        }
+    }
+    Ok(effects)
+}
+
+fn makeup(program: &Program, state: &MemberState, day: Day, ctx: &Ctx) -> Result<Vec<Effect>, Rejection> {
+    let cost = crate::checkin::decide_makeup(program, state, day, ctx.now)?;
+    let mut effects = Vec::new();
+    if cost > 0 {
+        effects.push(debit(state, cost, "makeupCheckIn", ctx.now)?);
+    }
+    let days: std::collections::BTreeSet<Day> = state.check_ins.iter().map(|c| c.day).chain([day]).collect();
+    let mut streak = 0;
+    while days.contains(&day.plus(-streak)) {
+        streak += 1;
+    }
+    effects.push(Effect::CheckedIn { check_in: CheckIn { day, kind: CheckInKind::Makeup, at: ctx.now }, streak: streak as u32, cycle_day: 0 });
+    Ok(effects)
+}
+
+/// A new lot of `points` earned now, with the program's expiry.
+pub fn credit(program: &Program, ctx: &Ctx, n: usize, points: Points, reason: &str) -> Effect {
+    Effect::PointsCredited {
+        lot: PointLot {
+            id: ctx.id(n),
+            points,
+            remaining: points,
+            earned_at: ctx.now,
+            expires_at: crate::points::expiry_of(program, ctx.now),
+            source: reason.to_string(),
+        },
+        reason: reason.to_string(),
+    }
+}
+
+/// Spend `points` soonest-expiring first, or reject INSUFFICIENT_POINTS.
+pub fn debit(state: &MemberState, points: Points, reason: &str, now: Instant) -> Result<Effect, Rejection> {
+    let lots = crate::points::plan_spend(state, points, now)?;
+    Ok(Effect::PointsDebited { lots, reason: reason.to_string(), shortfall: 0, at: now })
+}
+
+/// Apply effects to the member's state. Counter effects are left to whoever keeps the counters
+/// (see `apply_stock`).
+pub fn apply_effects(state: &mut MemberState, effects: &[Effect]) {
+    for effect in effects {
+        match effect {
+            Effect::CheckedIn { check_in, .. } => {
+                let at = state.check_ins.partition_point(|c| c.day < check_in.day);
+                state.check_ins.insert(at, check_in.clone());
+            }
+            Effect::PointsCredited { lot, reason } => {
+                state.ledger.push(LedgerEntry {
+                    at: lot.earned_at,
+                    delta: lot.points,
+                    reason: reason.clone(),
+                    lots: vec![LotAmount { lot: lot.id.clone(), points: lot.points }],
+                    shortfall: 0,
+                });
+                state.lots.push(lot.clone());
+            }
+            Effect::PointsDebited { lots, reason, shortfall, at } => {
+                let mut total = 0;
+                for take in lots {
+                    if let Some(lot) = state.lots.iter_mut().find(|l| l.id == take.lot) {
+                        let n = take.points.min(lot.remaining);
+                        lot.remaining -= n;
+                        total += n;
+                    }
+                }
+                state.ledger.push(LedgerEntry { at: *at, delta: -total, reason: reason.clone(), lots: lots.clone(), shortfall: *shortfall });
+            }
+            Effect::CouponIssued { coupon } => state.coupons.push(coupon.clone()),
+            Effect::CouponUsed { coupon, order_id, at } => {
+                if let Some(c) = state.coupons.iter_mut().find(|c| c.id == *coupon) {
+                    c.state = CouponState::Used { order_id: order_id.clone(), at: *at };
+                }
+            }
+            Effect::CouponReturned { coupon } => {
+                if let Some(c) = state.coupons.iter_mut().find(|c| c.id == *coupon) {
+                    c.state = CouponState::Available;
+                }
+            }
+            Effect::OrderPlaced { order } => state.orders.push(order.clone()),
+            Effect::OrderRefunded { order_id, at } => {
+                if let Some(o) = state.orders.iter_mut().find(|o| o.id == *order_id) {
+                    o.refunded_at = Some(*at);
+                }
+            }
+            Effect::RewardRedeemed { redemption } => state.redemptions.push(redemption.clone()),
+            Effect::BirthdaySet { birthday } => state.birthday = Some(*birthday),
+            Effect::StockTaken { .. } | Effect::StockReturned { .. } => {}
+        }
+    }
+}
+
+/// Apply the counter effects to a stock.
+pub fn apply_stock(stock: &mut Stock, effects: &[Effect]) {
+    for effect in effects {
+        match effect {
+            Effect::StockTaken { counter, units } => stock.adjust(counter, -(*units as i64)),
+            Effect::StockReturned { counter, units } => stock.adjust(counter, *units as i64),
+            _ => {}
+        }
+    }
+}
+
+/// Refuse a check-in twice a day whatever the device says: used by tests and the server's guard.
+pub fn check_in_day(effects: &[Effect]) -> Option<Day> {
+    effects.iter().find_map(|e| match e {
+        Effect::CheckedIn { check_in, .. } => Some(check_in.day),
+        _ => None,
+    })
+}

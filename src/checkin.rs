@@ -1,0 +1,244 @@
+//! §1 Check-in: streaks inside the cycle, rewards, makeup check-in and the month calendar.
+
+use crate::error::CheckInError;
+use crate::program::{CheckInCycle, Points, Program, StreakBonus};
+use crate::state::{CheckInKind, MemberState};
+use crate::time::{days_in_month, Day, Instant};
+use serde::Serialize;
+use std::collections::BTreeSet;
+
+fn days_set(state: &MemberState) -> BTreeSet<Day> {
+    state.check_ins.iter().map(|c| c.day).collect()
+}
+
+/// The first day of the cycle containing `day`.
+pub fn cycle_start(cycle: CheckInCycle, day: Day) -> Option<Day> {
+    match cycle {
+        CheckInCycle::Rolling => None,
+        CheckInCycle::Weekly => Some(day.monday()),
+        CheckInCycle::Monthly => Some(day.first_of_month()),
+    }
+}
+
+/// Consecutive checked-in days ending on `day` (0 when `day` itself is not checked in).
+fn run_ending(days: &BTreeSet<Day>, day: Day, floor: Option<Day>) -> u32 {
+    let mut n = 0;
+    let mut d = day;
+    while days.contains(&d) && floor.is_none_or(|f| d >= f) {
+        n += 1;
+        d = d.plus(-1);
+    }
+    n
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(rename_all = "camelCase")]
+pub struct Streak {
+    /// Consecutive days ending today, or ending yesterday while today is still open.
+    pub streak: u32,
+    /// The streak inside the current cycle (the day of the streak table reached).
+    pub cycle_day: u32,
+    pub checked_in_today: bool,
+    /// The next bonus of the streak table still reachable in this cycle.
+    #[cfg_attr(target_arch = "wasm32", tsify(type = "NextBonus | null"))]
+    pub next_bonus: Option<NextBonus>,
+    /// Points today's check-in would give (0 once checked in).
+    pub todays_reward: Points,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(rename_all = "camelCase")]
+pub struct NextBonus {
+    pub day: u32,
+    pub in_days: u32,
+    pub points: Points,
+    pub coupons: Vec<String>,
+}
+
+pub fn streak(program: &Program, state: &MemberState, now: Instant) -> Streak {
+    let today = program.business_day(now);
+    let days = days_set(state);
+    let checked = days.contains(&today);
+    let end = if checked { today } else { today.plus(-1) };
+    let cycle = program.check_in.cycle;
+    let streak = run_ending(&days, end, None);
+    // Yesterday's run only continues into today's cycle if today is in the same cycle.
+    let cycle_day = if checked || cycle_start(cycle, today) == cycle_start(cycle, end) {
+        run_ending(&days, end, cycle_start(cycle, today))
+    } else {
+        0
+    };
+    let next_bonus = program
+        .check_in
+        .streak_bonuses
+        .iter()
+        .filter(|b| b.day > cycle_day)
+        .filter(|b| fits_in_cycle(cycle, today, b.day, cycle_day, checked))
+        .min_by_key(|b| b.day)
+        .map(|b| NextBonus {
+            day: b.day,
+            in_days: b.day - cycle_day - if checked { 0 } else { 1 },
+            points: b.points,
+            coupons: b.coupons.clone(),
+        });
+    let todays_reward = if checked { 0 } else { reward_points(program, today, cycle_day + 1) };
+    Streak { streak, cycle_day, checked_in_today: checked, next_bonus, todays_reward }
+}
+
+/// Whether streak day `n` can still be reached before the current cycle ends.
+fn fits_in_cycle(cycle: CheckInCycle, today: Day, n: u32, cycle_day: u32, checked: bool) -> bool {
+    let remaining_days = match cycle {
+        CheckInCycle::Rolling => return true,
+        CheckInCycle::Weekly => 7 - today.weekday() as u32 + 1,
+        CheckInCycle::Monthly => days_in_month(today.year(), today.month()) as u32 - today.day_of_month() as u32 + 1,
+    };
+    let reachable = cycle_day + remaining_days - if checked { 1 } else { 0 };
+    n <= reachable
+}
+
+fn bonus_for(program: &Program, n: u32) -> Option<&StreakBonus> {
+    program.check_in.streak_bonuses.iter().find(|b| b.day == n)
+}
+
+/// Points for a check-in that reaches cycle day `n` on `day`.
+pub fn reward_points(program: &Program, day: Day, n: u32) -> Points {
+    let bonus = bonus_for(program, n).map(|b| b.points).unwrap_or(0);
+    let member_day = match &program.member_day {
+        Some(md) if crate::member_day::is_member_day(program, day) => md.check_in_bonus_points,
+        _ => 0,
+    };
+    program.check_in.base_points + bonus + member_day
+}
+
+/// What a check-in now would record and grant.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CheckInDecision {
+    pub day: Day,
+    pub streak: u32,
+    pub cycle_day: u32,
+    pub points: Points,
+    pub coupons: Vec<String>,
+}
+
+pub fn decide_check_in(program: &Program, state: &MemberState, now: Instant) -> Result<CheckInDecision, CheckInError> {
+    let today = program.business_day(now);
+    let days = days_set(state);
+    if days.contains(&today) {
+        return Err(CheckInError::AlreadyCheckedIn { day: today.to_string() });
+    }
+    let streak = run_ending(&days, today.plus(-1), None) + 1;
+    let cycle_day = run_ending(&days, today.plus(-1), cycle_start(program.check_in.cycle, today)) + 1;
+    Ok(CheckInDecision {
+        day: today,
+        streak,
+        cycle_day,
+        points: reward_points(program, today, cycle_day),
+        coupons: bonus_for(program, cycle_day).map(|b| b.coupons.clone()).unwrap_or_default(),
+    })
+}
+
+/// Checks a makeup check-in of `day` at `now`; returns its cost in points.
+pub fn decide_makeup(program: &Program, state: &MemberState, day: Day, now: Instant) -> Result<Points, CheckInError> {
+    let rules = program.check_in.makeup.as_ref().ok_or(CheckInError::MakeupNotOffered)?;
+    let today = program.business_day(now);
+    if day >= today || state.checked_in(day).is_some() {
+        return Err(CheckInError::MakeupDayNotMissed { day: day.to_string() });
+    }
+    let in_window = day >= today.plus(-(rules.window_days as i32));
+    let in_cycle = cycle_start(program.check_in.cycle, today).is_none_or(|s| day >= s);
+    if !in_window || !in_cycle {
+        return Err(CheckInError::MakeupOutOfWindow { day: day.to_string(), window_days: rules.window_days });
+    }
+    if makeups_in_month(program, state, today) >= rules.max_per_month {
+        return Err(CheckInError::MakeupLimitReached { max_per_month: rules.max_per_month });
+    }
+    Ok(rules.cost_points)
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(rename_all = "camelCase")]
+pub enum DayStatus {
+    Checked,
+    MadeUp,
+    Missed,
+    /// Today, not yet checked in.
+    Today,
+    Future,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(rename_all = "camelCase")]
+pub struct CalendarDay {
+    #[cfg_attr(target_arch = "wasm32", tsify(type = "Day"))]
+    pub day: Day,
+    pub status: DayStatus,
+    pub member_day: bool,
+    /// A missed day that a makeup check-in could fill now.
+    pub can_make_up: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(rename_all = "camelCase")]
+pub struct Calendar {
+    pub year: i32,
+    pub month: u8,
+    pub days: Vec<CalendarDay>,
+    pub streak: Streak,
+    /// Cost of one makeup check-in (null when not offered).
+    #[cfg_attr(target_arch = "wasm32", tsify(type = "number | null"))]
+    pub makeup_cost: Option<Points>,
+    pub makeups_left_this_month: u32,
+}
+
+pub fn calendar(program: &Program, state: &MemberState, year: i32, month: u8, now: Instant) -> Option<Calendar> {
+    let first = Day::from_ymd(year, month, 1)?;
+    let today = program.business_day(now);
+    let days = (0..days_in_month(year, month) as i32)
+        .map(|i| {
+            let day = first.plus(i);
+            let status = match state.checked_in(day) {
+                Some(c) if c.kind == CheckInKind::Makeup => DayStatus::MadeUp,
+                Some(_) => DayStatus::Checked,
+                None if day == today => DayStatus::Today,
+                None if day > today => DayStatus::Future,
+                None => DayStatus::Missed,
+            };
+            CalendarDay {
+                day,
+                status,
+                member_day: crate::member_day::is_member_day(program, day),
+                can_make_up: status == DayStatus::Missed && decide_makeup(program, state, day, now).is_ok(),
+            }
+        })
+        .collect();
+    let makeups_left_this_month = match &program.check_in.makeup {
+        None => 0,
+        Some(rules) => rules.max_per_month.saturating_sub(makeups_in_month(program, state, today)),
+    };
+    Some(Calendar {
+        year,
+        month,
+        days,
+        streak: streak(program, state, now),
+        makeup_cost: program.check_in.makeup.as_ref().map(|m| m.cost_points),
+        makeups_left_this_month,
+    })
+}
+
+/// Makeup check-ins made (by the day they were made) in the calendar month of `today`.
+fn makeups_in_month(program: &Program, state: &MemberState, today: Day) -> u32 {
+    state
+        .check_ins
+        .iter()
+        .filter(|c| c.kind == CheckInKind::Makeup)
+        .filter(|c| {
+            let d = program.business_day(c.at);
+            (d.year(), d.month()) == (today.year(), today.month())
+        })
+        .count() as u32
+}

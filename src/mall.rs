@@ -1,0 +1,252 @@
+//! The client side of one member: the optimistic state, the pending queue, id allocation and the
+//! rebase after the server answers. The wasm binding wraps this; the sync simulation drives it
+//! natively.
+
+use crate::apply::{apply, apply_effects, apply_stock, Applied, Ctx, Mutation};
+use crate::error::{InputError, Rejection};
+use crate::program::Program;
+use crate::state::MemberState;
+use crate::stock::Stock;
+use crate::sync::{clock_offset_ms, ErrorBody, MutationResult, PullResponse, PushMutation, PushRequest, PushResponse, StoredOutcome, MAX_BATCH, PROTOCOL_VERSION};
+use crate::time::Instant;
+use serde::{Deserialize, Serialize};
+
+pub const SNAPSHOT_VERSION: u32 = 1;
+
+/// A mutation the server rejected after it had been applied optimistically: the UI shows it as a
+/// reversal with its code.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(rename_all = "camelCase")]
+pub struct Reversal {
+    pub mutation_id: u64,
+    pub name: String,
+    pub error: ErrorBody,
+}
+
+/// Everything needed to restore a client after a reload.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Snapshot {
+    pub version: u32,
+    pub client_id: String,
+    /// The id the next mutation gets.
+    pub next_mutation_id: u64,
+    #[cfg_attr(target_arch = "wasm32", tsify(type = "number | null"))]
+    pub cookie: Option<u64>,
+    pub clock_offset_ms: i64,
+    /// The last state the server confirmed.
+    pub confirmed: MemberState,
+    pub stock: Stock,
+    pub pending: Vec<PushMutation>,
+    #[serde(default)]
+    pub reversals: Vec<Reversal>,
+}
+
+pub struct Mall {
+    pub program: Program,
+    client_id: String,
+    confirmed: MemberState,
+    /// confirmed + pending, applied optimistically.
+    state: MemberState,
+    stock: Stock,
+    pending: Vec<PushMutation>,
+    next_mutation_id: u64,
+    cookie: Option<u64>,
+    clock_offset_ms: i64,
+    reversals: Vec<Reversal>,
+}
+
+impl Mall {
+    pub fn new(program: Program, member_id: &str, client_id: &str, now: Instant) -> Mall {
+        let state = MemberState::new(member_id, now);
+        let stock = Stock::initial(&program);
+        Mall {
+            program,
+            client_id: client_id.to_string(),
+            confirmed: state.clone(),
+            state,
+            stock,
+            pending: Vec::new(),
+            next_mutation_id: 1,
+            cookie: None,
+            clock_offset_ms: 0,
+            reversals: Vec::new(),
+        }
+    }
+
+    pub fn from_snapshot(program: Program, snapshot: Snapshot, now: Instant) -> Result<Mall, InputError> {
+        if snapshot.version != SNAPSHOT_VERSION {
+            return Err(InputError::Invalid { what: "snapshot", path: "version".into(), problem: format!("unsupported version {}", snapshot.version) });
+        }
+        if let Some((i, _)) = snapshot.pending.iter().enumerate().find(|(i, p)| {
+            p.id >= snapshot.next_mutation_id || (*i > 0 && p.id != snapshot.pending[i - 1].id + 1)
+        }) {
+            return Err(InputError::Invalid { what: "snapshot", path: format!("pending[{i}].id"), problem: "pending ids must be consecutive and below nextMutationId".into() });
+        }
+        let mut mall = Mall {
+            program,
+            client_id: snapshot.client_id,
+            state: snapshot.confirmed.clone(),
+            confirmed: snapshot.confirmed,
+            stock: snapshot.stock,
+            pending: snapshot.pending,
+            next_mutation_id: snapshot.next_mutation_id,
+            cookie: snapshot.cookie,
+            clock_offset_ms: snapshot.clock_offset_ms,
+            reversals: snapshot.reversals,
+        };
+        mall.rebuild(now);
+        Ok(mall)
+    }
+
+    pub fn snapshot(&self) -> Snapshot {
+        Snapshot {
+            version: SNAPSHOT_VERSION,
+            client_id: self.client_id.clone(),
+            next_mutation_id: self.next_mutation_id,
+            cookie: self.cookie,
+            clock_offset_ms: self.clock_offset_ms,
+            confirmed: self.confirmed.clone(),
+            stock: self.stock.clone(),
+            pending: self.pending.clone(),
+            reversals: self.reversals.clone(),
+        }
+    }
+
+    /// Server time estimated from device time.
+    pub fn now(&self, device_now: Instant) -> Instant {
+        device_now + self.clock_offset_ms
+    }
+
+    pub fn clock_offset_ms(&self) -> i64 {
+        self.clock_offset_ms
+    }
+
+    pub fn client_id(&self) -> &str {
+        &self.client_id
+    }
+
+    pub fn state(&self) -> &MemberState {
+        &self.state
+    }
+
+    pub fn confirmed(&self) -> &MemberState {
+        &self.confirmed
+    }
+
+    pub fn stock(&self) -> &Stock {
+        &self.stock
+    }
+
+    pub fn pending(&self) -> &[PushMutation] {
+        &self.pending
+    }
+
+    pub fn reversals(&self) -> &[Reversal] {
+        &self.reversals
+    }
+
+    pub fn dismiss_reversals(&mut self) {
+        self.reversals.clear();
+    }
+
+    /// Order ids of pending orders: their coupons show as locked.
+    pub fn pending_order_ids(&self) -> Vec<String> {
+        self.pending
+            .iter()
+            .filter(|p| p.name == "placeOrder")
+            .filter_map(|p| p.args.get("orderId").and_then(|v| v.as_str()).map(String::from))
+            .collect()
+    }
+
+    /// Apply a mutation optimistically and queue it. A local rejection is returned at once and
+    /// nothing is queued.
+    pub fn mutate(&mut self, mutation: Mutation, now: Instant) -> Result<(u64, Applied), Rejection> {
+        let id = self.next_mutation_id;
+        let ctx = Ctx { now, client_id: &self.client_id, mutation_id: id, stock: &self.stock };
+        let applied = apply(&self.program, &self.state, &mutation, &ctx)?;
+        apply_effects(&mut self.state, &applied.effects);
+        apply_stock(&mut self.stock, &applied.effects);
+        self.pending.push(PushMutation::new(id, &mutation, now));
+        self.next_mutation_id += 1;
+        Ok((id, applied))
+    }
+
+    /// The next push: the oldest pending mutations, at most MAX_BATCH.
+    pub fn push_request(&self) -> PushRequest {
+        PushRequest {
+            protocol: PROTOCOL_VERSION,
+            client_id: self.client_id.clone(),
+            mutations: self.pending.iter().take(MAX_BATCH).cloned().collect(),
+        }
+    }
+
+    /// Take the server's verdicts: applied effects move into the confirmed state, rejections
+    /// become reversals, and the rest is replayed on top.
+    pub fn on_push_response(&mut self, response: &PushResponse, now: Instant) {
+        self.take_results(&response.results, true);
+        self.drop_decided(response.last_mutation_id);
+        self.rebuild(now);
+    }
+
+    /// Adopt the server's state, drop what it has decided, and replay the rest.
+    pub fn on_pull_response(&mut self, response: &PullResponse, sent_at: Instant, received_at: Instant) {
+        self.clock_offset_ms = clock_offset_ms(sent_at, received_at, response.server_time);
+        let adopt = response.state.is_some();
+        if let Some(state) = &response.state {
+            self.confirmed = state.clone();
+        }
+        self.stock = response.stock.clone();
+        if self.cookie.is_none_or(|c| response.cookie >= c) {
+            self.cookie = Some(response.cookie);
+        }
+        self.take_results(&response.results, !adopt);
+        self.drop_decided(response.last_mutation_id);
+        self.rebuild(self.now(received_at));
+    }
+
+    pub fn cookie(&self) -> Option<u64> {
+        self.cookie
+    }
+
+    fn take_results(&mut self, results: &[MutationResult], apply_to_confirmed: bool) {
+        for r in results {
+            let Some(p) = self.pending.iter().find(|p| p.id == r.id) else { continue };
+            match r.outcome.original() {
+                StoredOutcome::Applied { effects } => {
+                    if apply_to_confirmed {
+                        apply_effects(&mut self.confirmed, &effects);
+                    }
+                }
+                StoredOutcome::Rejected { error } => {
+                    if !self.reversals.iter().any(|v| v.mutation_id == r.id) {
+                        self.reversals.push(Reversal { mutation_id: r.id, name: p.name.clone(), error });
+                    }
+                }
+            }
+        }
+    }
+
+    fn drop_decided(&mut self, last_mutation_id: u64) {
+        self.pending.retain(|p| p.id > last_mutation_id);
+    }
+
+    /// Optimistic state = confirmed state + pending mutations replayed at `now`. A pending
+    /// mutation that no longer applies locally stays queued (the server decides) but shows no
+    /// effect.
+    fn rebuild(&mut self, now: Instant) {
+        let mut state = self.confirmed.clone();
+        let mut stock = self.stock.clone();
+        for p in &self.pending {
+            let Ok(mutation) = p.mutation() else { continue };
+            let ctx = Ctx { now, client_id: &self.client_id, mutation_id: p.id, stock: &stock };
+            if let Ok(applied) = apply(&self.program, &state, &mutation, &ctx) {
+                apply_effects(&mut state, &applied.effects);
+                apply_stock(&mut stock, &applied.effects);
+            }
+        }
+        self.state = state;
+    }
+}

@@ -1,0 +1,172 @@
+//! §8 Orders: placing an order at the re-computed price, and full refunds.
+
+use crate::apply::{credit, debit, Ctx, Effect};
+use crate::error::{CouponError, OrderError, PointsError, Rejection};
+use crate::program::{Points, Program};
+use crate::quote::{CouponChoice, PointsChoice, Pricer, UnusableReason};
+use crate::state::{CouponState, LotAmount, MemberState, Order, OrderLine, PointLot};
+use crate::stock::Counter;
+use crate::time::MS_PER_DAY;
+
+pub const MAX_ORDER_ID_LEN: usize = 64;
+
+#[allow(clippy::too_many_arguments)]
+pub fn place(
+    program: &Program,
+    state: &MemberState,
+    order_id: &str,
+    lines: &[OrderLine],
+    coupons: &[String],
+    points: Points,
+    expected_total: i64,
+    ctx: &Ctx,
+) -> Result<Vec<Effect>, Rejection> {
+    if order_id.is_empty() || order_id.len() > MAX_ORDER_ID_LEN {
+        return Err(OrderError::InvalidOrderId.into());
+    }
+    if state.order(order_id).is_some() {
+        return Err(OrderError::DuplicateOrderId { order_id: order_id.into() }.into());
+    }
+    if lines.is_empty() {
+        return Err(OrderError::EmptyCart.into());
+    }
+    let pricer = Pricer::new(program, state, ctx.stock, lines, ctx.now)?;
+    let quote = pricer.quote(&CouponChoice::Chosen(coupons.to_vec()), PointsChoice::Amount(points));
+    if let Some(u) = quote.unusable.iter().find(|u| coupons.contains(&u.id)) {
+        let reason = match u.reason {
+            UnusableReason::NotFound => return Err(CouponError::CouponNotFound { coupon: u.id.clone() }.into()),
+            r => r.text(),
+        };
+        return Err(CouponError::CouponUnusable { coupon: u.id.clone(), reason }.into());
+    }
+    if let Some(line) = quote.lines.iter().find(|l| l.flag.is_some()) {
+        let reason = line.flag.map(|f| f.code()).unwrap_or("");
+        return Err(OrderError::LineUnavailable { sku: line.sku.clone(), reason }.into());
+    }
+    if points > 0 && quote.points.unavailable.is_some() {
+        return Err(PointsError::BelowMinBalance { min_balance: program.points.min_balance, balance: quote.points.balance }.into());
+    }
+    if quote.total != expected_total {
+        return Err(OrderError::PriceChanged { expected: expected_total, quote: Box::new(quote) }.into());
+    }
+    let mut effects = Vec::new();
+    let mut spent_lots = Vec::new();
+    if quote.points.used > 0 {
+        let spend = debit(state, quote.points.used, &format!("order:{order_id}"), ctx.now)?;
+        if let Effect::PointsDebited { lots, .. } = &spend {
+            spent_lots = lots.clone();
+        }
+        effects.push(spend);
+    }
+    for c in &quote.coupons {
+        effects.push(Effect::CouponUsed { coupon: c.id.clone(), order_id: order_id.into(), at: ctx.now });
+    }
+    for line in lines {
+        if program.limited_sale(&line.sku).is_some() {
+            effects.push(Effect::StockTaken { counter: Counter::SaleStock(line.sku.clone()), units: line.qty });
+        }
+    }
+    let earn = quote.points.earn;
+    let earned_lot = (earn > 0).then(|| ctx.id(0));
+    effects.push(Effect::OrderPlaced {
+        order: Order {
+            id: order_id.into(),
+            placed_at: ctx.now,
+            lines: lines.to_vec(),
+            line_paid: quote.lines.iter().map(|l| l.paid).collect(),
+            coupons: quote.coupons.iter().map(|c| c.id.clone()).collect(),
+            coupon_groups: quote.coupons.iter().map(|c| c.group).collect(),
+            goods: quote.goods,
+            points_used: quote.points.used,
+            points_value: quote.points.value,
+            paid: quote.paid,
+            shipping: quote.shipping,
+            total: quote.total,
+            points_earned: earn,
+            earned_lot,
+            spent_lots,
+            refunded_at: None,
+        },
+    });
+    if earn > 0 {
+        effects.push(credit(program, ctx, 0, earn, &format!("order:{order_id}")));
+    }
+    // Gifts: the first-order gift after the first paid order, a repurchase gift after later ones.
+    let gift = if state.orders.is_empty() {
+        program.gifts.first_order.as_deref().map(|t| (t, "firstOrder"))
+    } else {
+        program.gifts.repurchase.as_ref().filter(|r| quote.paid >= r.min_paid).map(|r| (r.template.as_str(), "repurchase"))
+    };
+    if let Some((template, source)) = gift.and_then(|(t, s)| Some((program.template(t)?, s))) {
+        effects.push(Effect::CouponIssued { coupon: crate::coupons::issue(program, template, ctx.id(1), source, ctx.now) });
+    }
+    Ok(effects)
+}
+
+pub fn refund(program: &Program, state: &MemberState, order_id: &str, ctx: &Ctx) -> Result<Vec<Effect>, Rejection> {
+    let order = state.order(order_id).ok_or_else(|| OrderError::OrderNotFound { order_id: order_id.into() })?;
+    if order.is_refunded() {
+        return Err(OrderError::AlreadyRefunded { order_id: order_id.into() }.into());
+    }
+    if ctx.now - order.placed_at > program.refund_days as i64 * MS_PER_DAY {
+        return Err(OrderError::RefundWindowClosed { order_id: order_id.into(), refund_days: program.refund_days }.into());
+    }
+    let off = program.utc_offset_minutes;
+    let mut effects = Vec::new();
+    // 1. Restore spent points with their original expiry (30 days' grace if already expired).
+    for (n, spent) in order.spent_lots.iter().enumerate() {
+        let original = state.lots.iter().find(|l| l.id == spent.lot);
+        let expires_at = original.and_then(|l| l.expires_at).map(|e| {
+            if e <= ctx.now { program.business_day(ctx.now).plus(crate::points::REFUND_GRACE_DAYS).end(off) } else { e }
+        });
+        let expires_at = if original.is_none() { crate::points::expiry_of(program, ctx.now) } else { expires_at };
+        effects.push(Effect::PointsCredited {
+            lot: PointLot {
+                id: ctx.id(n + 1),
+                points: spent.points,
+                remaining: spent.points,
+                earned_at: ctx.now,
+                expires_at,
+                source: format!("refund:{order_id}"),
+            },
+            reason: format!("refund:{order_id}"),
+        });
+    }
+    // 2. Take back the earned points: from the order's own lot first, then soonest-expiring,
+    //    at most the balance; the shortfall is recorded.
+    if order.points_earned > 0 {
+        let mut after = state.clone();
+        crate::apply::apply_effects(&mut after, &effects);
+        let mut plan: Vec<LotAmount> = Vec::new();
+        let mut left = order.points_earned;
+        if let Some(lot) = order.earned_lot.as_ref().and_then(|id| after.lots.iter_mut().find(|l| l.id == *id)) {
+            if crate::points::is_live(lot, ctx.now) {
+                let take = left.min(lot.remaining);
+                plan.push(LotAmount { lot: lot.id.clone(), points: take });
+                left -= take;
+                lot.remaining -= take;
+            }
+        }
+        let rest = left.min(crate::points::balance(&after, ctx.now));
+        if rest > 0 {
+            plan.extend(crate::points::plan_spend(&after, rest, ctx.now)?);
+        }
+        let shortfall = left - rest;
+        effects.push(Effect::PointsDebited { lots: plan, reason: format!("refund:{order_id}"), shortfall, at: ctx.now });
+    }
+    // 3. Coupons still inside their validity come back.
+    for id in &order.coupons {
+        if let Some(c) = state.coupon(id) {
+            if matches!(&c.state, CouponState::Used { order_id: o, .. } if o == order_id) && ctx.now < c.valid_to {
+                effects.push(Effect::CouponReturned { coupon: id.clone() });
+            }
+        }
+    }
+    for line in &order.lines {
+        if program.limited_sale(&line.sku).is_some() {
+            effects.push(Effect::StockReturned { counter: Counter::SaleStock(line.sku.clone()), units: line.qty });
+        }
+    }
+    effects.push(Effect::OrderRefunded { order_id: order_id.into(), at: ctx.now });
+    Ok(effects)
+}

@@ -1,0 +1,97 @@
+//! §2 Points: lots, expiry, balance, spending soonest-expiring first, and the points summary.
+
+use crate::error::PointsError;
+use crate::program::{ExpiryPolicy, Points, Program};
+use crate::state::{LotAmount, MemberState, PointLot};
+use crate::time::{Day, Instant, MS_PER_DAY};
+use serde::Serialize;
+
+/// Points expiring within this many days are reminded and listed as "expiring".
+pub const EXPIRING_WITHIN_DAYS: i64 = 30;
+/// Spent points restored by a refund after their lot expired get this many days' grace.
+pub const REFUND_GRACE_DAYS: i32 = 30;
+
+/// The exclusive end of a lot earned at `earned_at` under `policy`.
+pub fn expiry_of(program: &Program, earned_at: Instant) -> Option<Instant> {
+    let off = program.utc_offset_minutes;
+    let day = Day::of(earned_at, off);
+    match program.points.expiry {
+        ExpiryPolicy::Never => None,
+        ExpiryPolicy::RollingDays { days } => Some(day.plus(days as i32).end(off)),
+        ExpiryPolicy::YearEnd { years } => {
+            let last = Day::from_ymd(day.year() + years as i32, 12, 31).unwrap_or(day);
+            Some(last.end(off))
+        }
+    }
+}
+
+pub fn is_live(lot: &PointLot, at: Instant) -> bool {
+    lot.remaining > 0 && lot.expires_at.is_none_or(|e| at < e)
+}
+
+/// Remaining points of lots not expired at `at`.
+pub fn balance(state: &MemberState, at: Instant) -> Points {
+    state.lots.iter().filter(|l| is_live(l, at)).map(|l| l.remaining).sum()
+}
+
+/// Which lots `points` would come from: soonest-expiring first, then oldest, never-expiring last.
+pub fn plan_spend(state: &MemberState, points: Points, at: Instant) -> Result<Vec<LotAmount>, PointsError> {
+    let available = balance(state, at);
+    if points > available {
+        return Err(PointsError::Insufficient { needed: points, balance: available });
+    }
+    let mut live: Vec<&PointLot> = state.lots.iter().filter(|l| is_live(l, at)).collect();
+    live.sort_by(|a, b| {
+        let ea = a.expires_at.unwrap_or(i64::MAX);
+        let eb = b.expires_at.unwrap_or(i64::MAX);
+        ea.cmp(&eb).then(a.earned_at.cmp(&b.earned_at)).then(a.id.cmp(&b.id))
+    });
+    let mut left = points;
+    let mut plan = Vec::new();
+    for lot in live {
+        if left == 0 {
+            break;
+        }
+        let take = left.min(lot.remaining);
+        plan.push(LotAmount { lot: lot.id.clone(), points: take });
+        left -= take;
+    }
+    Ok(plan)
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(rename_all = "camelCase")]
+pub struct PointsSummary {
+    pub balance: Points,
+    /// Points expiring within 30 days.
+    pub expiring_soon: Points,
+    /// Live lots, soonest-expiring first (the order they are spent in).
+    pub lots: Vec<PointLot>,
+    pub earned_total: Points,
+    pub spent_total: Points,
+    pub expired_total: Points,
+    /// The ledger, newest first.
+    pub ledger: Vec<crate::state::LedgerEntry>,
+}
+
+pub fn summary(state: &MemberState, at: Instant) -> PointsSummary {
+    let soon = at + EXPIRING_WITHIN_DAYS * MS_PER_DAY;
+    let mut lots: Vec<PointLot> = state.lots.iter().filter(|l| is_live(l, at)).cloned().collect();
+    lots.sort_by(|a, b| {
+        a.expires_at.unwrap_or(i64::MAX).cmp(&b.expires_at.unwrap_or(i64::MAX)).then(a.earned_at.cmp(&b.earned_at))
+    });
+    let expiring_soon = lots.iter().filter(|l| l.expires_at.is_some_and(|e| e <= soon)).map(|l| l.remaining).sum();
+    let expired_total = state.lots.iter().filter(|l| l.remaining > 0 && !is_live(l, at)).map(|l| l.remaining).sum();
+    let earned_total = state.ledger.iter().filter(|e| e.delta > 0).map(|e| e.delta).sum();
+    let spent_total = -state.ledger.iter().filter(|e| e.delta < 0).map(|e| e.delta).sum::<Points>();
+    PointsSummary {
+        balance: balance(state, at),
+        expiring_soon,
+        lots,
+        earned_total,
+        spent_total,
+        expired_total,
+        ledger: state.ledger.iter().rev().cloned().collect(),
+    }
+}

@@ -1,0 +1,814 @@
+//! §7 Pricing a cart: the quote, step by step, with exact allocation, the optimal coupon
+//! selection and an explanation of every price.
+
+use crate::coupons::{status, CouponStatus};
+use crate::error::OrderError;
+use crate::program::{Bp, CouponKind, CouponTemplate, Fen, Points, Program, StackGroup, Tier, BP_ONE};
+use crate::state::{CouponInstance, CouponState, MemberState, OrderLine};
+use crate::stock::{Counter, Stock};
+use crate::time::Instant;
+use serde::{Deserialize, Serialize};
+use std::cmp::Ordering;
+
+pub const MAX_QTY: u32 = 999;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(rename_all = "camelCase")]
+pub enum CouponMode {
+    /// The best selection from the wallet (the default).
+    Best,
+    /// No coupons.
+    None,
+}
+
+/// `"best"`, `"none"`, or the coupon instance ids to use.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(untagged)]
+pub enum CouponChoice {
+    Mode(CouponMode),
+    Chosen(Vec<String>),
+}
+
+impl Default for CouponChoice {
+    fn default() -> Self {
+        CouponChoice::Mode(CouponMode::Best)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(rename_all = "camelCase")]
+pub enum PointsMode {
+    /// As many points as the rules allow.
+    Max,
+}
+
+/// `"max"` or a number of points (rounded down to the unit and capped by the rules).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(untagged)]
+pub enum PointsChoice {
+    Mode(PointsMode),
+    Amount(Points),
+}
+
+impl Default for PointsChoice {
+    fn default() -> Self {
+        PointsChoice::Amount(0)
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct QuoteRequest {
+    pub lines: Vec<OrderLine>,
+    #[serde(default)]
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    pub coupons: CouponChoice,
+    #[serde(default)]
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    pub points: PointsChoice,
+}
+
+/// Why a line of a limited sale cannot be bought now.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum LineFlag {
+    NotStarted,
+    EarlyAccessOnly,
+    Ended,
+    LimitReached,
+    SoldOut,
+}
+
+impl LineFlag {
+    pub fn code(self) -> &'static str {
+        match self {
+            LineFlag::NotStarted => "NOT_STARTED",
+            LineFlag::EarlyAccessOnly => "EARLY_ACCESS_ONLY",
+            LineFlag::Ended => "ENDED",
+            LineFlag::LimitReached => "LIMIT_REACHED",
+            LineFlag::SoldOut => "SOLD_OUT",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(rename_all = "camelCase")]
+pub enum AdjustmentKind {
+    MemberPrice,
+    SalePrice,
+    MemberDay,
+    Coupon,
+    Points,
+}
+
+/// One step of a line's price: `amount` fen off, from `source` (tier id, coupon id, "points"…).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(rename_all = "camelCase")]
+pub struct Adjustment {
+    pub kind: AdjustmentKind,
+    pub source: String,
+    pub amount: Fen,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(rename_all = "camelCase")]
+pub struct QuoteLine {
+    pub sku: String,
+    pub name: String,
+    pub qty: u32,
+    /// List price of one unit.
+    pub list_price: Fen,
+    /// Unit price after member or sale price.
+    pub unit_price: Fen,
+    /// list price × qty.
+    pub list_amount: Fen,
+    /// unit price × qty (step 1).
+    pub amount: Fen,
+    /// Each step from list to paid, in order.
+    pub adjustments: Vec<Adjustment>,
+    /// What this line costs after every discount and points.
+    pub paid: Fen,
+    /// Set when a limited-sale line cannot be bought now; such a line is priced at 0.
+    #[cfg_attr(target_arch = "wasm32", tsify(type = "LineFlag | null"))]
+    pub flag: Option<LineFlag>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(rename_all = "camelCase")]
+pub struct AppliedCoupon {
+    pub id: String,
+    pub template: String,
+    pub name: String,
+    pub group: StackGroup,
+    /// Fen saved (for free shipping: the fee waived).
+    pub discount: Fen,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum UnusableReason {
+    BelowMinSpend,
+    OutOfScope,
+    NotYetValid,
+    Expired,
+    NotStackable,
+    Audience,
+    NotFound,
+}
+
+impl UnusableReason {
+    pub fn text(self) -> &'static str {
+        match self {
+            UnusableReason::BelowMinSpend => "below its minimum spend",
+            UnusableReason::OutOfScope => "no item in the cart is eligible",
+            UnusableReason::NotYetValid => "not valid yet",
+            UnusableReason::Expired => "expired",
+            UnusableReason::NotStackable => "cannot be combined with the other coupons chosen",
+            UnusableReason::Audience => "not for this member's tier",
+            UnusableReason::NotFound => "not in the wallet or already used",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(rename_all = "camelCase")]
+pub struct UnusableCoupon {
+    pub id: String,
+    pub template: String,
+    pub name: String,
+    pub reason: UnusableReason,
+    /// For BELOW_MIN_SPEND: fen still to add to the eligible items (the 凑单 hint).
+    pub missing: Fen,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(rename_all = "camelCase")]
+pub struct Saving {
+    pub kind: String,
+    pub source: String,
+    pub amount: Fen,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(rename_all = "camelCase")]
+pub struct PointsQuote {
+    pub balance: Points,
+    pub requested: Points,
+    pub used: Points,
+    /// Fen paid by the points used.
+    pub value: Fen,
+    /// The most points this cart accepts (0 below `minBalance`).
+    pub max: Points,
+    pub unit: Points,
+    pub redeem_rate: Points,
+    /// Why no points can be used, if so: BELOW_MIN_BALANCE.
+    #[cfg_attr(target_arch = "wasm32", tsify(type = "string | null"))]
+    pub unavailable: Option<String>,
+    /// Points this order earns, and the multipliers behind them.
+    pub earn: Points,
+    pub tier_multiplier_bp: Bp,
+    pub promo_multiplier_bp: Bp,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(rename_all = "camelCase")]
+pub struct Quote {
+    pub tier: String,
+    pub member_day: bool,
+    pub lines: Vec<QuoteLine>,
+    /// Σ list amounts.
+    pub list_total: Fen,
+    /// After member/sale prices (step 1).
+    pub goods: Fen,
+    pub member_day_discount: Fen,
+    pub coupon_discount: Fen,
+    /// Goods after steps 2–3 (the base for points and the free-shipping threshold).
+    pub goods_after_coupons: Fen,
+    pub points: PointsQuote,
+    /// Goods after steps 2–4: what points are earned on.
+    pub paid: Fen,
+    pub shipping_base: Fen,
+    pub shipping: Fen,
+    /// "threshold", a coupon id, or null when shipping is charged.
+    #[cfg_attr(target_arch = "wasm32", tsify(type = "string | null"))]
+    pub shipping_waived_by: Option<String>,
+    pub total: Fen,
+    /// list total + shipping fee − total.
+    pub saved: Fen,
+    pub savings: Vec<Saving>,
+    pub coupons: Vec<AppliedCoupon>,
+    /// Available coupons that this cart could use but that are not applied.
+    pub usable: Vec<String>,
+    pub unusable: Vec<UnusableCoupon>,
+    /// Whether every line can be ordered now.
+    pub orderable: bool,
+}
+
+/// A wallet coupon that may enter the selection.
+struct Candidate<'a> {
+    coupon: &'a CouponInstance,
+    template: &'a CouponTemplate,
+    /// Lines in scope.
+    eligible: Vec<bool>,
+}
+
+#[derive(Default)]
+struct Outcome {
+    goods_after_coupons: Fen,
+    shipping: Fen,
+    waived_by: Option<String>,
+    /// Per applied coupon (index into candidates): discount and per-line shares.
+    applied: Vec<(usize, Fen, Vec<Fen>)>,
+}
+
+/// Split `amount` over lines pro rata to `weights`: floor each share, then hand out the remaining
+/// fen one at a time by largest fractional remainder (ties: lower index). Requires
+/// 0 ≤ amount ≤ Σ weights; then shares sum to `amount` and no share exceeds its weight.
+pub fn allocate(amount: Fen, weights: &[Fen]) -> Vec<Fen> {
+    let total: i128 = weights.iter().map(|w| *w as i128).sum();
+    if total <= 0 || amount <= 0 {
+        return vec![0; weights.len()];
+    }
+    let mut shares = Vec::with_capacity(weights.len());
+    let mut remainders = Vec::with_capacity(weights.len());
+    let mut given: Fen = 0;
+    for (i, w) in weights.iter().enumerate() {
+        let exact = amount as i128 * *w as i128;
+        let share = (exact / total) as Fen;
+        shares.push(share);
+        remainders.push((exact % total, i));
+        given += share;
+    }
+    let left = (amount - given) as usize;
+    if left > 0 {
+        remainders.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        for &(_, i) in remainders.iter().take(left) {
+            shares[i] += 1;
+        }
+    }
+    shares
+}
+
+/// The pricing of one cart for one member at one instant.
+pub struct Pricer<'a> {
+    program: &'a Program,
+    state: &'a MemberState,
+    tier: &'a Tier,
+    now: Instant,
+    member_day: bool,
+    lines: Vec<QuoteLine>,
+    /// Line amounts after step 2 (0 for flagged lines).
+    after_member_day: Vec<Fen>,
+    candidates: Vec<Candidate<'a>>,
+    unusable: Vec<UnusableCoupon>,
+}
+
+impl<'a> Pricer<'a> {
+    pub fn new(program: &'a Program, state: &'a MemberState, stock: &Stock, lines: &[OrderLine], now: Instant) -> Result<Pricer<'a>, OrderError> {
+        let tier = crate::tiers::current_tier(program, state, now);
+        let today = program.business_day(now);
+        let member_day_bp = crate::member_day::discount_bp(program, tier, today);
+        let member_day = crate::member_day::is_member_day(program, today);
+        let mut priced = Vec::with_capacity(lines.len());
+        let mut after_member_day = Vec::with_capacity(lines.len());
+        for line in lines {
+            let sku = program.sku(&line.sku).ok_or_else(|| OrderError::UnknownSku { sku: line.sku.clone() })?;
+            if line.qty == 0 || line.qty > MAX_QTY {
+                return Err(OrderError::InvalidQuantity { sku: line.sku.clone() });
+            }
+            let qty = line.qty as Fen;
+            let flag = sale_flag(program, state, tier, stock, &line.sku, lines, now);
+            let member = sku.member_prices.get(&tier.id).copied().filter(|p| *p < sku.list_price);
+            let mut unit = member.unwrap_or(sku.list_price);
+            let mut adjustments = Vec::new();
+            if let Some(p) = member {
+                adjustments.push(Adjustment { kind: AdjustmentKind::MemberPrice, source: tier.id.clone(), amount: (sku.list_price - p) * qty });
+            }
+            if let Some(sale) = program.limited_sale(&line.sku).filter(|_| flag.is_none()) {
+                if let Some(p) = sale.sale_price.filter(|p| *p < unit) {
+                    adjustments.push(Adjustment { kind: AdjustmentKind::SalePrice, source: sale.sku.clone(), amount: (unit - p) * qty });
+                    unit = p;
+                }
+            }
+            let amount = if flag.is_some() { 0 } else { unit * qty };
+            let md = if sku.member_day_eligible { (amount as i128 * member_day_bp as i128 / BP_ONE as i128) as Fen } else { 0 };
+            if md > 0 {
+                adjustments.push(Adjustment { kind: AdjustmentKind::MemberDay, source: tier.id.clone(), amount: md });
+            }
+            after_member_day.push(amount - md);
+            priced.push(QuoteLine {
+                sku: sku.id.clone(),
+                name: sku.name.clone(),
+                qty: line.qty,
+                list_price: sku.list_price,
+                unit_price: unit,
+                list_amount: sku.list_price * qty,
+                amount,
+                adjustments,
+                paid: amount - md,
+                flag,
+            });
+        }
+        let mut pricer = Pricer { program, state, tier, now, member_day, lines: priced, after_member_day, candidates: vec![], unusable: vec![] };
+        pricer.sort_wallet();
+        Ok(pricer)
+    }
+
+    /// Split the wallet into candidates (usable on their own) and unusable coupons with reasons.
+    fn sort_wallet(&mut self) {
+        let program = self.program;
+        for coupon in &self.state.coupons {
+            if coupon.state != CouponState::Available {
+                continue;
+            }
+            let Some(template) = program.template(&coupon.template) else { continue };
+            let eligible: Vec<bool> = self
+                .lines
+                .iter()
+                .map(|l| l.flag.is_none() && program.sku(&l.sku).is_some_and(|s| template.scope.covers(s)))
+                .collect();
+            let base: Fen = eligible.iter().zip(&self.after_member_day).filter(|(e, _)| **e).map(|(_, a)| *a).sum();
+            let reason = match status(coupon, self.now, &[]) {
+                CouponStatus::Expired => Some(UnusableReason::Expired),
+                CouponStatus::NotYetValid => Some(UnusableReason::NotYetValid),
+                _ if tier_too_low(program, self.tier, template) => Some(UnusableReason::Audience),
+                _ if !eligible.iter().any(|e| *e) => Some(UnusableReason::OutOfScope),
+                _ if base < template.min_spend => Some(UnusableReason::BelowMinSpend),
+                _ => None,
+            };
+            match reason {
+                Some(reason) => self.unusable.push(UnusableCoupon {
+                    id: coupon.id.clone(),
+                    template: template.id.clone(),
+                    name: template.name.clone(),
+                    reason,
+                    missing: if reason == UnusableReason::BelowMinSpend { template.min_spend - base } else { 0 },
+                }),
+                None => self.candidates.push(Candidate { coupon, template, eligible }),
+            }
+        }
+    }
+
+    fn shipping_base(&self) -> Fen {
+        if self.lines.iter().any(|l| l.flag.is_none()) { self.program.shipping.base_fee } else { 0 }
+    }
+
+    /// Apply the coupons `selection` (candidate indices) in group order. Err(i, reason) names the
+    /// first coupon that cannot apply.
+    fn run(&self, selection: &[usize], detail: bool) -> Result<Outcome, (usize, UnusableReason)> {
+        let mut amounts = self.after_member_day.clone();
+        let mut out = Outcome::default();
+        let mut ship_coupon = None;
+        for group in [StackGroup::Item, StackGroup::Order, StackGroup::Shipping] {
+            for &ci in selection {
+                let c = &self.candidates[ci];
+                if c.template.stack_group != group {
+                    continue;
+                }
+                let base: Fen = c.eligible.iter().zip(&amounts).filter(|(e, _)| **e).map(|(_, a)| *a).sum();
+                if base < c.template.min_spend || base == 0 && group != StackGroup::Shipping {
+                    return Err((ci, if base == 0 { UnusableReason::OutOfScope } else { UnusableReason::BelowMinSpend }));
+                }
+                let discount = match c.template.kind {
+                    CouponKind::AmountOff { amount } => amount.min(base),
+                    CouponKind::PercentOff { bp, max_discount } => {
+                        let d = (base as i128 * bp as i128 / BP_ONE as i128) as Fen;
+                        max_discount.map_or(d, |m| d.min(m))
+                    }
+                    CouponKind::FreeShipping => {
+                        ship_coupon = Some(ci);
+                        continue;
+                    }
+                };
+                let weights: Vec<Fen> = c.eligible.iter().zip(&amounts).map(|(e, a)| if *e { *a } else { 0 }).collect();
+                let shares = allocate(discount, &weights);
+                for (a, s) in amounts.iter_mut().zip(&shares) {
+                    *a -= s;
+                }
+                out.applied.push((ci, discount, if detail { shares } else { Vec::new() }));
+            }
+        }
+        out.goods_after_coupons = amounts.iter().sum();
+        let fee = self.shipping_base();
+        let threshold_met = self.program.shipping.free_threshold.is_some_and(|t| out.goods_after_coupons >= t);
+        if fee == 0 {
+            out.shipping = 0;
+        } else if threshold_met {
+            out.waived_by = Some("threshold".into());
+        } else if let Some(ci) = ship_coupon {
+            out.waived_by = Some(self.candidates[ci].coupon.id.clone());
+            out.applied.push((ci, fee, Vec::new()));
+        } else {
+            out.shipping = fee;
+        }
+        if detail {
+            out.applied.sort_by_key(|(ci, ..)| group_rank(self.candidates[*ci].template.stack_group));
+        }
+        Ok(out)
+    }
+
+    fn total_before_points(&self, o: &Outcome) -> Fen {
+        o.goods_after_coupons + o.shipping
+    }
+
+    /// The order key of a selection with equal savings: soonest-expiring coupons first, then
+    /// fewer coupons, then smaller ids.
+    fn tie_key(&self, selection: &[usize]) -> (Vec<Instant>, usize, Vec<&str>) {
+        let mut expiries: Vec<Instant> = selection.iter().map(|i| self.candidates[*i].coupon.valid_to).collect();
+        expiries.sort();
+        let mut ids: Vec<&str> = selection.iter().map(|i| self.candidates[*i].coupon.id.as_str()).collect();
+        ids.sort();
+        (expiries, selection.len(), ids)
+    }
+
+    fn better(&self, a: (&[usize], Fen), b: (&[usize], Fen)) -> bool {
+        match a.1.cmp(&b.1) {
+            Ordering::Less => true,
+            Ordering::Greater => false,
+            Ordering::Equal => self.tie_key(a.0) < self.tie_key(b.0),
+        }
+    }
+
+    /// The optimal selection: ≤ 1 coupon per group or one exclusive coupon alone, with the
+    /// lowest total (goods + shipping). Copies of one template are interchangeable, so only the
+    /// best-ranked copy of each template is tried.
+    pub fn best_selection(&self) -> Vec<usize> {
+        let mut reps: Vec<usize> = Vec::new();
+        for (i, c) in self.candidates.iter().enumerate() {
+            match reps.iter_mut().find(|r| self.candidates[**r].template.id == c.template.id) {
+                Some(r) => {
+                    let cur = &self.candidates[*r].coupon;
+                    if (c.coupon.valid_to, &c.coupon.id) < (cur.valid_to, &cur.id) {
+                        *r = i;
+                    }
+                }
+                None => reps.push(i),
+            }
+        }
+        let of = |g: StackGroup| -> Vec<Option<usize>> {
+            std::iter::once(None)
+                .chain(reps.iter().filter(|r| !self.candidates[**r].template.exclusive && self.candidates[**r].template.stack_group == g).map(|r| Some(*r)))
+                .collect()
+        };
+        let (items, orders, ships) = (of(StackGroup::Item), of(StackGroup::Order), of(StackGroup::Shipping));
+        let mut best: Vec<usize> = Vec::new();
+        let mut best_total = self.run(&[], false).map(|o| self.total_before_points(&o)).unwrap_or(Fen::MAX);
+        let mut consider = |sel: Vec<usize>, this: &Self| {
+            if let Ok(o) = this.run(&sel, false) {
+                let total = this.total_before_points(&o);
+                if this.better((&sel, total), (&best, best_total)) {
+                    best = sel;
+                    best_total = total;
+                }
+            }
+        };
+        for i in &items {
+            for o in &orders {
+                for s in &ships {
+                    let sel: Vec<usize> = [*i, *o, *s].into_iter().flatten().collect();
+                    if !sel.is_empty() {
+                        consider(sel, self);
+                    }
+                }
+            }
+        }
+        for r in reps.iter().filter(|r| self.candidates[**r].template.exclusive) {
+            consider(vec![*r], self);
+        }
+        best
+    }
+
+    /// Every valid selection, tried one by one: the reference the optimiser is tested against.
+    pub fn brute_force_selection(&self) -> Vec<usize> {
+        let n = self.candidates.len();
+        let mut best: Vec<usize> = Vec::new();
+        let mut best_total = self.run(&[], false).map(|o| self.total_before_points(&o)).unwrap_or(Fen::MAX);
+        for mask in 1u64..(1u64 << n.min(20)) {
+            let sel: Vec<usize> = (0..n).filter(|i| mask & (1 << i) != 0).collect();
+            if !self.stackable(&sel) {
+                continue;
+            }
+            if let Ok(o) = self.run(&sel, false) {
+                let total = self.total_before_points(&o);
+                if self.better((&sel, total), (&best, best_total)) {
+                    best = sel;
+                    best_total = total;
+                }
+            }
+        }
+        best
+    }
+
+    fn stackable(&self, sel: &[usize]) -> bool {
+        if sel.len() > 1 && sel.iter().any(|i| self.candidates[*i].template.exclusive) {
+            return false;
+        }
+        let mut groups: Vec<StackGroup> = sel.iter().map(|i| self.candidates[*i].template.stack_group).collect();
+        groups.sort();
+        groups.windows(2).all(|w| w[0] != w[1])
+    }
+
+    /// Resolve chosen coupon ids to candidates; the rest become unusable with a reason.
+    fn chosen_selection(&mut self, ids: &[String]) -> Vec<usize> {
+        let mut sel: Vec<usize> = Vec::new();
+        for id in ids {
+            if let Some(ci) = self.candidates.iter().position(|c| c.coupon.id == *id) {
+                let mut trial = sel.clone();
+                trial.push(ci);
+                if self.stackable(&trial) && !sel.contains(&ci) {
+                    sel = trial;
+                } else {
+                    let c = &self.candidates[ci];
+                    self.unusable.push(UnusableCoupon {
+                        id: id.clone(),
+                        template: c.template.id.clone(),
+                        name: c.template.name.clone(),
+                        reason: UnusableReason::NotStackable,
+                        missing: 0,
+                    });
+                }
+            } else if !self.unusable.iter().any(|u| u.id == *id) {
+                self.unusable.push(UnusableCoupon { id: id.clone(), template: String::new(), name: String::new(), reason: UnusableReason::NotFound, missing: 0 });
+            }
+        }
+        // A chosen coupon that stops qualifying after the ones before it (e.g. 满减 after an item
+        // coupon) is dropped and reported.
+        loop {
+            match self.run(&sel, false) {
+                Ok(_) => return sel,
+                Err((ci, reason)) => {
+                    let c = &self.candidates[ci];
+                    let base: Fen = c.eligible.iter().zip(&self.after_member_day).filter(|(e, _)| **e).map(|(_, a)| *a).sum();
+                    self.unusable.push(UnusableCoupon {
+                        id: c.coupon.id.clone(),
+                        template: c.template.id.clone(),
+                        name: c.template.name.clone(),
+                        reason,
+                        missing: if reason == UnusableReason::BelowMinSpend { (c.template.min_spend - base).max(1) } else { 0 },
+                    });
+                    sel.retain(|i| *i != ci);
+                }
+            }
+        }
+    }
+
+    /// Ids of the coupons a selection would use.
+    pub fn selection_ids(&self, selection: &[usize]) -> Vec<String> {
+        selection.iter().map(|i| self.candidates[*i].coupon.id.clone()).collect()
+    }
+
+    pub fn quote(mut self, coupons: &CouponChoice, points: PointsChoice) -> Quote {
+        let selection = match coupons {
+            CouponChoice::Mode(CouponMode::Best) => self.best_selection(),
+            CouponChoice::Mode(CouponMode::None) => Vec::new(),
+            CouponChoice::Chosen(ids) => self.chosen_selection(ids),
+        };
+        // `run` succeeded for this selection when it was chosen; an empty one always succeeds.
+        let outcome = self.run(&selection, true).unwrap_or_default();
+        self.finish(selection, outcome, points)
+    }
+
+    fn finish(mut self, selection: Vec<usize>, outcome: Outcome, points: PointsChoice) -> Quote {
+        let program = self.program;
+        let mut paid: Vec<Fen> = self.after_member_day.clone();
+        let mut coupons = Vec::new();
+        let mut savings: Vec<Saving> = Vec::new();
+        let mut add_saving = |kind: &str, source: &str, amount: Fen| {
+            if amount <= 0 {
+                return;
+            }
+            match savings.iter_mut().find(|s| s.kind == kind && s.source == source) {
+                Some(s) => s.amount += amount,
+                None => savings.push(Saving { kind: kind.into(), source: source.into(), amount }),
+            }
+        };
+        for line in &self.lines {
+            for adj in &line.adjustments {
+                let kind = match adj.kind {
+                    AdjustmentKind::MemberPrice => "memberPrice",
+                    AdjustmentKind::SalePrice => "salePrice",
+                    _ => "memberDay",
+                };
+                add_saving(kind, &adj.source, adj.amount);
+            }
+        }
+        let mut coupon_discount = 0;
+        for (ci, discount, shares) in &outcome.applied {
+            let c = &self.candidates[*ci];
+            coupons.push(AppliedCoupon {
+                id: c.coupon.id.clone(),
+                template: c.template.id.clone(),
+                name: c.template.name.clone(),
+                group: c.template.stack_group,
+                discount: *discount,
+            });
+            if c.template.stack_group == StackGroup::Shipping {
+                add_saving("shipping", &c.coupon.id, *discount);
+                continue;
+            }
+            coupon_discount += discount;
+            add_saving("coupon", &c.coupon.id, *discount);
+            for (i, s) in shares.iter().enumerate() {
+                if *s > 0 {
+                    paid[i] -= s;
+                    self.lines[i].adjustments.push(Adjustment { kind: AdjustmentKind::Coupon, source: c.coupon.id.clone(), amount: *s });
+                }
+            }
+        }
+        // Step 4: points on the goods after coupons.
+        let goods_after_coupons = outcome.goods_after_coupons;
+        let balance = crate::points::balance(self.state, self.now);
+        let rules = &program.points;
+        let (max, unavailable) = if balance < rules.min_balance || balance <= 0 {
+            (0, (balance < rules.min_balance).then(|| "BELOW_MIN_BALANCE".to_string()))
+        } else {
+            let cap_fen = (goods_after_coupons as i128 * rules.max_percent_of_order_bp as i128 / BP_ONE as i128) as i64;
+            let cap_points = (cap_fen as i128 * rules.redeem_rate as i128 / 100) as i64;
+            (round_to_unit(cap_points.min(balance), rules.unit), None)
+        };
+        let requested = match points {
+            PointsChoice::Mode(PointsMode::Max) => max,
+            PointsChoice::Amount(n) => n.max(0),
+        };
+        let used = round_to_unit(requested.min(max), rules.unit);
+        let value = used * 100 / rules.redeem_rate;
+        if value > 0 {
+            add_saving("points", "points", value);
+            let shares = allocate(value, &paid);
+            for (i, s) in shares.iter().enumerate() {
+                if *s > 0 {
+                    paid[i] -= s;
+                    self.lines[i].adjustments.push(Adjustment { kind: AdjustmentKind::Points, source: "points".into(), amount: *s });
+                }
+            }
+        }
+        let paid_total = goods_after_coupons - value;
+        if let Some(w) = outcome.waived_by.as_deref().filter(|w| *w == "threshold") {
+            add_saving("shipping", w, self.shipping_base());
+        }
+        for (line, p) in self.lines.iter_mut().zip(&paid) {
+            line.paid = *p;
+        }
+        let today = program.business_day(self.now);
+        let promo = crate::member_day::points_multiplier(program, today).max(crate::birthday::points_multiplier(program, self.state, today));
+        let earn = earn_points(program, paid_total, self.tier.points_multiplier_bp, promo);
+        let selected_ids: Vec<&str> = selection.iter().map(|i| self.candidates[*i].coupon.id.as_str()).collect();
+        let usable = self
+            .candidates
+            .iter()
+            .filter(|c| !selected_ids.contains(&c.coupon.id.as_str()) && !self.unusable.iter().any(|u| u.id == c.coupon.id))
+            .map(|c| c.coupon.id.clone())
+            .collect();
+        let list_total: Fen = self.lines.iter().filter(|l| l.flag.is_none()).map(|l| l.list_amount).sum();
+        let goods: Fen = self.lines.iter().map(|l| l.amount).sum();
+        let member_day_discount = goods - self.after_member_day.iter().sum::<Fen>();
+        let total = (paid_total + outcome.shipping).max(0);
+        let shipping_base = self.shipping_base();
+        Quote {
+            tier: self.tier.id.clone(),
+            member_day: self.member_day,
+            orderable: !self.lines.is_empty() && self.lines.iter().all(|l| l.flag.is_none()),
+            lines: self.lines,
+            list_total,
+            goods,
+            member_day_discount,
+            coupon_discount,
+            goods_after_coupons,
+            points: PointsQuote {
+                balance,
+                requested,
+                used,
+                value,
+                max,
+                unit: rules.unit,
+                redeem_rate: rules.redeem_rate,
+                unavailable,
+                earn,
+                tier_multiplier_bp: self.tier.points_multiplier_bp,
+                promo_multiplier_bp: promo,
+            },
+            paid: paid_total,
+            shipping_base,
+            shipping: outcome.shipping,
+            shipping_waived_by: outcome.waived_by,
+            total,
+            saved: list_total + shipping_base - total,
+            savings,
+            coupons,
+            usable,
+            unusable: self.unusable,
+        }
+    }
+}
+
+fn group_rank(g: StackGroup) -> u8 {
+    match g {
+        StackGroup::Item => 0,
+        StackGroup::Order => 1,
+        StackGroup::Shipping => 2,
+    }
+}
+
+fn tier_too_low(program: &Program, tier: &Tier, template: &CouponTemplate) -> bool {
+    template.audience.min_tier.as_ref().is_some_and(|min| program.tier_rank(&tier.id) < program.tier_rank(min))
+}
+
+fn round_to_unit(points: Points, unit: Points) -> Points {
+    if points <= 0 { 0 } else { points / unit * unit }
+}
+
+/// floor(paid × pointsPerYuan / 100 × tier multiplier × promo multiplier).
+pub fn earn_points(program: &Program, paid: Fen, tier_bp: Bp, promo_bp: Bp) -> Points {
+    let n = paid.max(0) as i128 * program.points.points_per_yuan as i128 * tier_bp as i128 * promo_bp as i128;
+    (n / (100 * BP_ONE as i128 * BP_ONE as i128)) as Points
+}
+
+/// The flag of a limited-sale line, if it cannot be bought now.
+fn sale_flag(program: &Program, state: &MemberState, tier: &Tier, stock: &Stock, sku: &str, lines: &[OrderLine], now: Instant) -> Option<LineFlag> {
+    let sale = program.limited_sale(sku)?;
+    let early = |t: &Tier| t.early_access_minutes as i64 * crate::time::MS_PER_MINUTE;
+    let opens = sale.starts_at - early(tier);
+    if now >= sale.ends_at {
+        return Some(LineFlag::Ended);
+    }
+    if now < opens {
+        let earliest = program.tiers.iter().map(|t| sale.starts_at - early(t)).min().unwrap_or(sale.starts_at);
+        return Some(if now >= earliest { LineFlag::EarlyAccessOnly } else { LineFlag::NotStarted });
+    }
+    let earliest = program.tiers.iter().map(|t| sale.starts_at - early(t)).min().unwrap_or(sale.starts_at);
+    let bought: u32 = state
+        .paid_orders()
+        .filter(|o| o.placed_at >= earliest && o.placed_at < sale.ends_at)
+        .flat_map(|o| o.lines.iter())
+        .filter(|l| l.sku == sku)
+        .map(|l| l.qty)
+        .sum();
+    let wanted: u32 = lines.iter().filter(|l| l.sku == sku).map(|l| l.qty).sum();
+    if bought + wanted > sale.per_member {
+        return Some(LineFlag::LimitReached);
+    }
+    if !stock.has(&Counter::SaleStock(sku.into()), wanted) {
+        return Some(LineFlag::SoldOut);
+    }
+    None
+}
+
+/// Price a cart.
+pub fn quote(program: &Program, state: &MemberState, stock: &Stock, request: &QuoteRequest, now: Instant) -> Result<Quote, OrderError> {
+    Ok(Pricer::new(program, state, stock, &request.lines, now)?.quote(&request.coupons, request.points))
+}

@@ -1,0 +1,123 @@
+//! §10 Segments and lifecycle, computed from the member's history at `now`.
+
+use crate::state::{CheckInKind, MemberState};
+use crate::time::{Instant, MS_PER_DAY};
+use serde::Serialize;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(rename_all = "camelCase")]
+pub enum Lifecycle {
+    Prospect,
+    New,
+    Loyal,
+    Lapsing,
+    Active,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(rename_all = "camelCase")]
+pub enum PriceSensitivity {
+    High,
+    Medium,
+    Low,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(rename_all = "camelCase")]
+pub struct Segments {
+    pub active_within_3_days: bool,
+    pub active_within_7_days: bool,
+    pub active_within_14_days: bool,
+    pub lifecycle: Lifecycle,
+    /// Null before the first order.
+    #[cfg_attr(target_arch = "wasm32", tsify(type = "PriceSensitivity | null"))]
+    pub price_sensitivity: Option<PriceSensitivity>,
+    /// Share of orders that used a coupon, bp.
+    pub coupon_share_bp: i64,
+    /// Every segment the member is in, as used by coupon audiences (`lifecycle.loyal`, …).
+    pub tags: Vec<String>,
+}
+
+pub const KNOWN_SEGMENTS: &[&str] = &[
+    "activity.3d",
+    "activity.7d",
+    "activity.14d",
+    "lifecycle.prospect",
+    "lifecycle.new",
+    "lifecycle.loyal",
+    "lifecycle.lapsing",
+    "lifecycle.active",
+    "priceSensitivity.high",
+    "priceSensitivity.medium",
+    "priceSensitivity.low",
+];
+
+pub fn is_known_segment(name: &str) -> bool {
+    KNOWN_SEGMENTS.contains(&name)
+}
+
+/// The latest check-in or order at or before `now`.
+pub fn last_activity(state: &MemberState, now: Instant) -> Option<Instant> {
+    let check_in = state.check_ins.iter().filter(|c| c.kind == CheckInKind::Normal).map(|c| c.at).filter(|t| *t <= now).max();
+    let order = state.orders.iter().map(|o| o.placed_at).filter(|t| *t <= now).max();
+    check_in.max(order)
+}
+
+pub fn of(state: &MemberState, now: Instant) -> Segments {
+    let since = |days: i64| last_activity(state, now).is_some_and(|t| now - t <= days * MS_PER_DAY);
+    // Refunded orders still show the member's behaviour: they count for lifecycle and sensitivity.
+    let orders: Vec<_> = state.orders.iter().filter(|o| o.placed_at <= now).collect();
+    let first = orders.iter().map(|o| o.placed_at).min();
+    let last = orders.iter().map(|o| o.placed_at).max();
+    let recent = orders.iter().filter(|o| now - o.placed_at <= 365 * MS_PER_DAY).count();
+    let lifecycle = match (first, last) {
+        (None, _) | (_, None) => Lifecycle::Prospect,
+        (Some(f), _) if now - f <= 14 * MS_PER_DAY => Lifecycle::New,
+        _ if recent >= 4 => Lifecycle::Loyal,
+        (_, Some(l)) if now - l > 120 * MS_PER_DAY => Lifecycle::Lapsing,
+        _ => Lifecycle::Active,
+    };
+    let with_coupon = orders.iter().filter(|o| !o.coupons.is_empty()).count();
+    let coupon_share_bp = if orders.is_empty() { 0 } else { (with_coupon * 10_000 / orders.len()) as i64 };
+    let price_sensitivity = (!orders.is_empty()).then(|| match coupon_share_bp {
+        s if s >= 6_000 => PriceSensitivity::High,
+        s if s <= 2_000 => PriceSensitivity::Low,
+        _ => PriceSensitivity::Medium,
+    });
+    let mut tags = Vec::new();
+    for (days, tag) in [(3, "activity.3d"), (7, "activity.7d"), (14, "activity.14d")] {
+        if since(days) {
+            tags.push(tag.to_string());
+        }
+    }
+    tags.push(format!("lifecycle.{}", lifecycle_name(lifecycle)));
+    if let Some(p) = price_sensitivity {
+        tags.push(format!("priceSensitivity.{}", match p {
+            PriceSensitivity::High => "high",
+            PriceSensitivity::Medium => "medium",
+            PriceSensitivity::Low => "low",
+        }));
+    }
+    Segments {
+        active_within_3_days: since(3),
+        active_within_7_days: since(7),
+        active_within_14_days: since(14),
+        lifecycle,
+        price_sensitivity,
+        coupon_share_bp,
+        tags,
+    }
+}
+
+fn lifecycle_name(l: Lifecycle) -> &'static str {
+    match l {
+        Lifecycle::Prospect => "prospect",
+        Lifecycle::New => "new",
+        Lifecycle::Loyal => "loyal",
+        Lifecycle::Lapsing => "lapsing",
+        Lifecycle::Active => "active",
+    }
+}

@@ -1,0 +1,217 @@
+//! The sync protocol's messages and the client's sync policy: backoff with full jitter and the
+//! clock offset learned from the server. The pending queue and rebase live in `mall`.
+//!
+//! See docs/protocol.md for the wire protocol.
+
+use crate::apply::{Effect, Mutation};
+use crate::error::{InputError, Rejection};
+use crate::state::MemberState;
+use crate::stock::Stock;
+use crate::time::{Day, Instant};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+pub const PROTOCOL_VERSION: u32 = 1;
+/// The most mutations one push may carry.
+pub const MAX_BATCH: usize = 100;
+
+/// A mutation as it travels: its per-client id (1, 2, 3… without gaps), the intent, and the
+/// device time it was made at (informational: the server uses its own clock).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PushMutation {
+    pub id: u64,
+    pub name: String,
+    #[cfg_attr(target_arch = "wasm32", tsify(type = "unknown"))]
+    pub args: Value,
+    pub client_time: Instant,
+}
+
+impl PushMutation {
+    pub fn new(id: u64, mutation: &Mutation, client_time: Instant) -> PushMutation {
+        let (name, args) = match serde_json::to_value(mutation) {
+            Ok(Value::Object(mut m)) => (
+                m.remove("name").and_then(|n| n.as_str().map(String::from)).unwrap_or_default(),
+                m.remove("args").unwrap_or(Value::Object(Default::default())),
+            ),
+            _ => (String::new(), Value::Null),
+        };
+        PushMutation { id, name, args, client_time }
+    }
+
+    /// The intent, or INVALID_INPUT naming what is wrong with it.
+    pub fn mutation(&self) -> Result<Mutation, Rejection> {
+        let v = serde_json::json!({ "name": self.name, "args": self.args });
+        Ok(InputError::parse::<Mutation>("mutation", &v.to_string())?)
+    }
+
+    /// Whether two pushes of the same id carry the same intent.
+    pub fn same_payload(&self, other: &PushMutation) -> bool {
+        self.name == other.name && self.args == other.args
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PushRequest {
+    pub protocol: u32,
+    pub client_id: String,
+    pub mutations: Vec<PushMutation>,
+}
+
+/// A rejection as it travels.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(rename_all = "camelCase")]
+pub struct ErrorBody {
+    pub code: String,
+    pub message: String,
+    #[serde(default)]
+    #[cfg_attr(target_arch = "wasm32", tsify(type = "Record<string, unknown>"))]
+    pub details: Value,
+}
+
+impl From<&Rejection> for ErrorBody {
+    fn from(r: &Rejection) -> Self {
+        ErrorBody { code: r.code().to_string(), message: r.message(), details: r.details() }
+    }
+}
+
+/// What became of a mutation the first time it was applied.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(tag = "status", rename_all = "camelCase")]
+pub enum StoredOutcome {
+    Applied { effects: Vec<Effect> },
+    Rejected { error: ErrorBody },
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(tag = "status", rename_all = "camelCase")]
+pub enum Outcome {
+    Applied { effects: Vec<Effect> },
+    Rejected { error: ErrorBody },
+    /// Seen before: the stored original result.
+    Duplicate { original: StoredOutcome },
+}
+
+impl Outcome {
+    /// The outcome as first decided (unwrapping duplicates).
+    pub fn original(&self) -> StoredOutcome {
+        match self {
+            Outcome::Applied { effects } => StoredOutcome::Applied { effects: effects.clone() },
+            Outcome::Rejected { error } => StoredOutcome::Rejected { error: error.clone() },
+            Outcome::Duplicate { original } => original.clone(),
+        }
+    }
+}
+
+impl From<StoredOutcome> for Outcome {
+    fn from(s: StoredOutcome) -> Self {
+        match s {
+            StoredOutcome::Applied { effects } => Outcome::Applied { effects },
+            StoredOutcome::Rejected { error } => Outcome::Rejected { error },
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(rename_all = "camelCase")]
+pub struct MutationResult {
+    pub id: u64,
+    #[serde(flatten)]
+    pub outcome: Outcome,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(rename_all = "camelCase")]
+pub struct PushResponse {
+    pub results: Vec<MutationResult>,
+    pub last_mutation_id: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PullRequest {
+    pub protocol: u32,
+    pub client_id: String,
+    /// The cookie of the last pull (null the first time).
+    #[serde(default)]
+    #[cfg_attr(target_arch = "wasm32", tsify(type = "number | null"))]
+    pub cookie: Option<u64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(rename_all = "camelCase")]
+pub struct PullResponse {
+    /// The member's state version; never goes backwards.
+    pub cookie: u64,
+    /// The last mutation of this client the server has decided.
+    pub last_mutation_id: u64,
+    pub server_time: Instant,
+    #[cfg_attr(target_arch = "wasm32", tsify(type = "Day"))]
+    pub business_day: Day,
+    /// The member's state, or null when unchanged since the cookie.
+    #[cfg_attr(target_arch = "wasm32", tsify(type = "MemberState | null"))]
+    pub state: Option<MemberState>,
+    /// Shared counters (coupon quotas, reward and sale stock) as of now.
+    pub stock: Stock,
+    /// Results of this client's mutations decided after the cookie, so a lost push reply is
+    /// never lost for good.
+    pub results: Vec<MutationResult>,
+}
+
+/// Full-jitter exponential backoff: attempt n (0-based) waits a uniformly random time in
+/// [0, min(cap, base × 2ⁿ)], and never less than the server's Retry-After. `random` is a number in
+/// [0, 1) supplied by the caller (the engine reads no random source).
+pub fn backoff_delay_ms(attempt: u32, random: f64, retry_after_ms: Option<u64>) -> u64 {
+    const BASE_MS: u64 = 1_000;
+    const CAP_MS: u64 = 300_000;
+    let ceiling = BASE_MS.saturating_mul(1u64 << attempt.min(20)).min(CAP_MS);
+    let r = if random.is_finite() { random.clamp(0.0, 1.0) } else { 0.0 };
+    let jitter = (ceiling as f64 * r) as u64;
+    jitter.max(retry_after_ms.unwrap_or(0))
+}
+
+/// The offset to add to device time to get server time, from one request/response exchange:
+/// the server's time is taken to be at the midpoint of the round trip.
+pub fn clock_offset_ms(sent_at: Instant, received_at: Instant, server_time: Instant) -> i64 {
+    let midpoint = sent_at + (received_at - sent_at) / 2;
+    server_time - midpoint
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_from_one_second_to_a_five_minute_cap() {
+        assert_eq!(backoff_delay_ms(0, 0.999_999, None), 999);
+        assert_eq!(backoff_delay_ms(3, 0.5, None), 4_000);
+        assert_eq!(backoff_delay_ms(30, 0.999_999_9, None), 299_999);
+        assert_eq!(backoff_delay_ms(2, 0.0, Some(7_000)), 7_000);
+        assert_eq!(backoff_delay_ms(2, f64::NAN, None), 0);
+    }
+
+    #[test]
+    fn clock_offset_uses_the_midpoint() {
+        assert_eq!(clock_offset_ms(1_000, 1_200, 61_100), 60_000);
+    }
+
+    #[test]
+    fn push_mutation_round_trips_the_intent() {
+        let m = Mutation::ClaimCoupon { template: "t1".into() };
+        let p = PushMutation::new(4, &m, 99);
+        assert_eq!(p.name, "claimCoupon");
+        assert_eq!(p.mutation().unwrap(), m);
+        let bad = PushMutation { id: 5, name: "fly".into(), args: Value::Null, client_time: 0 };
+        assert_eq!(bad.mutation().unwrap_err().code(), "INVALID_INPUT");
+    }
+}
