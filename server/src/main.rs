@@ -1,1 +1,179 @@
-fn main() {}
+//! `siyu-server [--database URL] [--listen ADDR] [--demo] [--program FILE] [--www DIR] [--pkg DIR]`
+
+use siyu_server::{auth, demo, http, Clock, Config, Db, Service};
+use std::path::{Path, PathBuf};
+
+const USAGE: &str = "siyu-server — the reference backend of the siyu member mini-mall
+
+USAGE: siyu-server [OPTIONS]
+
+OPTIONS:
+  --database URL       sqlite://PATH (created if missing) or postgres://USER:PASS@HOST/DB
+                       [env SIYU_DATABASE_URL; default sqlite://data/siyu.db]
+  --listen ADDR        address to listen on [default 127.0.0.1:8080]
+  --demo               demo mode: POST /api/login for anyone, seeded members new/loyal/lapsing,
+                       the limited sale moved to start in 2 days at 20:00, the QA clock
+  --program FILE       the program used until one is PUT [default programs/health-food.json]
+  --www DIR            static shop front served at / [default www]
+  --pkg DIR            the engine's WebAssembly package served at /pkg/ [default pkg]
+  --data-dir DIR       where the token secret is kept when SIYU_SECRET is unset
+                       [default: the SQLite file's folder, else data]
+  --rate-burst N       requests per member in a burst, 0 = no limit [default 120]
+  --rate-per-sec R     requests per member per second, sustained [default 20]
+  --max-connections N  database pool size [default 16]
+  --issue-token MEMBER print a bearer token for MEMBER and exit
+  -h, --help           this help
+
+ENVIRONMENT:
+  SIYU_SECRET          HMAC secret for bearer tokens
+  SIYU_ADMIN_TOKEN     bearer token allowed to PUT /api/program
+";
+
+struct Args {
+    database: String,
+    listen: String,
+    demo: bool,
+    program: Option<PathBuf>,
+    www: PathBuf,
+    pkg: PathBuf,
+    data_dir: Option<PathBuf>,
+    rate_burst: u32,
+    rate_per_sec: f64,
+    max_connections: u32,
+    issue_token: Option<String>,
+}
+
+fn fail(message: &str) -> ! {
+    eprintln!("siyu-server: {message}\n\n{USAGE}");
+    std::process::exit(2)
+}
+
+fn parse_args() -> Args {
+    let mut args = Args {
+        database: std::env::var("SIYU_DATABASE_URL").ok().filter(|s| !s.is_empty()).unwrap_or_else(|| "sqlite://data/siyu.db".into()),
+        listen: "127.0.0.1:8080".into(),
+        demo: false,
+        program: None,
+        www: "www".into(),
+        pkg: "pkg".into(),
+        data_dir: None,
+        rate_burst: 120,
+        rate_per_sec: 20.0,
+        max_connections: 16,
+        issue_token: None,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let mut value = |name: &str| it.next().unwrap_or_else(|| fail(&format!("{name} needs a value")));
+        match flag.as_str() {
+            "--database" => args.database = value("--database"),
+            "--listen" => args.listen = value("--listen"),
+            "--demo" => args.demo = true,
+            "--program" => args.program = Some(value("--program").into()),
+            "--www" => args.www = value("--www").into(),
+            "--pkg" => args.pkg = value("--pkg").into(),
+            "--data-dir" => args.data_dir = Some(value("--data-dir").into()),
+            "--rate-burst" => args.rate_burst = value("--rate-burst").parse().unwrap_or_else(|_| fail("--rate-burst takes a whole number")),
+            "--rate-per-sec" => args.rate_per_sec = value("--rate-per-sec").parse().unwrap_or_else(|_| fail("--rate-per-sec takes a number")),
+            "--max-connections" => args.max_connections = value("--max-connections").parse().unwrap_or_else(|_| fail("--max-connections takes a whole number")),
+            "--issue-token" => args.issue_token = Some(value("--issue-token")),
+            "-h" | "--help" => {
+                print!("{USAGE}");
+                std::process::exit(0)
+            }
+            other => fail(&format!("unknown option {other}")),
+        }
+    }
+    args
+}
+
+/// A path as given, or else next to the repository root (so `cargo run -p siyu-server` works from
+/// anywhere in the checkout).
+fn locate(path: &Path) -> PathBuf {
+    if path.exists() || path.is_absolute() {
+        return path.to_path_buf();
+    }
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path);
+    if repo.exists() {
+        repo
+    } else {
+        path.to_path_buf()
+    }
+}
+
+fn data_dir(args: &Args) -> PathBuf {
+    if let Some(d) = &args.data_dir {
+        return d.clone();
+    }
+    if let Some(rest) = args.database.strip_prefix("sqlite:") {
+        let path = rest.trim_start_matches("//").split('?').next().unwrap_or("");
+        if !path.contains(":memory:") {
+            if let Some(parent) = Path::new(path).parent() {
+                if !parent.as_os_str().is_empty() {
+                    return parent.to_path_buf();
+                }
+            }
+            return PathBuf::from(".");
+        }
+    }
+    PathBuf::from("data")
+}
+
+#[tokio::main]
+async fn main() {
+    let args = parse_args();
+    let secret = auth::load_secret(&data_dir(&args)).unwrap_or_else(|e| fail(&format!("cannot keep the token secret: {e}")));
+    let signer = auth::Signer::new(secret);
+    if let Some(member) = &args.issue_token {
+        if !auth::valid_member_id(member) {
+            fail("the member id must be 1–64 characters of A-Z a-z 0-9 _ - . :");
+        }
+        println!("{}", signer.issue(member, siyu_server::clock::system_now_ms()));
+        return;
+    }
+
+    let db = Db::connect(&args.database, args.max_connections).await.unwrap_or_else(|e| fail(&format!("cannot open {}: {e}", args.database)));
+    let program_text = match db.load_program().await {
+        Ok(Some(text)) => text,
+        Ok(None) => match &args.program {
+            Some(p) => std::fs::read_to_string(locate(p)).unwrap_or_else(|e| fail(&format!("cannot read {}: {e}", p.display()))),
+            None => std::fs::read_to_string(locate(Path::new("programs/health-food.json"))).unwrap_or_else(|_| siyu_server::DEMO_PROGRAM.to_string()),
+        },
+        Err(e) => fail(&format!("cannot read the stored program: {e}")),
+    };
+    let mut program = siyu::Program::from_json(&program_text).unwrap_or_else(|e| fail(&e.to_string()));
+    let clock = Clock::system();
+    let now = clock.now();
+    if args.demo {
+        demo::shift_sales(&mut program, now);
+    }
+    let config = Config {
+        demo: args.demo,
+        rate_burst: args.rate_burst,
+        rate_per_sec: args.rate_per_sec,
+        admin_token: std::env::var("SIYU_ADMIN_TOKEN").ok().filter(|t| !t.is_empty()),
+    };
+    let seed_program = program.clone();
+    let svc = Service::new(db, program, signer, clock, config).await.unwrap_or_else(|e| fail(&format!("cannot prepare the database: {e}")));
+    if args.demo {
+        match demo::seed(&svc.db, &seed_program, now).await {
+            Ok(seeded) if !seeded.is_empty() => eprintln!("siyu-server: seeded demo members {}", seeded.join(", ")),
+            Ok(_) => {}
+            Err(e) => fail(&format!("cannot seed the demo members: {e}")),
+        }
+    }
+    let app = http::router(svc, &locate(&args.www), &locate(&args.pkg));
+    let listener = tokio::net::TcpListener::bind(&args.listen).await.unwrap_or_else(|e| fail(&format!("cannot listen on {}: {e}", args.listen)));
+    eprintln!(
+        "siyu-server: listening on http://{} ({}{})",
+        listener.local_addr().map(|a| a.to_string()).unwrap_or_else(|_| args.listen.clone()),
+        if args.database.starts_with("postgres") { "PostgreSQL" } else { "SQLite" },
+        if args.demo { ", demo mode" } else { "" }
+    );
+    let shutdown = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(shutdown).await {
+        fail(&format!("server error: {e}"));
+    }
+}

@@ -1,0 +1,259 @@
+//! Storage: one `sqlx::AnyPool` over SQLite or PostgreSQL, the schema, and the few dialect
+//! differences (placeholders, how a member is locked).
+//!
+//! All SQL is written with PostgreSQL placeholders (`$1`, `$2`, …); for SQLite they are rewritten
+//! to the numbered form `?1`, `?2`, … which binds the same way. Every table that holds member data
+//! has the member id as the first column of its primary key (see docs/server.md).
+
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::{AnyPool, Row};
+use std::borrow::Cow;
+use std::time::Duration;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Clone)]
+pub struct Db {
+    pub pool: AnyPool,
+    pub backend: Backend,
+}
+
+/// Placeholders `$n` → `?n` for SQLite.
+pub fn dialect(backend: Backend, sql: &str) -> Cow<'_, str> {
+    match backend {
+        Backend::Postgres => Cow::Borrowed(sql),
+        Backend::Sqlite => Cow::Owned(sql.replace('$', "?")),
+    }
+}
+
+const SCHEMA: &[&str] = &[
+    // The program (merchant configuration) in force; one row.
+    "CREATE TABLE IF NOT EXISTS program (
+        id BIGINT PRIMARY KEY,
+        body TEXT NOT NULL,
+        updated_at BIGINT NOT NULL
+    )",
+    // One row per member: the authoritative state and its versions. `version` counts decisions
+    // (it is the pull cookie); `state_version` is the version at which the state last changed.
+    "CREATE TABLE IF NOT EXISTS members (
+        member_id TEXT PRIMARY KEY,
+        version BIGINT NOT NULL CHECK (version >= 0),
+        state_version BIGINT NOT NULL CHECK (state_version >= 0 AND state_version <= version),
+        state TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL
+    )",
+    // The devices/tabs of a member and the last mutation decided for each.
+    "CREATE TABLE IF NOT EXISTS clients (
+        member_id TEXT NOT NULL,
+        client_id TEXT NOT NULL,
+        last_mutation_id BIGINT NOT NULL CHECK (last_mutation_id >= 0),
+        created_at BIGINT NOT NULL,
+        PRIMARY KEY (member_id, client_id)
+    )",
+    // Which member a client id belongs to (the first one that used it). The only table looked up
+    // by client id; it is written once per client and never updated.
+    "CREATE TABLE IF NOT EXISTS client_owners (
+        client_id TEXT PRIMARY KEY,
+        member_id TEXT NOT NULL,
+        created_at BIGINT NOT NULL
+    )",
+    // Every decided mutation with its stored outcome: duplicates are answered from here, and pulls
+    // return the results decided after the cookie (`seq` = the member version of the decision).
+    "CREATE TABLE IF NOT EXISTS mutations (
+        member_id TEXT NOT NULL,
+        client_id TEXT NOT NULL,
+        mutation_id BIGINT NOT NULL CHECK (mutation_id >= 1),
+        seq BIGINT NOT NULL,
+        name TEXT NOT NULL,
+        args TEXT NOT NULL,
+        client_time BIGINT NOT NULL,
+        decided_at BIGINT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('applied', 'rejected')),
+        outcome TEXT NOT NULL,
+        PRIMARY KEY (member_id, client_id, mutation_id)
+    )",
+    "CREATE UNIQUE INDEX IF NOT EXISTS mutations_by_seq ON mutations (member_id, seq)",
+    // Natural-key guards, a second line of defence behind the engine.
+    "CREATE TABLE IF NOT EXISTS check_ins (
+        member_id TEXT NOT NULL,
+        business_day TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        at BIGINT NOT NULL,
+        PRIMARY KEY (member_id, business_day)
+    )",
+    "CREATE TABLE IF NOT EXISTS coupon_uses (
+        member_id TEXT NOT NULL,
+        coupon_id TEXT NOT NULL,
+        order_id TEXT NOT NULL,
+        used_at BIGINT NOT NULL,
+        PRIMARY KEY (member_id, coupon_id)
+    )",
+    "CREATE TABLE IF NOT EXISTS orders (
+        member_id TEXT NOT NULL,
+        order_id TEXT NOT NULL,
+        placed_at BIGINT NOT NULL,
+        total BIGINT NOT NULL CHECK (total >= 0),
+        paid BIGINT NOT NULL CHECK (paid >= 0),
+        refunded_at BIGINT,
+        PRIMARY KEY (member_id, order_id)
+    )",
+    // Every coupon instance ever issued: an instance id is issued once.
+    "CREATE TABLE IF NOT EXISTS coupons (
+        member_id TEXT NOT NULL,
+        coupon_id TEXT NOT NULL,
+        template TEXT NOT NULL,
+        source TEXT NOT NULL,
+        issued_at BIGINT NOT NULL,
+        PRIMARY KEY (member_id, coupon_id)
+    )",
+    // Every point lot credited: a lot id is credited once.
+    "CREATE TABLE IF NOT EXISTS point_lots (
+        member_id TEXT NOT NULL,
+        lot_id TEXT NOT NULL,
+        points BIGINT NOT NULL CHECK (points > 0),
+        earned_at BIGINT NOT NULL,
+        PRIMARY KEY (member_id, lot_id)
+    )",
+    // Counters shared by all members: coupon quotas, reward stock, limited-sale stock.
+    "CREATE TABLE IF NOT EXISTS stock (
+        counter TEXT PRIMARY KEY,
+        remaining BIGINT NOT NULL CHECK (remaining >= 0)
+    )",
+];
+
+impl Db {
+    /// Connect to `sqlite:…` or `postgres://…`, creating a SQLite file (and its folder) if
+    /// missing, and create the schema.
+    pub async fn connect(url: &str, max_connections: u32) -> Result<Db, sqlx::Error> {
+        sqlx::any::install_default_drivers();
+        let (backend, url) = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            (Backend::Postgres, url.to_string())
+        } else if url.starts_with("sqlite:") {
+            (Backend::Sqlite, sqlite_url(url)?)
+        } else {
+            return Err(sqlx::Error::Configuration(format!("unsupported database URL {url:?}: use sqlite:… or postgres://…").into()));
+        };
+        let memory = backend == Backend::Sqlite && url.contains(":memory:");
+        let mut options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(30));
+        options = match backend {
+            // An in-memory database lives as long as its one connection.
+            Backend::Sqlite if memory => options.max_connections(1).min_connections(1).idle_timeout(None).max_lifetime(None),
+            Backend::Sqlite => options.max_connections(max_connections.max(1)),
+            Backend::Postgres => options.max_connections(max_connections.max(1)),
+        };
+        if backend == Backend::Sqlite {
+            options = options.after_connect(move |conn, _| {
+                Box::pin(async move {
+                    for pragma in ["PRAGMA busy_timeout = 30000", "PRAGMA synchronous = NORMAL", "PRAGMA foreign_keys = ON"] {
+                        sqlx::query(pragma).execute(&mut *conn).await?;
+                    }
+                    if !memory {
+                        sqlx::query("PRAGMA journal_mode = WAL").execute(&mut *conn).await?;
+                    }
+                    Ok(())
+                })
+            });
+        }
+        let pool = options.connect(&url).await?;
+        let db = Db { pool, backend };
+        db.migrate().await?;
+        Ok(db)
+    }
+
+    async fn migrate(&self) -> Result<(), sqlx::Error> {
+        for statement in SCHEMA {
+            sqlx::query(statement).execute(&self.pool).await?;
+        }
+        Ok(())
+    }
+
+    pub fn sql<'a>(&self, sql: &'a str) -> Cow<'a, str> {
+        dialect(self.backend, sql)
+    }
+
+    /// The stored program, if one was put.
+    pub async fn load_program(&self) -> Result<Option<String>, sqlx::Error> {
+        let row: Option<AnyRow> = sqlx::query("SELECT body FROM program WHERE id = 1").fetch_optional(&self.pool).await?;
+        row.map(|r| r.try_get::<String, _>(0)).transpose()
+    }
+
+    pub async fn store_program(&self, body: &str, now: i64) -> Result<(), sqlx::Error> {
+        sqlx::query(&self.sql(
+            "INSERT INTO program (id, body, updated_at) VALUES (1, $1, $2)
+             ON CONFLICT (id) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at",
+        ))
+        .bind(body)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Create the counters of a program that do not exist yet (existing ones keep their count).
+    pub async fn init_stock(&self, stock: &siyu::Stock) -> Result<(), sqlx::Error> {
+        for (counter, remaining) in &stock.remaining {
+            sqlx::query(&self.sql("INSERT INTO stock (counter, remaining) VALUES ($1, $2) ON CONFLICT (counter) DO NOTHING"))
+                .bind(counter.as_str())
+                .bind(*remaining as i64)
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+/// `sqlite://data/siyu.db` → the same with `mode=rwc` so the file is created, and its folder made.
+fn sqlite_url(url: &str) -> Result<String, sqlx::Error> {
+    if url.contains(":memory:") {
+        return Ok(url.to_string());
+    }
+    let rest = url.trim_start_matches("sqlite:").trim_start_matches("//");
+    let path = rest.split('?').next().unwrap_or(rest);
+    if let Some(parent) = std::path::Path::new(path).parent() {
+        if !parent.as_os_str().is_empty() {
+            std::fs::create_dir_all(parent).map_err(|e| sqlx::Error::Configuration(format!("cannot create {}: {e}", parent.display()).into()))?;
+        }
+    }
+    Ok(if url.contains("mode=") {
+        url.to_string()
+    } else if url.contains('?') {
+        format!("{url}&mode=rwc")
+    } else {
+        format!("{url}?mode=rwc")
+    })
+}
+
+/// Whether an error is a natural-key or CHECK guard firing.
+pub fn guard_violation(e: &sqlx::Error) -> Option<String> {
+    match e {
+        sqlx::Error::Database(d) => {
+            use sqlx::error::ErrorKind;
+            match d.kind() {
+                ErrorKind::UniqueViolation | ErrorKind::CheckViolation | ErrorKind::ForeignKeyViolation | ErrorKind::NotNullViolation => {
+                    Some(d.constraint().map(String::from).unwrap_or_else(|| d.message().to_string()))
+                }
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// Whether an error is transient (lock timeout, serialization failure): the request may be retried.
+pub fn transient(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::PoolTimedOut => true,
+        sqlx::Error::Database(d) => {
+            let code = d.code().map(|c| c.to_string()).unwrap_or_default();
+            // SQLite BUSY/LOCKED; PostgreSQL serialization failure, deadlock, lock timeout.
+            matches!(code.as_str(), "5" | "6" | "517" | "262" | "40001" | "40P01" | "55P03")
+                || d.message().contains("database is locked")
+        }
+        _ => false,
+    }
+}

@@ -1,0 +1,181 @@
+//! HTTP: the `/api/` routes over the service layer, JSON errors, and the static mall.
+
+use crate::error::{parse_json, ApiError};
+use crate::service::Service;
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use siyu::sync::{PullRequest, PushRequest, MAX_BATCH, PROTOCOL_VERSION};
+use std::path::Path;
+use std::sync::Arc;
+use tower_http::services::ServeDir;
+
+/// The largest request body accepted (a full batch of large orders fits many times over).
+pub const MAX_BODY_BYTES: usize = 1 << 20;
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let mut response = (status, axum::Json(self.body())).into_response();
+        if let Some(secs) = self.retry_after {
+            if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+                response.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+        }
+        response
+    }
+}
+
+fn ok(value: impl serde::Serialize) -> Response {
+    let mut response = axum::Json(value).into_response();
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+fn reply<T: serde::Serialize>(result: Result<T, ApiError>) -> Response {
+    match result {
+        Ok(v) => ok(v),
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn read_body(body: Body) -> Result<Bytes, ApiError> {
+    axum::body::to_bytes(body, MAX_BODY_BYTES).await.map_err(|_| {
+        ApiError::too_large(format!("the request body is larger than {MAX_BODY_BYTES} bytes")).with_details(json!({ "maxBytes": MAX_BODY_BYTES }))
+    })
+}
+
+fn authorization(headers: &HeaderMap) -> Option<&str> {
+    headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok())
+}
+
+/// The checks every sync request gets before its strict parse: JSON at all, the protocol
+/// version (so a newer client gets 426, not a complaint about new fields), and the batch size.
+fn precheck(bytes: &[u8]) -> Result<(), ApiError> {
+    let value: Value = serde_json::from_slice(bytes).map_err(|e| {
+        ApiError::bad_request(format!("the body is not valid JSON: {e}")).with_details(json!({ "path": "", "problem": e.to_string() }))
+    })?;
+    let obj = value.as_object().ok_or_else(|| ApiError::bad_request("the body must be a JSON object").with_details(json!({ "path": "" })))?;
+    match obj.get("protocol") {
+        Some(p) if p.as_u64() == Some(PROTOCOL_VERSION as u64) => {}
+        Some(p) => return Err(ApiError::version(p.clone())),
+        None => return Err(ApiError::bad_request("missing field `protocol`").with_details(json!({ "path": "protocol", "problem": "missing" }))),
+    }
+    if let Some(n) = obj.get("mutations").and_then(|m| m.as_array()).map(|m| m.len()) {
+        if n > MAX_BATCH {
+            return Err(ApiError::too_large(format!("a push carries at most {MAX_BATCH} mutations, got {n}")).with_details(json!({ "max": MAX_BATCH, "got": n })));
+        }
+    }
+    Ok(())
+}
+
+async fn push(State(svc): State<Arc<Service>>, headers: HeaderMap, body: Body) -> Response {
+    reply(async {
+        let member = svc.authenticate(authorization(&headers))?;
+        let bytes = read_body(body).await?;
+        precheck(&bytes)?;
+        let req: PushRequest = parse_json("push request", &bytes)?;
+        svc.push(&member, &req).await
+    }.await)
+}
+
+async fn pull(State(svc): State<Arc<Service>>, headers: HeaderMap, body: Body) -> Response {
+    reply(async {
+        let member = svc.authenticate(authorization(&headers))?;
+        let bytes = read_body(body).await?;
+        precheck(&bytes)?;
+        let req: PullRequest = parse_json("pull request", &bytes)?;
+        svc.pull(&member, &req).await
+    }.await)
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct LoginRequest {
+    member_id: String,
+}
+
+async fn login(State(svc): State<Arc<Service>>, body: Body) -> Response {
+    reply(async {
+        let bytes = read_body(body).await?;
+        let req: LoginRequest = parse_json("login request", &bytes)?;
+        svc.login(&req.member_id)
+    }.await)
+}
+
+async fn get_program(State(svc): State<Arc<Service>>) -> Response {
+    ok(&*svc.program())
+}
+
+async fn put_program(State(svc): State<Arc<Service>>, headers: HeaderMap, body: Body) -> Response {
+    reply(async {
+        svc.check_admin(authorization(&headers))?;
+        let bytes = read_body(body).await?;
+        svc.put_program(&bytes).await
+    }.await)
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ClockRequest {
+    offset_ms: i64,
+}
+
+fn clock_body(svc: &Service) -> Value {
+    let now = svc.now();
+    json!({ "offsetMs": svc.clock.offset_ms(), "now": now, "businessDay": svc.program().business_day(now) })
+}
+
+async fn get_clock(State(svc): State<Arc<Service>>) -> Response {
+    if !svc.config.demo {
+        return ApiError::not_found("the QA clock is only offered in demo mode").into_response();
+    }
+    ok(clock_body(&svc))
+}
+
+async fn set_clock(State(svc): State<Arc<Service>>, body: Body) -> Response {
+    reply(async {
+        if !svc.config.demo {
+            return Err(ApiError::not_found("the QA clock is only offered in demo mode"));
+        }
+        let bytes = read_body(body).await?;
+        let req: ClockRequest = parse_json("clock request", &bytes)?;
+        // At most ±10 years.
+        if req.offset_ms.abs() > 10 * 366 * 86_400_000 {
+            return Err(ApiError::bad_request("offsetMs must be within ±10 years").with_details(json!({ "path": "offsetMs" })));
+        }
+        svc.clock.set_offset_ms(req.offset_ms);
+        Ok(clock_body(&svc))
+    }.await)
+}
+
+async fn health(State(svc): State<Arc<Service>>) -> Response {
+    ok(json!({ "ok": true, "protocol": PROTOCOL_VERSION, "maxBatch": MAX_BATCH, "demo": svc.config.demo, "serverTime": svc.now() }))
+}
+
+async fn api_not_found() -> Response {
+    ApiError::not_found("no such API route").into_response()
+}
+
+/// The API alone (what the tests drive).
+pub fn api_router(svc: Arc<Service>) -> Router {
+    Router::new()
+        .route("/api/push", post(push))
+        .route("/api/pull", post(pull))
+        .route("/api/login", post(login))
+        .route("/api/program", get(get_program).put(put_program))
+        .route("/api/qa/clock", get(get_clock).post(set_clock))
+        .route("/api/health", get(health))
+        .route("/api/{*rest}", axum::routing::any(api_not_found))
+        .with_state(svc)
+}
+
+/// The API plus the static mall: `www/` at `/` and `pkg/` at `/pkg/`.
+pub fn router(svc: Arc<Service>, www: &Path, pkg: &Path) -> Router {
+    api_router(svc).nest_service("/pkg", ServeDir::new(pkg)).fallback_service(ServeDir::new(www))
+}

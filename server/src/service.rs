@@ -1,0 +1,717 @@
+//! The service layer: push, pull, login and the program, independent of HTTP. The HTTP handlers
+//! (`http`) parse requests and call these; the tests and the benchmark call them directly.
+//!
+//! Every mutation is decided by `siyu::apply` in one database transaction that locks the member:
+//! load state and stock, apply, write the new state, the natural-key guard rows, the counters, the
+//! stored result and the client's last mutation id, commit.
+
+use crate::auth::{valid_id, Signer};
+use crate::clock::Clock;
+use crate::db::{guard_violation, Backend, Db};
+use crate::error::ApiError;
+use serde_json::{json, Value};
+use siyu::sync::{ErrorBody, MutationResult, Outcome, PullRequest, PullResponse, PushMutation, PushRequest, PushResponse, StoredOutcome, MAX_BATCH, PROTOCOL_VERSION};
+use siyu::{apply, apply_effects, Ctx, Effect, MemberState, Program, Stock};
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
+
+/// A pull returns at most this many results (the most recent ones).
+pub const MAX_PULL_RESULTS: usize = 1000;
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Demo mode: login for anyone, the QA clock, seeded members.
+    pub demo: bool,
+    /// Token bucket per member: burst size (0 = no limit) and refill per second.
+    pub rate_burst: u32,
+    pub rate_per_sec: f64,
+    /// The token that may replace the program (env SIYU_ADMIN_TOKEN); none = nobody may.
+    pub admin_token: Option<String>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config { demo: false, rate_burst: 120, rate_per_sec: 20.0, admin_token: None }
+    }
+}
+
+struct Bucket {
+    tokens: f64,
+    at: std::time::Instant,
+}
+
+pub struct Service {
+    pub db: Db,
+    program: RwLock<Arc<Program>>,
+    pub signer: Signer,
+    pub clock: Clock,
+    pub config: Config,
+    buckets: Mutex<HashMap<String, Bucket>>,
+    /// Decoded member states by state version: saves parsing the state on every mutation. Only
+    /// used after the version has been read under the member's lock, so it is never stale.
+    cache: Mutex<HashMap<String, (i64, Arc<MemberState>)>>,
+    /// client id → owning member, once known (ownership never changes).
+    owners: Mutex<HashMap<String, String>>,
+}
+
+const CACHE_LIMIT: usize = 20_000;
+
+/// What one attempt to decide a mutation came to.
+enum Step {
+    Decided(StoredOutcome),
+    Duplicate(StoredOutcome),
+    Reused,
+    OutOfOrder(i64),
+}
+
+enum WriteError {
+    Guard(String),
+    Db(sqlx::Error),
+}
+
+impl From<sqlx::Error> for WriteError {
+    fn from(e: sqlx::Error) -> Self {
+        match guard_violation(&e) {
+            Some(g) => WriteError::Guard(g),
+            None => WriteError::Db(e),
+        }
+    }
+}
+
+impl Service {
+    pub async fn new(db: Db, program: Program, signer: Signer, clock: Clock, config: Config) -> Result<Arc<Service>, sqlx::Error> {
+        db.init_stock(&Stock::initial(&program)).await?;
+        Ok(Arc::new(Service {
+            db,
+            program: RwLock::new(Arc::new(program)),
+            signer,
+            clock,
+            config,
+            buckets: Mutex::new(HashMap::new()),
+            cache: Mutex::new(HashMap::new()),
+            owners: Mutex::new(HashMap::new()),
+        }))
+    }
+
+    pub fn program(&self) -> Arc<Program> {
+        self.program.read().expect("program lock").clone()
+    }
+
+    pub fn now(&self) -> i64 {
+        self.clock.now()
+    }
+
+    // ---- auth -------------------------------------------------------------------------------
+
+    /// The member of an `Authorization: Bearer …` header.
+    pub fn authenticate(&self, header: Option<&str>) -> Result<String, ApiError> {
+        let header = header.ok_or_else(|| ApiError::unauthenticated("missing Authorization: Bearer token"))?;
+        let token = header.strip_prefix("Bearer ").ok_or_else(|| ApiError::unauthenticated("Authorization must be a Bearer token"))?;
+        self.signer
+            .verify(token.trim(), crate::clock::system_now_ms())
+            .ok_or_else(|| ApiError::unauthenticated("the token is invalid or expired"))
+    }
+
+    pub fn login(&self, member_id: &str) -> Result<Value, ApiError> {
+        if !self.config.demo {
+            return Err(ApiError::not_found("login is only offered in demo mode"));
+        }
+        if !valid_id(member_id) {
+            return Err(ApiError::bad_request("memberId must be 1–64 characters of A-Z a-z 0-9 _ - . :").with_details(json!({ "path": "memberId" })));
+        }
+        let now = crate::clock::system_now_ms();
+        let token = self.signer.issue(member_id, now);
+        Ok(json!({ "token": token, "memberId": member_id, "expiresAt": now + crate::auth::TOKEN_TTL_MS }))
+    }
+
+    pub fn check_admin(&self, header: Option<&str>) -> Result<(), ApiError> {
+        let Some(expected) = self.config.admin_token.as_deref().filter(|t| !t.is_empty()) else {
+            return Err(ApiError::forbidden("ADMIN_DISABLED", "replacing the program is disabled: set SIYU_ADMIN_TOKEN"));
+        };
+        let header = header.ok_or_else(|| ApiError::unauthenticated("missing Authorization: Bearer admin token"))?;
+        let token = header.strip_prefix("Bearer ").unwrap_or("").trim();
+        if crate::auth::same_secret(token.as_bytes(), expected.as_bytes()) {
+            Ok(())
+        } else {
+            Err(ApiError::unauthenticated("not the admin token"))
+        }
+    }
+
+    /// Per-member token bucket.
+    pub fn rate_check(&self, member: &str) -> Result<(), ApiError> {
+        if self.config.rate_burst == 0 {
+            return Ok(());
+        }
+        let now = std::time::Instant::now();
+        let mut buckets = self.buckets.lock().expect("buckets lock");
+        if buckets.len() > 100_000 {
+            buckets.clear();
+        }
+        let burst = self.config.rate_burst as f64;
+        let b = buckets.entry(member.to_string()).or_insert(Bucket { tokens: burst, at: now });
+        b.tokens = (b.tokens + now.duration_since(b.at).as_secs_f64() * self.config.rate_per_sec).min(burst);
+        b.at = now;
+        if b.tokens >= 1.0 {
+            b.tokens -= 1.0;
+            Ok(())
+        } else {
+            let wait = ((1.0 - b.tokens) / self.config.rate_per_sec.max(1e-9)).ceil().max(1.0) as u64;
+            Err(ApiError::rate_limited(wait))
+        }
+    }
+
+    // ---- program ----------------------------------------------------------------------------
+
+    /// Replace the program (validated); new counters start full, existing ones keep their count.
+    pub async fn put_program(&self, body: &[u8]) -> Result<Value, ApiError> {
+        let text = std::str::from_utf8(body).map_err(|_| ApiError::bad_request("the program must be UTF-8 JSON"))?;
+        let program = Program::from_json(text).map_err(|e| {
+            ApiError::new(422, "INVALID_PROGRAM", e.to_string()).with_details(e.details())
+        })?;
+        let canonical = serde_json::to_string(&program).map_err(|e| ApiError::internal(e.to_string()))?;
+        self.db.store_program(&canonical, self.now()).await?;
+        self.db.init_stock(&Stock::initial(&program)).await?;
+        *self.program.write().expect("program lock") = Arc::new(program);
+        Ok(json!({ "ok": true }))
+    }
+
+    // ---- members and clients ----------------------------------------------------------------
+
+    /// Make sure the member and the client exist and that the client belongs to the member.
+    async fn ensure_client(&self, member: &str, client: &str) -> Result<(), ApiError> {
+        if let Some(owner) = self.owners.lock().expect("owners lock").get(client) {
+            return if owner == member { Ok(()) } else { Err(not_owned(client)) };
+        }
+        let db = &self.db;
+        let now = self.now();
+        let owner: Option<String> = sqlx::query(&db.sql("SELECT member_id FROM client_owners WHERE client_id = $1"))
+            .bind(client)
+            .fetch_optional(&db.pool)
+            .await?
+            .map(|r: AnyRow| r.try_get(0))
+            .transpose()?;
+        let owner = match owner {
+            Some(o) => o,
+            None => {
+                sqlx::query(&db.sql("INSERT INTO client_owners (client_id, member_id, created_at) VALUES ($1, $2, $3) ON CONFLICT (client_id) DO NOTHING"))
+                    .bind(client)
+                    .bind(member)
+                    .bind(now)
+                    .execute(&db.pool)
+                    .await?;
+                let row: AnyRow = sqlx::query(&db.sql("SELECT member_id FROM client_owners WHERE client_id = $1")).bind(client).fetch_one(&db.pool).await?;
+                row.try_get(0)?
+            }
+        };
+        if owner != member {
+            return Err(not_owned(client));
+        }
+        self.ensure_member(member).await?;
+        sqlx::query(&db.sql("INSERT INTO clients (member_id, client_id, last_mutation_id, created_at) VALUES ($1, $2, 0, $3) ON CONFLICT (member_id, client_id) DO NOTHING"))
+            .bind(member)
+            .bind(client)
+            .bind(now)
+            .execute(&db.pool)
+            .await?;
+        self.owners.lock().expect("owners lock").insert(client.to_string(), member.to_string());
+        Ok(())
+    }
+
+    /// Create a member with an empty state if it does not exist yet.
+    pub async fn ensure_member(&self, member: &str) -> Result<(), ApiError> {
+        let db = &self.db;
+        let exists = sqlx::query(&db.sql("SELECT 1 FROM members WHERE member_id = $1")).bind(member).fetch_optional(&db.pool).await?.is_some();
+        if !exists {
+            let now = self.now();
+            let state = serde_json::to_string(&MemberState::new(member, now)).map_err(|e| ApiError::internal(e.to_string()))?;
+            sqlx::query(&db.sql(
+                "INSERT INTO members (member_id, version, state_version, state, created_at, updated_at) VALUES ($1, 0, 0, $2, $3, $3)
+                 ON CONFLICT (member_id) DO NOTHING",
+            ))
+            .bind(member)
+            .bind(state)
+            .bind(now)
+            .execute(&db.pool)
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// The member's authoritative state (for tests and tools).
+    pub async fn member_state(&self, member: &str) -> Result<Option<(i64, MemberState)>, ApiError> {
+        let row = sqlx::query(&self.db.sql("SELECT version, state FROM members WHERE member_id = $1")).bind(member).fetch_optional(&self.db.pool).await?;
+        match row {
+            None => Ok(None),
+            Some(r) => {
+                let version: i64 = r.try_get(0)?;
+                let text: String = r.try_get(1)?;
+                Ok(Some((version, decode_state(&text)?)))
+            }
+        }
+    }
+
+    pub async fn stock(&self) -> Result<Stock, ApiError> {
+        let mut conn = self.db.pool.acquire().await?;
+        Ok(load_stock(&mut conn, &self.db).await?)
+    }
+
+    // ---- push -------------------------------------------------------------------------------
+
+    pub async fn push(&self, member: &str, req: &PushRequest) -> Result<PushResponse, ApiError> {
+        if req.protocol != PROTOCOL_VERSION {
+            return Err(ApiError::version(json!(req.protocol)));
+        }
+        if req.mutations.len() > MAX_BATCH {
+            return Err(ApiError::too_large(format!("a push carries at most {MAX_BATCH} mutations, got {}", req.mutations.len()))
+                .with_details(json!({ "max": MAX_BATCH, "got": req.mutations.len() })));
+        }
+        check_client_id(&req.client_id)?;
+        for (i, m) in req.mutations.iter().enumerate() {
+            if m.id == 0 || m.id > i64::MAX as u64 {
+                return Err(ApiError::bad_request("mutation ids start at 1").with_details(json!({ "path": format!("mutations[{i}].id") })));
+            }
+            if i > 0 && m.id != req.mutations[i - 1].id + 1 {
+                return Err(ApiError::bad_request("mutation ids in a push must be consecutive and ascending")
+                    .with_details(json!({ "path": format!("mutations[{i}].id") })));
+            }
+        }
+        self.rate_check(member)?;
+        self.ensure_client(member, &req.client_id).await?;
+        let client = req.client_id.as_str();
+        let db = &self.db;
+
+        let mut last = self.last_mutation_id(member, client).await?;
+        if let Some(first) = req.mutations.first() {
+            if first.id as i64 > last + 1 {
+                return Err(out_of_order(last + 1, first.id));
+            }
+        }
+        // Ids already decided: answer from storage, refusing a reused id with another payload.
+        let mut stored: HashMap<i64, (String, String, StoredOutcome)> = HashMap::new();
+        let seen: Vec<&PushMutation> = req.mutations.iter().filter(|m| m.id as i64 <= last).collect();
+        if let (Some(lo), Some(hi)) = (seen.first(), seen.last()) {
+            let rows = sqlx::query(&db.sql(
+                "SELECT mutation_id, name, args, outcome FROM mutations WHERE member_id = $1 AND client_id = $2 AND mutation_id >= $3 AND mutation_id <= $4",
+            ))
+            .bind(member)
+            .bind(client)
+            .bind(lo.id as i64)
+            .bind(hi.id as i64)
+            .fetch_all(&db.pool)
+            .await?;
+            for r in rows {
+                let id: i64 = r.try_get(0)?;
+                stored.insert(id, (r.try_get(1)?, r.try_get(2)?, decode_outcome(&r.try_get::<String, _>(3)?)?));
+            }
+            for m in &seen {
+                let (name, args, _) = stored.get(&(m.id as i64)).ok_or_else(|| ApiError::internal(format!("mutation {} is decided but not stored", m.id)))?;
+                if !same_payload(m, name, args) {
+                    return Err(reused(m.id));
+                }
+            }
+        }
+
+        let mut results = Vec::with_capacity(req.mutations.len());
+        for m in &req.mutations {
+            if let Some((_, _, outcome)) = stored.get(&(m.id as i64)) {
+                results.push(MutationResult { id: m.id, outcome: Outcome::Duplicate { original: outcome.clone() } });
+                continue;
+            }
+            match self.decide(member, client, m).await? {
+                Step::Decided(outcome) => {
+                    last = m.id as i64;
+                    results.push(MutationResult { id: m.id, outcome: outcome.into() });
+                }
+                Step::Duplicate(original) => results.push(MutationResult { id: m.id, outcome: Outcome::Duplicate { original } }),
+                Step::Reused => return Err(reused(m.id)),
+                Step::OutOfOrder(expected) => return Err(out_of_order(expected, m.id)),
+            }
+        }
+        last = last.max(self.last_mutation_id(member, client).await?);
+        Ok(PushResponse { results, last_mutation_id: last as u64 })
+    }
+
+    async fn last_mutation_id(&self, member: &str, client: &str) -> Result<i64, ApiError> {
+        let row = sqlx::query(&self.db.sql("SELECT last_mutation_id FROM clients WHERE member_id = $1 AND client_id = $2"))
+            .bind(member)
+            .bind(client)
+            .fetch_optional(&self.db.pool)
+            .await?;
+        Ok(match row {
+            Some(r) => r.try_get(0)?,
+            None => 0,
+        })
+    }
+
+    /// Decide one mutation. A guard that fires rolls the attempt back; the mutation is decided
+    /// again on fresh data (a counter another member emptied meanwhile), and if a guard still
+    /// fires it is stored as rejected CONFLICT.
+    async fn decide(&self, member: &str, client: &str, m: &PushMutation) -> Result<Step, ApiError> {
+        let mut forced: Option<ErrorBody> = None;
+        for attempt in 0..3 {
+            match self.try_decide(member, client, m, forced.clone()).await {
+                Ok(step) => return Ok(step),
+                Err(WriteError::Guard(guard)) => {
+                    if attempt >= 1 {
+                        forced = Some(ErrorBody {
+                            code: "CONFLICT".into(),
+                            message: format!("the change conflicts with what is already recorded ({guard})"),
+                            details: json!({ "guard": guard }),
+                        });
+                    }
+                }
+                Err(WriteError::Db(e)) => return Err(e.into()),
+            }
+        }
+        Err(ApiError::internal("the mutation could not be recorded"))
+    }
+
+    async fn try_decide(&self, member: &str, client: &str, m: &PushMutation, forced: Option<ErrorBody>) -> Result<Step, WriteError> {
+        let db = &self.db;
+        let mut tx = match db.backend {
+            Backend::Sqlite => db.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => db.pool.begin().await?,
+        };
+        let lock = match db.backend {
+            Backend::Sqlite => "SELECT version, state_version FROM members WHERE member_id = $1",
+            Backend::Postgres => "SELECT version, state_version FROM members WHERE member_id = $1 FOR UPDATE",
+        };
+        let row = sqlx::query(&db.sql(lock)).bind(member).fetch_one(&mut *tx).await?;
+        let version: i64 = row.try_get(0)?;
+        let state_version: i64 = row.try_get(1)?;
+        let last: i64 = sqlx::query(&db.sql("SELECT last_mutation_id FROM clients WHERE member_id = $1 AND client_id = $2"))
+            .bind(member)
+            .bind(client)
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get(0)?;
+        let id = m.id as i64;
+        if id <= last {
+            // Decided meanwhile by a concurrent push of the same client.
+            let row = sqlx::query(&db.sql("SELECT name, args, outcome FROM mutations WHERE member_id = $1 AND client_id = $2 AND mutation_id = $3"))
+                .bind(member)
+                .bind(client)
+                .bind(id)
+                .fetch_one(&mut *tx)
+                .await?;
+            let (name, args, outcome): (String, String, String) = (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
+            tx.rollback().await?;
+            if !same_payload(m, &name, &args) {
+                return Ok(Step::Reused);
+            }
+            return Ok(Step::Duplicate(decode_outcome(&outcome).map_err(|e| WriteError::Db(sqlx::Error::Protocol(e.message)))?));
+        }
+        if id > last + 1 {
+            tx.rollback().await?;
+            return Ok(Step::OutOfOrder(last + 1));
+        }
+
+        let cached = self.cache.lock().expect("cache lock").get(member).filter(|(v, _)| *v == state_version).map(|(_, s)| s.clone());
+        let state = match cached {
+            Some(s) => s,
+            None => {
+                let text: String = sqlx::query(&db.sql("SELECT state FROM members WHERE member_id = $1")).bind(member).fetch_one(&mut *tx).await?.try_get(0)?;
+                Arc::new(decode_state(&text).map_err(|e| WriteError::Db(sqlx::Error::Protocol(e.message)))?)
+            }
+        };
+        let stock = load_stock(&mut tx, db).await?;
+        let now = self.now();
+        let program = self.program();
+        let decision = match forced {
+            Some(error) => Err(error),
+            None => m.mutation().and_then(|mutation| {
+                let ctx = Ctx { now, client_id: client, mutation_id: m.id, stock: &stock };
+                apply(&program, &state, &mutation, &ctx)
+            }).map_err(|r| ErrorBody::from(&r)),
+        };
+        let new_version = version + 1;
+        let (outcome, new_state) = match decision {
+            Ok(applied) => {
+                write_guards(&mut tx, db, member, &applied.effects).await?;
+                let mut next = (*state).clone();
+                apply_effects(&mut next, &applied.effects);
+                let text = serde_json::to_string(&next).map_err(|e| WriteError::Db(sqlx::Error::Protocol(e.to_string())))?;
+                sqlx::query(&db.sql("UPDATE members SET version = $2, state_version = $2, state = $3, updated_at = $4 WHERE member_id = $1"))
+                    .bind(member)
+                    .bind(new_version)
+                    .bind(text)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                (StoredOutcome::Applied { effects: applied.effects }, Some(next))
+            }
+            Err(error) => {
+                sqlx::query(&db.sql("UPDATE members SET version = $2, updated_at = $3 WHERE member_id = $1"))
+                    .bind(member)
+                    .bind(new_version)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                (StoredOutcome::Rejected { error }, None)
+            }
+        };
+        let status = match outcome {
+            StoredOutcome::Applied { .. } => "applied",
+            StoredOutcome::Rejected { .. } => "rejected",
+        };
+        let outcome_text = serde_json::to_string(&outcome).map_err(|e| WriteError::Db(sqlx::Error::Protocol(e.to_string())))?;
+        sqlx::query(&db.sql(
+            "INSERT INTO mutations (member_id, client_id, mutation_id, seq, name, args, client_time, decided_at, status, outcome)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        ))
+        .bind(member)
+        .bind(client)
+        .bind(id)
+        .bind(new_version)
+        .bind(m.name.as_str())
+        .bind(m.args.to_string())
+        .bind(m.client_time)
+        .bind(now)
+        .bind(status)
+        .bind(outcome_text)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(&db.sql("UPDATE clients SET last_mutation_id = $3 WHERE member_id = $1 AND client_id = $2"))
+            .bind(member)
+            .bind(client)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        if let Some(next) = new_state {
+            let mut cache = self.cache.lock().expect("cache lock");
+            if cache.len() >= CACHE_LIMIT {
+                cache.clear();
+            }
+            cache.insert(member.to_string(), (new_version, Arc::new(next)));
+        }
+        Ok(Step::Decided(outcome))
+    }
+
+    // ---- pull -------------------------------------------------------------------------------
+
+    /// A pull registers an unknown client to the member (so a new device can pull before it pushes).
+    pub async fn pull(&self, member: &str, req: &PullRequest) -> Result<PullResponse, ApiError> {
+        if req.protocol != PROTOCOL_VERSION {
+            return Err(ApiError::version(json!(req.protocol)));
+        }
+        check_client_id(&req.client_id)?;
+        self.rate_check(member)?;
+        self.ensure_client(member, &req.client_id).await?;
+        let db = &self.db;
+        let mut tx = match db.backend {
+            Backend::Sqlite => db.pool.begin().await?,
+            Backend::Postgres => db.pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await?,
+        };
+        let row = sqlx::query(&db.sql("SELECT version, state_version FROM members WHERE member_id = $1")).bind(member).fetch_one(&mut *tx).await?;
+        let version: i64 = row.try_get(0)?;
+        let state_version: i64 = row.try_get(1)?;
+        // A cookie from the future (another database) counts as none.
+        let cookie = req.cookie.map(|c| c as i64).filter(|c| *c <= version);
+        let state = if cookie.is_none_or(|c| state_version > c) {
+            let text: String = sqlx::query(&db.sql("SELECT state FROM members WHERE member_id = $1")).bind(member).fetch_one(&mut *tx).await?.try_get(0)?;
+            Some(decode_state(&text)?)
+        } else {
+            None
+        };
+        let last: i64 = sqlx::query(&db.sql("SELECT last_mutation_id FROM clients WHERE member_id = $1 AND client_id = $2"))
+            .bind(member)
+            .bind(&req.client_id)
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get(0)?;
+        let rows = sqlx::query(&db.sql(&format!(
+            "SELECT mutation_id, outcome FROM mutations WHERE member_id = $1 AND client_id = $2 AND seq > $3 ORDER BY mutation_id DESC LIMIT {MAX_PULL_RESULTS}"
+        )))
+        .bind(member)
+        .bind(&req.client_id)
+        .bind(cookie.unwrap_or(0))
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut results = Vec::with_capacity(rows.len());
+        for r in rows.iter().rev() {
+            let id: i64 = r.try_get(0)?;
+            results.push(MutationResult { id: id as u64, outcome: decode_outcome(&r.try_get::<String, _>(1)?)?.into() });
+        }
+        let stock = load_stock(&mut tx, db).await?;
+        tx.commit().await?;
+        let now = self.now();
+        let program = self.program();
+        Ok(PullResponse {
+            cookie: version as u64,
+            last_mutation_id: last as u64,
+            server_time: now,
+            business_day: program.business_day(now),
+            state,
+            stock,
+            results,
+        })
+    }
+}
+
+fn check_client_id(client: &str) -> Result<(), ApiError> {
+    if valid_id(client) {
+        Ok(())
+    } else {
+        Err(ApiError::bad_request("clientId must be 1–64 characters of A-Z a-z 0-9 _ - . :").with_details(json!({ "path": "clientId" })))
+    }
+}
+
+fn not_owned(client: &str) -> ApiError {
+    ApiError::forbidden("CLIENT_NOT_OWNED", format!("client {client:?} belongs to another member")).with_details(json!({ "clientId": client }))
+}
+
+fn out_of_order(expected: i64, got: u64) -> ApiError {
+    ApiError::new(409, "OUT_OF_ORDER", format!("expected mutation {expected} next, got {got}")).with_details(json!({ "expected": expected, "got": got }))
+}
+
+fn reused(id: u64) -> ApiError {
+    ApiError::new(422, "MUTATION_ID_REUSED", format!("mutation {id} was already decided with another payload")).with_details(json!({ "id": id }))
+}
+
+fn same_payload(m: &PushMutation, name: &str, args: &str) -> bool {
+    m.name == name && serde_json::from_str::<Value>(args).is_ok_and(|a| a == m.args)
+}
+
+fn decode_state(text: &str) -> Result<MemberState, ApiError> {
+    serde_json::from_str(text).map_err(|e| ApiError::internal(format!("stored member state is unreadable: {e}")))
+}
+
+fn decode_outcome(text: &str) -> Result<StoredOutcome, ApiError> {
+    serde_json::from_str(text).map_err(|e| ApiError::internal(format!("stored outcome is unreadable: {e}")))
+}
+
+async fn load_stock(conn: &mut AnyConnection, db: &Db) -> Result<Stock, sqlx::Error> {
+    let rows = sqlx::query(&db.sql("SELECT counter, remaining FROM stock")).fetch_all(&mut *conn).await?;
+    let mut stock = Stock::default();
+    for r in rows {
+        let counter: String = r.try_get(0)?;
+        let remaining: i64 = r.try_get(1)?;
+        stock.remaining.insert(counter, remaining.clamp(0, u32::MAX as i64) as u32);
+    }
+    Ok(stock)
+}
+
+/// The natural-key guard rows and counters of a list of effects.
+async fn write_guards(conn: &mut AnyConnection, db: &Db, member: &str, effects: &[Effect]) -> Result<(), WriteError> {
+    for effect in effects {
+        match effect {
+            Effect::CheckedIn { check_in, .. } => {
+                let kind = match check_in.kind {
+                    siyu::state::CheckInKind::Normal => "normal",
+                    siyu::state::CheckInKind::Makeup => "makeup",
+                };
+                sqlx::query(&db.sql("INSERT INTO check_ins (member_id, business_day, kind, at) VALUES ($1, $2, $3, $4)"))
+                    .bind(member)
+                    .bind(check_in.day.to_string())
+                    .bind(kind)
+                    .bind(check_in.at)
+                    .execute(&mut *conn)
+                    .await?;
+            }
+            Effect::PointsCredited { lot, .. } => {
+                sqlx::query(&db.sql("INSERT INTO point_lots (member_id, lot_id, points, earned_at) VALUES ($1, $2, $3, $4)"))
+                    .bind(member)
+                    .bind(lot.id.as_str())
+                    .bind(lot.points)
+                    .bind(lot.earned_at)
+                    .execute(&mut *conn)
+                    .await?;
+            }
+            Effect::CouponIssued { coupon } => {
+                sqlx::query(&db.sql("INSERT INTO coupons (member_id, coupon_id, template, source, issued_at) VALUES ($1, $2, $3, $4, $5)"))
+                    .bind(member)
+                    .bind(coupon.id.as_str())
+                    .bind(coupon.template.as_str())
+                    .bind(coupon.source.as_str())
+                    .bind(coupon.claimed_at)
+                    .execute(&mut *conn)
+                    .await?;
+            }
+            Effect::CouponUsed { coupon, order_id, at } => {
+                sqlx::query(&db.sql("INSERT INTO coupon_uses (member_id, coupon_id, order_id, used_at) VALUES ($1, $2, $3, $4)"))
+                    .bind(member)
+                    .bind(coupon.as_str())
+                    .bind(order_id.as_str())
+                    .bind(*at)
+                    .execute(&mut *conn)
+                    .await?;
+            }
+            Effect::CouponReturned { coupon } => {
+                sqlx::query(&db.sql("DELETE FROM coupon_uses WHERE member_id = $1 AND coupon_id = $2"))
+                    .bind(member)
+                    .bind(coupon.as_str())
+                    .execute(&mut *conn)
+                    .await?;
+            }
+            Effect::OrderPlaced { order } => {
+                sqlx::query(&db.sql("INSERT INTO orders (member_id, order_id, placed_at, total, paid) VALUES ($1, $2, $3, $4, $5)"))
+                    .bind(member)
+                    .bind(order.id.as_str())
+                    .bind(order.placed_at)
+                    .bind(order.total)
+                    .bind(order.paid)
+                    .execute(&mut *conn)
+                    .await?;
+            }
+            Effect::OrderRefunded { order_id, at } => {
+                let done = sqlx::query(&db.sql("UPDATE orders SET refunded_at = $3 WHERE member_id = $1 AND order_id = $2 AND refunded_at IS NULL"))
+                    .bind(member)
+                    .bind(order_id.as_str())
+                    .bind(*at)
+                    .execute(&mut *conn)
+                    .await?;
+                if done.rows_affected() != 1 {
+                    return Err(WriteError::Guard("orders.refunded_at".into()));
+                }
+            }
+            Effect::StockTaken { counter, units } => {
+                sqlx::query(&db.sql("UPDATE stock SET remaining = remaining - $2 WHERE counter = $1"))
+                    .bind(counter.key())
+                    .bind(*units as i64)
+                    .execute(&mut *conn)
+                    .await?;
+            }
+            Effect::StockReturned { counter, units } => {
+                sqlx::query(&db.sql("UPDATE stock SET remaining = remaining + $2 WHERE counter = $1"))
+                    .bind(counter.key())
+                    .bind(*units as i64)
+                    .execute(&mut *conn)
+                    .await?;
+            }
+            Effect::PointsDebited { .. } | Effect::RewardRedeemed { .. } | Effect::BirthdaySet { .. } => {}
+        }
+    }
+    Ok(())
+}
+
+/// Insert a member with a ready-made state and its guard rows (demo seeding). Does nothing if the
+/// member exists.
+pub async fn insert_member(db: &Db, member: &str, state: &MemberState, effects: &[Effect], now: i64) -> Result<bool, ApiError> {
+    let mut tx = match db.backend {
+        Backend::Sqlite => db.pool.begin_with("BEGIN IMMEDIATE").await?,
+        Backend::Postgres => db.pool.begin().await?,
+    };
+    let exists = sqlx::query(&db.sql("SELECT 1 FROM members WHERE member_id = $1")).bind(member).fetch_optional(&mut *tx).await?.is_some();
+    if exists {
+        tx.rollback().await?;
+        return Ok(false);
+    }
+    let text = serde_json::to_string(state).map_err(|e| ApiError::internal(e.to_string()))?;
+    sqlx::query(&db.sql("INSERT INTO members (member_id, version, state_version, state, created_at, updated_at) VALUES ($1, 0, 0, $2, $3, $3)"))
+        .bind(member)
+        .bind(text)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    let seedless: Vec<Effect> = effects.iter().filter(|e| !matches!(e, Effect::StockTaken { .. } | Effect::StockReturned { .. })).cloned().collect();
+    match write_guards(&mut tx, db, member, &seedless).await {
+        Ok(()) => {}
+        Err(WriteError::Guard(g)) => return Err(ApiError::internal(format!("seed history violates {g}"))),
+        Err(WriteError::Db(e)) => return Err(e.into()),
+    }
+    tx.commit().await?;
+    Ok(true)
+}
