@@ -61,6 +61,11 @@ pub fn audience_problem(program: &Program, state: &MemberState, template: &Coupo
         if !crate::birthday::in_window(program, state, today) {
             return Some("claimable in the birthday window only");
         }
+        // A tier's own birthday coupon replaces the program's: each member claims theirs only.
+        let tier = crate::tiers::current_tier(program, state, now);
+        if crate::birthday::coupon_template(program, tier).is_some_and(|own| own != template.id) {
+            return Some("not the birthday coupon of this member's tier");
+        }
         if crate::birthday::claimed_in_year(program, state, today.year()) {
             return Some("the birthday coupon was already claimed this year");
         }

@@ -149,16 +149,7 @@ impl fmt::Display for InputError {
 impl InputError {
     /// Parse JSON input, naming the path of the first problem.
     pub fn parse<T: serde::de::DeserializeOwned>(what: &'static str, text: &str) -> Result<T, InputError> {
-        let de = &mut serde_json::Deserializer::from_str(text);
-        serde_path_to_error::deserialize(de).map_err(|e| {
-            let path = e.path().to_string();
-            let problem = e.into_inner().to_string();
-            let problem = match problem.rfind(" at line ") {
-                Some(i) => problem[..i].to_string(),
-                None => problem,
-            };
-            InputError::Invalid { what, path: if path == "." { String::new() } else { path }, problem }
-        })
+        crate::json_path::parse(text).map_err(|e| InputError::Invalid { what, path: e.path, problem: e.problem })
     }
 }
 
@@ -285,7 +276,11 @@ impl Rejection {
                 OrderError::EmptyCart | OrderError::InvalidOrderId => json!({}),
                 OrderError::UnknownSku { sku } | OrderError::InvalidQuantity { sku } => json!({ "sku": sku }),
                 OrderError::LineUnavailable { sku, reason } => json!({ "sku": sku, "reason": reason }),
-                OrderError::PriceChanged { expected, quote } => json!({ "expected": expected, "actual": quote.total, "quote": quote }),
+                OrderError::PriceChanged { expected, quote } => {
+                    // Through text, so the quote has one serializer in the module, not two.
+                    let quote: Value = serde_json::to_string(quote).ok().and_then(|t| serde_json::from_str(&t).ok()).unwrap_or(Value::Null);
+                    json!({ "expected": expected, "actual": quote["total"], "quote": quote })
+                }
                 OrderError::DuplicateOrderId { order_id }
                 | OrderError::OrderNotFound { order_id }
                 | OrderError::AlreadyRefunded { order_id } => json!({ "orderId": order_id }),

@@ -6,6 +6,7 @@
 
 pub mod time;
 pub mod error;
+pub mod json_path;
 pub mod program;
 pub mod state;
 pub mod stock;

@@ -7,7 +7,7 @@ use crate::error::{InputError, Rejection};
 use crate::program::Program;
 use crate::state::MemberState;
 use crate::stock::Stock;
-use crate::sync::{clock_offset_ms, ErrorBody, MutationResult, PullResponse, PushMutation, PushRequest, PushResponse, StoredOutcome, MAX_BATCH, PROTOCOL_VERSION};
+use crate::sync::{clock_offset_ms, ErrorBody, PullResponse, PushMutation, PushRequest, PushResponse, ResultVerdict, MAX_BATCH, PROTOCOL_VERSION};
 use crate::time::Instant;
 use serde::{Deserialize, Serialize};
 
@@ -39,6 +39,10 @@ pub struct Snapshot {
     /// The last state the server confirmed.
     pub confirmed: MemberState,
     pub stock: Stock,
+    /// Applied by the server, not yet in `confirmed` (until the next pull brings the state).
+    #[serde(default)]
+    pub acknowledged: Vec<PushMutation>,
+    /// Not yet decided by the server.
     pub pending: Vec<PushMutation>,
     #[serde(default)]
     pub reversals: Vec<Reversal>,
@@ -51,6 +55,7 @@ pub struct Mall {
     /// confirmed + pending, applied optimistically.
     state: MemberState,
     stock: Stock,
+    acknowledged: Vec<PushMutation>,
     pending: Vec<PushMutation>,
     next_mutation_id: u64,
     cookie: Option<u64>,
@@ -68,6 +73,7 @@ impl Mall {
             confirmed: state.clone(),
             state,
             stock,
+            acknowledged: Vec::new(),
             pending: Vec::new(),
             next_mutation_id: 1,
             cookie: None,
@@ -80,10 +86,13 @@ impl Mall {
         if snapshot.version != SNAPSHOT_VERSION {
             return Err(InputError::Invalid { what: "snapshot", path: "version".into(), problem: format!("unsupported version {}", snapshot.version) });
         }
-        if let Some((i, _)) = snapshot.pending.iter().enumerate().find(|(i, p)| {
-            p.id >= snapshot.next_mutation_id || (*i > 0 && p.id != snapshot.pending[i - 1].id + 1)
-        }) {
-            return Err(InputError::Invalid { what: "snapshot", path: format!("pending[{i}].id"), problem: "pending ids must be consecutive and below nextMutationId".into() });
+        let queued: Vec<&PushMutation> = snapshot.acknowledged.iter().chain(&snapshot.pending).collect();
+        if let Some((i, _)) = queued.iter().enumerate().find(|(i, p)| p.id >= snapshot.next_mutation_id || (*i > 0 && p.id <= queued[i - 1].id)) {
+            return Err(InputError::Invalid {
+                what: "snapshot",
+                path: format!("pending[{}].id", i.saturating_sub(snapshot.acknowledged.len())),
+                problem: "mutation ids must increase and stay below nextMutationId".into(),
+            });
         }
         let mut mall = Mall {
             program,
@@ -91,6 +100,7 @@ impl Mall {
             state: snapshot.confirmed.clone(),
             confirmed: snapshot.confirmed,
             stock: snapshot.stock,
+            acknowledged: snapshot.acknowledged,
             pending: snapshot.pending,
             next_mutation_id: snapshot.next_mutation_id,
             cookie: snapshot.cookie,
@@ -110,6 +120,7 @@ impl Mall {
             clock_offset_ms: self.clock_offset_ms,
             confirmed: self.confirmed.clone(),
             stock: self.stock.clone(),
+            acknowledged: self.acknowledged.clone(),
             pending: self.pending.clone(),
             reversals: self.reversals.clone(),
         }
@@ -154,6 +165,7 @@ impl Mall {
 
     /// Order ids of pending orders: their coupons show as locked.
     pub fn pending_order_ids(&self) -> Vec<String> {
+        // Acknowledged orders are confirmed: only undecided ones lock their coupons.
         self.pending
             .iter()
             .filter(|p| p.name == "placeOrder")
@@ -183,18 +195,19 @@ impl Mall {
         }
     }
 
-    /// Take the server's verdicts: applied effects move into the confirmed state, rejections
-    /// become reversals, and the rest is replayed on top.
-    pub fn on_push_response(&mut self, response: &PushResponse, now: Instant) {
-        self.take_results(&response.results, true);
-        self.drop_decided(response.last_mutation_id);
+    /// Take the server's verdicts: rejections become reversals and leave the queue; applied
+    /// mutations stay shown (acknowledged) until the next pull brings the state that holds them.
+    pub fn on_push_response<R: ResultVerdict>(&mut self, response: &PushResponse<R>, now: Instant) {
+        self.take_verdicts(&response.results);
+        let (decided, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut self.pending).into_iter().partition(|p| p.id <= response.last_mutation_id);
+        self.pending = rest;
+        self.acknowledged.extend(decided.into_iter().filter(|p| !self.reversals.iter().any(|r| r.mutation_id == p.id)));
         self.rebuild(now);
     }
 
     /// Adopt the server's state, drop what it has decided, and replay the rest.
-    pub fn on_pull_response(&mut self, response: &PullResponse, sent_at: Instant, received_at: Instant) {
+    pub fn on_pull_response<R: ResultVerdict>(&mut self, response: &PullResponse<R>, sent_at: Instant, received_at: Instant) {
         self.clock_offset_ms = clock_offset_ms(sent_at, received_at, response.server_time);
-        let adopt = response.state.is_some();
         if let Some(state) = &response.state {
             self.confirmed = state.clone();
         }
@@ -202,8 +215,10 @@ impl Mall {
         if self.cookie.is_none_or(|c| response.cookie >= c) {
             self.cookie = Some(response.cookie);
         }
-        self.take_results(&response.results, !adopt);
-        self.drop_decided(response.last_mutation_id);
+        self.take_verdicts(&response.results);
+        // Everything up to lastMutationId is in the server state we now hold.
+        self.acknowledged.retain(|p| p.id > response.last_mutation_id);
+        self.pending.retain(|p| p.id > response.last_mutation_id);
         self.rebuild(self.now(received_at));
     }
 
@@ -211,35 +226,24 @@ impl Mall {
         self.cookie
     }
 
-    fn take_results(&mut self, results: &[MutationResult], apply_to_confirmed: bool) {
+    fn take_verdicts<R: ResultVerdict>(&mut self, results: &[R]) {
         for r in results {
-            let Some(p) = self.pending.iter().find(|p| p.id == r.id) else { continue };
-            match r.outcome.original() {
-                StoredOutcome::Applied { effects } => {
-                    if apply_to_confirmed {
-                        apply_effects(&mut self.confirmed, &effects);
-                    }
-                }
-                StoredOutcome::Rejected { error } => {
-                    if !self.reversals.iter().any(|v| v.mutation_id == r.id) {
-                        self.reversals.push(Reversal { mutation_id: r.id, name: p.name.clone(), error });
-                    }
-                }
+            let Some(error) = r.rejection() else { continue };
+            let id = r.mutation_id();
+            let Some(p) = self.pending.iter().chain(&self.acknowledged).find(|p| p.id == id) else { continue };
+            if !self.reversals.iter().any(|v| v.mutation_id == id) {
+                self.reversals.push(Reversal { mutation_id: id, name: p.name.clone(), error: error.clone() });
             }
         }
     }
 
-    fn drop_decided(&mut self, last_mutation_id: u64) {
-        self.pending.retain(|p| p.id > last_mutation_id);
-    }
-
-    /// Optimistic state = confirmed state + pending mutations replayed at `now`. A pending
+    /// Optimistic state = confirmed state + acknowledged and pending mutations replayed at `now`. A pending
     /// mutation that no longer applies locally stays queued (the server decides) but shows no
     /// effect.
     fn rebuild(&mut self, now: Instant) {
         let mut state = self.confirmed.clone();
         let mut stock = self.stock.clone();
-        for p in &self.pending {
+        for p in self.acknowledged.iter().chain(&self.pending) {
             let Ok(mutation) = p.mutation() else { continue };
             let ctx = Ctx { now, client_id: &self.client_id, mutation_id: p.id, stock: &stock };
             if let Ok(applied) = apply(&self.program, &state, &mutation, &ctx) {

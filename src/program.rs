@@ -459,12 +459,8 @@ pub struct Shipping {
 impl Program {
     /// Parse and validate a program. Errors name the JSON path of the problem.
     pub fn from_json(text: &str) -> Result<Program, ProgramError> {
-        let de = &mut serde_json::Deserializer::from_str(text);
-        let program: Program = serde_path_to_error::deserialize(de).map_err(|e| {
-            let path = e.path().to_string();
-            let inner = e.into_inner();
-            ProgramError::Invalid { path: if path == "." { String::new() } else { path }, problem: strip_position(&inner.to_string()) }
-        })?;
+        let program: Program =
+            crate::json_path::parse(text).map_err(|e| ProgramError::Invalid { path: e.path, problem: e.problem })?;
         program.validate()?;
         Ok(program)
     }
@@ -671,9 +667,11 @@ impl Program {
             if !money(t.min_spend) {
                 return bad(at("minSpend"), "must be 0..=100000000 fen");
             }
-            for (j, s) in t.scope.skus.iter().chain(&t.scope.exclude_skus).enumerate() {
-                if self.sku(s).is_none() {
-                    return bad(at(&format!("scope.skus[{j}]")), "is not a SKU of the catalog");
+            for (list, skus) in [("skus", &t.scope.skus), ("excludeSkus", &t.scope.exclude_skus)] {
+                for (j, s) in skus.iter().enumerate() {
+                    if self.sku(s).is_none() {
+                        return bad(at(&format!("scope.{list}[{j}]")), "is not a SKU of the catalog");
+                    }
                 }
             }
             match t.validity {
@@ -768,12 +766,4 @@ fn unique<'a>(ids: impl Iterator<Item = &'a String>, list: &str) -> Result<(), P
         }
     }
     Ok(())
-}
-
-/// serde_json appends " at line L column C"; the path already says where.
-fn strip_position(message: &str) -> String {
-    match message.rfind(" at line ") {
-        Some(i) => message[..i].to_string(),
-        None => message.to_string(),
-    }
 }

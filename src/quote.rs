@@ -485,8 +485,10 @@ impl<'a> Pricer<'a> {
     }
 
     /// The optimal selection: ≤ 1 coupon per group or one exclusive coupon alone, with the
-    /// lowest total (goods + shipping). Copies of one template are interchangeable, so only the
-    /// best-ranked copy of each template is tried.
+    /// lowest total (goods + shipping). A selection with a coupon that saves nothing (a
+    /// free-shipping coupon when the threshold already waives shipping, a percentage that rounds
+    /// to 0) is not considered: it would spend the coupon for nothing. Copies of one template are
+    /// interchangeable, so only the best-ranked copy of each template is tried.
     pub fn best_selection(&self) -> Vec<usize> {
         let mut reps: Vec<usize> = Vec::new();
         for (i, c) in self.candidates.iter().enumerate() {
@@ -509,7 +511,7 @@ impl<'a> Pricer<'a> {
         let mut best: Vec<usize> = Vec::new();
         let mut best_total = self.run(&[], false).map(|o| self.total_before_points(&o)).unwrap_or(Fen::MAX);
         let mut consider = |sel: Vec<usize>, this: &Self| {
-            if let Ok(o) = this.run(&sel, false) {
+            if let Some(o) = this.run(&sel, false).ok().filter(|o| every_coupon_saves(o, sel.len())) {
                 let total = this.total_before_points(&o);
                 if this.better((&sel, total), (&best, best_total)) {
                     best = sel;
@@ -543,7 +545,7 @@ impl<'a> Pricer<'a> {
             if !self.stackable(&sel) {
                 continue;
             }
-            if let Ok(o) = self.run(&sel, false) {
+            if let Some(o) = self.run(&sel, false).ok().filter(|o| every_coupon_saves(o, sel.len())) {
                 let total = self.total_before_points(&o);
                 if self.better((&sel, total), (&best, best_total)) {
                     best = sel;
@@ -637,7 +639,8 @@ impl<'a> Pricer<'a> {
                 None => savings.push(Saving { kind: kind.into(), source: source.into(), amount }),
             }
         };
-        for line in &self.lines {
+        // A flagged line is priced at 0: its member or sale price saves nothing.
+        for line in self.lines.iter().filter(|l| l.flag.is_none()) {
             for adj in &line.adjustments {
                 let kind = match adj.kind {
                     AdjustmentKind::MemberPrice => "memberPrice",
@@ -754,6 +757,11 @@ impl<'a> Pricer<'a> {
             unusable: self.unusable,
         }
     }
+}
+
+/// Whether every coupon of a selection of `n` applied and saved at least one fen.
+fn every_coupon_saves(o: &Outcome, n: usize) -> bool {
+    o.applied.len() == n && o.applied.iter().all(|(_, discount, _)| *discount > 0)
 }
 
 fn group_rank(g: StackGroup) -> u8 {

@@ -30,8 +30,10 @@ pub struct PushMutation {
 
 impl PushMutation {
     pub fn new(id: u64, mutation: &Mutation, client_time: Instant) -> PushMutation {
-        let (name, args) = match serde_json::to_value(mutation) {
-            Ok(Value::Object(mut m)) => (
+        // Through text, so mutations have one serializer in the module, not two.
+        let value = serde_json::to_string(mutation).ok().and_then(|t| serde_json::from_str::<Value>(&t).ok());
+        let (name, args) = match value {
+            Some(Value::Object(mut m)) => (
                 m.remove("name").and_then(|n| n.as_str().map(String::from)).unwrap_or_default(),
                 m.remove("args").unwrap_or(Value::Object(Default::default())),
             ),
@@ -127,11 +129,70 @@ pub struct MutationResult {
     pub outcome: Outcome,
 }
 
+/// What a client needs of a result: the verdict, not the effects (it adopts the server's state on
+/// the next pull). Parsing only this keeps effect decoding out of the browser module.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase")]
-pub struct PushResponse {
-    pub results: Vec<MutationResult>,
+pub struct Verdict {
+    pub id: u64,
+    /// "applied", "rejected" or "duplicate".
+    pub status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    pub error: Option<ErrorBody>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    pub original: Option<OriginalVerdict>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(rename_all = "camelCase")]
+pub struct OriginalVerdict {
+    pub status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    pub error: Option<ErrorBody>,
+}
+
+/// A result as the client reads it: which mutation, and its rejection if it was rejected.
+pub trait ResultVerdict {
+    fn mutation_id(&self) -> u64;
+    fn rejection(&self) -> Option<&ErrorBody>;
+}
+
+impl ResultVerdict for Verdict {
+    fn mutation_id(&self) -> u64 {
+        self.id
+    }
+    fn rejection(&self) -> Option<&ErrorBody> {
+        match self.status.as_str() {
+            "rejected" => self.error.as_ref(),
+            "duplicate" => self.original.as_ref().filter(|o| o.status == "rejected").and_then(|o| o.error.as_ref()),
+            _ => None,
+        }
+    }
+}
+
+impl ResultVerdict for MutationResult {
+    fn mutation_id(&self) -> u64 {
+        self.id
+    }
+    fn rejection(&self) -> Option<&ErrorBody> {
+        match &self.outcome {
+            Outcome::Rejected { error } | Outcome::Duplicate { original: StoredOutcome::Rejected { error } } => Some(error),
+            _ => None,
+        }
+    }
+}
+
+/// The reply to a push. Servers send `MutationResult`s; clients may read them as `Verdict`s.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(rename_all = "camelCase")]
+pub struct PushResponse<R = MutationResult> {
+    pub results: Vec<R>,
     pub last_mutation_id: u64,
 }
 
@@ -150,7 +211,7 @@ pub struct PullRequest {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase")]
-pub struct PullResponse {
+pub struct PullResponse<R = MutationResult> {
     /// The member's state version; never goes backwards.
     pub cookie: u64,
     /// The last mutation of this client the server has decided.
@@ -165,7 +226,7 @@ pub struct PullResponse {
     pub stock: Stock,
     /// Results of this client's mutations decided after the cookie, so a lost push reply is
     /// never lost for good.
-    pub results: Vec<MutationResult>,
+    pub results: Vec<R>,
 }
 
 /// Full-jitter exponential backoff: attempt n (0-based) waits a uniformly random time in
@@ -211,6 +272,8 @@ mod tests {
         let p = PushMutation::new(4, &m, 99);
         assert_eq!(p.name, "claimCoupon");
         assert_eq!(p.mutation().unwrap(), m);
+        let r: Verdict = serde_json::from_str(r#"{"id":3,"status":"duplicate","original":{"status":"rejected","error":{"code":"X","message":"m"}},"effects":[]}"#).unwrap();
+        assert_eq!(r.rejection().map(|e| e.code.as_str()), Some("X"));
         let bad = PushMutation { id: 5, name: "fly".into(), args: Value::Null, client_time: 0 };
         assert_eq!(bad.mutation().unwrap_err().code(), "INVALID_INPUT");
     }

@@ -1,0 +1,3 @@
+export * from './siyu.js';
+export { default } from './siyu.js';
+export * from './sync.js';

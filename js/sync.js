@@ -1,0 +1,2 @@
+// Placeholder replaced by the sync shim.
+export {};

@@ -1,0 +1,27 @@
+// Writes pkg/package.json for the npm package `siyu`: ESM, one entry point, typed.
+import { readFileSync, writeFileSync, readdirSync } from 'node:fs';
+
+const cargo = readFileSync(new URL('../Cargo.toml', import.meta.url), 'utf8');
+const field = (name) => cargo.match(new RegExp(`^${name} = "(.*)"`, 'm'))[1];
+const files = readdirSync(new URL('../pkg/', import.meta.url)).filter((f) => f !== 'package.json' && f !== '.gitignore');
+
+const pkg = {
+  name: 'siyu',
+  version: field('version'),
+  description: field('description'),
+  license: field('license'),
+  type: 'module',
+  main: './index.js',
+  module: './index.js',
+  types: './index.d.ts',
+  exports: {
+    '.': { types: './index.d.ts', default: './index.js' },
+    './engine': { types: './siyu.d.ts', default: './siyu.js' },
+    './siyu_bg.wasm': './siyu_bg.wasm',
+    './package.json': './package.json',
+  },
+  files,
+  sideEffects: ['./snippets/*'],
+  keywords: ['wasm', 'loyalty', 'membership', 'coupons', 'points', 'check-in', 'mini-mall'],
+};
+writeFileSync(new URL('../pkg/package.json', import.meta.url), JSON.stringify(pkg, null, 2) + '\n');

@@ -1,0 +1,448 @@
+//! The binding: the only module that touches wasm-bindgen. It wraps `mall::Mall` in a JS class,
+//! moves data across the boundary as JSON (measured faster here than a structural
+//! serde-wasm-bindgen conversion, and it keeps maps as plain objects), and turns every error
+//! into a real `Error` with a stable `code` and `details`.
+
+use crate::apply::Mutation;
+use crate::error::{InputError, ProgramError, Rejection};
+use crate::mall::{Mall as Core, Snapshot};
+use crate::program::Program;
+use crate::quote::{CouponChoice, CouponMode, PointsChoice, Pricer, QuoteRequest};
+use crate::state::OrderLine;
+use crate::sync::{PullResponse, PushResponse, Verdict};
+use crate::time::{Day, Instant, MonthDay};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(typescript_custom_section)]
+const TS_TYPES: &'static str = r#"
+/** A business day, `YYYY-MM-DD`. */
+export type Day = string;
+/** A birthday, `MM-DD`. */
+export type MonthDay = string;
+/** Every error code siyu throws or returns. */
+export type ErrorCode =
+  | "INVALID_PROGRAM" | "INVALID_INPUT"
+  | "ALREADY_CHECKED_IN" | "MAKEUP_NOT_OFFERED" | "MAKEUP_DAY_NOT_MISSED" | "MAKEUP_OUT_OF_WINDOW" | "MAKEUP_LIMIT_REACHED"
+  | "INSUFFICIENT_POINTS" | "BELOW_MIN_BALANCE"
+  | "UNKNOWN_TEMPLATE" | "NOT_CLAIMABLE" | "AUDIENCE" | "PER_MEMBER_LIMIT" | "QUOTA_EXHAUSTED" | "COUPON_NOT_FOUND" | "COUPON_UNUSABLE"
+  | "EMPTY_CART" | "UNKNOWN_SKU" | "INVALID_QUANTITY" | "INVALID_ORDER_ID" | "DUPLICATE_ORDER_ID" | "LINE_UNAVAILABLE" | "PRICE_CHANGED"
+  | "ORDER_NOT_FOUND" | "ALREADY_REFUNDED" | "REFUND_WINDOW_CLOSED"
+  | "UNKNOWN_REWARD" | "REWARD_LIMIT_REACHED" | "OUT_OF_STOCK"
+  | "BIRTHDAY_ALREADY_SET";
+/** What every siyu method throws: a real Error with a stable code. */
+export interface SiyuError extends Error {
+  name: "SiyuError";
+  code: ErrorCode;
+  details: Record<string, unknown>;
+}
+/** Options of `new Mall(program, options)`. */
+export interface MallOptions {
+  /** The member this client acts for. */
+  memberId: string;
+  /** This device/tab's client id (stable per installation). */
+  clientId: string;
+  /** A snapshot from `mall.snapshot()` to restore. */
+  snapshot?: Snapshot;
+  /** `now` for the new member's join time; defaults to the device clock. */
+  now?: number;
+}
+/** What a mutation method returns: its id in the pending queue and its (optimistic) effects. */
+export interface Receipt {
+  mutationId: number;
+  effects: Effect[];
+}
+/** Arguments of `placeOrder`. */
+export interface PlaceOrderArgs {
+  orderId: string;
+  lines: OrderLine[];
+  coupons?: string[];
+  points?: number;
+  expectedTotal: number;
+}
+/** Coupons for a cart: usable ones, and the others with their reason. */
+export interface CartCoupons {
+  usable: WalletCoupon[];
+  unusable: UnusableCoupon[];
+}
+"#;
+
+/// Build a real `Error` with `code` and `details`.
+fn js_error(code: &str, message: &str, details: &serde_json::Value) -> JsValue {
+    let error = js_sys::Error::new(message);
+    error.set_name("SiyuError");
+    let _ = js_sys::Reflect::set(&error, &"code".into(), &code.into());
+    let details = js_sys::JSON::parse(&details.to_string()).unwrap_or(JsValue::NULL);
+    let _ = js_sys::Reflect::set(&error, &"details".into(), &details);
+    error.into()
+}
+
+fn rejection(r: Rejection) -> JsValue {
+    js_error(r.code(), &r.message(), &r.details())
+}
+
+fn input_error(e: InputError) -> JsValue {
+    rejection(Rejection::Input(e))
+}
+
+fn program_error(e: ProgramError) -> JsValue {
+    js_error(e.code(), &e.to_string(), &e.details())
+}
+
+/// The one conversion in: a JS value (or a JSON string) to a Rust value, with the path of any
+/// problem in the error.
+fn from_js<T: DeserializeOwned>(what: &'static str, value: &JsValue) -> Result<T, JsValue> {
+    let text = match value.as_string() {
+        Some(s) => s,
+        None => js_sys::JSON::stringify(value)
+            .ok()
+            .and_then(|s| s.as_string())
+            .ok_or_else(|| input_error(InputError::Invalid { what, path: String::new(), problem: "not JSON-serialisable".into() }))?,
+    };
+    InputError::parse(what, &text).map_err(input_error)
+}
+
+/// The one conversion out.
+fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsValue> {
+    let text = serde_json::to_string(value).map_err(|e| js_error("INVALID_INPUT", &e.to_string(), &serde_json::Value::Null))?;
+    js_sys::JSON::parse(&text)
+}
+
+fn device_now() -> Instant {
+    js_sys::Date::now() as Instant
+}
+
+/// Parse a program (an object or JSON text) and validate it. Throws INVALID_PROGRAM naming the
+/// JSON path of the problem.
+#[wasm_bindgen(js_name = validateProgram, unchecked_return_type = "Program")]
+pub fn validate_program(#[wasm_bindgen(unchecked_param_type = "Program | string")] program: JsValue) -> Result<JsValue, JsValue> {
+    let program = parse_program(&program)?;
+    to_js(&program)
+}
+
+fn parse_program(value: &JsValue) -> Result<Program, JsValue> {
+    let text = match value.as_string() {
+        Some(s) => s,
+        None => js_sys::JSON::stringify(value).ok().and_then(|s| s.as_string()).unwrap_or_default(),
+    };
+    Program::from_json(&text).map_err(program_error)
+}
+
+/// Every error code, for documentation and exhaustive UI mapping.
+#[wasm_bindgen(js_name = errorCodes, unchecked_return_type = "ErrorCode[]")]
+pub fn error_codes() -> Result<JsValue, JsValue> {
+    to_js(&crate::error::ALL_CODES)
+}
+
+/// Full-jitter backoff: wait this many ms before retry `attempt` (0-based); `random` in [0, 1).
+#[wasm_bindgen(js_name = backoffDelayMs)]
+pub fn backoff_delay_ms(attempt: u32, random: f64, retry_after_ms: Option<f64>) -> f64 {
+    crate::sync::backoff_delay_ms(attempt, random, retry_after_ms.map(|r| r.max(0.0) as u64)) as f64
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct MallOptions {
+    member_id: String,
+    client_id: String,
+    #[serde(default)]
+    snapshot: Option<Snapshot>,
+    #[serde(default)]
+    now: Option<Instant>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Receipt<'a> {
+    mutation_id: u64,
+    effects: &'a [crate::apply::Effect],
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct PlaceOrderArgs {
+    order_id: String,
+    lines: Vec<OrderLine>,
+    #[serde(default)]
+    coupons: Vec<String>,
+    #[serde(default)]
+    points: i64,
+    expected_total: i64,
+}
+
+/// One member's mini-mall: queries, optimistic mutations, the pending queue and snapshots.
+#[wasm_bindgen]
+pub struct Mall {
+    core: Core,
+}
+
+#[wasm_bindgen]
+impl Mall {
+    /// `new Mall(program, {memberId, clientId, snapshot?})`. The program may be an object or JSON
+    /// text; it is validated (INVALID_PROGRAM). A snapshot restores queue and state.
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        #[wasm_bindgen(unchecked_param_type = "Program | string")] program: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "MallOptions")] options: JsValue,
+    ) -> Result<Mall, JsValue> {
+        let program = parse_program(&program)?;
+        let options: MallOptions = from_js("options", &options)?;
+        let now = options.now.unwrap_or_else(device_now);
+        let core = match options.snapshot {
+            Some(s) => {
+                if s.client_id != options.client_id || s.confirmed.member_id != options.member_id {
+                    return Err(input_error(InputError::Invalid {
+                        what: "options",
+                        path: "snapshot".into(),
+                        problem: "belongs to another member or client".into(),
+                    }));
+                }
+                Core::from_snapshot(program, s, now).map_err(input_error)?
+            }
+            None => Core::new(program, &options.member_id, &options.client_id, now),
+        };
+        Ok(Mall { core })
+    }
+
+    fn at(&self, now: Option<f64>) -> Instant {
+        match now {
+            Some(n) if n.is_finite() => n as Instant,
+            _ => self.core.now(device_now()),
+        }
+    }
+
+    /// Server time as this client estimates it (device clock + learned offset).
+    pub fn now(&self) -> f64 {
+        self.core.now(device_now()) as f64
+    }
+
+    /// The business day of `now`.
+    #[wasm_bindgen(js_name = businessDay, unchecked_return_type = "Day")]
+    pub fn business_day(&self, now: Option<f64>) -> String {
+        self.core.program.business_day(self.at(now)).to_string()
+    }
+
+    #[wasm_bindgen(unchecked_return_type = "Program")]
+    pub fn program(&self) -> Result<JsValue, JsValue> {
+        to_js(&self.core.program)
+    }
+
+    /// The member's state as this client sees it (confirmed + pending).
+    #[wasm_bindgen(unchecked_return_type = "MemberState")]
+    pub fn state(&self) -> Result<JsValue, JsValue> {
+        to_js(self.core.state())
+    }
+
+    /// Price a cart: `{lines, coupons?: "best" | "none" | ids, points?: "max" | number}`.
+    #[wasm_bindgen(unchecked_return_type = "Quote")]
+    pub fn quote(&self, #[wasm_bindgen(unchecked_param_type = "QuoteRequest")] request: JsValue, now: Option<f64>) -> Result<JsValue, JsValue> {
+        let request: QuoteRequest = from_js("quote request", &request)?;
+        let quote = crate::quote::quote(&self.core.program, self.core.state(), self.core.stock(), &request, self.at(now)).map_err(|e| rejection(e.into()))?;
+        to_js(&quote)
+    }
+
+    /// Just the total of a cart (fen), for lists and badges: no explanation crosses the boundary.
+    #[wasm_bindgen(js_name = quoteTotal)]
+    pub fn quote_total(&self, #[wasm_bindgen(unchecked_param_type = "QuoteRequest")] request: JsValue, now: Option<f64>) -> Result<f64, JsValue> {
+        let request: QuoteRequest = from_js("quote request", &request)?;
+        let quote = crate::quote::quote(&self.core.program, self.core.state(), self.core.stock(), &request, self.at(now)).map_err(|e| rejection(e.into()))?;
+        Ok(quote.total as f64)
+    }
+
+    /// The wallet for a cart: coupons it can use and the others with reasons (凑单 hint included).
+    #[wasm_bindgen(js_name = cartCoupons, unchecked_return_type = "CartCoupons")]
+    pub fn cart_coupons(&self, #[wasm_bindgen(unchecked_param_type = "OrderLine[]")] lines: JsValue, now: Option<f64>) -> Result<JsValue, JsValue> {
+        let lines: Vec<OrderLine> = from_js("lines", &lines)?;
+        let now = self.at(now);
+        let pricer = Pricer::new(&self.core.program, self.core.state(), self.core.stock(), &lines, now).map_err(|e| rejection(e.into()))?;
+        let quote = pricer.quote(&CouponChoice::Mode(CouponMode::None), PointsChoice::Amount(0));
+        let pending = self.core.pending_order_ids();
+        let usable: Vec<_> = quote
+            .usable
+            .iter()
+            .filter_map(|id| self.core.state().coupon(id))
+            .filter_map(|c| crate::coupons::view(&self.core.program, c, now, &pending))
+            .collect();
+        to_js(&serde_json::json!({ "usable": usable, "unusable": quote.unusable }))
+    }
+
+    #[wasm_bindgen(unchecked_return_type = "Wallet")]
+    pub fn wallet(&self, now: Option<f64>) -> Result<JsValue, JsValue> {
+        to_js(&crate::coupons::wallet(&self.core.program, self.core.state(), self.at(now), &self.core.pending_order_ids()))
+    }
+
+    #[wasm_bindgen(js_name = claimCentre, unchecked_return_type = "ClaimOffer[]")]
+    pub fn claim_centre(&self, now: Option<f64>) -> Result<JsValue, JsValue> {
+        to_js(&crate::coupons::claim_centre(&self.core.program, self.core.state(), self.core.stock(), self.at(now)))
+    }
+
+    /// The check-in calendar of a month (1–12).
+    #[wasm_bindgen(unchecked_return_type = "Calendar")]
+    pub fn calendar(&self, year: i32, month: u8, now: Option<f64>) -> Result<JsValue, JsValue> {
+        let cal = crate::checkin::calendar(&self.core.program, self.core.state(), year, month, self.at(now)).ok_or_else(|| {
+            input_error(InputError::Invalid { what: "calendar", path: "month".into(), problem: "must be 1..=12".into() })
+        })?;
+        to_js(&cal)
+    }
+
+    #[wasm_bindgen(unchecked_return_type = "Streak")]
+    pub fn streak(&self, now: Option<f64>) -> Result<JsValue, JsValue> {
+        to_js(&crate::checkin::streak(&self.core.program, self.core.state(), self.at(now)))
+    }
+
+    #[wasm_bindgen(unchecked_return_type = "PointsSummary")]
+    pub fn points(&self, now: Option<f64>) -> Result<JsValue, JsValue> {
+        to_js(&crate::points::summary(self.core.state(), self.at(now)))
+    }
+
+    #[wasm_bindgen(unchecked_return_type = "TierProgress")]
+    pub fn tier(&self, now: Option<f64>) -> Result<JsValue, JsValue> {
+        to_js(&crate::tiers::progress(&self.core.program, self.core.state(), self.at(now)))
+    }
+
+    #[wasm_bindgen(js_name = memberDay, unchecked_return_type = "MemberDayStatus")]
+    pub fn member_day(&self, now: Option<f64>) -> Result<JsValue, JsValue> {
+        let now = self.at(now);
+        let tier = crate::tiers::current_tier(&self.core.program, self.core.state(), now);
+        to_js(&crate::member_day::status(&self.core.program, tier, now))
+    }
+
+    #[wasm_bindgen(unchecked_return_type = "Segments")]
+    pub fn segments(&self, now: Option<f64>) -> Result<JsValue, JsValue> {
+        to_js(&crate::segments::of(self.core.state(), self.at(now)))
+    }
+
+    #[wasm_bindgen(unchecked_return_type = "Reminder[]")]
+    pub fn reminders(&self, now: Option<f64>) -> Result<JsValue, JsValue> {
+        to_js(&crate::reminders::due(&self.core.program, self.core.state(), self.at(now)))
+    }
+
+    fn mutate(&mut self, mutation: Mutation, now: Option<f64>) -> Result<JsValue, JsValue> {
+        let now = self.at(now);
+        let (mutation_id, applied) = self.core.mutate(mutation, now).map_err(rejection)?;
+        to_js(&Receipt { mutation_id, effects: &applied.effects })
+    }
+
+    #[wasm_bindgen(js_name = checkIn, unchecked_return_type = "Receipt")]
+    pub fn check_in(&mut self, now: Option<f64>) -> Result<JsValue, JsValue> {
+        self.mutate(Mutation::CheckIn {}, now)
+    }
+
+    #[wasm_bindgen(js_name = makeupCheckIn, unchecked_return_type = "Receipt")]
+    pub fn makeup_check_in(&mut self, #[wasm_bindgen(unchecked_param_type = "Day")] day: String, now: Option<f64>) -> Result<JsValue, JsValue> {
+        let day = Day::parse(&day).ok_or_else(|| input_error(InputError::Invalid { what: "day", path: String::new(), problem: format!("expected YYYY-MM-DD, got {day:?}") }))?;
+        self.mutate(Mutation::MakeupCheckIn { day }, now)
+    }
+
+    #[wasm_bindgen(js_name = claimCoupon, unchecked_return_type = "Receipt")]
+    pub fn claim_coupon(&mut self, template: String, now: Option<f64>) -> Result<JsValue, JsValue> {
+        self.mutate(Mutation::ClaimCoupon { template }, now)
+    }
+
+    #[wasm_bindgen(js_name = redeemReward, unchecked_return_type = "Receipt")]
+    pub fn redeem_reward(&mut self, reward: String, now: Option<f64>) -> Result<JsValue, JsValue> {
+        self.mutate(Mutation::RedeemReward { reward }, now)
+    }
+
+    /// Place an order at the price the shopper saw (`expectedTotal`); PRICE_CHANGED carries the
+    /// new quote in `details.quote`.
+    #[wasm_bindgen(js_name = placeOrder, unchecked_return_type = "Receipt")]
+    pub fn place_order(&mut self, #[wasm_bindgen(unchecked_param_type = "PlaceOrderArgs")] args: JsValue, now: Option<f64>) -> Result<JsValue, JsValue> {
+        let a: PlaceOrderArgs = from_js("placeOrder", &args)?;
+        self.mutate(
+            Mutation::PlaceOrder { order_id: a.order_id, lines: a.lines, coupons: a.coupons, points: a.points, expected_total: a.expected_total },
+            now,
+        )
+    }
+
+    #[wasm_bindgen(js_name = refundOrder, unchecked_return_type = "Receipt")]
+    pub fn refund_order(&mut self, order_id: String, now: Option<f64>) -> Result<JsValue, JsValue> {
+        self.mutate(Mutation::RefundOrder { order_id }, now)
+    }
+
+    #[wasm_bindgen(js_name = setBirthday, unchecked_return_type = "Receipt")]
+    pub fn set_birthday(&mut self, #[wasm_bindgen(unchecked_param_type = "MonthDay")] birthday: String, now: Option<f64>) -> Result<JsValue, JsValue> {
+        let birthday = MonthDay::parse(&birthday).ok_or_else(|| input_error(InputError::Invalid { what: "birthday", path: String::new(), problem: format!("expected MM-DD, got {birthday:?}") }))?;
+        self.mutate(Mutation::SetBirthday { birthday }, now)
+    }
+
+    /// A fresh order id, unique for this client: derived from the client id and the next mutation id.
+    #[wasm_bindgen(js_name = nextOrderId)]
+    pub fn next_order_id(&self) -> String {
+        format!("{}-o{}", self.core.client_id(), self.core.snapshot().next_mutation_id)
+    }
+
+    /// Mutations applied here and not yet decided by the server, oldest first.
+    #[wasm_bindgen(unchecked_return_type = "PushMutation[]")]
+    pub fn pending(&self) -> Result<JsValue, JsValue> {
+        to_js(&self.core.pending())
+    }
+
+    #[wasm_bindgen(js_name = pendingCount)]
+    pub fn pending_count(&self) -> u32 {
+        self.core.pending().len() as u32
+    }
+
+    /// The body of the next `POST /push`.
+    #[wasm_bindgen(js_name = pushRequest, unchecked_return_type = "PushRequest")]
+    pub fn push_request(&self) -> Result<JsValue, JsValue> {
+        to_js(&self.core.push_request())
+    }
+
+    #[wasm_bindgen(js_name = applyPushResponse)]
+    pub fn apply_push_response(&mut self, #[wasm_bindgen(unchecked_param_type = "PushResponse")] response: JsValue, now: Option<f64>) -> Result<(), JsValue> {
+        let response: PushResponse<Verdict> = from_js("push response", &response)?;
+        let now = self.at(now);
+        self.core.on_push_response(&response, now);
+        Ok(())
+    }
+
+    /// The body of the next `POST /pull`.
+    #[wasm_bindgen(js_name = pullRequest, unchecked_return_type = "PullRequest")]
+    pub fn pull_request(&self) -> Result<JsValue, JsValue> {
+        to_js(&crate::sync::PullRequest { protocol: crate::sync::PROTOCOL_VERSION, client_id: self.core.client_id().to_string(), cookie: self.core.cookie() })
+    }
+
+    /// Adopt a pull reply. `sentAt`/`receivedAt` are device times around the request; they set
+    /// the clock offset.
+    #[wasm_bindgen(js_name = applyPullResponse)]
+    pub fn apply_pull_response(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "PullResponse")] response: JsValue,
+        sent_at: f64,
+        received_at: f64,
+    ) -> Result<(), JsValue> {
+        let response: PullResponse<Verdict> = from_js("pull response", &response)?;
+        self.core.on_pull_response(&response, sent_at as Instant, received_at as Instant);
+        Ok(())
+    }
+
+    /// Mutations the server rejected after they were shown: show them, then `dismissReversals()`.
+    #[wasm_bindgen(unchecked_return_type = "Reversal[]")]
+    pub fn reversals(&self) -> Result<JsValue, JsValue> {
+        to_js(&self.core.reversals())
+    }
+
+    #[wasm_bindgen(js_name = dismissReversals)]
+    pub fn dismiss_reversals(&mut self) {
+        self.core.dismiss_reversals();
+    }
+
+    /// Everything needed to restore this client: pass it back as `options.snapshot`.
+    #[wasm_bindgen(unchecked_return_type = "Snapshot")]
+    pub fn snapshot(&self) -> Result<JsValue, JsValue> {
+        to_js(&self.core.snapshot())
+    }
+
+    /// The member's stock view (quotas and stock as last seen from the server).
+    #[wasm_bindgen(unchecked_return_type = "Stock")]
+    pub fn stock(&self) -> Result<JsValue, JsValue> {
+        to_js(self.core.stock())
+    }
+
+    #[wasm_bindgen(js_name = clockOffsetMs)]
+    pub fn clock_offset_ms(&self) -> f64 {
+        self.core.clock_offset_ms() as f64
+    }
+}
