@@ -55,9 +55,9 @@ pub fn status(program: &Program, tier: &Tier, now: Instant) -> MemberDayStatus {
     let is_today = is_member_day(program, today);
     let next = next_member_day(program, today.plus(1));
     let countdown_ms = if is_today {
-        today.end(off) - now
+        today.end(off).saturating_sub(now)
     } else {
-        next.map(|d| d.start(off) - now).unwrap_or(0)
+        next.map(|d| d.start(off).saturating_sub(now)).unwrap_or(0)
     };
     let md = program.member_day.as_ref();
     MemberDayStatus {

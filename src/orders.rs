@@ -108,7 +108,7 @@ pub fn refund(program: &Program, state: &MemberState, order_id: &str, ctx: &Ctx)
     if order.is_refunded() {
         return Err(OrderError::AlreadyRefunded { order_id: order_id.into() }.into());
     }
-    if ctx.now - order.placed_at > program.refund_days as i64 * MS_PER_DAY {
+    if ctx.now.saturating_sub(order.placed_at) > program.refund_days as i64 * MS_PER_DAY {
         return Err(OrderError::RefundWindowClosed { order_id: order_id.into(), refund_days: program.refund_days }.into());
     }
     let off = program.utc_offset_minutes;

@@ -76,7 +76,7 @@ pub struct PointsSummary {
 }
 
 pub fn summary(state: &MemberState, at: Instant) -> PointsSummary {
-    let soon = at + EXPIRING_WITHIN_DAYS * MS_PER_DAY;
+    let soon = at.saturating_add(EXPIRING_WITHIN_DAYS * MS_PER_DAY);
     let mut lots: Vec<PointLot> = state.lots.iter().filter(|l| is_live(l, at)).cloned().collect();
     lots.sort_by(|a, b| {
         a.expires_at.unwrap_or(i64::MAX).cmp(&b.expires_at.unwrap_or(i64::MAX)).then(a.earned_at.cmp(&b.earned_at))

@@ -51,7 +51,7 @@ pub fn due(program: &Program, state: &MemberState, now: Instant) -> Vec<Reminder
         out.push(Reminder::PointsExpiring { points: summary.expiring_soon, first_expiry });
     }
     let streak = crate::checkin::streak(program, state, now);
-    let hour = (now - today.start(off)) / (60 * MS_PER_MINUTE);
+    let hour = now.saturating_sub(today.start(off)) / (60 * MS_PER_MINUTE);
     if !streak.checked_in_today && hour >= program.check_in.reminder_hour as i64 {
         out.push(Reminder::StreakAtRisk { streak: streak.streak, todays_reward: streak.todays_reward });
     }

@@ -67,17 +67,17 @@ pub fn last_activity(state: &MemberState, now: Instant) -> Option<Instant> {
 }
 
 pub fn of(state: &MemberState, now: Instant) -> Segments {
-    let since = |days: i64| last_activity(state, now).is_some_and(|t| now - t <= days * MS_PER_DAY);
+    let since = |days: i64| last_activity(state, now).is_some_and(|t| now.saturating_sub(t) <= days * MS_PER_DAY);
     // Refunded orders still show the member's behaviour: they count for lifecycle and sensitivity.
     let orders: Vec<_> = state.orders.iter().filter(|o| o.placed_at <= now).collect();
     let first = orders.iter().map(|o| o.placed_at).min();
     let last = orders.iter().map(|o| o.placed_at).max();
-    let recent = orders.iter().filter(|o| now - o.placed_at <= 365 * MS_PER_DAY).count();
+    let recent = orders.iter().filter(|o| now.saturating_sub(o.placed_at) <= 365 * MS_PER_DAY).count();
     let lifecycle = match (first, last) {
         (None, _) | (_, None) => Lifecycle::Prospect,
-        (Some(f), _) if now - f <= 14 * MS_PER_DAY => Lifecycle::New,
+        (Some(f), _) if now.saturating_sub(f) <= 14 * MS_PER_DAY => Lifecycle::New,
         _ if recent >= 4 => Lifecycle::Loyal,
-        (_, Some(l)) if now - l > 120 * MS_PER_DAY => Lifecycle::Lapsing,
+        (_, Some(l)) if now.saturating_sub(l) > 120 * MS_PER_DAY => Lifecycle::Lapsing,
         _ => Lifecycle::Active,
     };
     let with_coupon = orders.iter().filter(|o| !o.coupons.is_empty()).count();

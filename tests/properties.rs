@@ -1,0 +1,424 @@
+#![cfg(not(target_arch = "wasm32"))]
+//! Properties of the engine on random inputs: the points balance, one check-in a day whatever the
+//! clock does, coupons used once, exact allocation, non-negative totals, the optimal coupon
+//! selection against brute force, and deterministic `apply`.
+
+mod common;
+
+use common::*;
+use proptest::prelude::*;
+use serde_json::json;
+use siyu::apply::{apply, Ctx, Effect, Mutation};
+use siyu::program::Program;
+use siyu::quote::{allocate, CouponChoice, CouponMode, PointsChoice, PointsMode, Pricer};
+use siyu::state::{CouponState, MemberState};
+use siyu::time::{Day, Instant};
+
+// ───────────────────────────── random member histories ─────────────────────────────
+
+#[derive(Clone, Debug)]
+enum Op {
+    /// Move the clock by this many minutes (negative: a device clock going backwards).
+    Advance(i64),
+    CheckIn,
+    Makeup(i32),
+    Claim(usize),
+    Redeem(usize),
+    /// Lines (SKU index, qty), coupons (best, none, or wallet indices), points (-1 = max).
+    Order(Vec<(usize, u32)>, Option<Vec<usize>>, i64),
+    Refund(usize),
+    SetBirthday(u8, u8),
+}
+
+const SKUS: &[&str] = &["tea", "nuts", "cookie", "honey"];
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        3 => (-3 * 24 * 60i64..6 * 24 * 60).prop_map(Op::Advance),
+        3 => Just(Op::CheckIn),
+        1 => (1i32..6).prop_map(Op::Makeup),
+        2 => (0usize..16).prop_map(Op::Claim),
+        1 => (0usize..3).prop_map(Op::Redeem),
+        3 => (
+            prop::collection::vec((0usize..4, 1u32..4), 1..4),
+            prop::option::of(prop::collection::vec(0usize..8, 0..3)),
+            prop_oneof![Just(-1i64), 0i64..3000],
+        )
+            .prop_map(|(l, c, p)| Op::Order(l, c, p)),
+        1 => (0usize..5).prop_map(Op::Refund),
+        1 => (1u8..13, 1u8..29).prop_map(|(m, d)| Op::SetBirthday(m, d)),
+    ]
+}
+
+/// The mutation an op stands for in the member's current state (None: nothing to do).
+fn mutation(m: &Member, op: &Op, now: Instant, n: usize) -> Option<Mutation> {
+    let p = &m.program;
+    Some(match op {
+        Op::Advance(_) => return None,
+        Op::CheckIn => Mutation::CheckIn {},
+        Op::Makeup(back) => Mutation::MakeupCheckIn { day: p.business_day(now).plus(-back) },
+        Op::Claim(i) => Mutation::ClaimCoupon { template: p.coupon_templates.get(*i).map_or("nope".into(), |t| t.id.clone()) },
+        Op::Redeem(i) => Mutation::RedeemReward { reward: p.rewards.get(*i).map_or("nope".into(), |r| r.id.clone()) },
+        Op::Order(items, coupons, points) => {
+            let items: Vec<(&str, u32)> = items.iter().map(|(s, q)| (SKUS[*s], *q)).collect();
+            let points = if *points < 0 { PointsChoice::Mode(PointsMode::Max) } else { PointsChoice::Amount(*points) };
+            let choice = match coupons {
+                None => CouponChoice::Mode(CouponMode::Best),
+                Some(ix) => CouponChoice::Chosen(ix.iter().filter_map(|i| m.state.coupons.get(*i)).map(|c| c.id.clone()).collect()),
+            };
+            let q = m.quote(&items, choice.clone(), points, now);
+            // Place what the quote shows; chosen ids are passed as chosen, so unusable ones are refused.
+            let coupons = match choice {
+                CouponChoice::Chosen(ids) => ids,
+                _ => q.coupons.iter().map(|c| c.id.clone()).collect(),
+            };
+            Mutation::PlaceOrder { order_id: format!("o{n}"), lines: lines(&items), coupons, points: q.points.used, expected_total: q.total }
+        }
+        Op::Refund(i) => Mutation::RefundOrder {
+            order_id: if m.state.orders.is_empty() || *i == 0 { "none".into() } else { m.state.orders[*i % m.state.orders.len()].id.clone() },
+        },
+        Op::SetBirthday(mo, d) => Mutation::SetBirthday { birthday: siyu::time::MonthDay::parse(&format!("{mo:02}-{d:02}"))? },
+    })
+}
+
+fn check_invariants(m: &Member, now: Instant) -> Result<(), TestCaseError> {
+    let s = &m.state;
+    // Balance = Σ remaining of live lots ≥ 0, and every lot within 0..=points.
+    let live: i64 = s.lots.iter().filter(|l| l.expires_at.is_none_or(|e| now < e)).map(|l| l.remaining).sum();
+    prop_assert_eq!(siyu::points::balance(s, now), live);
+    prop_assert!(live >= 0);
+    for l in &s.lots {
+        prop_assert!(0 <= l.remaining && l.remaining <= l.points, "lot {:?}", l);
+    }
+    // The ledger accounts for every point still in a lot.
+    let ledger: i64 = s.ledger.iter().map(|e| e.delta).sum();
+    prop_assert_eq!(ledger, s.lots.iter().map(|l| l.remaining).sum::<i64>());
+    // One check-in per business day.
+    let mut days: Vec<Day> = s.check_ins.iter().map(|c| c.day).collect();
+    let n = days.len();
+    days.dedup();
+    prop_assert_eq!(days.len(), n, "check-ins {:?}", s.check_ins);
+    prop_assert!(s.check_ins.windows(2).all(|w| w[0].day < w[1].day));
+    // A coupon is used by at most one live order, and a used coupon names its order.
+    for c in &s.coupons {
+        let users = s.paid_orders().filter(|o| o.coupons.contains(&c.id)).count();
+        prop_assert!(users <= 1, "coupon {} used by {} orders", c.id, users);
+        if let CouponState::Used { order_id, .. } = &c.state {
+            prop_assert!(s.order(order_id).is_some_and(|o| o.coupons.contains(&c.id)));
+        }
+    }
+    let mut ids: Vec<&str> = s.coupons.iter().map(|c| c.id.as_str()).chain(s.lots.iter().map(|l| l.id.as_str())).collect();
+    let n = ids.len();
+    ids.sort();
+    ids.dedup();
+    prop_assert_eq!(ids.len(), n, "ids are unique");
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+
+    #[test]
+    fn random_histories_keep_the_books(ops in prop::collection::vec(op(), 1..40)) {
+        let mut m = Member::new(program(), at(2026, 11, 10, 8, 0));
+        m.grant(3000, at(2026, 11, 10, 8, 0));
+        let mut now = at(2026, 11, 10, 9, 0);
+        let mut used_before: Vec<String> = Vec::new();
+        for (n, op) in ops.iter().enumerate() {
+            if let Op::Advance(minutes) = op {
+                now += minutes * 60_000;
+                check_invariants(&m, now)?;
+                continue;
+            }
+            let Some(mutation) = mutation(&m, op, now, n) else { continue };
+            // Deterministic: the same input gives the same effects and ids.
+            let ctx = Ctx { now, client_id: &m.client, mutation_id: m.next_id, stock: &m.stock };
+            let first = apply(&m.program, &m.state, &mutation, &ctx);
+            let second = apply(&m.program, &m.state, &mutation, &ctx.clone());
+            prop_assert_eq!(&first, &second);
+            let before = m.state.clone();
+            let result = m.run(mutation.clone(), now);
+            prop_assert_eq!(result.as_ref().map_err(|e| e.code()), first.as_ref().map(|a| &a.effects).map_err(|e| e.code()));
+            if let Ok(effects) = &result {
+                for e in effects {
+                    if let Effect::CouponUsed { coupon, .. } = e {
+                        // Only an available coupon is used.
+                        prop_assert_eq!(&before.coupon(coupon).unwrap().state, &CouponState::Available);
+                        used_before.push(coupon.clone());
+                    }
+                }
+            } else {
+                prop_assert_eq!(&before, &m.state);
+            }
+            check_invariants(&m, now)?;
+            // Quotes never go negative, explain every fen, and split exactly.
+            let q = m.quote(&[("tea", 1), ("nuts", 2), ("cookie", 1)], CouponChoice::default(), PointsChoice::Mode(PointsMode::Max), now);
+            prop_assert!(q.total >= 0);
+            prop_assert_eq!(q.lines.iter().map(|l| l.paid).sum::<i64>(), q.paid);
+            prop_assert_eq!(q.savings.iter().map(|s| s.amount).sum::<i64>(), q.saved);
+        }
+    }
+
+    /// Check-ins at random instants, in any order (a device clock may jump back and forth).
+    #[test]
+    fn at_most_one_check_in_per_business_day(
+        times in prop::collection::vec(0i64..60 * 24 * 60, 1..60),
+        makeups in prop::collection::vec((any::<bool>(), 1i32..5), 1..60),
+        offset in prop_oneof![Just(480), Just(0), Just(-300), Just(345)],
+    ) {
+        let p = program_with(|v| v["utcOffsetMinutes"] = json!(offset));
+        let mut m = Member::new(p, 0);
+        m.grant(1_000_000, at(2026, 1, 1, 0, 0));
+        let start = at(2026, 11, 1, 0, 0);
+        for (t, (makeup, back)) in times.iter().zip(makeups.iter().cycle()) {
+            let now = start + t * 60_000;
+            let today = m.program.business_day(now);
+            let had = m.state.checked_in(today).is_some();
+            let r = m.check_in(now);
+            prop_assert_eq!(r.is_ok(), !had);
+            if had {
+                prop_assert_eq!(r.unwrap_err().code(), "ALREADY_CHECKED_IN");
+            }
+            if *makeup {
+                let d = today.plus(-back);
+                let had = m.state.checked_in(d).is_some();
+                let r = m.makeup(d, now);
+                if had {
+                    prop_assert_eq!(r.unwrap_err().code(), "MAKEUP_DAY_NOT_MISSED");
+                }
+            }
+            let mut days: Vec<Day> = m.state.check_ins.iter().map(|c| c.day).collect();
+            let n = days.len();
+            days.dedup();
+            prop_assert_eq!(days.len(), n);
+            let s = siyu::checkin::streak(&m.program, &m.state, now);
+            prop_assert!(s.cycle_day <= s.streak.max(s.cycle_day) && s.cycle_day <= 7);
+        }
+    }
+
+    #[test]
+    fn allocation_is_exact_and_never_exceeds_a_line(
+        weights in prop::collection::vec(0i64..2_000_000, 1..10),
+        pick in 0.0f64..=1.0,
+    ) {
+        let total: i64 = weights.iter().sum();
+        let amount = (total as f64 * pick) as i64;
+        let shares = allocate(amount, &weights);
+        prop_assert_eq!(shares.len(), weights.len());
+        if total > 0 {
+            prop_assert_eq!(shares.iter().sum::<i64>(), amount);
+        }
+        for (s, w) in shares.iter().zip(&weights) {
+            prop_assert!(0 <= *s && s <= w, "share {} of weight {}", s, w);
+            // Each share is its exact pro-rata part rounded down or up.
+            let exact = amount as i128 * *w as i128;
+            let floor = if total > 0 { exact / total as i128 } else { 0 };
+            prop_assert!(*s as i128 == floor || *s as i128 == floor + 1);
+        }
+    }
+}
+
+// ─────────────────────────── best selection against brute force ───────────────────────────
+
+#[derive(Clone, Debug)]
+struct TemplateSpec {
+    kind: u8,
+    amount: i64,
+    bp: i64,
+    cap: Option<i64>,
+    min_spend: i64,
+    scope: u8,
+    item_group: bool,
+    exclusive: bool,
+}
+
+fn template_spec() -> impl Strategy<Value = TemplateSpec> {
+    (0u8..5, 1i64..6000, 1i64..5000, prop::option::of(1i64..4000), prop_oneof![Just(0i64), 0i64..30000], 0u8..4, any::<bool>(), prop::bool::weighted(0.15))
+        .prop_map(|(kind, amount, bp, cap, min_spend, scope, item_group, exclusive)| TemplateSpec { kind, amount, bp, cap, min_spend, scope, item_group, exclusive })
+}
+
+fn random_program(specs: &[TemplateSpec]) -> Program {
+    program_with(|v| {
+        let templates: Vec<serde_json::Value> = specs
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                let (kind, group) = match t.kind {
+                    0 | 1 => (json!({ "type": "amountOff", "amount": t.amount }), if t.item_group { "item" } else { "order" }),
+                    2 | 3 => {
+                        let mut k = json!({ "type": "percentOff", "bp": t.bp });
+                        if let Some(c) = t.cap {
+                            k["maxDiscount"] = json!(c);
+                        }
+                        (k, if t.item_group { "item" } else { "order" })
+                    }
+                    _ => (json!({ "type": "freeShipping" }), "shipping"),
+                };
+                let scope = match t.scope {
+                    0 => json!({}),
+                    1 => json!({ "categories": ["snack"] }),
+                    2 => json!({ "skus": ["tea"] }),
+                    _ => json!({ "excludeSkus": ["cookie"] }),
+                };
+                json!({
+                    "id": format!("t{i}"), "name": format!("t{i}"), "kind": kind, "minSpend": t.min_spend, "scope": scope,
+                    "stackGroup": group, "exclusive": t.exclusive, "validity": { "type": "relative", "days": 10 }
+                })
+            })
+            .collect();
+        v["couponTemplates"] = json!(templates);
+        v["gifts"] = json!({});
+        v["rewards"] = json!([]);
+        v["checkIn"]["streakBonuses"] = json!([]);
+        v["birthday"].as_object_mut().unwrap().remove("coupon");
+        v["tiers"][1].as_object_mut().unwrap().remove("birthdayCoupon");
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 160, ..ProptestConfig::default() })]
+
+    #[test]
+    fn best_selection_equals_brute_force(
+        specs in prop::collection::vec(template_spec(), 1..8),
+        wallet in prop::collection::vec((0usize..8, 0i64..9, any::<bool>()), 0..=12),
+        cart in prop::collection::vec((0usize..4, 1u32..4), 1..4),
+        day_of_month in 16u8..22,
+        gold in any::<bool>(),
+        points in prop_oneof![Just(-1i64), 0i64..5000],
+    ) {
+        let p = random_program(&specs);
+        let mut m = Member::new(p, 0);
+        if gold {
+            m.buy("gold", &[("tea", 10)], &[], 0, at(2026, 11, 2, 10, 0)).unwrap();
+        }
+        m.grant(3000, at(2026, 11, 2, 10, 0));
+        let now = at(2026, 11, day_of_month, 12, 0);
+        for (i, (t, days_ago, later)) in wallet.iter().enumerate() {
+            let t = format!("t{}", t % specs.len());
+            // Different claim times give different expiries; some are not valid yet.
+            let issued = now - days_ago * DAY + if *later { 3 * HOUR } else { 0 };
+            m.give(&t, &format!("w{i:02}"), issued);
+        }
+        let items: Vec<(&str, u32)> = cart.iter().map(|(s, q)| (SKUS[*s], *q)).collect();
+        let pricer = m.pricer(&items, now);
+        let best = pricer.best_selection();
+        let brute = pricer.brute_force_selection();
+        let mut best_ids = pricer.selection_ids(&best);
+        let mut brute_ids = pricer.selection_ids(&brute);
+        best_ids.sort();
+        brute_ids.sort();
+        prop_assert_eq!(&best_ids, &brute_ids);
+        let points = if points < 0 { PointsChoice::Mode(PointsMode::Max) } else { PointsChoice::Amount(points) };
+        let q_best = m.quote(&items, CouponChoice::Chosen(best_ids.clone()), points, now);
+        let q_brute = m.quote(&items, CouponChoice::Chosen(brute_ids), points, now);
+        let q_auto = m.quote(&items, CouponChoice::default(), points, now);
+        prop_assert_eq!(q_best.total, q_brute.total);
+        prop_assert_eq!(q_auto.total, q_best.total);
+        // Every selected coupon is applied and saves something.
+        let applied: Vec<String> = q_auto.coupons.iter().map(|c| c.id.clone()).collect();
+        let mut applied_sorted = applied.clone();
+        applied_sorted.sort();
+        prop_assert_eq!(&applied_sorted, &best_ids);
+        prop_assert!(q_auto.coupons.iter().all(|c| c.discount > 0));
+        // No selection at all is never better.
+        let q_none = m.quote(&items, CouponChoice::Mode(CouponMode::None), PointsChoice::Amount(0), now);
+        let q_best0 = m.quote(&items, CouponChoice::Chosen(best_ids), PointsChoice::Amount(0), now);
+        prop_assert!(q_best0.total <= q_none.total);
+        for q in [&q_best, &q_auto, &q_none] {
+            prop_assert!(q.total >= 0);
+            prop_assert!(q.lines.iter().all(|l| l.paid >= 0));
+            prop_assert_eq!(q.lines.iter().map(|l| l.paid).sum::<i64>(), q.paid);
+            prop_assert_eq!(q.savings.iter().map(|s| s.amount).sum::<i64>(), q.saved);
+            prop_assert!(q.points.used <= q.points.balance.max(0));
+        }
+    }
+}
+
+#[test]
+fn apply_is_deterministic_across_fresh_states() {
+    // Two replicas (client and server) applying the same mutations at the same instants agree.
+    let run = || {
+        let mut m = Member::new(program(), at(2026, 11, 16, 8, 0));
+        let mut all = Vec::new();
+        for (mutation, now) in [
+            (Mutation::CheckIn {}, at(2026, 11, 16, 9, 0)),
+            (Mutation::ClaimCoupon { template: "pct-10".into() }, at(2026, 11, 16, 9, 1)),
+            (
+                Mutation::PlaceOrder { order_id: "o1".into(), lines: lines(&[("tea", 2)]), coupons: vec!["c-2-0".into()], points: 0, expected_total: 18000 },
+                at(2026, 11, 16, 9, 2),
+            ),
+            (Mutation::RefundOrder { order_id: "o1".into() }, at(2026, 11, 17, 9, 0)),
+        ] {
+            all.push(m.run(mutation, now).unwrap());
+        }
+        (all, m.state)
+    };
+    let (a, sa): (Vec<Vec<Effect>>, MemberState) = run();
+    let (b, sb) = run();
+    assert_eq!(a, b);
+    assert_eq!(sa, sb);
+    assert_eq!(serde_json::to_string(&sa).unwrap(), serde_json::to_string(&sb).unwrap());
+}
+
+#[test]
+fn pricer_is_reusable_for_both_searches() {
+    let mut m = Member::new(program(), 0);
+    let now = at(2026, 11, 19, 10, 0);
+    for (i, t) in ["snack-5", "pct-10", "new-10", "ship", "solo-20", "full-200-30"].iter().enumerate() {
+        m.give(t, &format!("w{i}"), now - i as i64 * DAY);
+    }
+    let pricer: Pricer<'_> = m.pricer(&[("nuts", 1)], now);
+    assert_eq!(pricer.best_selection(), pricer.brute_force_selection());
+}
+
+// ─────────────────────────── no panic at any instant ───────────────────────────
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// `now` comes from a device: every view and mutation copes with any instant, even absurd ones.
+    #[test]
+    fn any_instant_is_handled_without_panicking(
+        now in prop_oneof![any::<i64>(), Just(i64::MIN), Just(i64::MAX), Just(i64::MAX - 1), -1i64..1],
+        year in any::<i32>(),
+        month in 0u8..14,
+        trailing in any::<bool>(),
+    ) {
+        let p = if trailing { program_with(|v| v["growth"] = json!({ "type": "trailingDays", "days": 30 })) } else { program() };
+        let mut m = Member::new(p, at(2026, 11, 1, 0, 0));
+        m.grant(5000, at(2026, 11, 1, 0, 0));
+        m.give("new-10", "n", at(2026, 11, 1, 0, 0));
+        m.buy("o0", &[("tea", 10)], &[], 0, at(2026, 11, 2, 0, 0)).unwrap();
+        m.check_in(at(2026, 11, 2, 9, 0)).unwrap();
+        m.state.birthday = siyu::time::MonthDay::parse("02-29");
+        let p = m.program.clone();
+        let gold = p.tiers[1].clone();
+        let _ = p.business_day(now);
+        let _ = siyu::checkin::streak(&p, &m.state, now);
+        let _ = siyu::checkin::calendar(&p, &m.state, year, month, now);
+        let _ = siyu::checkin::calendar(&p, &m.state, 2026, 11, now);
+        let _ = siyu::points::summary(&m.state, now);
+        let _ = siyu::tiers::progress(&p, &m.state, now);
+        let _ = siyu::member_day::status(&p, &gold, now);
+        let _ = siyu::coupons::wallet(&p, &m.state, now, &[]);
+        let _ = siyu::coupons::claim_centre(&p, &m.state, &m.stock, now);
+        let _ = siyu::segments::of(&m.state, now);
+        let _ = siyu::reminders::due(&p, &m.state, now);
+        let q = m.quote(&[("tea", 1), ("honey", 1)], CouponChoice::default(), PointsChoice::Mode(PointsMode::Max), now);
+        prop_assert!(q.total >= 0);
+        for mutation in [
+            Mutation::CheckIn {},
+            Mutation::MakeupCheckIn { day: day(2026, 11, 1) },
+            Mutation::ClaimCoupon { template: "bday".into() },
+            Mutation::ClaimCoupon { template: "lapsing-20".into() },
+            Mutation::RedeemReward { reward: "r-coupon".into() },
+            Mutation::PlaceOrder { order_id: "o1".into(), lines: lines(&[("tea", 1)]), coupons: vec!["n".into()], points: 100, expected_total: q.total },
+            Mutation::RefundOrder { order_id: "o0".into() },
+        ] {
+            let mut mm = Member { program: m.program.clone(), state: m.state.clone(), stock: m.stock.clone(), client: "c".into(), next_id: 9 };
+            let _ = mm.run(mutation, now);
+            check_invariants(&mm, now)?;
+        }
+    }
+}

@@ -1,0 +1,1285 @@
+#![cfg(not(target_arch = "wasm32"))]
+//! Worked examples of every rulebook section (§0–§11) on the small test program of
+//! `tests/common`. docs/rules.md restates the same examples with the same numbers.
+
+mod common;
+
+use common::*;
+use serde_json::json;
+use siyu::apply::{apply, Ctx, Effect, Mutation};
+use siyu::checkin::DayStatus;
+use siyu::coupons::CouponStatus;
+use siyu::program::Program;
+use siyu::quote::{allocate, AdjustmentKind, CouponChoice, CouponMode, LineFlag, PointsChoice, PointsMode, UnusableReason};
+use siyu::reminders::Reminder;
+use siyu::segments::{Lifecycle, PriceSensitivity};
+use siyu::state::{CheckInKind, CouponState, LotAmount, MemberState, Order, OrderLine, PointLot};
+use siyu::stock::Counter;
+use siyu::time::{Day, MonthDay};
+use siyu::{Rejection, Stock};
+
+fn code<T: std::fmt::Debug>(r: Result<T, Rejection>) -> String {
+    match r {
+        Ok(v) => panic!("expected a rejection, got {v:?}"),
+        Err(e) => e.code().to_string(),
+    }
+}
+
+fn rejection<T: std::fmt::Debug>(r: Result<T, Rejection>) -> Rejection {
+    match r {
+        Ok(v) => panic!("expected a rejection, got {v:?}"),
+        Err(e) => e,
+    }
+}
+
+/// (streak, cycle day, points credited) of a check-in.
+fn checked(effects: &[Effect]) -> (u32, u32, i64) {
+    let (streak, cycle_day) = effects
+        .iter()
+        .find_map(|e| match e {
+            Effect::CheckedIn { streak, cycle_day, .. } => Some((*streak, *cycle_day)),
+            _ => None,
+        })
+        .expect("a check-in effect");
+    (streak, cycle_day, credited(effects))
+}
+
+fn none() -> CouponChoice {
+    CouponChoice::Mode(CouponMode::None)
+}
+
+fn chosen(ids: &[&str]) -> CouponChoice {
+    CouponChoice::Chosen(ids.iter().map(|s| s.to_string()).collect())
+}
+
+fn no_points() -> PointsChoice {
+    PointsChoice::Amount(0)
+}
+
+// ───────────────────────────── §0 Units, time, determinism ─────────────────────────────
+
+#[test]
+fn s0_business_day_is_the_date_in_china_time() {
+    let p = program();
+    // 2026-11-16 23:59 China time is 15:59 UTC; one minute later it is 17 Nov in China.
+    let before = at(2026, 11, 16, 23, 59);
+    let after = at(2026, 11, 17, 0, 0);
+    assert_eq!(before, 1_794_844_740_000); // 2026-11-16T15:59:00Z
+    assert_eq!(after - before, 60_000);
+    assert_eq!(p.business_day(before).to_string(), "2026-11-16");
+    assert_eq!(p.business_day(after).to_string(), "2026-11-17");
+    // The same instant is still 16 Nov in a UTC program.
+    let utc = program_with(|v| v["utcOffsetMinutes"] = json!(0));
+    assert_eq!(utc.business_day(after).to_string(), "2026-11-16");
+    // Weeks start on Monday.
+    assert_eq!(day(2026, 11, 16).weekday(), 1);
+    assert_eq!(day(2026, 11, 22).weekday(), 7);
+    assert_eq!(day(2026, 11, 22).monday(), day(2026, 11, 16));
+}
+
+#[test]
+fn s0_check_ins_one_minute_apart_across_midnight_are_two_days() {
+    let mut m = Member::new(program(), at(2026, 11, 16, 8, 0));
+    assert_eq!(checked(&m.check_in(at(2026, 11, 16, 23, 59)).unwrap()), (1, 1, 5));
+    assert_eq!(checked(&m.check_in(at(2026, 11, 17, 0, 0)).unwrap()), (2, 2, 5));
+    let again = rejection(m.check_in(at(2026, 11, 17, 0, 1)));
+    assert_eq!(again.code(), "ALREADY_CHECKED_IN");
+    assert_eq!(again.details(), json!({ "day": "2026-11-17" }));
+}
+
+#[test]
+fn s0_apply_is_pure_and_ids_come_from_client_and_mutation_id() {
+    let p = program();
+    let state = MemberState::new("m1", 0);
+    let stock = Stock::initial(&p);
+    let ctx = Ctx { now: at(2026, 11, 22, 10, 0), client_id: "phone", mutation_id: 7, stock: &stock };
+    let m = Mutation::ClaimCoupon { template: "pct-10".into() };
+    let a = apply(&p, &state, &m, &ctx).unwrap();
+    let b = apply(&p, &state, &m, &ctx).unwrap();
+    assert_eq!(a, b);
+    assert_eq!(issued(&a.effects), vec!["phone-7-0".to_string()]);
+    // Money is integer fen: ¥100.00 is 10000.
+    assert_eq!(siyu::error::yuan(10000), "¥100.00");
+    assert_eq!(siyu::error::yuan(-5), "-¥0.05");
+}
+
+#[test]
+fn s0_mutations_are_json_with_named_paths_on_errors() {
+    let m = Mutation::from_json(r#"{"name":"makeupCheckIn","args":{"day":"2026-11-19"}}"#).unwrap();
+    assert_eq!(m, Mutation::MakeupCheckIn { day: day(2026, 11, 19) });
+    let bad = Mutation::from_json(r#"{"name":"placeOrder","args":{"orderId":"o1","lines":[{"sku":"tea","qty":-1}],"expectedTotal":0}}"#);
+    let e = rejection(bad);
+    assert_eq!(e.code(), "INVALID_INPUT");
+    assert_eq!(e.details()["path"], json!("args.lines[0].qty"));
+}
+
+// ───────────────────────────────────── §1 Check-in ─────────────────────────────────────
+
+#[test]
+fn s1_weekly_streak_with_day_3_and_day_7_bonuses_resets_on_monday() {
+    // Mon 16 … Sun 22 Nov 2026, then Mon 23. Wed 18 is member day (+10 check-in bonus).
+    let mut m = Member::new(program(), at(2026, 11, 16, 8, 0));
+    let mut got = Vec::new();
+    for d in 16..=23 {
+        got.push(checked(&m.check_in(at(2026, 11, d, 9, 0)).unwrap()));
+    }
+    assert_eq!(
+        got,
+        vec![
+            (1, 1, 5),
+            (2, 2, 5),
+            (3, 3, 5 + 10 + 10), // day-3 bonus + member-day bonus
+            (4, 4, 5),
+            (5, 5, 5),
+            (6, 6, 5),
+            (7, 7, 5 + 30), // day-7 bonus and a coupon
+            (8, 1, 5),      // Monday: a new week, the streak goes on
+        ]
+    );
+    assert_eq!(m.balance(at(2026, 11, 23, 10, 0)), 90);
+    let coupons: Vec<_> = m.state.coupons.iter().map(|c| (c.template.as_str(), c.source.as_str())).collect();
+    assert_eq!(coupons, vec![("streak-5", "checkIn")]);
+}
+
+#[test]
+fn s1_streak_view_and_next_bonus() {
+    let mut m = Member::new(program(), at(2026, 11, 16, 8, 0));
+    for d in 16..=21 {
+        m.check_in(at(2026, 11, d, 9, 0)).unwrap();
+    }
+    // Sunday morning, not yet checked in: yesterday's run is 6, today would be day 7.
+    let s = siyu::checkin::streak(&m.program, &m.state, at(2026, 11, 22, 8, 0));
+    assert_eq!((s.streak, s.cycle_day, s.checked_in_today, s.todays_reward), (6, 6, false, 35));
+    let next = s.next_bonus.unwrap();
+    assert_eq!((next.day, next.in_days, next.points), (7, 0, 30));
+    assert_eq!(next.coupons, vec!["streak-5".to_string()]);
+    // Next Monday without checking in on Sunday: the week is over, the cycle starts again.
+    let s = siyu::checkin::streak(&m.program, &m.state, at(2026, 11, 23, 8, 0));
+    assert_eq!((s.streak, s.cycle_day, s.todays_reward), (0, 0, 5));
+    assert_eq!(s.next_bonus.map(|b| (b.day, b.in_days)), Some((3, 2)));
+}
+
+#[test]
+fn s1_a_missed_day_breaks_the_streak() {
+    let mut m = Member::new(program(), at(2026, 11, 16, 8, 0));
+    m.check_in(at(2026, 11, 16, 9, 0)).unwrap();
+    m.check_in(at(2026, 11, 17, 9, 0)).unwrap();
+    // Wed 18 missed.
+    assert_eq!(checked(&m.check_in(at(2026, 11, 19, 9, 0)).unwrap()), (1, 1, 5));
+}
+
+#[test]
+fn s1_rolling_cycle_never_resets_but_on_a_miss() {
+    let p = program_with(|v| {
+        v["checkIn"]["cycle"] = json!("rolling");
+        v.as_object_mut().unwrap().remove("memberDay");
+    });
+    let mut m = Member::new(p, at(2026, 11, 21, 8, 0));
+    // Sat 21, Sun 22, Mon 23: Monday is day 3 of the streak.
+    let got: Vec<_> = [21, 22, 23].iter().map(|d| checked(&m.check_in(at(2026, 11, *d, 9, 0)).unwrap())).collect();
+    assert_eq!(got, vec![(1, 1, 5), (2, 2, 5), (3, 3, 15)]);
+    for d in 24..=26 {
+        m.check_in(at(2026, 11, d, 9, 0)).unwrap();
+    }
+    assert_eq!(checked(&m.check_in(at(2026, 11, 27, 9, 0)).unwrap()), (7, 7, 35));
+    assert_eq!(checked(&m.check_in(at(2026, 11, 28, 9, 0)).unwrap()), (8, 8, 5));
+    // Sun 29 missed: Mon 30 starts again.
+    assert_eq!(checked(&m.check_in(at(2026, 11, 30, 9, 0)).unwrap()), (1, 1, 5));
+}
+
+#[test]
+fn s1_monthly_cycle_resets_on_the_first() {
+    let p = program_with(|v| {
+        v["checkIn"]["cycle"] = json!("monthly");
+        v.as_object_mut().unwrap().remove("memberDay");
+    });
+    let mut m = Member::new(p, at(2026, 11, 29, 8, 0));
+    let mut got = Vec::new();
+    for (mo, d) in [(11, 29), (11, 30), (12, 1), (12, 2), (12, 3)] {
+        got.push(checked(&m.check_in(at(2026, mo, d, 9, 0)).unwrap()));
+    }
+    assert_eq!(got, vec![(1, 1, 5), (2, 2, 5), (3, 1, 5), (4, 2, 5), (5, 3, 15)]);
+}
+
+#[test]
+fn s1_makeup_fills_a_missed_day_restores_the_streak_and_grants_nothing() {
+    let mut m = Member::new(program(), at(2026, 11, 16, 8, 0));
+    m.grant(200, at(2026, 11, 16, 8, 0));
+    m.check_in(at(2026, 11, 16, 9, 0)).unwrap(); // Mon: +5
+    // Tue 17 missed.
+    assert_eq!(checked(&m.check_in(at(2026, 11, 18, 9, 0)).unwrap()), (1, 1, 15)); // Wed, member day
+    // Thu 19 missed. Friday: make up Thursday and Tuesday (3 days back, the window's edge).
+    let e = m.makeup(day(2026, 11, 19), at(2026, 11, 20, 9, 0)).unwrap();
+    assert_eq!(credited(&e), 0);
+    assert!(e.iter().any(|e| matches!(e, Effect::PointsDebited { lots, .. } if lots.iter().map(|l| l.points).sum::<i64>() == 20)));
+    m.makeup(day(2026, 11, 17), at(2026, 11, 20, 9, 1)).unwrap();
+    assert_eq!(m.balance(at(2026, 11, 20, 9, 1)), 200 + 5 + 15 - 40);
+    // The run Mon–Fri is whole again: Friday is day 5.
+    assert_eq!(checked(&m.check_in(at(2026, 11, 20, 9, 2)).unwrap()), (5, 5, 5));
+    assert_eq!(m.balance(at(2026, 11, 20, 9, 2)), 185);
+
+    // The month's calendar.
+    let cal = siyu::checkin::calendar(&m.program, &m.state, 2026, 11, at(2026, 11, 20, 10, 0)).unwrap();
+    let status = |d: usize| cal.days[d - 1].status;
+    assert_eq!(cal.days.len(), 30);
+    assert_eq!(
+        (status(15), status(16), status(17), status(18), status(19), status(20), status(21)),
+        (DayStatus::Missed, DayStatus::Checked, DayStatus::MadeUp, DayStatus::Checked, DayStatus::MadeUp, DayStatus::Checked, DayStatus::Future)
+    );
+    assert!(cal.days[17].member_day && !cal.days[18].member_day);
+    assert!(!cal.days[14].can_make_up); // 15 Nov: last week, and no makeups left this month
+    assert_eq!((cal.makeup_cost, cal.makeups_left_this_month), (Some(20), 0));
+    assert_eq!(cal.streak.streak, 5);
+
+    // Sat and Sun complete the week: the made-up days count for the day-7 bonus.
+    m.check_in(at(2026, 11, 21, 9, 0)).unwrap();
+    assert_eq!(checked(&m.check_in(at(2026, 11, 22, 9, 0)).unwrap()), (7, 7, 35));
+
+    // Two makeups were made in November: a third is refused, even for a day in the window.
+    let e = rejection(m.makeup(day(2026, 11, 23), at(2026, 11, 24, 9, 0)));
+    assert_eq!((e.code(), e.details()), ("MAKEUP_LIMIT_REACHED", json!({ "maxPerMonth": 2 })));
+    // A makeup made on 1 Dec counts for December, even for a November day.
+    m.makeup(day(2026, 11, 30), at(2026, 12, 1, 9, 0)).unwrap();
+    assert_eq!(checked(&m.check_in(at(2026, 12, 1, 9, 1)).unwrap()).1, 2);
+}
+
+#[test]
+fn s1_makeup_window_cycle_and_cost() {
+    let mut m = Member::new(program(), at(2026, 11, 16, 8, 0));
+    m.grant(100, at(2026, 11, 16, 8, 0));
+    let sun = at(2026, 11, 22, 9, 0);
+    // Wed 18 is 4 days back: outside the 3-day window.
+    let e = rejection(m.makeup(day(2026, 11, 18), sun));
+    assert_eq!((e.code(), e.details()), ("MAKEUP_OUT_OF_WINDOW", json!({ "day": "2026-11-18", "windowDays": 3 })));
+    m.makeup(day(2026, 11, 20), sun).unwrap();
+    // Monday: Sat 21 is in the window but in last week's cycle.
+    assert_eq!(code(m.makeup(day(2026, 11, 21), at(2026, 11, 23, 9, 0))), "MAKEUP_OUT_OF_WINDOW");
+    // Today, the future, and a day already filled are not missed days.
+    assert_eq!(code(m.makeup(day(2026, 11, 23), at(2026, 11, 23, 9, 0))), "MAKEUP_DAY_NOT_MISSED");
+    assert_eq!(code(m.makeup(day(2026, 11, 24), at(2026, 11, 23, 9, 0))), "MAKEUP_DAY_NOT_MISSED");
+    assert_eq!(code(m.makeup(day(2026, 11, 20), at(2026, 11, 21, 9, 0))), "MAKEUP_DAY_NOT_MISSED");
+    // 80 points left: enough for 4 more makeups but the month allows one more.
+    let mut poor = Member::new(program(), at(2026, 11, 16, 8, 0));
+    poor.grant(10, at(2026, 11, 16, 8, 0));
+    let e = rejection(poor.makeup(day(2026, 11, 21), sun));
+    assert_eq!((e.code(), e.details()), ("INSUFFICIENT_POINTS", json!({ "needed": 20, "balance": 10 })));
+    let p = program_with(|v| {
+        v["checkIn"].as_object_mut().unwrap().remove("makeup");
+    });
+    let mut none = Member::new(p, 0);
+    assert_eq!(code(none.makeup(day(2026, 11, 21), sun)), "MAKEUP_NOT_OFFERED");
+}
+
+// ────────────────────────────────────── §2 Points ──────────────────────────────────────
+
+fn lot(id: &str, points: i64, earned_at: i64, expires_at: Option<i64>) -> PointLot {
+    PointLot { id: id.into(), points, remaining: points, earned_at, expires_at, source: "test".into() }
+}
+
+#[test]
+fn s2_expiry_policies() {
+    let earned = at(2026, 11, 22, 12, 0);
+    // yearEnd 1: through 31 Dec of next year.
+    assert_eq!(siyu::points::expiry_of(&program(), earned), Some(day(2028, 1, 1).start(OFFSET)));
+    let this_year = program_with(|v| v["points"]["expiry"] = json!({ "type": "yearEnd", "years": 0 }));
+    assert_eq!(siyu::points::expiry_of(&this_year, earned), Some(day(2027, 1, 1).start(OFFSET)));
+    // rollingDays 30: through the end of 22 Dec.
+    let rolling = program_with(|v| v["points"]["expiry"] = json!({ "type": "rollingDays", "days": 30 }));
+    assert_eq!(siyu::points::expiry_of(&rolling, earned), Some(day(2026, 12, 23).start(OFFSET)));
+    let never = program_with(|v| v["points"]["expiry"] = json!({ "type": "never" }));
+    assert_eq!(siyu::points::expiry_of(&never, earned), None);
+
+    let mut m = Member::new(program(), earned);
+    m.grant(100, earned);
+    assert_eq!(m.balance(at(2027, 12, 31, 23, 59)), 100);
+    assert_eq!(m.balance(at(2028, 1, 1, 0, 0)), 0);
+    let s = siyu::points::summary(&m.state, at(2027, 12, 10, 0, 0));
+    assert_eq!((s.balance, s.expiring_soon, s.expired_total), (100, 100, 0));
+    let s = siyu::points::summary(&m.state, at(2028, 1, 2, 0, 0));
+    assert_eq!((s.balance, s.expired_total, s.earned_total), (0, 100, 100));
+}
+
+#[test]
+fn s2_spending_takes_soonest_expiring_then_oldest_never_expiring_last() {
+    let dec1 = day(2026, 12, 1).start(OFFSET);
+    let mut state = MemberState::new("m1", 0);
+    state.lots = vec![
+        lot("a", 100, at(2026, 11, 1, 0, 0), None),
+        lot("b", 50, at(2026, 11, 10, 0, 0), Some(dec1)),
+        lot("c", 80, at(2026, 11, 5, 0, 0), Some(dec1)),
+        lot("d", 60, at(2026, 11, 2, 0, 0), Some(day(2027, 1, 1).start(OFFSET))),
+    ];
+    let now = at(2026, 11, 20, 0, 0);
+    assert_eq!(siyu::points::balance(&state, now), 290);
+    let plan = siyu::points::plan_spend(&state, 150, now).unwrap();
+    let plan: Vec<(&str, i64)> = plan.iter().map(|l| (l.lot.as_str(), l.points)).collect();
+    assert_eq!(plan, vec![("c", 80), ("b", 50), ("d", 20)]);
+    let plan = siyu::points::plan_spend(&state, 290, now).unwrap();
+    assert_eq!(plan.last().map(|l| (l.lot.as_str(), l.points)), Some(("a", 100)));
+    // On 1 Dec lots b and c are gone: 160 left.
+    assert_eq!(siyu::points::balance(&state, dec1), 160);
+    assert_eq!(
+        siyu::points::plan_spend(&state, 161, dec1),
+        Err(siyu::error::PointsError::Insufficient { needed: 161, balance: 160 })
+    );
+}
+
+#[test]
+fn s2_ledger_is_append_only_and_insufficient_points_are_refused() {
+    let mut m = Member::new(program(), 0);
+    m.grant(499, at(2026, 11, 20, 9, 0));
+    let e = rejection(m.redeem("r-coupon", at(2026, 11, 20, 10, 0)));
+    assert_eq!((e.code(), e.details()), ("INSUFFICIENT_POINTS", json!({ "needed": 500, "balance": 499 })));
+    m.grant(1, at(2026, 11, 20, 10, 0));
+    m.redeem("r-coupon", at(2026, 11, 20, 11, 0)).unwrap();
+    assert_eq!(m.balance(at(2026, 11, 20, 11, 0)), 0);
+    let deltas: Vec<i64> = m.state.ledger.iter().map(|e| e.delta).collect();
+    assert_eq!(deltas, vec![499, 1, -500]);
+    let s = siyu::points::summary(&m.state, at(2026, 11, 20, 12, 0));
+    assert_eq!((s.earned_total, s.spent_total), (500, 500));
+}
+
+#[test]
+fn s2_points_as_payment_unit_cap_and_min_balance() {
+    let mut m = Member::new(program(), 0);
+    let thu = at(2026, 11, 19, 10, 0);
+    m.grant(99, thu);
+    // Below minBalance (100): no points at all.
+    let q = m.quote(&[("tea", 1)], none(), PointsChoice::Mode(PointsMode::Max), thu);
+    assert_eq!((q.points.max, q.points.used, q.points.unavailable.as_deref()), (0, 0, Some("BELOW_MIN_BALANCE")));
+    let e = rejection(m.buy("o1", &[("tea", 1)], &[], 100, thu));
+    assert_eq!((e.code(), e.details()), ("BELOW_MIN_BALANCE", json!({ "minBalance": 100, "balance": 99 })));
+    m.grant(5000, thu);
+    // 20 % of ¥100 = ¥20 = 2000 points at 100 points per ¥1.
+    let q = m.quote(&[("tea", 1)], none(), PointsChoice::Mode(PointsMode::Max), thu);
+    assert_eq!((q.points.max, q.points.used, q.points.value), (2000, 2000, 2000));
+    // Requests are rounded down to the unit (100) and capped.
+    let q = m.quote(&[("tea", 1)], none(), PointsChoice::Amount(250), thu);
+    assert_eq!((q.points.used, q.points.value, q.total), (200, 200, 9800));
+    let q = m.quote(&[("tea", 1)], none(), PointsChoice::Amount(9999), thu);
+    assert_eq!(q.points.used, 2000);
+    // Points do not count towards the free-shipping threshold (goods after coupons do).
+    assert_eq!((q.paid, q.shipping, q.total), (8000, 0, 8000));
+    // Purchase points are earned on what is paid: floor(8000 × 1 / 100) = 80.
+    assert_eq!(q.points.earn, 80);
+}
+
+// ─────────────────────────────────────── §3 Tiers ──────────────────────────────────────
+
+#[test]
+fn s3_lifetime_growth_progress_and_refund_netting() {
+    let mut m = Member::new(program(), at(2026, 11, 16, 8, 0));
+    let p0 = siyu::tiers::progress(&m.program, &m.state, at(2026, 11, 16, 8, 0));
+    assert_eq!((p0.tier.as_str(), p0.growth, p0.to_next, p0.progress_bp), ("silver", 0, 100000, 0));
+    m.buy("o1", &[("tea", 6)], &[], 0, at(2026, 11, 16, 10, 0)).unwrap();
+    let p1 = siyu::tiers::progress(&m.program, &m.state, at(2026, 11, 16, 11, 0));
+    assert_eq!((p1.tier.as_str(), p1.growth, p1.next_tier.as_deref(), p1.to_next, p1.progress_bp), ("silver", 60000, Some("gold"), 40000, 6000));
+    assert_eq!(p1.keep, None);
+    m.buy("o2", &[("tea", 4)], &[], 0, at(2026, 11, 17, 10, 0)).unwrap();
+    let p2 = siyu::tiers::progress(&m.program, &m.state, at(2026, 11, 17, 11, 0));
+    assert_eq!((p2.tier.as_str(), p2.growth, p2.next_tier, p2.to_next, p2.progress_bp), ("gold", 100000, None, 0, 10000));
+    assert_eq!((p2.points_multiplier_bp, p2.member_day_discount_bp, p2.early_access_minutes), (15000, 500, 30));
+    assert_eq!(p2.keep, None); // lifetime growth cannot be lost
+    // Shipping is not growth; a refund takes the order's paid amount back out.
+    m.refund("o2", at(2026, 11, 18, 10, 0)).unwrap();
+    assert_eq!(siyu::tiers::growth(&m.program, &m.state, at(2026, 11, 18, 11, 0)), 60000);
+    assert_eq!(siyu::tiers::current_tier(&m.program, &m.state, at(2026, 11, 18, 11, 0)).id, "silver");
+}
+
+#[test]
+fn s3_trailing_growth_and_the_keep_risk() {
+    let p = program_with(|v| v["growth"] = json!({ "type": "trailingDays", "days": 365 }));
+    let mut m = Member::new(p, at(2026, 1, 1, 8, 0));
+    m.buy("o1", &[("tea", 6)], &[], 0, at(2026, 1, 10, 10, 0)).unwrap();
+    m.buy("o2", &[("tea", 6)], &[], 0, at(2026, 4, 20, 10, 0)).unwrap();
+    let now = at(2026, 11, 22, 10, 0);
+    let pr = siyu::tiers::progress(&m.program, &m.state, now);
+    assert_eq!((pr.tier.as_str(), pr.growth), ("gold", 120000));
+    let keep = pr.keep.unwrap();
+    // o1 leaves the 365-day window on 2027-01-10; o2's 60000 alone is 40000 short.
+    assert_eq!((keep.drops_on.to_string(), keep.spend_needed), ("2027-01-10".to_string(), 40000));
+    assert_eq!(siyu::tiers::growth(&m.program, &m.state, at(2027, 1, 9, 23, 59)), 120000);
+    assert_eq!(siyu::tiers::growth(&m.program, &m.state, at(2027, 1, 10, 0, 0)), 60000);
+    assert_eq!(siyu::tiers::current_tier(&m.program, &m.state, at(2027, 1, 10, 0, 0)).id, "silver");
+}
+
+// ───────────────────────────────────── §4 Member day ─────────────────────────────────────
+
+#[test]
+fn s4_schedule_next_date_and_countdown() {
+    let p = program();
+    let silver = p.tier("silver").unwrap().clone();
+    assert!(siyu::member_day::is_member_day(&p, day(2026, 11, 18))); // Wednesday
+    assert!(siyu::member_day::is_member_day(&p, day(2026, 12, 1))); // the 1st (a Tuesday)
+    assert!(!siyu::member_day::is_member_day(&p, day(2026, 11, 19)));
+    // Thursday noon: next is Wed 25, 5 days 12 hours away.
+    let s = siyu::member_day::status(&p, &silver, at(2026, 11, 19, 12, 0));
+    assert_eq!((s.today, s.next.map(|d| d.to_string()), s.countdown_ms), (false, Some("2026-11-25".into()), (5 * 24 + 12) * HOUR));
+    // Wednesday 20:00: today, 4 hours left; the next one is Tue 1 Dec (a day of the month).
+    let s = siyu::member_day::status(&p, &silver, at(2026, 11, 25, 20, 0));
+    assert_eq!((s.today, s.next.map(|d| d.to_string()), s.countdown_ms), (true, Some("2026-12-01".into()), 4 * HOUR));
+    assert_eq!((s.points_multiplier_bp, s.discount_bp, s.check_in_bonus_points), (20000, 200, 10));
+    assert_eq!(s.coupon_templates, vec!["md-15".to_string()]);
+}
+
+#[test]
+fn s4_discount_before_coupons_and_points_multiplier() {
+    let mut m = Member::new(program(), at(2026, 11, 16, 8, 0));
+    m.give("pct-10", "p10", at(2026, 11, 16, 8, 0));
+    // Wednesday, silver (2 % member-day discount): 10000 → 9800, then 10 % off 9800 = 980.
+    let q = m.quote(&[("tea", 1)], chosen(&["p10"]), no_points(), at(2026, 11, 18, 10, 0));
+    assert_eq!((q.member_day, q.member_day_discount, q.coupon_discount, q.goods_after_coupons), (true, 200, 980, 8820));
+    // 8820 is below the 9900 free-shipping threshold.
+    assert_eq!((q.shipping, q.total), (800, 9620));
+    // Points ×2 on member day: floor(8820 / 100 × 2) = 176.
+    assert_eq!((q.points.promo_multiplier_bp, q.points.earn), (20000, 176));
+    // Thursday: no discount, ×1.
+    let q = m.quote(&[("tea", 1)], chosen(&["p10"]), no_points(), at(2026, 11, 19, 10, 0));
+    assert_eq!((q.member_day_discount, q.coupon_discount, q.total, q.points.earn), (0, 1000, 9800, 90));
+    // Cookies are not member-day eligible.
+    let q = m.quote(&[("cookie", 1)], none(), no_points(), at(2026, 11, 18, 10, 0));
+    assert_eq!(q.member_day_discount, 0);
+}
+
+#[test]
+fn s4_member_day_coupons_are_claimed_on_member_day_only() {
+    let mut m = Member::new(program(), at(2026, 11, 16, 8, 0));
+    let e = rejection(m.claim("md-15", at(2026, 11, 19, 10, 0)));
+    assert_eq!((e.code(), e.details()["reason"].clone()), ("AUDIENCE", json!("claimable on member day only")));
+    let effects = m.claim("md-15", at(2026, 11, 18, 10, 0)).unwrap();
+    let c = &issued_coupons(&effects)[0];
+    assert_eq!(c.source, "memberDay");
+    // Valid for that one day.
+    assert_eq!(c.valid_to, day(2026, 11, 19).start(OFFSET));
+}
+
+#[test]
+fn s4_member_day_check_in_bonus() {
+    let mut m = Member::new(program(), at(2026, 11, 16, 8, 0));
+    assert_eq!(checked(&m.check_in(at(2026, 12, 1, 9, 0)).unwrap()), (1, 1, 15));
+}
+
+// ────────────────────────────────────── §5 Birthday ──────────────────────────────────────
+
+fn with_birthday(p: Program, md: &str) -> Member {
+    let mut m = Member::new(p, at(2026, 1, 1, 8, 0));
+    m.run(Mutation::SetBirthday { birthday: MonthDay::parse(md).unwrap() }, at(2026, 1, 1, 9, 0)).unwrap();
+    m
+}
+
+#[test]
+fn s5_windows_day_week_month() {
+    let in_window = |window: &str, md: &str, d: Day| {
+        let p = program_with(|v| v["birthday"]["window"] = json!(window));
+        let m = with_birthday(p, md);
+        siyu::birthday::in_window(&m.program, &m.state, d)
+    };
+    // Birthday Fri 20 Nov 2026.
+    assert!(in_window("day", "11-20", day(2026, 11, 20)));
+    assert!(!in_window("day", "11-20", day(2026, 11, 19)));
+    assert!(in_window("week", "11-20", day(2026, 11, 16)));
+    assert!(in_window("week", "11-20", day(2026, 11, 22)));
+    assert!(!in_window("week", "11-20", day(2026, 11, 23)));
+    assert!(in_window("month", "11-20", day(2026, 11, 1)));
+    assert!(in_window("month", "11-20", day(2026, 11, 30)));
+    assert!(!in_window("month", "11-20", day(2026, 12, 1)));
+    // 1 Jan 2027 is a Friday: its week starts Mon 28 Dec 2026.
+    assert!(in_window("week", "01-01", day(2026, 12, 28)));
+    assert!(!in_window("week", "01-01", day(2026, 12, 27)));
+    // 29 Feb falls on 28 Feb in common years.
+    assert!(in_window("day", "02-29", day(2027, 2, 28)));
+    assert!(in_window("day", "02-29", day(2028, 2, 29)));
+}
+
+#[test]
+fn s5_birthday_is_set_once() {
+    let mut m = with_birthday(program(), "11-20");
+    let e = rejection(m.run(Mutation::SetBirthday { birthday: MonthDay::parse("12-01").unwrap() }, at(2026, 2, 1, 0, 0)));
+    assert_eq!(e.code(), "BIRTHDAY_ALREADY_SET");
+    assert_eq!(m.state.birthday.unwrap().to_string(), "11-20");
+}
+
+#[test]
+fn s5_multiplier_does_not_stack_with_member_day() {
+    let m = with_birthday(program(), "11-20");
+    // Thursday in the birthday month: ×1.5 → floor(10000 / 100 × 1.5) = 150.
+    let q = m.quote(&[("tea", 1)], none(), no_points(), at(2026, 11, 19, 10, 0));
+    assert_eq!((q.points.promo_multiplier_bp, q.points.earn), (15000, 150));
+    // Wednesday: member day ×2 and birthday ×1.5 → the highest, ×2: floor(9800 / 100 × 2) = 196.
+    let q = m.quote(&[("tea", 1)], none(), no_points(), at(2026, 11, 18, 10, 0));
+    assert_eq!((q.points.promo_multiplier_bp, q.points.earn), (20000, 196));
+    // December: neither.
+    let q = m.quote(&[("tea", 1)], none(), no_points(), at(2026, 12, 3, 10, 0));
+    assert_eq!((q.points.promo_multiplier_bp, q.points.earn), (10000, 100));
+}
+
+#[test]
+fn s5_birthday_coupon_once_per_calendar_year() {
+    let mut m = with_birthday(program(), "11-20");
+    assert_eq!(code(m.claim("bday", at(2026, 10, 31, 10, 0))), "AUDIENCE");
+    let effects = m.claim("bday", at(2026, 11, 19, 10, 0)).unwrap();
+    assert_eq!(issued_coupons(&effects)[0].source, "birthday");
+    let e = rejection(m.claim("bday", at(2026, 11, 25, 10, 0)));
+    assert_eq!(e.details()["reason"], json!("the birthday coupon was already claimed this year"));
+    m.claim("bday", at(2027, 11, 2, 10, 0)).unwrap();
+    // Without a birthday there is no window.
+    let mut nobody = Member::new(program(), 0);
+    assert_eq!(code(nobody.claim("bday", at(2026, 11, 19, 10, 0))), "AUDIENCE");
+}
+
+#[test]
+fn s5_each_tier_claims_its_own_birthday_coupon() {
+    // Silver gets the program's "bday" (¥20); gold its own "bday-gold" (¥50) instead.
+    let mut silver = with_birthday(program(), "11-20");
+    let e = rejection(silver.claim("bday-gold", at(2026, 11, 19, 10, 0)));
+    assert_eq!(e.code(), "AUDIENCE");
+    silver.claim("bday", at(2026, 11, 19, 10, 0)).unwrap();
+
+    let mut gold = with_birthday(program(), "11-20");
+    gold.buy("o1", &[("tea", 10)], &[], 0, at(2026, 11, 2, 10, 0)).unwrap();
+    assert_eq!(code(gold.claim("bday", at(2026, 11, 19, 10, 0))), "AUDIENCE");
+    gold.claim("bday-gold", at(2026, 11, 19, 10, 0)).unwrap();
+}
+
+// ────────────────────────────────── §6 Coupons and wallet ──────────────────────────────────
+
+#[test]
+fn s6_relative_validity_30_days_from_22_nov_runs_through_21_dec() {
+    let mut m = Member::new(program(), 0);
+    let claimed = at(2026, 11, 22, 10, 0);
+    let id = m.claim_id("full-200-30", claimed);
+    let c = m.state.coupon(&id).unwrap().clone();
+    assert_eq!((c.valid_from, c.valid_to), (claimed, day(2026, 12, 22).start(OFFSET)));
+    assert_eq!(siyu::coupons::status(&c, at(2026, 12, 21, 23, 59), &[]), CouponStatus::Available);
+    assert_eq!(siyu::coupons::status(&c, at(2026, 12, 22, 0, 0), &[]), CouponStatus::Expired);
+    let v = siyu::coupons::view(&m.program, &c, claimed, &[]).unwrap();
+    assert_eq!(v.days_left, 30);
+    // fromNextDay: the repurchase gift of 22 Nov runs 23 Nov … 22 Dec.
+    m.give("repeat-8", "r8", claimed);
+    let r = m.state.coupon("r8").unwrap().clone();
+    assert_eq!((r.valid_from, r.valid_to), (day(2026, 11, 23).start(OFFSET), day(2026, 12, 23).start(OFFSET)));
+    assert_eq!(siyu::coupons::status(&r, claimed, &[]), CouponStatus::NotYetValid);
+}
+
+#[test]
+fn s6_fixed_validity() {
+    let from = at(2026, 12, 1, 0, 0);
+    let to = at(2026, 12, 13, 0, 0);
+    let p = program_with(|v| v["couponTemplates"][2]["validity"] = json!({ "type": "fixed", "from": from, "to": to }));
+    let mut m = Member::new(p, 0);
+    let id = m.claim_id("pct-10", at(2026, 11, 22, 10, 0));
+    let c = m.state.coupon(&id).unwrap();
+    assert_eq!((c.valid_from, c.valid_to), (from, to));
+}
+
+#[test]
+fn s6_per_member_limit_counts_claims_only() {
+    let mut m = Member::new(program(), 0);
+    let now = at(2026, 11, 22, 10, 0);
+    m.claim("pct-10", now).unwrap();
+    let e = rejection(m.claim("pct-10", now));
+    assert_eq!((e.code(), e.details()), ("PER_MEMBER_LIMIT", json!({ "template": "pct-10", "limit": 1 })));
+    // mall-5 (perMember 1) granted by the points mall does not use up the claim.
+    m.grant(500, now);
+    m.redeem("r-coupon", now).unwrap();
+    m.claim("mall-5", now).unwrap();
+    assert_eq!(code(m.claim("mall-5", now)), "PER_MEMBER_LIMIT");
+    assert_eq!(m.state.coupons.iter().filter(|c| c.template == "mall-5").count(), 2);
+}
+
+#[test]
+fn s6_total_quota_is_a_shared_counter() {
+    let p = program();
+    let mut stock = Stock::initial(&p);
+    assert_eq!(stock.remaining(&Counter::CouponQuota("full-200-30".into())), Some(2));
+    let now = at(2026, 11, 22, 10, 0);
+    let mut results = Vec::new();
+    for member in ["a", "b", "c"] {
+        let state = MemberState::new(member, 0);
+        let ctx = Ctx { now, client_id: member, mutation_id: 1, stock: &stock };
+        let r = apply(&p, &state, &Mutation::ClaimCoupon { template: "full-200-30".into() }, &ctx);
+        if let Ok(a) = &r {
+            siyu::apply_stock(&mut stock, &a.effects);
+        }
+        results.push(r.map(|_| ()).map_err(|e| e.code()));
+    }
+    assert_eq!(results, vec![Ok(()), Ok(()), Err("QUOTA_EXHAUSTED")]);
+    assert_eq!(stock.remaining(&Counter::CouponQuota("full-200-30".into())), Some(0));
+    // A counter the client has never seen is treated as available (the server decides).
+    let mut fresh = Member::new(p, 0);
+    fresh.stock = Stock::default();
+    fresh.claim("full-200-30", now).unwrap();
+}
+
+#[test]
+fn s6_audiences() {
+    let now = at(2026, 11, 19, 10, 0);
+    let mut m = Member::new(program(), at(2026, 11, 1, 8, 0));
+    // newMember: before the first order only.
+    let mut fresh = Member::new(program(), at(2026, 11, 1, 8, 0));
+    fresh.claim("newbie-3", now).unwrap();
+    m.buy("o1", &[("tea", 1)], &[], 0, at(2026, 11, 2, 10, 0)).unwrap();
+    assert_eq!(rejection(m.claim("newbie-3", now)).details()["reason"], json!("only for members without an order yet"));
+    // minTier gold.
+    assert_eq!(rejection(m.claim("gold-10", now)).details()["reason"], json!("needs a higher tier"));
+    m.buy("o2", &[("tea", 9)], &[], 0, at(2026, 11, 3, 10, 0)).unwrap();
+    m.claim("gold-10", now).unwrap();
+    // Segments: lapsing members only (ordered before, nothing for more than 120 days).
+    assert_eq!(rejection(m.claim("lapsing-20", now)).details()["reason"], json!("not in the segments this coupon is for"));
+    m.claim("lapsing-20", at(2027, 3, 5, 10, 0)).unwrap();
+    // Templates that are only granted, and unknown ones.
+    assert_eq!(code(m.claim("new-10", now)), "NOT_CLAIMABLE");
+    assert_eq!(code(m.claim("nope", now)), "UNKNOWN_TEMPLATE");
+}
+
+#[test]
+fn s6_wallet_views() {
+    let mut m = Member::new(program(), 0);
+    m.give("new-10", "n-old", at(2026, 10, 29, 10, 0)); // through 27 Nov
+    m.give("pct-10", "p-gone", at(2026, 11, 1, 10, 0)); // through 7 Nov
+    m.give("full-200-30", "f30", at(2026, 11, 22, 10, 0)); // through 21 Dec
+    m.give("repeat-8", "r8", at(2026, 11, 25, 10, 0)); // from 26 Nov
+    m.give("snack-5", "s5", at(2026, 11, 20, 10, 0)); // through 3 Dec
+    m.buy("o1", &[("nuts", 1)], &["s5"], 0, at(2026, 11, 21, 10, 0)).unwrap();
+    let now = at(2026, 11, 25, 12, 0);
+    let w = siyu::coupons::wallet(&m.program, &m.state, now, &[]);
+    let ids = |v: &[siyu::coupons::WalletCoupon]| v.iter().map(|c| c.id.clone()).collect::<Vec<_>>();
+    // Soonest-expiring first. The first-order gift of o1 is "c-1-1".
+    assert_eq!(ids(&w.available), vec!["n-old", "c-1-1", "f30", "r8"]);
+    assert_eq!(ids(&w.expiring), vec!["n-old"]);
+    assert_eq!(w.expiring[0].days_left, 3);
+    assert_eq!(ids(&w.used), vec!["s5"]);
+    assert_eq!(w.used[0].order_id.as_deref(), Some("o1"));
+    assert_eq!(ids(&w.expired), vec!["p-gone"]);
+    assert_eq!(w.available[3].status, CouponStatus::NotYetValid);
+    // While o1 waits for the server its coupon shows as locked.
+    let w = siyu::coupons::wallet(&m.program, &m.state, now, &["o1".to_string()]);
+    assert_eq!(w.used[0].status, CouponStatus::Locked);
+}
+
+#[test]
+fn s6_unusable_reasons_for_a_cart() {
+    let mut m = Member::new(program(), 0);
+    let now = at(2026, 11, 19, 10, 0);
+    m.give("snack-5", "s5", now);
+    m.give("full-200-30", "f30", now);
+    m.give("pct-10", "p-gone", at(2026, 11, 1, 10, 0));
+    m.give("repeat-8", "r8", now);
+    // tea + cookie: 13000 in all but only 3000 of snacks.
+    let q = m.quote(&[("tea", 1), ("cookie", 1)], CouponChoice::default(), no_points(), now);
+    let reasons: Vec<(&str, UnusableReason, i64)> = q.unusable.iter().map(|u| (u.id.as_str(), u.reason, u.missing)).collect();
+    assert_eq!(
+        reasons,
+        vec![
+            ("s5", UnusableReason::BelowMinSpend, 1000), // 凑单: add ¥10 of snacks
+            ("f30", UnusableReason::BelowMinSpend, 7000),
+            ("p-gone", UnusableReason::Expired, 0),
+            ("r8", UnusableReason::NotYetValid, 0),
+        ]
+    );
+    let q = m.quote(&[("tea", 1)], CouponChoice::default(), no_points(), now);
+    assert_eq!(q.unusable[0].reason, UnusableReason::OutOfScope);
+    // Two order coupons chosen together: the second is not stackable.
+    m.give("new-10", "n10", now);
+    m.give("pct-10", "p10", now);
+    let q = m.quote(&[("tea", 1)], chosen(&["p10", "n10"]), no_points(), now);
+    assert_eq!(q.coupons.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(), vec!["p10"]);
+    assert!(q.unusable.iter().any(|u| u.id == "n10" && u.reason == UnusableReason::NotStackable));
+    // The code strings.
+    assert_eq!(serde_json::to_value(UnusableReason::BelowMinSpend).unwrap(), json!("BELOW_MIN_SPEND"));
+}
+
+#[test]
+fn s6_audience_reason_when_the_tier_is_lost() {
+    let mut m = Member::new(program(), 0);
+    m.buy("o1", &[("tea", 10)], &[], 0, at(2026, 11, 16, 10, 0)).unwrap();
+    m.claim("gold-10", at(2026, 11, 16, 11, 0)).unwrap();
+    m.refund("o1", at(2026, 11, 17, 10, 0)).unwrap();
+    let q = m.quote(&[("tea", 1)], CouponChoice::default(), no_points(), at(2026, 11, 17, 11, 0));
+    let u = q.unusable.iter().find(|u| u.template == "gold-10").unwrap();
+    assert_eq!(u.reason, UnusableReason::Audience);
+}
+
+#[test]
+fn s6_claim_centre() {
+    let mut m = Member::new(program(), 0);
+    let now = at(2026, 11, 19, 10, 0);
+    m.claim("pct-10", now).unwrap();
+    let offers = siyu::coupons::claim_centre(&m.program, &m.state, &m.stock, now);
+    let get = |id: &str| offers.iter().find(|o| o.template.id == id).unwrap();
+    assert_eq!((get("pct-10").claimable, get("pct-10").reason.as_deref(), get("pct-10").claimed), (false, Some("PER_MEMBER_LIMIT"), 1));
+    assert_eq!((get("md-15").claimable, get("md-15").member_day_only), (false, true));
+    assert_eq!((get("full-200-30").claimable, get("full-200-30").remaining), (true, Some(2)));
+    assert!(offers.iter().all(|o| o.template.id != "new-10"));
+}
+
+// ─────────────────────────────────── §7 Pricing a cart ───────────────────────────────────
+
+/// A gold member (o1: ten teas on Mon 16 Nov, 1000 points earned) with a snack and a 满减 coupon.
+fn gold_member() -> Member {
+    let mut m = Member::new(program(), at(2026, 11, 16, 8, 0));
+    m.buy("o1", &[("tea", 10)], &[], 0, at(2026, 11, 16, 10, 0)).unwrap();
+    m.give("snack-5", "s5", at(2026, 11, 24, 10, 0));
+    m.give("full-200-30", "f30", at(2026, 11, 24, 10, 0));
+    m
+}
+
+#[test]
+fn s7_the_quote_step_by_step() {
+    let m = gold_member();
+    let wed = at(2026, 11, 25, 10, 0);
+    assert_eq!(m.balance(wed), 1000);
+    let q = m.quote(&[("tea", 2), ("nuts", 2), ("cookie", 1)], chosen(&["s5", "f30"]), PointsChoice::Mode(PointsMode::Max), wed);
+    assert_eq!((q.tier.as_str(), q.member_day), ("gold", true));
+    // 1. Member prices: tea 9000 ×2, nuts 4500 ×2, cookie 3000 (no member price).
+    assert_eq!((q.list_total, q.goods), (33000, 30000));
+    let amounts: Vec<_> = q.lines.iter().map(|l| (l.list_amount, l.unit_price, l.amount)).collect();
+    assert_eq!(amounts, vec![(20000, 9000, 18000), (10000, 4500, 9000), (3000, 3000, 3000)]);
+    // 2. Gold member day 5 %: 900 + 450 (cookies are not eligible) → 28650.
+    assert_eq!(q.member_day_discount, 1350);
+    // 3. Item coupon snack-5: 500 over nuts 8550 / cookie 3000 → 370 / 130 (largest remainder).
+    //    Order coupon 满200减30 on 28150: 3000 → 1822 / 872 / 306.
+    assert_eq!(q.coupons.iter().map(|c| (c.id.as_str(), c.discount)).collect::<Vec<_>>(), vec![("s5", 500), ("f30", 3000)]);
+    assert_eq!((q.coupon_discount, q.goods_after_coupons), (3500, 25150));
+    // 4. Points: at most 20 % of 25150 = 5030 → 5000 in units of 100; the balance is 1000.
+    assert_eq!((q.points.max, q.points.used, q.points.value), (1000, 1000, 1000));
+    // 5. Shipping waived: 25150 ≥ 9900.
+    assert_eq!((q.shipping_base, q.shipping, q.shipping_waived_by.as_deref()), (800, 0, Some("threshold")));
+    // 6. Total.
+    assert_eq!((q.paid, q.total, q.saved), (24150, 24150, 9650));
+    // Points to earn: floor(24150 / 100 × 1.5 (gold) × 2 (member day)) = 724.
+    assert_eq!((q.points.tier_multiplier_bp, q.points.promo_multiplier_bp, q.points.earn), (15000, 20000, 724));
+
+    let adj = |i: usize| q.lines[i].adjustments.iter().map(|a| (a.kind, a.source.as_str(), a.amount)).collect::<Vec<_>>();
+    use AdjustmentKind::*;
+    assert_eq!(adj(0), vec![(MemberPrice, "gold", 2000), (MemberDay, "gold", 900), (Coupon, "f30", 1822), (Points, "points", 607)]);
+    assert_eq!(
+        adj(1),
+        vec![(MemberPrice, "gold", 1000), (MemberDay, "gold", 450), (Coupon, "s5", 370), (Coupon, "f30", 872), (Points, "points", 291)]
+    );
+    assert_eq!(adj(2), vec![(Coupon, "s5", 130), (Coupon, "f30", 306), (Points, "points", 102)]);
+    assert_eq!(q.lines.iter().map(|l| l.paid).collect::<Vec<_>>(), vec![14671, 7017, 2462]);
+    let savings: Vec<_> = q.savings.iter().map(|s| (s.kind.as_str(), s.source.as_str(), s.amount)).collect();
+    assert_eq!(
+        savings,
+        vec![
+            ("memberPrice", "gold", 3000),
+            ("memberDay", "gold", 1350),
+            ("coupon", "s5", 500),
+            ("coupon", "f30", 3000),
+            ("points", "points", 1000),
+            ("shipping", "threshold", 800),
+        ]
+    );
+    assert_eq!(q.savings.iter().map(|s| s.amount).sum::<i64>(), q.saved);
+}
+
+#[test]
+fn s7_allocation_largest_remainder_ties_to_lower_index() {
+    assert_eq!(allocate(500, &[0, 8550, 3000]), vec![0, 370, 130]);
+    assert_eq!(allocate(3000, &[17100, 8180, 2870]), vec![1822, 872, 306]);
+    assert_eq!(allocate(100, &[1, 1, 1]), vec![34, 33, 33]);
+    assert_eq!(allocate(5, &[1, 2, 3, 4]), vec![1, 1, 1, 2]);
+    assert_eq!(allocate(10, &[10, 0]), vec![10, 0]);
+    assert_eq!(allocate(0, &[5, 5]), vec![0, 0]);
+    assert_eq!(allocate(7, &[0, 0]), vec![0, 0]);
+}
+
+#[test]
+fn s7_best_selection() {
+    let mut m = Member::new(program(), 0);
+    let thu = at(2026, 11, 19, 10, 0);
+    for (t, id) in [("snack-5", "s5"), ("pct-10", "p10"), ("new-10", "n10"), ("full-200-30", "f30"), ("ship", "ship"), ("solo-20", "solo")] {
+        m.give(t, id, thu);
+    }
+    // tea + nuts = 15000. The exclusive 8折 saves 3000, more than 5折 … any combination.
+    let q = m.quote(&[("tea", 1), ("nuts", 1)], CouponChoice::default(), no_points(), thu);
+    assert_eq!(q.coupons.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(), vec!["solo"]);
+    assert_eq!(q.total, 12000);
+    // Without it: snack-5 then 9折 on 14500 = 1450 → 13050 (better than ¥10 off → 13500).
+    m.state.coupons.retain(|c| c.id != "solo");
+    let q = m.quote(&[("tea", 1), ("nuts", 1)], CouponChoice::default(), no_points(), thu);
+    assert_eq!(q.coupons.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(), vec!["s5", "p10"]);
+    assert_eq!(q.total, 13050);
+    assert_eq!(q.usable, vec!["n10".to_string(), "ship".to_string()]);
+    // nuts alone = 5000: snack-5 → 4500, ¥10 off → 3500, free-shipping coupon saves the 800 fee.
+    let q = m.quote(&[("nuts", 1)], CouponChoice::default(), no_points(), thu);
+    let picked: Vec<_> = q.coupons.iter().map(|c| (c.id.as_str(), c.discount)).collect();
+    assert_eq!(picked, vec![("s5", 500), ("n10", 1000), ("ship", 800)]);
+    assert_eq!((q.shipping, q.shipping_waived_by.as_deref(), q.total), (0, Some("ship"), 3500));
+    let pricer = m.pricer(&[("nuts", 1)], thu);
+    assert_eq!(pricer.best_selection(), pricer.brute_force_selection());
+}
+
+#[test]
+fn s7_best_selection_ties_prefer_the_soonest_expiring_copy() {
+    let mut m = Member::new(program(), 0);
+    let thu = at(2026, 11, 19, 10, 0);
+    m.give("new-10", "n-late", thu);
+    m.give("new-10", "n-early", at(2026, 11, 1, 10, 0));
+    m.give("new-10", "n-mid", at(2026, 11, 10, 10, 0));
+    let q = m.quote(&[("tea", 1)], CouponChoice::default(), no_points(), thu);
+    assert_eq!(q.coupons.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(), vec!["n-early"]);
+}
+
+#[test]
+fn s7_a_free_shipping_coupon_is_not_spent_when_the_threshold_already_waives_shipping() {
+    let mut m = Member::new(program(), 0);
+    let thu = at(2026, 11, 19, 10, 0);
+    // The free-shipping coupon expires first (it was granted earlier).
+    m.give("ship", "ship", at(2026, 11, 10, 10, 0));
+    m.give("snack-5", "s5", thu);
+    m.give("pct-10", "p10", thu);
+    let pricer = m.pricer(&[("tea", 1), ("nuts", 1)], thu);
+    let best = pricer.best_selection();
+    assert_eq!(pricer.selection_ids(&best), vec!["s5".to_string(), "p10".to_string()]);
+    assert_eq!(pricer.brute_force_selection(), best.iter().copied().collect::<std::collections::BTreeSet<_>>().into_iter().collect::<Vec<_>>());
+    let q = m.quote(&[("tea", 1), ("nuts", 1)], CouponChoice::default(), no_points(), thu);
+    assert_eq!((q.shipping_waived_by.as_deref(), q.total), (Some("threshold"), 13050));
+    assert_eq!(q.usable, vec!["ship".to_string()]);
+    // Chosen explicitly it saves nothing and stays in the wallet after the order.
+    let (q, _) = m.buy("o1", &[("tea", 1), ("nuts", 1)], &["ship"], 0, thu).unwrap();
+    assert!(q.coupons.is_empty());
+    assert_eq!(m.state.coupon("ship").unwrap().state, CouponState::Available);
+}
+
+#[test]
+fn s7_percent_off_cap_and_min_spend_on_eligible_lines() {
+    let mut m = Member::new(program(), 0);
+    let thu = at(2026, 11, 19, 10, 0);
+    m.give("pct-10", "p10", thu);
+    // 10 % of 30000 = 3000, capped at 2000.
+    let q = m.quote(&[("tea", 3)], chosen(&["p10"]), no_points(), thu);
+    assert_eq!((q.coupon_discount, q.total), (2000, 28000));
+    // An item coupon never takes a line below zero, and the total never goes negative.
+    let q = m.quote(&[("cookie", 1)], none(), no_points(), thu);
+    assert_eq!((q.goods, q.shipping, q.total, q.saved), (3000, 800, 3800, 0));
+}
+
+#[test]
+fn s7_unknown_skus_and_bad_quantities() {
+    let m = Member::new(program(), 0);
+    let p = &m.program;
+    let bad = |items: &[(&str, u32)]| {
+        let r = siyu::quote::QuoteRequest { lines: lines(items), ..Default::default() };
+        siyu::quote::quote(p, &m.state, &m.stock, &r, 0).map(|_| ()).map_err(|e| Rejection::from(e).code())
+    };
+    assert_eq!(bad(&[("tea", 0)]), Err("INVALID_QUANTITY"));
+    assert_eq!(bad(&[("tea", 1000)]), Err("INVALID_QUANTITY"));
+    assert_eq!(bad(&[("gin", 1)]), Err("UNKNOWN_SKU"));
+    assert_eq!(bad(&[("tea", 999)]), Ok(()));
+}
+
+// ─────────────────────────────────────── §8 Orders ───────────────────────────────────────
+
+#[test]
+fn s8_place_order_rejects_a_changed_price() {
+    let mut m = Member::new(program(), 0);
+    // The shopper saw ¥200.00 on Tuesday and pays just after midnight: Wednesday, member day.
+    let tue = m.quote(&[("tea", 2)], none(), no_points(), at(2026, 11, 24, 23, 50));
+    assert_eq!(tue.total, 20000);
+    let place = Mutation::PlaceOrder { order_id: "o1".into(), lines: lines(&[("tea", 2)]), coupons: vec![], points: 0, expected_total: 20000 };
+    let e = rejection(m.run(place.clone(), at(2026, 11, 25, 0, 5)));
+    assert_eq!(e.code(), "PRICE_CHANGED");
+    assert_eq!((e.details()["expected"].clone(), e.details()["actual"].clone()), (json!(20000), json!(19600)));
+    assert_eq!(e.details()["quote"]["memberDayDiscount"], json!(400));
+    // One tea: 9800 falls below the free-shipping threshold, so the total goes up to 10600.
+    let one = Mutation::PlaceOrder { order_id: "o1".into(), lines: lines(&[("tea", 1)]), coupons: vec![], points: 0, expected_total: 10000 };
+    assert_eq!(rejection(m.run(one, at(2026, 11, 25, 0, 5))).details()["actual"], json!(10600));
+    assert!(m.state.orders.is_empty());
+}
+
+#[test]
+fn s8_successful_order_uses_coupons_spends_and_earns_points_and_gifts() {
+    let mut m = gold_member();
+    // o1 (the first order) earned 1000 points and the first-order gift.
+    let gift = m.state.coupon("c-1-1").unwrap();
+    assert_eq!((gift.template.as_str(), gift.source.as_str()), ("new-10", "firstOrder"));
+    assert_eq!(gift.valid_to, day(2026, 12, 16).start(OFFSET));
+    let wed = at(2026, 11, 25, 10, 0);
+    let (q, effects) = m.buy("o2", &[("tea", 2), ("nuts", 2), ("cookie", 1)], &["s5", "f30"], 1000, wed).unwrap();
+    assert_eq!(q.total, 24150);
+    let o = m.state.order("o2").unwrap().clone();
+    assert_eq!((o.paid, o.total, o.points_used, o.points_earned), (24150, 24150, 1000, 724));
+    assert_eq!(o.line_paid, vec![14671, 7017, 2462]);
+    assert_eq!(o.coupons, vec!["s5".to_string(), "f30".to_string()]);
+    assert!(matches!(&m.state.coupon("f30").unwrap().state, CouponState::Used { order_id, .. } if order_id == "o2"));
+    assert_eq!(m.balance(wed), 724);
+    // Paid ≥ ¥88: the repurchase gift, valid from the next day.
+    let gifts = issued_coupons(&effects);
+    assert_eq!(gifts.len(), 1);
+    assert_eq!((gifts[0].template.as_str(), gifts[0].source.as_str()), ("repeat-8", "repurchase"));
+    assert_eq!(gifts[0].valid_from, day(2026, 11, 26).start(OFFSET));
+    // Used coupons cannot be used again.
+    let e = rejection(m.buy("o3", &[("tea", 3)], &["f30"], 0, wed));
+    assert_eq!(e.code(), "COUPON_NOT_FOUND");
+    // A small order (¥30 < ¥88) gets no repurchase gift.
+    let (_, effects) = m.buy("o3", &[("cookie", 1)], &[], 0, wed).unwrap();
+    assert!(issued(&effects).is_empty());
+}
+
+#[test]
+fn s8_order_input_errors() {
+    let mut m = Member::new(program(), 0);
+    let now = at(2026, 11, 19, 10, 0);
+    let place = |id: &str, items: &[(&str, u32)], coupons: &[&str], total: i64| Mutation::PlaceOrder {
+        order_id: id.into(),
+        lines: lines(items),
+        coupons: coupons.iter().map(|c| c.to_string()).collect(),
+        points: 0,
+        expected_total: total,
+    };
+    assert_eq!(code(m.run(place("", &[("tea", 1)], &[], 10000), now)), "INVALID_ORDER_ID");
+    assert_eq!(code(m.run(place(&"x".repeat(65), &[("tea", 1)], &[], 10000), now)), "INVALID_ORDER_ID");
+    assert_eq!(code(m.run(place("o1", &[], &[], 0), now)), "EMPTY_CART");
+    assert_eq!(code(m.run(place("o1", &[("gin", 1)], &[], 0), now)), "UNKNOWN_SKU");
+    assert_eq!(code(m.run(place("o1", &[("tea", 0)], &[], 0), now)), "INVALID_QUANTITY");
+    assert_eq!(code(m.run(place("o1", &[("tea", 1)], &["nope"], 10000), now)), "COUPON_NOT_FOUND");
+    m.give("snack-5", "s5", now);
+    let e = rejection(m.run(place("o1", &[("tea", 1)], &["s5"], 10000), now));
+    assert_eq!(e.details(), json!({ "coupon": "s5", "reason": "no item in the cart is eligible" }));
+    m.run(place("o1", &[("tea", 1)], &[], 10000), now).unwrap();
+    assert_eq!(code(m.run(place("o1", &[("tea", 1)], &[], 10000), now)), "DUPLICATE_ORDER_ID");
+}
+
+#[test]
+fn s8_refund_restores_spent_points_with_grace_and_takes_back_earned_ones() {
+    let p = program_with(|v| v["points"]["expiry"] = json!({ "type": "rollingDays", "days": 10 }));
+    let mut m = Member::new(p, 0);
+    m.grant(300, at(2026, 11, 1, 10, 0)); // through 11 Nov
+    m.grant(200, at(2026, 11, 9, 10, 0)); // through 19 Nov
+    let (q, _) = m.buy("o1", &[("tea", 1)], &[], 500, at(2026, 11, 10, 12, 0)).unwrap();
+    assert_eq!((q.points.used, q.paid, q.total, q.points.earn), (500, 9500, 9500, 95));
+    let spent: Vec<(String, i64)> = m.state.order("o1").unwrap().spent_lots.iter().map(|l| (l.lot.clone(), l.points)).collect();
+    assert_eq!(spent, vec![("grant0-0-0".to_string(), 300), ("grant1-0-0".to_string(), 200)]);
+    let refund_at = at(2026, 11, 14, 10, 0);
+    assert_eq!(m.balance(refund_at), 95);
+    let effects = m.refund("o1", refund_at).unwrap();
+    let restored: Vec<(i64, Option<i64>)> = effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::PointsCredited { lot, .. } => Some((lot.points, lot.expires_at)),
+            _ => None,
+        })
+        .collect();
+    // The 300 had expired on 12 Nov: 30 days' grace from the refund day (through 14 Dec).
+    // The 200 keep their original end (19 Nov).
+    assert_eq!(restored, vec![(300, Some(day(2026, 12, 15).start(OFFSET))), (200, Some(day(2026, 11, 20).start(OFFSET)))]);
+    assert!(effects.iter().any(|e| matches!(e, Effect::PointsDebited { lots, shortfall: 0, .. } if *lots == vec![LotAmount { lot: "c-1-0".into(), points: 95 }])));
+    assert_eq!(m.balance(refund_at), 500);
+    assert_eq!(m.balance(at(2026, 11, 20, 0, 0)), 300);
+    assert_eq!(m.state.order("o1").unwrap().refunded_at, Some(refund_at));
+}
+
+#[test]
+fn s8_refund_takes_back_earned_points_from_the_order_lot_first_with_a_shortfall() {
+    let mut m = Member::new(program(), 0);
+    m.grant(200, at(2026, 11, 1, 10, 0));
+    m.buy("o1", &[("tea", 10)], &[], 0, at(2026, 11, 16, 10, 0)).unwrap(); // earns 1000 into "c-1-0"
+    let e = m.refund("o1", at(2026, 11, 17, 10, 0)).unwrap();
+    // The order's own lot, not the older grant that would be spent first otherwise.
+    assert!(e.iter().any(|e| matches!(e, Effect::PointsDebited { lots, shortfall: 0, .. } if *lots == vec![LotAmount { lot: "c-1-0".into(), points: 1000 }])));
+    assert_eq!(m.balance(at(2026, 11, 17, 10, 0)), 200);
+
+    // Spent in the points mall before the refund: only what is left is taken back.
+    let mut m = Member::new(program(), 0);
+    m.buy("o1", &[("tea", 10)], &[], 0, at(2026, 11, 16, 10, 0)).unwrap();
+    m.redeem("r-coupon", at(2026, 11, 16, 11, 0)).unwrap();
+    m.redeem("r-coupon", at(2026, 11, 16, 11, 1)).unwrap();
+    m.grant(300, at(2026, 11, 16, 12, 0));
+    let e = m.refund("o1", at(2026, 11, 17, 10, 0)).unwrap();
+    let (lots, shortfall) = e
+        .iter()
+        .find_map(|e| match e {
+            Effect::PointsDebited { lots, shortfall, .. } => Some((lots.clone(), *shortfall)),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(lots.iter().map(|l| l.points).sum::<i64>(), 300);
+    assert_eq!(shortfall, 700);
+    assert_eq!(m.balance(at(2026, 11, 17, 10, 0)), 0);
+    assert_eq!(m.state.ledger.last().unwrap().shortfall, 700);
+}
+
+#[test]
+fn s8_refund_returns_coupons_still_valid_and_the_window() {
+    let mut m = Member::new(program(), 0);
+    let wed = at(2026, 11, 25, 10, 0);
+    let md = m.claim_id("md-15", wed); // valid on Wed 25 only
+    m.give("snack-5", "s5", wed);
+    m.buy("o1", &[("tea", 1), ("nuts", 1)], &["s5", &md], 0, wed).unwrap();
+    let e = m.refund("o1", at(2026, 11, 26, 10, 0)).unwrap();
+    let returned: Vec<_> = e
+        .iter()
+        .filter_map(|e| match e {
+            Effect::CouponReturned { coupon } => Some(coupon.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(returned, vec!["s5"]);
+    assert_eq!(m.state.coupon("s5").unwrap().state, CouponState::Available);
+    assert!(matches!(m.state.coupon(&md).unwrap().state, CouponState::Used { .. }));
+    assert_eq!(code(m.refund("o1", at(2026, 11, 26, 11, 0))), "ALREADY_REFUNDED");
+    assert_eq!(code(m.refund("o9", at(2026, 11, 26, 11, 0))), "ORDER_NOT_FOUND");
+    // refundDays 7: up to exactly 7 × 24 h after placing.
+    m.buy("o2", &[("tea", 1)], &[], 0, wed).unwrap();
+    let e = rejection(m.refund("o2", wed + 7 * DAY + 1));
+    assert_eq!((e.code(), e.details()), ("REFUND_WINDOW_CLOSED", json!({ "orderId": "o2", "refundDays": 7 })));
+    m.refund("o2", wed + 7 * DAY).unwrap();
+}
+
+#[test]
+fn s8_first_order_gift_only_once() {
+    let mut m = Member::new(program(), 0);
+    let now = at(2026, 11, 19, 10, 0);
+    let (_, e) = m.buy("o1", &[("cookie", 1)], &[], 0, now).unwrap();
+    assert_eq!(issued_coupons(&e)[0].source, "firstOrder");
+    m.refund("o1", now + HOUR).unwrap();
+    let (_, e) = m.buy("o2", &[("cookie", 1)], &[], 0, now + 2 * HOUR).unwrap();
+    assert!(issued(&e).is_empty());
+}
+
+#[test]
+fn s8_limited_sale_flags() {
+    let start = sale_start(); // Fri 20 Nov 10:00, gold may buy from 09:30
+    let silver = Member::new(program(), 0);
+    let flag = |m: &Member, qty: u32, now: i64| m.quote(&[("honey", qty)], none(), no_points(), now).lines[0].flag;
+    assert_eq!(flag(&silver, 1, start - 60 * 60_000), Some(LineFlag::NotStarted));
+    assert_eq!(flag(&silver, 1, start - 15 * 60_000), Some(LineFlag::EarlyAccessOnly));
+    assert_eq!(flag(&silver, 1, start), None);
+    assert_eq!(flag(&silver, 2, start), Some(LineFlag::LimitReached));
+    assert_eq!(flag(&silver, 1, start + 7 * DAY), Some(LineFlag::Ended));
+    let mut sold_out = Member::new(program(), 0);
+    sold_out.stock.remaining.insert(Counter::SaleStock("honey".into()).key(), 0);
+    assert_eq!(flag(&sold_out, 1, start), Some(LineFlag::SoldOut));
+    assert_eq!(serde_json::to_value(LineFlag::EarlyAccessOnly).unwrap(), json!("EARLY_ACCESS_ONLY"));
+
+    // A flagged line is priced at 0 and blocks placeOrder.
+    let mut m = Member::new(program(), 0);
+    let q = m.quote(&[("honey", 1), ("tea", 1)], none(), no_points(), start - 15 * 60_000);
+    assert_eq!((q.lines[0].amount, q.lines[0].paid, q.list_total, q.total, q.orderable), (0, 0, 10000, 10000, false));
+    let e = rejection(m.buy("o1", &[("honey", 1), ("tea", 1)], &[], 0, start - 15 * 60_000));
+    assert_eq!((e.code(), e.details()), ("LINE_UNAVAILABLE", json!({ "sku": "honey", "reason": "EARLY_ACCESS_ONLY" })));
+
+    // Gold buys early at the sale price (15000 beats the gold price 16000).
+    let mut gold = Member::new(program(), 0);
+    gold.buy("o0", &[("tea", 10)], &[], 0, at(2026, 11, 16, 10, 0)).unwrap();
+    let q = gold.quote(&[("honey", 1)], none(), no_points(), start - 15 * 60_000);
+    assert_eq!((q.lines[0].flag, q.lines[0].unit_price), (None, 15000));
+    let adj: Vec<_> = q.lines[0].adjustments.iter().map(|a| (a.kind, a.amount)).collect();
+    assert_eq!(adj, vec![(AdjustmentKind::MemberPrice, 4000), (AdjustmentKind::SalePrice, 1000)]);
+    let (_, e) = gold.buy("o1", &[("honey", 1)], &[], 0, start - 15 * 60_000).unwrap();
+    assert!(e.contains(&Effect::StockTaken { counter: Counter::SaleStock("honey".into()), units: 1 }));
+    assert_eq!(gold.stock.remaining(&Counter::SaleStock("honey".into())), Some(1));
+    assert_eq!(flag(&gold, 1, start), Some(LineFlag::LimitReached));
+    // A refund gives the unit back, to the stock and to the member's limit.
+    gold.refund("o1", start).unwrap();
+    assert_eq!(gold.stock.remaining(&Counter::SaleStock("honey".into())), Some(2));
+    assert_eq!(flag(&gold, 1, start), None);
+}
+
+#[test]
+fn s8_flagged_lines_do_not_count_as_savings() {
+    // A flagged line with a member price is priced at 0: no member-price saving is claimed for it.
+    let mut gold = Member::new(program(), 0);
+    gold.buy("o0", &[("tea", 10)], &[], 0, at(2026, 11, 16, 10, 0)).unwrap();
+    let q = gold.quote(&[("honey", 1), ("cookie", 1)], none(), no_points(), sale_start() + 7 * DAY);
+    assert_eq!(q.lines[0].flag, Some(LineFlag::Ended));
+    assert_eq!((q.list_total, q.total, q.saved), (3000, 3800, 0));
+    assert_eq!(q.savings.iter().map(|s| s.amount).sum::<i64>(), q.saved);
+}
+
+// ───────────────────────────────────── §9 Points mall ─────────────────────────────────────
+
+#[test]
+fn s9_points_mall() {
+    let mut m = Member::new(program(), 0);
+    let now = at(2026, 11, 20, 10, 0);
+    m.grant(4500, now);
+    let e = m.redeem("r-coupon", now).unwrap();
+    let c = &issued_coupons(&e)[0];
+    assert_eq!((c.id.as_str(), c.template.as_str(), c.source.as_str()), ("c-1-1", "mall-5", "pointsMall"));
+    assert_eq!(m.state.redemptions[0].id, "c-1-0");
+    assert_eq!(m.state.redemptions[0].coupon.as_deref(), Some("c-1-1"));
+    m.redeem("r-coupon", now).unwrap();
+    let e = rejection(m.redeem("r-coupon", now));
+    assert_eq!((e.code(), e.details()), ("REWARD_LIMIT_REACHED", json!({ "reward": "r-coupon", "limit": 2 })));
+    assert_eq!(m.balance(now), 3500);
+    // Goods with a stock of 1: the first member gets it.
+    let e = m.redeem("r-cup", now).unwrap();
+    assert!(e.contains(&Effect::StockTaken { counter: Counter::RewardStock("r-cup".into()), units: 1 }));
+    assert_eq!(m.balance(now), 500);
+    let mut other = Member::new(program(), 0);
+    other.stock = m.stock.clone();
+    other.grant(5000, now);
+    assert_eq!(code(other.redeem("r-cup", now)), "OUT_OF_STOCK");
+    assert_eq!(code(other.redeem("r-none", now)), "UNKNOWN_REWARD");
+    // Redeeming needs the points, not minBalance.
+    let mut poor = Member::new(program(), 0);
+    assert_eq!(code(poor.redeem("r-coupon", now)), "INSUFFICIENT_POINTS");
+}
+
+// ───────────────────────────────────── §10 Segments ─────────────────────────────────────
+
+fn fake_order(id: &str, placed_at: i64, coupon: bool) -> Order {
+    Order {
+        id: id.into(),
+        placed_at,
+        lines: vec![OrderLine { sku: "tea".into(), qty: 1 }],
+        line_paid: vec![10000],
+        coupons: if coupon { vec![format!("{id}-coupon")] } else { vec![] },
+        coupon_groups: vec![],
+        goods: 10000,
+        points_used: 0,
+        points_value: 0,
+        paid: 10000,
+        shipping: 0,
+        total: 10000,
+        points_earned: 0,
+        earned_lot: None,
+        spent_lots: vec![],
+        refunded_at: None,
+    }
+}
+
+fn with_orders(orders: &[(i64, bool)]) -> MemberState {
+    let mut s = MemberState::new("m1", 0);
+    s.orders = orders.iter().enumerate().map(|(i, (t, c))| fake_order(&format!("o{i}"), *t, *c)).collect();
+    s
+}
+
+#[test]
+fn s10_lifecycle() {
+    let now = at(2026, 11, 22, 12, 0);
+    let life = |orders: &[(i64, bool)]| siyu::segments::of(&with_orders(orders), now).lifecycle;
+    assert_eq!(life(&[]), Lifecycle::Prospect);
+    assert_eq!(life(&[(now - 14 * DAY, false)]), Lifecycle::New);
+    assert_eq!(life(&[(now - 14 * DAY - 1, false)]), Lifecycle::Active);
+    let four = [(now - 300 * DAY, false), (now - 200 * DAY, false), (now - 150 * DAY, false), (now - 121 * DAY, false)];
+    assert_eq!(life(&four), Lifecycle::Loyal); // loyal wins over lapsing
+    assert_eq!(life(&four[1..]), Lifecycle::Lapsing);
+    assert_eq!(life(&[(now - 120 * DAY, false)]), Lifecycle::Active);
+    assert_eq!(life(&[(now - 366 * DAY, false), (now - 200 * DAY, false), (now - 150 * DAY, false), (now - 30 * DAY, false)]), Lifecycle::Active);
+}
+
+#[test]
+fn s10_activity_and_price_sensitivity_and_tags() {
+    let now = at(2026, 11, 22, 12, 0);
+    let mut s = with_orders(&[(now - 40 * DAY, true), (now - 30 * DAY, true), (now - 20 * DAY, true), (now - 10 * DAY, false), (now - 5 * DAY, false)]);
+    let seg = siyu::segments::of(&s, now);
+    assert_eq!((seg.active_within_3_days, seg.active_within_7_days, seg.active_within_14_days), (false, true, true));
+    assert_eq!((seg.coupon_share_bp, seg.price_sensitivity), (6000, Some(PriceSensitivity::High)));
+    assert_eq!(seg.lifecycle, Lifecycle::Loyal);
+    assert_eq!(seg.tags, vec!["activity.7d", "activity.14d", "lifecycle.loyal", "priceSensitivity.high"]);
+    // A check-in counts as activity.
+    s.check_ins.push(siyu::state::CheckIn { day: day(2026, 11, 21), kind: CheckInKind::Normal, at: now - DAY });
+    assert!(siyu::segments::of(&s, now).active_within_3_days);
+    let share = |with: usize, of: usize| {
+        let orders: Vec<(i64, bool)> = (0..of).map(|i| (now - (i as i64 + 1) * DAY, i < with)).collect();
+        siyu::segments::of(&with_orders(&orders), now).price_sensitivity
+    };
+    assert_eq!(share(1, 5), Some(PriceSensitivity::Low)); // 20 %
+    assert_eq!(share(2, 5), Some(PriceSensitivity::Medium)); // 40 %
+    assert_eq!(share(3, 5), Some(PriceSensitivity::High)); // 60 %
+    assert_eq!(siyu::segments::of(&with_orders(&[]), now).price_sensitivity, None);
+    assert_eq!(siyu::segments::of(&with_orders(&[]), now).tags, vec!["lifecycle.prospect"]);
+}
+
+// ───────────────────────────────────── §11 Reminders ─────────────────────────────────────
+
+#[test]
+fn s11_reminders_due() {
+    let mut m = with_birthday(program(), "11-20");
+    m.give("new-10", "n10", at(2026, 10, 29, 10, 0)); // through 27 Nov
+    m.grant(100, at(2025, 6, 1, 10, 0)); // expires at the end of 2026
+    // Tue 24 Nov 21:00, not checked in today. The coupon ends in 3 days and 3 hours: not yet.
+    let due = siyu::reminders::due(&m.program, &m.state, at(2026, 11, 24, 21, 0));
+    assert_eq!(
+        due,
+        vec![
+            Reminder::StreakAtRisk { streak: 0, todays_reward: 5 },
+            Reminder::MemberDay { day: day(2026, 11, 25), today: false },
+            Reminder::BirthdayCoupon { template: "bday".into() },
+        ]
+    );
+    // Wed 25 21:00: the coupon is 3 days from its end, member day is today.
+    m.claim("bday", at(2026, 11, 25, 9, 0)).unwrap();
+    let due = siyu::reminders::due(&m.program, &m.state, at(2026, 11, 25, 21, 0));
+    assert_eq!(
+        due,
+        vec![
+            Reminder::CouponExpiring {
+                coupon: "n10".into(),
+                template: "new-10".into(),
+                name: "首单礼 ¥10".into(),
+                valid_to: day(2026, 11, 28).start(OFFSET),
+                days_left: 3,
+            },
+            Reminder::StreakAtRisk { streak: 0, todays_reward: 15 }, // 5 + member-day bonus 10
+            Reminder::MemberDay { day: day(2026, 11, 25), today: true },
+        ]
+    );
+    // 2 Dec: the points expire within 30 days; checked in, so no streak reminder.
+    m.check_in(at(2026, 12, 2, 9, 0)).unwrap();
+    let due = siyu::reminders::due(&m.program, &m.state, at(2026, 12, 2, 21, 0));
+    assert_eq!(
+        due,
+        vec![
+            Reminder::PointsExpiring { points: 100, first_expiry: day(2027, 1, 1).start(OFFSET) },
+            Reminder::MemberDay { day: day(2026, 12, 2), today: true },
+        ]
+    );
+    // Before the reminder hour nothing about the streak.
+    let due = siyu::reminders::due(&m.program, &m.state, at(2026, 12, 3, 19, 59));
+    assert!(!due.iter().any(|r| matches!(r, Reminder::StreakAtRisk { .. })));
+}
+
+// ─────────────────────────────────── Program validation ───────────────────────────────────
+
+fn invalid(change: impl FnOnce(&mut serde_json::Value)) -> (String, String, String) {
+    let mut v = program_json();
+    change(&mut v);
+    let e = Program::from_json(&v.to_string()).expect_err("invalid program");
+    let d = e.details();
+    (e.to_string(), d["path"].as_str().unwrap().to_string(), d["problem"].as_str().unwrap().to_string())
+}
+
+#[test]
+fn invalid_program_errors_name_the_json_path() {
+    let (text, path, problem) = invalid(|v| v["couponTemplates"][2]["kind"]["bp"] = json!(0));
+    assert_eq!(text, "invalid program at couponTemplates[2].kind.bp: must be 1..=10000");
+    assert_eq!((path.as_str(), problem.as_str()), ("couponTemplates[2].kind.bp", "must be 1..=10000"));
+    let e = Program::from_json("{}").unwrap_err();
+    assert_eq!(e.code(), "INVALID_PROGRAM");
+
+    assert_eq!(invalid(|v| v["tiers"][1]["minGrowth"] = json!("lots")).1, "tiers[1].minGrowth");
+    assert_eq!(invalid(|v| v["tiers"][1]["minGrowth"] = json!(0)).1, "tiers[1].minGrowth");
+    assert_eq!(invalid(|v| v["catalog"][1]["listPrice"] = json!(-1)).1, "catalog[1].listPrice");
+    assert_eq!(invalid(|v| v["catalog"][0]["memberPrices"]["platinum"] = json!(1)).1, "catalog[0].memberPrices.platinum");
+    assert_eq!(invalid(|v| v["checkIn"]["streakBonuses"][1]["day"] = json!(8)).1, "checkIn.streakBonuses[1].day");
+    assert_eq!(invalid(|v| v["checkIn"]["streakBonuses"][1]["coupons"][0] = json!("nope")).1, "checkIn.streakBonuses[1].coupons[0]");
+    assert_eq!(invalid(|v| v["memberDay"]["weekdays"][0] = json!(8)).1, "memberDay.weekdays[0]");
+    assert_eq!(invalid(|v| v["points"]["redeemRate"] = json!(300)).1, "points.unit"); // 100 points would be 33⅓ fen
+    assert_eq!(invalid(|v| v["couponTemplates"][4]["stackGroup"] = json!("order")).1, "couponTemplates[4].stackGroup");
+    assert_eq!(invalid(|v| v["couponTemplates"][3]["validity"]["days"] = json!(0)).1, "couponTemplates[3].validity.days");
+    assert_eq!(invalid(|v| v["couponTemplates"][3]["scope"]["skus"] = json!(["tea", "gin"])).1, "couponTemplates[3].scope.skus[1]");
+    assert_eq!(invalid(|v| v["couponTemplates"][3]["scope"]["excludeSkus"] = json!(["gin"])).1, "couponTemplates[3].scope.excludeSkus[0]");
+    assert_eq!(invalid(|v| v["couponTemplates"][10]["audience"]["segments"][0] = json!("vip")).1, "couponTemplates[10].audience.segments[0]");
+    assert_eq!(invalid(|v| v["couponTemplates"][1]["id"] = json!("new-10")).1, "couponTemplates[1]");
+    let (_, path, problem) = invalid(|v| v["couponTemplates"][0]["bogus"] = json!(1));
+    assert_eq!(path, "couponTemplates[0].bogus");
+    assert!(problem.starts_with("unknown field `bogus`"), "{problem}");
+    assert_eq!(invalid(|v| v["limitedSales"][0]["endsAt"] = json!(0)).1, "limitedSales[0].endsAt");
+    assert_eq!(invalid(|v| v["gifts"]["firstOrder"] = json!("nope")).1, "gifts.firstOrder");
+    assert_eq!(invalid(|v| v["rewards"][1]["costPoints"] = json!(0)).1, "rewards[1].costPoints");
+    assert_eq!(invalid(|v| v["utcOffsetMinutes"] = json!(900)).1, "utcOffsetMinutes");
+}
+
+#[test]
+fn the_demo_program_loads_and_prices_a_cart() {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/programs/health-food.json")).unwrap();
+    let p = Program::from_json(&text).unwrap();
+    let m = Member::new(p, 0);
+    let q = m.quote(&[("almond-250", 2)], none(), no_points(), at(2026, 11, 19, 10, 0));
+    assert_eq!((q.goods, q.shipping, q.total), (7980, 800, 8780));
+}
