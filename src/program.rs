@@ -674,6 +674,14 @@ impl Program {
                     }
                 }
             }
+            // Like the catalog's categories: checked when the program declares its categories.
+            for (list, cats) in [("categories", &t.scope.categories), ("excludeCategories", &t.scope.exclude_categories)] {
+                for (j, c) in cats.iter().enumerate() {
+                    if !self.categories.is_empty() && !self.categories.iter().any(|k| k.id == *c) {
+                        return bad(at(&format!("scope.{list}[{j}]")), "is not a category of the program");
+                    }
+                }
+            }
             match t.validity {
                 Validity::Fixed { from, to } if to <= from => return bad(at("validity.to"), "must be after validity.from"),
                 Validity::Relative { days, .. } if days == 0 || days > 3660 => {
@@ -707,6 +715,9 @@ impl Program {
         for (i, r) in self.rewards.iter().enumerate() {
             if !(1..=100_000_000).contains(&r.cost_points) {
                 return bad(format!("rewards[{i}].costPoints"), "must be 1..=100000000");
+            }
+            if r.per_member == Some(0) {
+                return bad(format!("rewards[{i}].perMember"), "must be at least 1 (omit it for no limit)");
             }
             if let RewardGrant::Coupon { template } = &r.grants {
                 self.known_template(template, format!("rewards[{i}].grants.template"))?;

@@ -1239,7 +1239,7 @@ fn s11_reminders_due() {
 fn invalid(change: impl FnOnce(&mut serde_json::Value)) -> (String, String, String) {
     let mut v = program_json();
     change(&mut v);
-    let e = Program::from_json(&v.to_string()).expect_err("invalid program");
+    let Err(e) = Program::from_json(&v.to_string()) else { panic!("the program was accepted") };
     let d = e.details();
     (e.to_string(), d["path"].as_str().unwrap().to_string(), d["problem"].as_str().unwrap().to_string())
 }
@@ -1264,6 +1264,9 @@ fn invalid_program_errors_name_the_json_path() {
     assert_eq!(invalid(|v| v["couponTemplates"][3]["validity"]["days"] = json!(0)).1, "couponTemplates[3].validity.days");
     assert_eq!(invalid(|v| v["couponTemplates"][3]["scope"]["skus"] = json!(["tea", "gin"])).1, "couponTemplates[3].scope.skus[1]");
     assert_eq!(invalid(|v| v["couponTemplates"][3]["scope"]["excludeSkus"] = json!(["gin"])).1, "couponTemplates[3].scope.excludeSkus[0]");
+    assert_eq!(invalid(|v| v["couponTemplates"][3]["scope"]["categories"] = json!(["snacks"])).1, "couponTemplates[3].scope.categories[0]");
+    assert_eq!(invalid(|v| v["couponTemplates"][3]["scope"]["excludeCategories"] = json!(["tea", "x"])).1, "couponTemplates[3].scope.excludeCategories[1]");
+    assert_eq!(invalid(|v| v["rewards"][0]["perMember"] = json!(0)).1, "rewards[0].perMember");
     assert_eq!(invalid(|v| v["couponTemplates"][10]["audience"]["segments"][0] = json!("vip")).1, "couponTemplates[10].audience.segments[0]");
     assert_eq!(invalid(|v| v["couponTemplates"][1]["id"] = json!("new-10")).1, "couponTemplates[1]");
     let (_, path, problem) = invalid(|v| v["couponTemplates"][0]["bogus"] = json!(1));
