@@ -350,17 +350,24 @@ impl Service {
     /// fires it is stored as rejected CONFLICT.
     async fn decide(&self, member: &str, client: &str, m: &PushMutation) -> Result<Step, ApiError> {
         let mut forced: Option<ErrorBody> = None;
-        for attempt in 0..3 {
+        let mut guards = 0;
+        for attempt in 0..8u64 {
             match self.try_decide(member, client, m, forced.clone()).await {
                 Ok(step) => return Ok(step),
                 Err(WriteError::Guard(guard)) => {
-                    if attempt >= 1 {
+                    guards += 1;
+                    if guards >= 2 {
                         forced = Some(ErrorBody {
                             code: "CONFLICT".into(),
                             message: format!("the change conflicts with what is already recorded ({guard})"),
                             details: json!({ "guard": guard }),
                         });
                     }
+                }
+                // A deadlock or serialization failure between members (two orders taking the
+                // same counters): try again shortly.
+                Err(WriteError::Db(e)) if crate::db::transient(&e) && attempt < 7 => {
+                    tokio::time::sleep(std::time::Duration::from_millis(5 * (attempt + 1))).await;
                 }
                 Err(WriteError::Db(e)) => return Err(e.into()),
             }
@@ -667,22 +674,27 @@ async fn write_guards(conn: &mut AnyConnection, db: &Db, member: &str, effects: 
                     return Err(WriteError::Guard("orders.refunded_at".into()));
                 }
             }
-            Effect::StockTaken { counter, units } => {
-                sqlx::query(&db.sql("UPDATE stock SET remaining = remaining - $2 WHERE counter = $1"))
-                    .bind(counter.key())
-                    .bind(*units as i64)
-                    .execute(&mut *conn)
-                    .await?;
-            }
-            Effect::StockReturned { counter, units } => {
-                sqlx::query(&db.sql("UPDATE stock SET remaining = remaining + $2 WHERE counter = $1"))
-                    .bind(counter.key())
-                    .bind(*units as i64)
-                    .execute(&mut *conn)
-                    .await?;
-            }
+            Effect::StockTaken { .. } | Effect::StockReturned { .. } => {}
             Effect::PointsDebited { .. } | Effect::RewardRedeemed { .. } | Effect::BirthdaySet { .. } => {}
         }
+    }
+    // Shared counters last and in key order, so two transactions taking the same counters lock
+    // them in the same order. A counter that would go below zero fires its CHECK guard; one
+    // that does not exist (dropped from the program) is unlimited.
+    let mut deltas: std::collections::BTreeMap<String, i64> = std::collections::BTreeMap::new();
+    for effect in effects {
+        match effect {
+            Effect::StockTaken { counter, units } => *deltas.entry(counter.key()).or_default() -= *units as i64,
+            Effect::StockReturned { counter, units } => *deltas.entry(counter.key()).or_default() += *units as i64,
+            _ => {}
+        }
+    }
+    for (counter, delta) in deltas.into_iter().filter(|(_, d)| *d != 0) {
+        sqlx::query(&db.sql("UPDATE stock SET remaining = remaining + $2 WHERE counter = $1"))
+            .bind(counter)
+            .bind(delta)
+            .execute(&mut *conn)
+            .await?;
     }
     Ok(())
 }
