@@ -116,7 +116,7 @@ fn check_invariants(m: &Member, now: Instant) -> Result<(), TestCaseError> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
 
     #[test]
     fn random_histories_keep_the_books(ops in prop::collection::vec(op(), 1..40)) {
@@ -276,7 +276,7 @@ fn random_program(specs: &[TemplateSpec]) -> Program {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 160, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
 
     #[test]
     fn best_selection_equals_brute_force(
@@ -375,7 +375,7 @@ fn pricer_is_reusable_for_both_searches() {
 // ─────────────────────────── no panic at any instant ───────────────────────────
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
 
     /// `now` comes from a device: every view and mutation copes with any instant, even absurd ones.
     #[test]
