@@ -313,13 +313,29 @@ impl Service {
             }
         }
 
+        let fresh: Vec<PushMutation> = req.mutations.iter().filter(|m| !stored.contains_key(&(m.id as i64))).cloned().collect();
+        // The new mutations are decided together in one transaction (one state write per push);
+        // if a guard fires or the batch hits a transient conflict, one transaction each.
+        let mut steps: HashMap<u64, Step> = HashMap::new();
+        if fresh.len() > 1 {
+            match self.try_decide(member, client, &fresh, None).await {
+                Ok(decided) => steps.extend(decided),
+                Err(WriteError::Guard(_)) => {}
+                Err(WriteError::Db(e)) if crate::db::transient(&e) => {}
+                Err(WriteError::Db(e)) => return Err(e.into()),
+            }
+        }
         let mut results = Vec::with_capacity(req.mutations.len());
         for m in &req.mutations {
             if let Some((_, _, outcome)) = stored.get(&(m.id as i64)) {
                 results.push(MutationResult { id: m.id, outcome: Outcome::Duplicate { original: outcome.clone() } });
                 continue;
             }
-            match self.decide(member, client, m).await? {
+            let step = match steps.remove(&m.id) {
+                Some(step) => step,
+                None => self.decide(member, client, m).await?,
+            };
+            match step {
                 Step::Decided(outcome) => {
                     last = m.id as i64;
                     results.push(MutationResult { id: m.id, outcome: outcome.into() });
@@ -352,8 +368,8 @@ impl Service {
         let mut forced: Option<ErrorBody> = None;
         let mut guards = 0;
         for attempt in 0..8u64 {
-            match self.try_decide(member, client, m, forced.clone()).await {
-                Ok(step) => return Ok(step),
+            match self.try_decide(member, client, std::slice::from_ref(m), forced.clone()).await {
+                Ok(mut steps) => return steps.pop().map(|(_, step)| step).ok_or_else(|| ApiError::internal("no decision")),
                 Err(WriteError::Guard(guard)) => {
                     guards += 1;
                     if guards >= 2 {
@@ -375,7 +391,10 @@ impl Service {
         Err(ApiError::internal("the mutation could not be recorded"))
     }
 
-    async fn try_decide(&self, member: &str, client: &str, m: &PushMutation, forced: Option<ErrorBody>) -> Result<Step, WriteError> {
+    /// Decide `ms` (consecutive ids of one client) in one transaction that holds the member's
+    /// lock. `forced` rejects the first mutation with that error instead of applying it. Stops at
+    /// the first mutation that is not the next one (duplicate, reused, out of order).
+    async fn try_decide(&self, member: &str, client: &str, ms: &[PushMutation], forced: Option<ErrorBody>) -> Result<Vec<(u64, Step)>, WriteError> {
         let db = &self.db;
         let mut tx = match db.backend {
             Backend::Sqlite => db.pool.begin_with("BEGIN IMMEDIATE").await?,
@@ -386,115 +405,145 @@ impl Service {
             Backend::Postgres => "SELECT version, state_version FROM members WHERE member_id = $1 FOR UPDATE",
         };
         let row = sqlx::query(&db.sql(lock)).bind(member).fetch_one(&mut *tx).await?;
-        let version: i64 = row.try_get(0)?;
-        let state_version: i64 = row.try_get(1)?;
-        let last: i64 = sqlx::query(&db.sql("SELECT last_mutation_id FROM clients WHERE member_id = $1 AND client_id = $2"))
+        let mut version: i64 = row.try_get(0)?;
+        let mut state_version: i64 = row.try_get(1)?;
+        let mut last: i64 = sqlx::query(&db.sql("SELECT last_mutation_id FROM clients WHERE member_id = $1 AND client_id = $2"))
             .bind(member)
             .bind(client)
             .fetch_one(&mut *tx)
             .await?
             .try_get(0)?;
-        let id = m.id as i64;
-        if id <= last {
-            // Decided meanwhile by a concurrent push of the same client.
-            let row = sqlx::query(&db.sql("SELECT name, args, outcome FROM mutations WHERE member_id = $1 AND client_id = $2 AND mutation_id = $3"))
-                .bind(member)
-                .bind(client)
-                .bind(id)
-                .fetch_one(&mut *tx)
-                .await?;
-            let (name, args, outcome): (String, String, String) = (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
-            tx.rollback().await?;
-            if !same_payload(m, &name, &args) {
-                return Ok(Step::Reused);
-            }
-            return Ok(Step::Duplicate(decode_outcome(&outcome).map_err(|e| WriteError::Db(sqlx::Error::Protocol(e.message)))?));
-        }
-        if id > last + 1 {
-            tx.rollback().await?;
-            return Ok(Step::OutOfOrder(last + 1));
-        }
 
-        let cached = self.cache.lock().expect("cache lock").get(member).filter(|(v, _)| *v == state_version).map(|(_, s)| s.clone());
-        let state = match cached {
-            Some(s) => s,
-            None => {
-                let text: String = sqlx::query(&db.sql("SELECT state FROM members WHERE member_id = $1")).bind(member).fetch_one(&mut *tx).await?.try_get(0)?;
-                Arc::new(decode_state(&text).map_err(|e| WriteError::Db(sqlx::Error::Protocol(e.message)))?)
-            }
-        };
-        let stock = load_stock(&mut tx, db).await?;
-        let now = self.now();
-        let program = self.program();
-        let decision = match forced {
-            Some(error) => Err(error),
-            None => m.mutation().and_then(|mutation| {
-                let ctx = Ctx { now, client_id: client, mutation_id: m.id, stock: &stock };
-                apply(&program, &state, &mutation, &ctx)
-            }).map_err(|r| ErrorBody::from(&r)),
-        };
-        let new_version = version + 1;
-        let (outcome, new_state) = match decision {
-            Ok(applied) => {
-                write_guards(&mut tx, db, member, &applied.effects).await?;
-                let mut next = (*state).clone();
-                apply_effects(&mut next, &applied.effects);
-                let text = serde_json::to_string(&next).map_err(|e| WriteError::Db(sqlx::Error::Protocol(e.to_string())))?;
-                sqlx::query(&db.sql("UPDATE members SET version = $2, state_version = $2, state = $3, updated_at = $4 WHERE member_id = $1"))
+        let mut steps = Vec::with_capacity(ms.len());
+        let mut state: Option<Arc<MemberState>> = None;
+        let mut stock: Option<Stock> = None;
+        let mut changed = false;
+        let mut forced = forced;
+        let mut now = self.now();
+        for m in ms {
+            let id = m.id as i64;
+            if id <= last {
+                // Decided meanwhile by a concurrent push of the same client.
+                let row = sqlx::query(&db.sql("SELECT name, args, outcome FROM mutations WHERE member_id = $1 AND client_id = $2 AND mutation_id = $3"))
                     .bind(member)
-                    .bind(new_version)
-                    .bind(text)
-                    .bind(now)
-                    .execute(&mut *tx)
+                    .bind(client)
+                    .bind(id)
+                    .fetch_one(&mut *tx)
                     .await?;
-                (StoredOutcome::Applied { effects: applied.effects }, Some(next))
+                let (name, args, outcome): (String, String, String) = (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
+                if !same_payload(m, &name, &args) {
+                    steps.push((m.id, Step::Reused));
+                    break;
+                }
+                steps.push((m.id, Step::Duplicate(decode_outcome(&outcome).map_err(|e| WriteError::Db(sqlx::Error::Protocol(e.message)))?)));
+                continue;
             }
-            Err(error) => {
-                sqlx::query(&db.sql("UPDATE members SET version = $2, updated_at = $3 WHERE member_id = $1"))
-                    .bind(member)
-                    .bind(new_version)
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?;
-                (StoredOutcome::Rejected { error }, None)
+            if id > last + 1 {
+                steps.push((m.id, Step::OutOfOrder(last + 1)));
+                break;
             }
-        };
-        let status = match outcome {
-            StoredOutcome::Applied { .. } => "applied",
-            StoredOutcome::Rejected { .. } => "rejected",
-        };
-        let outcome_text = serde_json::to_string(&outcome).map_err(|e| WriteError::Db(sqlx::Error::Protocol(e.to_string())))?;
-        sqlx::query(&db.sql(
-            "INSERT INTO mutations (member_id, client_id, mutation_id, seq, name, args, client_time, decided_at, status, outcome)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        ))
-        .bind(member)
-        .bind(client)
-        .bind(id)
-        .bind(new_version)
-        .bind(m.name.as_str())
-        .bind(m.args.to_string())
-        .bind(m.client_time)
-        .bind(now)
-        .bind(status)
-        .bind(outcome_text)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(&db.sql("UPDATE clients SET last_mutation_id = $3 WHERE member_id = $1 AND client_id = $2"))
+            if state.is_none() {
+                let cached = self.cache.lock().expect("cache lock").get(member).filter(|(v, _)| *v == state_version).map(|(_, s)| s.clone());
+                state = Some(match cached {
+                    Some(s) => s,
+                    None => {
+                        let text: String = sqlx::query(&db.sql("SELECT state FROM members WHERE member_id = $1")).bind(member).fetch_one(&mut *tx).await?.try_get(0)?;
+                        Arc::new(decode_state(&text).map_err(|e| WriteError::Db(sqlx::Error::Protocol(e.message)))?)
+                    }
+                });
+                stock = Some(load_stock(&mut tx, db).await?);
+            }
+            let current = state.as_mut().expect("loaded");
+            let counters = stock.as_mut().expect("loaded");
+            let program = self.program();
+            // The clock never runs backwards inside one batch.
+            now = now.max(self.now());
+            let decision = match forced.take() {
+                Some(error) => Err(error),
+                None => m
+                    .mutation()
+                    .and_then(|mutation| {
+                        let ctx = Ctx { now, client_id: client, mutation_id: m.id, stock: counters };
+                        apply(&program, current, &mutation, &ctx)
+                    })
+                    .map_err(|r| ErrorBody::from(&r)),
+            };
+            version += 1;
+            let outcome = match decision {
+                Ok(applied) => {
+                    write_guards(&mut tx, db, member, &applied.effects).await?;
+                    apply_effects(Arc::make_mut(current), &applied.effects);
+                    siyu::apply_stock(counters, &applied.effects);
+                    state_version = version;
+                    changed = true;
+                    StoredOutcome::Applied { effects: applied.effects }
+                }
+                Err(error) => StoredOutcome::Rejected { error },
+            };
+            let status = match outcome {
+                StoredOutcome::Applied { .. } => "applied",
+                StoredOutcome::Rejected { .. } => "rejected",
+            };
+            let outcome_text = serde_json::to_string(&outcome).map_err(|e| WriteError::Db(sqlx::Error::Protocol(e.to_string())))?;
+            sqlx::query(&db.sql(
+                "INSERT INTO mutations (member_id, client_id, mutation_id, seq, name, args, client_time, decided_at, status, outcome)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            ))
             .bind(member)
             .bind(client)
             .bind(id)
+            .bind(version)
+            .bind(m.name.as_str())
+            .bind(m.args.to_string())
+            .bind(m.client_time)
+            .bind(now)
+            .bind(status)
+            .bind(outcome_text)
+            .execute(&mut *tx)
+            .await?;
+            last = id;
+            steps.push((m.id, Step::Decided(outcome)));
+        }
+
+        let decided = steps.iter().any(|(_, s)| matches!(s, Step::Decided(_)));
+        if !decided {
+            tx.rollback().await?;
+            return Ok(steps);
+        }
+        if changed {
+            let next = state.as_ref().expect("loaded");
+            let text = serde_json::to_string(&**next).map_err(|e| WriteError::Db(sqlx::Error::Protocol(e.to_string())))?;
+            sqlx::query(&db.sql("UPDATE members SET version = $2, state_version = $3, state = $4, updated_at = $5 WHERE member_id = $1"))
+                .bind(member)
+                .bind(version)
+                .bind(state_version)
+                .bind(text)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+        } else {
+            sqlx::query(&db.sql("UPDATE members SET version = $2, updated_at = $3 WHERE member_id = $1"))
+                .bind(member)
+                .bind(version)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+        }
+        sqlx::query(&db.sql("UPDATE clients SET last_mutation_id = $3 WHERE member_id = $1 AND client_id = $2"))
+            .bind(member)
+            .bind(client)
+            .bind(last)
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
-        if let Some(next) = new_state {
+        if changed {
             let mut cache = self.cache.lock().expect("cache lock");
             if cache.len() >= CACHE_LIMIT {
                 cache.clear();
             }
-            cache.insert(member.to_string(), (new_version, Arc::new(next)));
+            cache.insert(member.to_string(), (state_version, state.expect("loaded")));
         }
-        Ok(Step::Decided(outcome))
+        Ok(steps)
     }
 
     // ---- pull -------------------------------------------------------------------------------

@@ -210,6 +210,36 @@ async fn a_lost_push_reply_is_recovered_by_pull(t: &T) {
     assert!(same.state.is_none() && same.results.is_empty() && same.cookie == again.cookie);
 }
 
+/// The schema's natural keys back the engine up: a check-in row already recorded for today (as if
+/// the state had been lost) refuses a second one as CONFLICT, and the rest of the batch still goes
+/// through.
+async fn guards_back_up_the_engine(t: &T) {
+    let (m, c) = (t.member("guarded"), t.client("guarded-phone"));
+    t.svc.ensure_member(&m).await.unwrap();
+    let db = &t.svc.db;
+    let today = t.svc.program().business_day(t.now()).to_string();
+    sqlx::query(&db.sql("INSERT INTO check_ins (member_id, business_day, kind, at) VALUES ($1, $2, 'normal', 0)"))
+        .bind(m.as_str())
+        .bind(today.as_str())
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    let before = t.state(&m).await;
+    let r = t
+        .push_raw(&m, &c, vec![
+            PushMutation { id: 1, name: "checkIn".into(), args: json!({}), client_time: 0 },
+            PushMutation { id: 2, name: "claimCoupon".into(), args: json!({ "template": "nuts-8" }), client_time: 0 },
+        ])
+        .await
+        .unwrap();
+    let codes: Vec<String> = r.results.iter().map(|x| code(&x.outcome.original()).to_string()).collect();
+    assert_eq!(codes, ["CONFLICT", "APPLIED"]);
+    let after = t.state(&m).await;
+    assert_eq!(after.check_ins, before.check_ins);
+    assert!(after.lots.is_empty());
+    assert_eq!(after.coupons.len(), 1);
+}
+
 async fn suite(url: &str, tag: String) {
     let (svc, clock) = service_on(url, test_program(&tag), START, config()).await;
     let t = T { svc, clock, tag };
@@ -221,6 +251,7 @@ async fn suite(url: &str, tag: String) {
     another_members_client_is_refused(&t).await;
     a_reused_mutation_id_is_refused(&t).await;
     a_lost_push_reply_is_recovered_by_pull(&t).await;
+    guards_back_up_the_engine(&t).await;
 }
 
 #[tokio::test]
