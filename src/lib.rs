@@ -26,7 +26,7 @@ pub mod mall;
 pub mod sync;
 
 #[cfg(target_arch = "wasm32")]
-mod wasm;
+pub mod wasm;
 
 pub use apply::{apply, apply_effects, apply_stock, Applied, Ctx, Effect, Mutation};
 pub use error::{ProgramError, Rejection};

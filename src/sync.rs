@@ -122,6 +122,7 @@ impl From<StoredOutcome> for Outcome {
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(target_arch = "wasm32", tsify(type = "{ id: number } & Outcome"))]
 #[serde(rename_all = "camelCase")]
 pub struct MutationResult {
     pub id: u64,

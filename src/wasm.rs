@@ -17,6 +17,14 @@ use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &'static str = r#"
+/** Money in fen (分): integer, 100 = ¥1. */
+export type Fen = number;
+/** A number of points: integer. */
+export type Points = number;
+/** Basis points: 10000 = 100 % (or ×1 for multipliers). */
+export type Bp = number;
+/** An instant: milliseconds since the Unix epoch. */
+export type Instant = number;
 /** A business day, `YYYY-MM-DD`. */
 export type Day = string;
 /** A birthday, `MM-DD`. */
@@ -235,19 +243,12 @@ impl Mall {
     }
 
     /// Price a cart: `{lines, coupons?: "best" | "none" | ids, points?: "max" | number}`.
-    #[wasm_bindgen(unchecked_return_type = "Quote")]
-    pub fn quote(&self, #[wasm_bindgen(unchecked_param_type = "QuoteRequest")] request: JsValue, now: Option<f64>) -> Result<JsValue, JsValue> {
+    /// The result stays inside wasm: totals are plain getters, and the explanation (`lines`,
+    /// `coupons`, `savings`, …) crosses the boundary only when read. `toJSON()` gives it all.
+    pub fn quote(&self, #[wasm_bindgen(unchecked_param_type = "QuoteRequest")] request: JsValue, now: Option<f64>) -> Result<PricedCart, JsValue> {
         let request: QuoteRequest = from_js("quote request", &request)?;
         let quote = crate::quote::quote(&self.core.program, self.core.state(), self.core.stock(), &request, self.at(now)).map_err(|e| rejection(e.into()))?;
-        to_js(&quote)
-    }
-
-    /// Just the total of a cart (fen), for lists and badges: no explanation crosses the boundary.
-    #[wasm_bindgen(js_name = quoteTotal)]
-    pub fn quote_total(&self, #[wasm_bindgen(unchecked_param_type = "QuoteRequest")] request: JsValue, now: Option<f64>) -> Result<f64, JsValue> {
-        let request: QuoteRequest = from_js("quote request", &request)?;
-        let quote = crate::quote::quote(&self.core.program, self.core.state(), self.core.stock(), &request, self.at(now)).map_err(|e| rejection(e.into()))?;
-        Ok(quote.total as f64)
+        Ok(PricedCart { quote })
     }
 
     /// The wallet for a cart: coupons it can use and the others with reasons (凑单 hint included).
@@ -391,7 +392,7 @@ impl Mall {
     }
 
     #[wasm_bindgen(js_name = applyPushResponse)]
-    pub fn apply_push_response(&mut self, #[wasm_bindgen(unchecked_param_type = "PushResponse")] response: JsValue, now: Option<f64>) -> Result<(), JsValue> {
+    pub fn apply_push_response(&mut self, #[wasm_bindgen(unchecked_param_type = "PushResponse<MutationResult | Verdict>")] response: JsValue, now: Option<f64>) -> Result<(), JsValue> {
         let response: PushResponse<Verdict> = from_js("push response", &response)?;
         let now = self.at(now);
         self.core.on_push_response(&response, now);
@@ -409,7 +410,7 @@ impl Mall {
     #[wasm_bindgen(js_name = applyPullResponse)]
     pub fn apply_pull_response(
         &mut self,
-        #[wasm_bindgen(unchecked_param_type = "PullResponse")] response: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "PullResponse<MutationResult | Verdict>")] response: JsValue,
         sent_at: f64,
         received_at: f64,
     ) -> Result<(), JsValue> {
@@ -444,5 +445,113 @@ impl Mall {
     #[wasm_bindgen(js_name = clockOffsetMs)]
     pub fn clock_offset_ms(&self) -> f64 {
         self.core.clock_offset_ms() as f64
+    }
+}
+
+/// A priced cart (the result of `mall.quote`). Figures are in fen. The explanation is read
+/// lazily: each of `lines`, `coupons`, `usable`, `unusable`, `savings` and `points` converts on
+/// access, so read it once and keep it.
+#[wasm_bindgen]
+pub struct PricedCart {
+    quote: crate::quote::Quote,
+}
+
+#[wasm_bindgen]
+impl PricedCart {
+    /// The whole quote as a plain object (also what `JSON.stringify` uses).
+    #[wasm_bindgen(js_name = toJSON, unchecked_return_type = "Quote")]
+    pub fn to_json(&self) -> Result<JsValue, JsValue> {
+        to_js(&self.quote)
+    }
+    /// What the shopper pays: goods after every discount and points, plus shipping.
+    #[wasm_bindgen(getter)]
+    pub fn total(&self) -> f64 {
+        self.quote.total as f64
+    }
+    #[wasm_bindgen(getter, js_name = listTotal)]
+    pub fn list_total(&self) -> f64 {
+        self.quote.list_total as f64
+    }
+    /// After member and sale prices (step 1).
+    #[wasm_bindgen(getter)]
+    pub fn goods(&self) -> f64 {
+        self.quote.goods as f64
+    }
+    #[wasm_bindgen(getter, js_name = memberDayDiscount)]
+    pub fn member_day_discount(&self) -> f64 {
+        self.quote.member_day_discount as f64
+    }
+    #[wasm_bindgen(getter, js_name = couponDiscount)]
+    pub fn coupon_discount(&self) -> f64 {
+        self.quote.coupon_discount as f64
+    }
+    #[wasm_bindgen(getter, js_name = goodsAfterCoupons)]
+    pub fn goods_after_coupons(&self) -> f64 {
+        self.quote.goods_after_coupons as f64
+    }
+    /// Goods after steps 2–4: what earns points and growth.
+    #[wasm_bindgen(getter)]
+    pub fn paid(&self) -> f64 {
+        self.quote.paid as f64
+    }
+    #[wasm_bindgen(getter, js_name = shippingBase)]
+    pub fn shipping_base(&self) -> f64 {
+        self.quote.shipping_base as f64
+    }
+    #[wasm_bindgen(getter)]
+    pub fn shipping(&self) -> f64 {
+        self.quote.shipping as f64
+    }
+    /// "threshold", the free-shipping coupon's id, or undefined when shipping is charged.
+    #[wasm_bindgen(getter, js_name = shippingWaivedBy)]
+    pub fn shipping_waived_by(&self) -> Option<String> {
+        self.quote.shipping_waived_by.clone()
+    }
+    /// List total + shipping fee − total.
+    #[wasm_bindgen(getter)]
+    pub fn saved(&self) -> f64 {
+        self.quote.saved as f64
+    }
+    #[wasm_bindgen(getter)]
+    pub fn tier(&self) -> String {
+        self.quote.tier.clone()
+    }
+    #[wasm_bindgen(getter, js_name = memberDay)]
+    pub fn member_day(&self) -> bool {
+        self.quote.member_day
+    }
+    /// Whether every line can be ordered now (no limited-sale flag).
+    #[wasm_bindgen(getter)]
+    pub fn orderable(&self) -> bool {
+        self.quote.orderable
+    }
+    /// Ids of the coupons applied, in group order (what `placeOrder` takes).
+    #[wasm_bindgen(getter, js_name = couponIds, unchecked_return_type = "string[]")]
+    pub fn coupon_ids(&self) -> Result<JsValue, JsValue> {
+        to_js(&self.quote.coupons.iter().map(|c| c.id.as_str()).collect::<Vec<_>>())
+    }
+    #[wasm_bindgen(getter, unchecked_return_type = "QuoteLine[]")]
+    pub fn lines(&self) -> Result<JsValue, JsValue> {
+        to_js(&self.quote.lines)
+    }
+    #[wasm_bindgen(getter, unchecked_return_type = "AppliedCoupon[]")]
+    pub fn coupons(&self) -> Result<JsValue, JsValue> {
+        to_js(&self.quote.coupons)
+    }
+    #[wasm_bindgen(getter, unchecked_return_type = "string[]")]
+    pub fn usable(&self) -> Result<JsValue, JsValue> {
+        to_js(&self.quote.usable)
+    }
+    #[wasm_bindgen(getter, unchecked_return_type = "UnusableCoupon[]")]
+    pub fn unusable(&self) -> Result<JsValue, JsValue> {
+        to_js(&self.quote.unusable)
+    }
+    #[wasm_bindgen(getter, unchecked_return_type = "Saving[]")]
+    pub fn savings(&self) -> Result<JsValue, JsValue> {
+        to_js(&self.quote.savings)
+    }
+    #[wasm_bindgen(getter, unchecked_return_type = "PointsQuote")]
+    pub fn points(&self) -> Result<JsValue, JsValue> {
+        to_js(&self.quote.points)
     }
 }

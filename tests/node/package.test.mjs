@@ -1,0 +1,67 @@
+// The built npm package, as a front-end developer uses it (run after scripts/build-pkg.sh).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const siyu = await import(`${root}pkg/index.js`);
+siyu.initSync({ module: readFileSync(`${root}pkg/siyu_bg.wasm`) });
+const program = JSON.parse(readFileSync(`${root}programs/health-food.json`, 'utf8'));
+const WEDNESDAY = Date.parse('2026-11-25T10:00:00+08:00');
+
+test('package.json is an ESM package with types and the wasm file', () => {
+  const pkg = JSON.parse(readFileSync(`${root}pkg/package.json`, 'utf8'));
+  assert.equal(pkg.name, 'siyu');
+  assert.equal(pkg.type, 'module');
+  assert.equal(pkg.exports['.'].types, './index.d.ts');
+  for (const f of ['index.js', 'index.d.ts', 'siyu.js', 'siyu.d.ts', 'siyu_bg.wasm', 'sync.js', 'sync.d.ts']) {
+    assert.ok(pkg.files.includes(f), `${f} is published`);
+  }
+});
+
+test('a shopper checks in, claims, quotes and orders', () => {
+  const mall = new siyu.Mall(program, { memberId: 'm1', clientId: 'node-1', now: WEDNESDAY });
+  const receipt = mall.checkIn(WEDNESDAY);
+  assert.equal(receipt.mutationId, 1);
+  assert.equal(mall.points(WEDNESDAY).balance, 15); // 5 base + 10 on member day
+  mall.claimCoupon('full-300-50', WEDNESDAY);
+  const cart = { lines: [{ sku: 'protein-1kg', qty: 1 }, { sku: 'almond-250', qty: 2 }] };
+  const quote = mall.quote(cart, WEDNESDAY);
+  assert.equal(quote.total, 32123);
+  assert.deepEqual(quote.toJSON().savings.map((s) => s.kind), ['memberDay', 'coupon', 'shipping']);
+  assert.equal(JSON.parse(JSON.stringify(quote)).total, 32123, 'JSON.stringify gives the plain quote');
+  const ids = quote.couponIds;
+  quote.free();
+  mall.placeOrder({ orderId: mall.nextOrderId(), lines: cart.lines, coupons: ids, expectedTotal: 32123 }, WEDNESDAY);
+  assert.equal(mall.pendingCount(), 3);
+  assert.equal(mall.pushRequest().mutations.map((m) => m.id).join(), '1,2,3');
+});
+
+test('errors are Error objects with a code listed in errorCodes()', () => {
+  const mall = new siyu.Mall(program, { memberId: 'm1', clientId: 'node-2', now: WEDNESDAY });
+  mall.checkIn(WEDNESDAY);
+  assert.throws(() => mall.checkIn(WEDNESDAY), (e) => e instanceof Error && e.code === 'ALREADY_CHECKED_IN' && e.details.day === '2026-11-25');
+  assert.throws(() => new siyu.Mall({ ...program, refundDays: -1 }, { memberId: 'm', clientId: 'c' }),
+    (e) => e instanceof Error && e.code === 'INVALID_PROGRAM' && e.details.path === 'refundDays');
+  assert.throws(() => mall.quote({ lines: [{ sku: 'nope', qty: 1 }] }), (e) => e.code === 'UNKNOWN_SKU');
+  const codes = siyu.errorCodes();
+  assert.ok(codes.includes('PRICE_CHANGED') && codes.includes('INVALID_PROGRAM'));
+  const readme = readFileSync(`${root}README.md`, 'utf8');
+  for (const code of codes) assert.ok(readme.includes(`\`${code}\``), `README lists ${code}`);
+});
+
+test('backoff is full jitter from 1 s doubling to a 5 minute cap, honouring Retry-After', () => {
+  assert.equal(siyu.backoffDelayMs(0, 0.5), 500);
+  assert.equal(siyu.backoffDelayMs(4, 0.5), 8000);
+  assert.equal(siyu.backoffDelayMs(40, 0.999999), 299999);
+  assert.equal(siyu.backoffDelayMs(1, 0, 30000), 30000);
+});
+
+test('the published types compile in a strict TypeScript consumer, with no any on the public surface', () => {
+  execFileSync(`${root}node_modules/.bin/tsc`, ['-p', `${root}tests/node/tsconfig.json`], { stdio: 'pipe' });
+  const dts = readFileSync(`${root}pkg/siyu.d.ts`, 'utf8');
+  const publicPart = dts.split('export type InitInput')[0];
+  assert.doesNotMatch(publicPart, /\bany\b/);
+});
