@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# The main job: set up, build the package and the server, and serve the demo mall at
+# http://127.0.0.1:8080 (demo mode, embedded SQLite in data/). Ctrl-C stops it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+bash scripts/build-pkg.sh
+cargo build --release -p siyu-server
+cargo run -q --release --example shopper_day
+echo
+echo "The mall: http://127.0.0.1:8080  (log in as new, loyal or lapsing; the QA clock is in Me)"
+exec target/release/siyu-server --demo --listen "${SIYU_LISTEN:-127.0.0.1:8080}" --database "${SIYU_DATABASE_URL:-sqlite://data/siyu.db}"

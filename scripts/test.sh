@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Every test: engine (host), browser (wasm-pack + headless Chromium), the built package (node),
+# the server on SQLite and PostgreSQL with the sync simulation, end-to-end journeys in Chromium,
+# and the performance budgets. Sets everything up first.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export SIYU_NEED_POSTGRES=1
+bash scripts/setup.sh
+export PATH="$PWD/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+
+step() { printf '\n\033[1;32m==> %s\033[0m\n' "$*"; }
+summary=()
+record() { summary+=("$1"); }
+
+step "engine: host tests (rules, properties, units)"
+cargo test -p siyu 2>&1 | tee /tmp/siyu-engine-tests.log | grep -E '^(test result|running|error)' || true
+grep -q '^error' /tmp/siyu-engine-tests.log && exit 1
+grep -E '^test result: FAILED' /tmp/siyu-engine-tests.log && exit 1
+record "engine: $(grep -E '^test result' /tmp/siyu-engine-tests.log | awk '{p+=$4; f+=$6} END {print p" passed, "f" failed"}')"
+
+step "engine: browser tests (wasm-pack test --headless --chrome)"
+wasm-pack test --headless --chrome 2>&1 | tee /tmp/siyu-web-tests.log | grep -E '^test result|FAIL|panicked' || true
+grep -qE '^test result: ok\. [1-9]' /tmp/siyu-web-tests.log || { echo "browser tests failed"; exit 1; }
+record "browser: $(grep -E '^test result: ok\. [1-9]' /tmp/siyu-web-tests.log | awk '{print $4" passed"}')"
+
+step "package: build and node tests"
+bash scripts/build-pkg.sh
+node --test tests/node/ 2>&1 | tail -9
+record "package (node): passed"
+
+step "server: SQLite and PostgreSQL"
+pg_url=$(bash scripts/start-postgres.sh | tail -1)
+export SIYU_TEST_POSTGRES_URL="$pg_url"
+cargo build --release -p siyu-server
+cargo test -p siyu-server --release 2>&1 | tee /tmp/siyu-server-tests.log | grep -E '^(test result|running|error)|seeds|skipp' || true
+grep -qE '^error|^test result: FAILED' /tmp/siyu-server-tests.log && exit 1
+record "server: $(grep -E '^test result' /tmp/siyu-server-tests.log | awk '{p+=$4; f+=$6} END {print p" passed, "f" failed"}')"
+
+if [ -d tests/e2e ] && ls tests/e2e/*.test.mjs >/dev/null 2>&1; then
+  step "end to end: the demo mall in Chromium"
+  SIYU_SERVER_BIN="$PWD/target/release/siyu-server" node --test --test-concurrency=1 tests/e2e/ 2>&1 | tail -12
+  record "e2e: passed"
+fi
+
+if [ -f scripts/check-budgets.mjs ]; then
+  step "performance budgets"
+  node scripts/check-budgets.mjs
+  record "budgets: within limits"
+fi
+
+step "summary"
+printf '  %s\n' "${summary[@]}"
