@@ -62,6 +62,7 @@ test('backoff is full jitter from 1 s doubling to a 5 minute cap, honouring Retr
 test('the published types compile in a strict TypeScript consumer, with no any on the public surface', () => {
   execFileSync(`${root}node_modules/.bin/tsc`, ['-p', `${root}tests/node/tsconfig.json`], { stdio: 'pipe' });
   const dts = readFileSync(`${root}pkg/siyu.d.ts`, 'utf8');
-  const publicPart = dts.split('export type InitInput')[0];
+  const publicPart = dts.split('export type InitInput')[0].replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/.*$/gm, '');
   assert.doesNotMatch(publicPart, /\bany\b/);
+  assert.match(publicPart, /quote\(request: QuoteRequest, now\?: number \| null\): PricedCart;/);
 });
