@@ -1,0 +1,188 @@
+// Me: tier benefits and progress, points (lots and ledger), orders with refund, birthday (set
+// once), the segments the store sees, and settings.
+import { html, raw } from '../html.js';
+import { t, getLang } from '../i18n.js';
+import { fmtMoney, fmtMoneyShort, fmtNumber, fmtDate, fmtDateTime, fmtDay } from '../format.js';
+import { ICONS } from '../icons.js';
+
+function tierCard(mall) {
+  const tier = mall.tier();
+  const program = mall.program();
+  const pct = Math.round(tier.progressBp / 100);
+  const next = program.tiers.find((x) => x.id === tier.nextTier);
+  return html`
+    <section class="card" aria-labelledby="tier-title" id="tier-card">
+      <div class="row">
+        <h2 class="section-title" id="tier-title">${t('tierBenefits')}</h2>
+        <span class=${`tier-badge tier-${tier.tier}`}>${tier.tierName}</span>
+      </div>
+      <ul class="perks" role="list">${tier.perks.map((p) => html`<li>${raw(ICONS.check)}<span>${p}</span></li>`)}</ul>
+      <p class="muted small">${t('growth', { money: fmtMoney(tier.growth) })}</p>
+      <div class="progress" role="progressbar" aria-label=${t('tierProgress')} aria-valuemin="0" aria-valuemax="100" aria-valuenow=${pct}><span style=${`width:${pct}%`}></span></div>
+      <p class="small">${next ? t('toNextTier', { money: fmtMoney(tier.toNext), tier: next.name }) : t('topTier')}</p>
+      ${tier.keep ? html`<p class="small hint-amber">${t('tierKeep', { date: fmtDay(tier.keep.dropsOn, { weekday: false }), money: fmtMoney(tier.keep.spendNeeded) })}</p>` : ''}
+      <ol class="ladder" aria-label=${t('tierLadder')}>
+        ${program.tiers.map(
+          (x) => html`<li class=${x.id === tier.tier ? 'ladder-current' : ''} aria-current=${x.id === tier.tier ? 'true' : 'false'}>
+            <span class=${`tier-dot tier-${x.id}`} aria-hidden="true"></span><span>${x.name}</span><span class="muted small">${t('tierFrom', { money: fmtMoneyShort(x.minGrowth) })}</span></li>`,
+        )}
+      </ol>
+    </section>`;
+}
+
+function reasonText(reason, program) {
+  const [kind, id] = reason.split(/:(.*)/s);
+  if (kind === 'checkIn' || kind === 'makeupCheckIn') return t(`reason_${kind}`);
+  if (kind === 'order' || kind === 'refund') return t(`reason_${kind}`, { id });
+  if (kind === 'reward') return t('reason_reward', { name: program.rewards?.find((r) => r.id === id)?.name ?? id });
+  return reason;
+}
+
+/** Live lots summed per expiry, soonest first (the order they are spent in). */
+function lotsByExpiry(lots) {
+  const groups = new Map();
+  for (const l of lots) groups.set(l.expiresAt, (groups.get(l.expiresAt) ?? 0) + l.remaining);
+  return [...groups];
+}
+
+function pointsCard(mall, ui) {
+  const p = mall.points();
+  const program = mall.program();
+  const showAll = ui.open?.ledger;
+  const ledger = p.ledger.slice(0, 8);
+  const rest = p.ledger.slice(8);
+  const entry = (e) => html`<li class="ledger-row"><span><span class="ledger-reason">${reasonText(e.reason, program)}</span><small class="muted">${fmtDateTime(e.at)}${e.shortfall ? t('shortfall', { n: e.shortfall }) : ''}</small></span>
+      <span class=${e.delta >= 0 ? 'plus' : 'minus'}>${e.delta >= 0 ? '+' : '−'}${fmtNumber(Math.abs(e.delta))}</span></li>`;
+  return html`
+    <section class="card" aria-labelledby="points-card-title" id="points-card">
+      <div class="row">
+        <h2 class="section-title" id="points-card-title">${t('pointsTitle')}</h2>
+        <strong class="points-total">${fmtNumber(p.balance)}</strong>
+      </div>
+      ${p.expiringSoon > 0 ? html`<p class="small hint-amber">${t('expiringSoon', { n: fmtNumber(p.expiringSoon) })}</p>` : ''}
+      ${p.lots.length
+        ? html`<h3 class="sub-title">${t('pointsLots')}</h3>
+          <ul class="plain-list lots">${lotsByExpiry(p.lots).slice(0, 5).map(
+            ([expiresAt, n]) => html`<li><span>${fmtNumber(n)} ${t('points')}</span><span class="muted small">${expiresAt === null ? t('lotNever') : t('lotExpires', { date: fmtDate(expiresAt - 1, { year: true }) })}</span></li>`,
+          )}</ul>`
+        : ''}
+      <h3 class="sub-title">${t('ledger')}</h3>
+      <ul class="plain-list ledger" id="ledger">${ledger.map(entry)}</ul>
+      ${rest.length
+        ? html`<details data-key="ledger" ${showAll ? raw('open') : ''}><summary class="link-btn">${t('ledgerAll')}</summary><ul class="plain-list ledger">${rest.map(entry)}</ul></details>`
+        : ''}
+    </section>`;
+}
+
+function ordersCard(mall) {
+  const program = mall.program();
+  const pendingIds = new Set(mall.pending().filter((p) => p.name === 'placeOrder').map((p) => p.args.orderId));
+  const orders = [...(mall.state().orders ?? [])].sort((a, b) => b.placedAt - a.placedAt);
+  const now = mall.now();
+  const windowMs = (program.refundDays ?? 7) * 86_400_000;
+  return html`
+    <section class="card" aria-labelledby="orders-title" id="orders">
+      <h2 class="section-title" id="orders-title">${t('orders')}</h2>
+      ${orders.length
+        ? html`<ul class="plain-list orders">${orders.slice(0, 12).map((o) => {
+            const items = o.lines.reduce((n, l) => n + l.qty, 0);
+            const pictures = o.lines.map((l) => program.catalog.find((s) => s.id === l.sku)?.image ?? '🛍️').join('');
+            const state = o.refundedAt ? 'refunded' : pendingIds.has(o.id) ? 'pending' : 'done';
+            const label = { refunded: t('orderRefunded'), pending: t('orderPending'), done: t('orderDone') }[state];
+            const canRefund = !o.refundedAt && now - o.placedAt < windowMs;
+            return html`<li class="order" data-order=${o.id} data-state=${state}>
+              <div class="order-top"><span class="muted small">${fmtDateTime(o.placedAt)} · ${o.id}</span><span class=${`status-tag status-${state}`}>${label}</span></div>
+              <div class="order-mid"><span class="order-pics" aria-hidden="true">${pictures}</span><span class="small">${t('orderItems', { n: items })}</span>
+                <strong class="price">${fmtMoney(o.total)}</strong></div>
+              <div class="order-foot"><span class="muted small">${o.pointsEarned ? t('orderEarned', { n: fmtNumber(o.pointsEarned) }) : ''}</span>
+                ${canRefund
+                  ? html`<button type="button" class="btn btn-small btn-outline" data-action="refund" data-arg=${o.id} aria-label=${t('refundLabel', { id: o.id })}>${t('refund')}</button>`
+                  : !o.refundedAt
+                    ? html`<span class="muted small">${t('refundClosed')}</span>`
+                    : ''}
+              </div>
+            </li>`;
+          })}</ul>`
+        : html`<p class="empty">${t('noOrders')}</p>`}
+    </section>`;
+}
+
+function birthdayCard(mall) {
+  const birthday = mall.state().birthday;
+  let body;
+  if (birthday) {
+    const [m, d] = birthday.split('-').map(Number);
+    body = html`<p class="row"><strong id="birthday-value">${t('birthdaySet', { m, d })}</strong><span class="muted small">${t('birthdayLocked')}</span></p>`;
+  } else {
+    const months = Array.from({ length: 12 }, (_, i) => i + 1);
+    const days = Array.from({ length: 31 }, (_, i) => i + 1);
+    body = html`
+      <div class="birthday-form">
+        <label>${t('birthdayMonth')}<select id="bday-month" aria-label=${t('birthdayMonth')}>${months.map((m) => html`<option value=${m}>${m}</option>`)}</select></label>
+        <label>${t('birthdayDay')}<select id="bday-day" aria-label=${t('birthdayDay')}>${days.map((d) => html`<option value=${d}>${d}</option>`)}</select></label>
+        <button type="button" class="btn btn-small btn-primary" data-action="setBirthday">${t('birthdaySave')}</button>
+      </div>
+      <p class="muted small">${t('birthdayLocked')}</p>`;
+  }
+  return html`
+    <section class="card" aria-labelledby="birthday-title" id="birthday">
+      <h2 class="section-title" id="birthday-title">${raw(ICONS.gift)}${t('birthday')}</h2>
+      <p class="small">${t('birthdayPerk')}</p>
+      ${body}
+    </section>`;
+}
+
+function segmentsCard(mall) {
+  const s = mall.segments();
+  const activity = s.activeWithin3Days ? t('active3') : s.activeWithin7Days ? t('active7') : s.activeWithin14Days ? t('active14') : t('inactive14');
+  const pct = Math.round(s.couponShareBp / 100);
+  const sensitivity = s.priceSensitivity ? t(`sensitivity_${s.priceSensitivity}`, { pct }) : t('sensitivity_none');
+  return html`
+    <section class="card" aria-labelledby="segments-title" id="segments">
+      <h2 class="section-title" id="segments-title">${t('segmentsTitle')}</h2>
+      <p class="muted small">${t('segmentsHint')}</p>
+      <dl class="facts">
+        <div><dt>${t('lifecycle')}</dt><dd data-lifecycle=${s.lifecycle}>${t(`lifecycle_${s.lifecycle}`)}</dd></div>
+        <div><dt>${t('activity')}</dt><dd>${activity}</dd></div>
+        <div><dt>${t('priceSensitivity')}</dt><dd>${sensitivity}</dd></div>
+      </dl>
+      <ul class="tag-list" aria-label=${t('tags')}>${s.tags.map((tag) => html`<li class="tag tag-plain">${tag}</li>`)}</ul>
+    </section>`;
+}
+
+export function view({ mall, ui }) {
+  const joined = mall.state().joinedAt;
+  const id = mall.state().memberId;
+  return html`
+    <h1 class="sr-only">${t('tabMe')}</h1>
+    <section class="profile">
+      <span class="avatar" aria-hidden="true">${id.slice(0, 1).toUpperCase()}</span>
+      <div><p class="profile-name">${id}</p>${joined ? html`<p class="muted small">${t('joined', { date: fmtDate(joined, { year: true }) })}</p>` : ''}</div>
+    </section>
+    ${tierCard(mall)}
+    ${pointsCard(mall, ui)}
+    ${ordersCard(mall)}
+    ${birthdayCard(mall)}
+    ${segmentsCard(mall)}
+    <section class="card settings" aria-labelledby="settings-title">
+      <h2 class="section-title" id="settings-title">${t('settings')}</h2>
+      <div class="row"><span>${t('language')}</span><button type="button" class="btn btn-small btn-outline" data-action="toggleLang">${getLang() === 'zh' ? 'English' : '中文'}</button></div>
+      <div class="row"><span>${id}</span><button type="button" class="btn btn-small btn-ghost" data-action="logout">${t('switchMember')}</button></div>
+    </section>`;
+}
+
+export const actions = {
+  async refund(el, ctx) {
+    const order = ctx.mall.state().orders.find((o) => o.id === el.dataset.arg);
+    const ok = await ctx.confirmAsk(t('refund'), t('refundAsk', { id: order.id, money: fmtMoney(order.total) }), t('refund'), { danger: true });
+    if (ok) await ctx.mutate((m) => m.refundOrder(order.id), t('refunded', { money: fmtMoney(order.total) }));
+  },
+  async setBirthday(el, ctx) {
+    const m = Number(document.getElementById('bday-month').value);
+    const d = Number(document.getElementById('bday-day').value);
+    const date = t('birthdaySet', { m, d });
+    const ok = await ctx.confirmAsk(t('birthday'), t('birthdayAsk', { date }), t('confirm'));
+    const pad = (n) => String(n).padStart(2, '0');
+    if (ok) await ctx.mutate((mall) => mall.setBirthday(`${pad(m)}-${pad(d)}`), t('birthdaySaved'));
+  },
+};
