@@ -1,0 +1,137 @@
+// End-to-end harness: starts the already-built server binary in demo mode on a temp SQLite
+// database and a free port, launches Debian's chromium through playwright-core, and talks to the
+// API directly to check what the server holds. It builds nothing.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname, resolve } from 'node:path';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+
+function freePort() {
+  return new Promise((ok, fail) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', fail);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => ok(port));
+    });
+  });
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Start `siyu-server --demo` (env SIYU_SERVER_BIN, default target/release/siyu-server). */
+export async function startServer({ extraArgs = [] } = {}) {
+  const bin = process.env.SIYU_SERVER_BIN || join(ROOT, 'target', 'release', 'siyu-server');
+  if (!existsSync(bin)) throw new Error(`no server binary at ${bin}: build it with \`cargo build -p siyu-server --release\` or set SIYU_SERVER_BIN`);
+  if (!existsSync(join(ROOT, 'pkg', 'siyu_bg.wasm'))) throw new Error('no pkg/: build it with `bash scripts/build-pkg.sh`');
+  const dir = mkdtempSync(join(tmpdir(), 'siyu-e2e-'));
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const args = ['--demo', '--database', `sqlite://${join(dir, 'e2e.db')}`, '--listen', `127.0.0.1:${port}`, '--www', join(ROOT, 'www'), '--pkg', join(ROOT, 'pkg'), '--data-dir', dir, '--rate-burst', '0', ...extraArgs];
+  const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SIYU_SECRET: 'e2e-secret-e2e-secret' } });
+  let log = '';
+  child.stdout.on('data', (d) => (log += d));
+  child.stderr.on('data', (d) => (log += d));
+  const exited = new Promise((r) => child.once('exit', r));
+
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`siyu-server exited (${child.exitCode}):\n${log}`);
+    try {
+      const res = await fetch(`${url}/api/health`);
+      if (res.ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`siyu-server did not become healthy:\n${log}`);
+    }
+    await sleep(100);
+  }
+
+  async function api(path, { token, body } = {}) {
+    const headers = { 'content-type': 'application/json' };
+    if (token) headers.authorization = `Bearer ${token}`;
+    const res = await fetch(url + path, { method: body === undefined ? 'GET' : 'POST', headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const json = await res.json().catch(() => null);
+    if (!res.ok) throw new Error(`${path}: ${res.status} ${JSON.stringify(json)}`);
+    return json;
+  }
+
+  return {
+    url,
+    dir,
+    log: () => log,
+    api,
+    login: (memberId) => api('/api/login', { body: { memberId } }).then((r) => r.token),
+    /** The member's state as the server holds it (a pull from a probe client). */
+    async serverState(memberId) {
+      const token = await api('/api/login', { body: { memberId } }).then((r) => r.token);
+      const reply = await api('/api/pull', { token, body: { protocol: 1, clientId: `e2e-probe-${memberId}`, cookie: null } });
+      return reply.state;
+    },
+    clock: () => api('/api/qa/clock'),
+    setClock: (offsetMs) => api('/api/qa/clock', { body: { offsetMs } }),
+    async stop() {
+      if (child.exitCode === null) {
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+        await exited;
+        clearTimeout(timer);
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function launchBrowser() {
+  return chromium.launch({ executablePath: process.env.SIYU_CHROMIUM || '/usr/bin/chromium', args: CHROMIUM_ARGS });
+}
+
+/** A phone-sized page with console errors collected. */
+export async function newPhone(browser, { locale = 'zh-CN' } = {}) {
+  const context = await browser.newContext({ viewport: { width: 375, height: 812 }, deviceScaleFactor: 2, locale, hasTouch: true });
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !/Failed to load resource|ERR_INTERNET_DISCONNECTED|net::ERR_/.test(m.text())) errors.push(`console: ${m.text()}`);
+  });
+  return { context, page, errors };
+}
+
+/** Open the mall and log in as a demo member; resolves once the first sync is done. */
+export async function loginAs(page, url, memberId) {
+  await page.goto(`${url}/#/home`);
+  await page.click(`#login-${memberId}`);
+  await waitSynced(page);
+}
+
+export async function waitSynced(page, timeout = 15_000) {
+  await page.locator('#sync-badge[data-state="synced"]').waitFor({ timeout });
+}
+
+/** The sync badge's state and pending count. */
+export async function badge(page) {
+  const el = page.locator('#sync-badge');
+  return { state: await el.getAttribute('data-state'), pending: Number(await el.getAttribute('data-pending')), text: (await el.textContent()).trim() };
+}
+
+export async function go(page, route) {
+  await page.click(`#tab-${route}`);
+  await page.locator(`#tab-${route}[aria-current="page"]`).waitFor();
+}
+
+/** The business day 'YYYY-MM-DD' of an instant at UTC+8. */
+export function businessDay(instant, offsetMinutes = 480) {
+  return new Date(instant + offsetMinutes * 60_000).toISOString().slice(0, 10);
+}

@@ -1,0 +1,107 @@
+// A shopper's day: log in, check in, see the streak, claim a coupon, fill the cart, see the best
+// coupons and the price breakdown, pay partly with points, see the order, refund it.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, launchBrowser, newPhone, loginAs, waitSynced, go } from './harness.mjs';
+
+let server;
+let browser;
+
+before(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+test('check in, claim, checkout with coupons and points, refund', async () => {
+  const { page, errors } = await newPhone(browser);
+  await loginAs(page, server.url, 'loyal');
+
+  // Home: the member card shows the tier and the points.
+  await assert.doesNotReject(page.locator('.member-card .tier-badge').waitFor());
+  const pointsBefore = Number((await page.locator('#points-balance strong').textContent()).replace(/,/g, ''));
+  assert.ok(pointsBefore > 1000, `loyal has points (${pointsBefore})`);
+
+  // Check-in: the streak goes up by one and the button says it is done.
+  await go(page, 'checkin');
+  const streakBefore = Number(await page.locator('.streak-count').getAttribute('data-streak'));
+  const reward = await page.locator('#checkin-btn').textContent();
+  assert.match(reward, /签到 \+\d+ 积分/);
+  await page.click('#checkin-btn');
+  await page.locator(`.streak-count[data-streak="${streakBefore + 1}"]`).waitFor();
+  assert.match(await page.locator('#checkin-btn').textContent(), /今日已签到/);
+  assert.match(await page.locator('.streak-count').textContent(), new RegExp(`已连续签到 ${streakBefore + 1} 天`));
+  await page.locator('.cal-today, .cal-checked').first().waitFor();
+  await waitSynced(page);
+
+  // Coupons: claim 满300减50 from the claim centre; it moves to the wallet.
+  await go(page, 'coupons');
+  await page.click('[data-action="claim"][data-arg="full-300-50"]');
+  await page.locator('#claim-centre [data-template="full-300-50"] [data-reason="PER_MEMBER_LIMIT"]').waitFor();
+  await page.locator('#wallet-panel [data-template="full-300-50"]').waitFor();
+  assert.match(await page.locator('#wallet-panel [data-template="full-300-50"] .coupon-rule').textContent(), /满 ¥300 减 ¥50/);
+
+  // Cart: protein powder and almonds — enough for 满300减50.
+  await go(page, 'home');
+  await page.click('[data-action="add"][data-arg="protein-1kg"]');
+  await page.click('[data-action="add"][data-arg="almond-250"]');
+  await go(page, 'cart');
+  await page.locator('#cart-coupons').waitFor();
+  assert.match(await page.locator('#coupon-choice-note').textContent(), /最优/);
+  const applied = await page.locator('#cart-coupons .applied li').allTextContents();
+  assert.ok(applied.some((t) => t.includes('满300减50') && t.includes('¥50.00')), `best coupons include 满300减50: ${applied}`);
+
+  // Why this price: list → member price → coupons on the protein line.
+  const line = page.locator('.cart-line[data-sku="protein-1kg"]');
+  await line.locator('summary').click();
+  const steps = await line.locator('.steps li').allTextContents();
+  assert.match(steps[0], /原价/);
+  assert.ok(steps.some((s) => s.includes('钻石会员价')), `member price step: ${steps}`);
+  assert.ok(steps.some((s) => s.includes('券：满300减50')), `coupon step: ${steps}`);
+  assert.match(steps.at(-1), /实付/);
+
+  // Pay partly with points: three steps of the slider (3 × 100 points = ¥3.00).
+  const totalBefore = Number(await page.locator('#cart-total').getAttribute('data-total'));
+  const slider = page.locator('#points-slider');
+  const max = Number(await slider.getAttribute('max'));
+  assert.ok(max >= 300, `points cap ${max}`);
+  await slider.focus();
+  for (let i = 0; i < 3; i++) await page.keyboard.press('ArrowRight');
+  await page.locator('.summary-row[data-row="points"]').waitFor();
+  assert.match(await page.locator('#points-label').textContent(), /使用 300 积分，抵 ¥3.00/);
+  const total = Number(await page.locator('#cart-total').getAttribute('data-total'));
+  assert.equal(total, totalBefore - 300);
+  // The points step appears in the breakdown too.
+  await line.locator('.steps li[data-kind="points"]').waitFor();
+
+  // Place the order at the shown total.
+  await page.click('#place-order');
+  await page.locator('#tab-me[aria-current="page"]').waitFor();
+  const order = page.locator('#orders .order').first();
+  await order.waitFor();
+  const orderId = await order.getAttribute('data-order');
+  await waitSynced(page);
+  await page.locator(`#orders .order[data-order="${orderId}"][data-state="done"]`).waitFor();
+  let state = await server.serverState('loyal');
+  const placed = state.orders.find((o) => o.id === orderId);
+  assert.ok(placed, 'the server has the order');
+  assert.equal(placed.total, total);
+  assert.equal(placed.pointsUsed, 300);
+  assert.ok(placed.coupons.length >= 1);
+
+  // Refund it: the order shows refunded, the server agrees, the coupon comes back.
+  await page.click(`[data-action="refund"][data-arg="${orderId}"]`);
+  await page.locator('#dialog button[value="ok"]').click();
+  await page.locator(`#orders .order[data-order="${orderId}"][data-state="refunded"]`).waitFor();
+  await waitSynced(page);
+  state = await server.serverState('loyal');
+  assert.ok(state.orders.find((o) => o.id === orderId).refundedAt, 'refunded on the server');
+  await go(page, 'coupons');
+  await page.locator('#wallet-panel [data-template="full-300-50"]').waitFor();
+
+  assert.deepEqual(errors, []);
+});
