@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The benchmark suite in one command: builds pkg/, then measures package weight, start-up and
+# quotes (node and headless Chromium) and the server's own benchmark when it has one; prints the
+# report and writes BENCHMARKS.md. See docs/benchmarks.md.
+#
+#   bash scripts/bench.sh [--quick] [--no-browser] [--no-server] [--out FILE] [--no-write]
+#
+# --quick: fewer samples (about a minute); for checking the suite, not for publishing figures.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PWD/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+
+if [ ! -d node_modules/playwright-core ] || [ ! -x node_modules/.bin/wasm-opt ]; then
+  bash scripts/setup.sh
+fi
+bash scripts/build-pkg.sh
+exec node bench/run.mjs "$@"
