@@ -15,6 +15,25 @@ fn main() {
     }
     let skus = ["almond-250", "walnut-500", "oats-1kg", "vitc-60", "coconut-12"];
     let lines: Vec<_> = (0..50).map(|i| siyu::state::OrderLine { sku: skus[i % 5].into(), qty: 1 + (i % 3) as u32 }).collect();
+    // A fuller wallet: 50 coupons, several copies of each claimable template, expiring at different times.
+    let mut full = state.clone();
+    let templates = ["full-300-50", "free-ship", "memberday-15", "nuts-8", "pct-90-cap30", "first-order-10", "repurchase-8", "streak-5", "mall-5"];
+    for i in 0..50 {
+        let t = program.template(templates[i % templates.len()]).expect("template");
+        let at = now - (i as i64) * 3_600_000;
+        full.coupons.push(siyu::coupons::issue(&program, t, format!("w-{i}"), "claim", at));
+    }
+    {
+        let request = QuoteRequest { lines: lines.clone(), coupons: CouponChoice::default(), points: Default::default() };
+        let n = 5_000;
+        let t = Instant::now();
+        let mut total = 0;
+        for _ in 0..n {
+            total += siyu::quote::quote(&program, &full, &stock, &request, now).expect("quote").total;
+        }
+        let per = t.elapsed().as_secs_f64() / n as f64 * 1e6;
+        println!("50 lines, best of 50 coupons: {per:.1} µs to price [{}]", total / n);
+    }
     for (label, coupons) in [
         ("2 chosen", CouponChoice::Chosen(vec![state.coupons[0].id.clone(), state.coupons[1].id.clone()])),
         ("best of 5", CouponChoice::default()),

@@ -265,6 +265,8 @@ struct Candidate<'a> {
     template: &'a CouponTemplate,
     /// Lines in scope.
     eligible: Vec<bool>,
+    /// Σ of the eligible lines after the member-day discount (before any coupon).
+    base: Fen,
 }
 
 #[derive(Default)]
@@ -312,6 +314,8 @@ pub struct Pricer<'a> {
     now: Instant,
     member_day: bool,
     lines: Vec<QuoteLine>,
+    /// The catalog entry of each line.
+    line_skus: Vec<&'a crate::program::Sku>,
     /// Line amounts after step 2 (0 for flagged lines).
     after_member_day: Vec<Fen>,
     candidates: Vec<Candidate<'a>>,
@@ -326,8 +330,10 @@ impl<'a> Pricer<'a> {
         let member_day = crate::member_day::is_member_day(program, today);
         let mut priced = Vec::with_capacity(lines.len());
         let mut after_member_day = Vec::with_capacity(lines.len());
+        let mut line_skus = Vec::with_capacity(lines.len());
         for line in lines {
             let sku = program.sku(&line.sku).ok_or_else(|| OrderError::UnknownSku { sku: line.sku.clone() })?;
+            line_skus.push(sku);
             if line.qty == 0 || line.qty > MAX_QTY {
                 return Err(OrderError::InvalidQuantity { sku: line.sku.clone() });
             }
@@ -364,7 +370,7 @@ impl<'a> Pricer<'a> {
                 flag,
             });
         }
-        let mut pricer = Pricer { program, state, tier, now, member_day, lines: priced, after_member_day, candidates: vec![], unusable: vec![] };
+        let mut pricer = Pricer { program, state, tier, now, member_day, lines: priced, line_skus, after_member_day, candidates: vec![], unusable: vec![] };
         pricer.sort_wallet();
         Ok(pricer)
     }
@@ -372,17 +378,23 @@ impl<'a> Pricer<'a> {
     /// Split the wallet into candidates (usable on their own) and unusable coupons with reasons.
     fn sort_wallet(&mut self) {
         let program = self.program;
+        // Copies of a template share their lines in scope: work each template out once.
+        let mut scopes: Vec<(&str, Vec<bool>, Fen)> = Vec::new();
         for coupon in &self.state.coupons {
             if coupon.state != CouponState::Available {
                 continue;
             }
             let Some(template) = program.template(&coupon.template) else { continue };
-            let eligible: Vec<bool> = self
-                .lines
-                .iter()
-                .map(|l| l.flag.is_none() && program.sku(&l.sku).is_some_and(|s| template.scope.covers(s)))
-                .collect();
-            let base: Fen = eligible.iter().zip(&self.after_member_day).filter(|(e, _)| **e).map(|(_, a)| *a).sum();
+            let (eligible, base) = match scopes.iter().find(|(id, ..)| *id == template.id) {
+                Some((_, eligible, base)) => (eligible.clone(), *base),
+                None => {
+                    let eligible: Vec<bool> =
+                        self.lines.iter().zip(&self.line_skus).map(|(l, sku)| l.flag.is_none() && template.scope.covers(sku)).collect();
+                    let base: Fen = eligible.iter().zip(&self.after_member_day).filter(|(e, _)| **e).map(|(_, a)| *a).sum();
+                    scopes.push((template.id.as_str(), eligible.clone(), base));
+                    (eligible, base)
+                }
+            };
             let reason = match status(coupon, self.now, &[]) {
                 CouponStatus::Expired => Some(UnusableReason::Expired),
                 CouponStatus::NotYetValid => Some(UnusableReason::NotYetValid),
@@ -399,7 +411,7 @@ impl<'a> Pricer<'a> {
                     reason,
                     missing: if reason == UnusableReason::BelowMinSpend { template.min_spend - base } else { 0 },
                 }),
-                None => self.candidates.push(Candidate { coupon, template, eligible }),
+                None => self.candidates.push(Candidate { coupon, template, eligible, base }),
             }
         }
     }
@@ -411,44 +423,59 @@ impl<'a> Pricer<'a> {
     /// Apply the coupons `selection` (candidate indices) in group order. Err(i, reason) names the
     /// first coupon that cannot apply.
     fn run(&self, selection: &[usize], detail: bool) -> Result<Outcome, (usize, UnusableReason)> {
+        let mut order: Vec<usize> = selection.to_vec();
+        order.sort_by_key(|ci| group_rank(self.candidates[*ci].template.stack_group));
+        if !detail {
+            if let Some(nested) = self.nested_scopes(&order) {
+                return self.run_nested(&order, &nested);
+            }
+        }
         let mut amounts = self.after_member_day.clone();
         let mut out = Outcome::default();
         let mut ship_coupon = None;
-        for group in [StackGroup::Item, StackGroup::Order, StackGroup::Shipping] {
-            for &ci in selection {
-                let c = &self.candidates[ci];
-                if c.template.stack_group != group {
-                    continue;
-                }
-                let base: Fen = c.eligible.iter().zip(&amounts).filter(|(e, _)| **e).map(|(_, a)| *a).sum();
-                if base < c.template.min_spend || base == 0 && group != StackGroup::Shipping {
-                    return Err((ci, if base == 0 { UnusableReason::OutOfScope } else { UnusableReason::BelowMinSpend }));
-                }
-                let discount = match c.template.kind {
-                    CouponKind::AmountOff { amount } => amount.min(base),
-                    CouponKind::PercentOff { bp, max_discount } => {
-                        let d = (base as i128 * bp as i128 / BP_ONE as i128) as Fen;
-                        max_discount.map_or(d, |m| d.min(m))
-                    }
-                    CouponKind::FreeShipping => {
-                        ship_coupon = Some(ci);
-                        continue;
-                    }
-                };
-                let weights: Vec<Fen> = c.eligible.iter().zip(&amounts).map(|(e, a)| if *e { *a } else { 0 }).collect();
-                let shares = allocate(discount, &weights);
-                for (a, s) in amounts.iter_mut().zip(&shares) {
-                    *a -= s;
-                }
-                out.applied.push((ci, discount, if detail { shares } else { Vec::new() }));
+        for &ci in &order {
+            let c = &self.candidates[ci];
+            let base: Fen = c.eligible.iter().zip(&amounts).filter(|(e, _)| **e).map(|(_, a)| *a).sum();
+            let Some(discount) = self.discount(ci, base)? else {
+                ship_coupon = Some(ci);
+                continue;
+            };
+            let weights: Vec<Fen> = c.eligible.iter().zip(&amounts).map(|(e, a)| if *e { *a } else { 0 }).collect();
+            let shares = allocate(discount, &weights);
+            for (a, s) in amounts.iter_mut().zip(&shares) {
+                *a -= s;
             }
+            out.applied.push((ci, discount, if detail { shares } else { Vec::new() }));
         }
-        out.goods_after_coupons = amounts.iter().sum();
+        self.settle_shipping(&mut out, amounts.iter().sum(), ship_coupon);
+        Ok(out)
+    }
+
+    /// The discount of coupon `ci` on a `base` of its eligible lines; None for free shipping;
+    /// Err when the coupon does not qualify on that base.
+    fn discount(&self, ci: usize, base: Fen) -> Result<Option<Fen>, (usize, UnusableReason)> {
+        let t = self.candidates[ci].template;
+        let shipping = t.stack_group == StackGroup::Shipping;
+        if base < t.min_spend || base == 0 && !shipping {
+            return Err((ci, if base == 0 { UnusableReason::OutOfScope } else { UnusableReason::BelowMinSpend }));
+        }
+        Ok(match t.kind {
+            CouponKind::AmountOff { amount } => Some(amount.min(base)),
+            CouponKind::PercentOff { bp, max_discount } => {
+                let d = (base as i128 * bp as i128 / BP_ONE as i128) as Fen;
+                Some(max_discount.map_or(d, |m| d.min(m)))
+            }
+            CouponKind::FreeShipping => None,
+        })
+    }
+
+    /// Shipping after the coupons: waived by the threshold, else by a free-shipping coupon.
+    fn settle_shipping(&self, out: &mut Outcome, goods_after_coupons: Fen, ship_coupon: Option<usize>) {
+        out.goods_after_coupons = goods_after_coupons;
         let fee = self.shipping_base();
-        let threshold_met = self.program.shipping.free_threshold.is_some_and(|t| out.goods_after_coupons >= t);
         if fee == 0 {
             out.shipping = 0;
-        } else if threshold_met {
+        } else if self.program.shipping.free_threshold.is_some_and(|t| goods_after_coupons >= t) {
             out.waived_by = Some("threshold".into());
         } else if let Some(ci) = ship_coupon {
             out.waived_by = Some(self.candidates[ci].coupon.id.clone());
@@ -456,9 +483,57 @@ impl<'a> Pricer<'a> {
         } else {
             out.shipping = fee;
         }
-        if detail {
-            out.applied.sort_by_key(|(ci, ..)| group_rank(self.candidates[*ci].template.stack_group));
+    }
+
+    /// When every earlier coupon's lines lie wholly inside or wholly outside each later coupon's
+    /// lines, a later base is just its own base minus the earlier discounts inside it: no
+    /// per-line split is needed to compare selections. Returns, for each pair (i, j) with i
+    /// before j, whether i's lines are inside j's; None when the scopes overlap partially.
+    fn nested_scopes(&self, order: &[usize]) -> Option<Vec<Vec<bool>>> {
+        let k = order.len();
+        let mut inside = vec![vec![false; k]; k];
+        for i in 0..k {
+            for j in i + 1..k {
+                let (a, b) = (&self.candidates[order[i]].eligible, &self.candidates[order[j]].eligible);
+                let (mut within, mut apart) = (true, true);
+                for (x, y) in a.iter().zip(b) {
+                    if *x && !*y {
+                        within = false;
+                    }
+                    if *x && *y {
+                        apart = false;
+                    }
+                }
+                if !within && !apart {
+                    return None;
+                }
+                inside[i][j] = within;
+            }
         }
+        Some(inside)
+    }
+
+    /// `run` for nested scopes, in O(coupons²) instead of O(coupons × lines).
+    fn run_nested(&self, order: &[usize], inside: &[Vec<bool>]) -> Result<Outcome, (usize, UnusableReason)> {
+        let mut out = Outcome::default();
+        let mut ship_coupon = None;
+        let mut discounts: Vec<Fen> = Vec::with_capacity(order.len());
+        for (j, &ci) in order.iter().enumerate() {
+            let earlier: Fen = (0..j).filter(|i| inside[*i][j]).map(|i| discounts[i]).sum();
+            let base = self.candidates[ci].base - earlier;
+            match self.discount(ci, base)? {
+                Some(d) => {
+                    discounts.push(d);
+                    out.applied.push((ci, d, Vec::new()));
+                }
+                None => {
+                    discounts.push(0);
+                    ship_coupon = Some(ci);
+                }
+            }
+        }
+        let goods: Fen = self.after_member_day.iter().sum::<Fen>() - discounts.iter().sum::<Fen>();
+        self.settle_shipping(&mut out, goods, ship_coupon);
         Ok(out)
     }
 
@@ -535,17 +610,18 @@ impl<'a> Pricer<'a> {
         best
     }
 
-    /// Every valid selection, tried one by one: the reference the optimiser is tested against.
+    /// Every valid selection, tried one by one with the exact per-line split: the reference the
+    /// optimiser (template dedup, nested-scope shortcut) is tested against.
     pub fn brute_force_selection(&self) -> Vec<usize> {
         let n = self.candidates.len();
         let mut best: Vec<usize> = Vec::new();
-        let mut best_total = self.run(&[], false).map(|o| self.total_before_points(&o)).unwrap_or(Fen::MAX);
+        let mut best_total = self.run(&[], true).map(|o| self.total_before_points(&o)).unwrap_or(Fen::MAX);
         for mask in 1u64..(1u64 << n.min(20)) {
             let sel: Vec<usize> = (0..n).filter(|i| mask & (1 << i) != 0).collect();
             if !self.stackable(&sel) {
                 continue;
             }
-            if let Some(o) = self.run(&sel, false).ok().filter(|o| every_coupon_saves(o, sel.len())) {
+            if let Some(o) = self.run(&sel, true).ok().filter(|o| every_coupon_saves(o, sel.len())) {
                 let total = self.total_before_points(&o);
                 if self.better((&sel, total), (&best, best_total)) {
                     best = sel;
