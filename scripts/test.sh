@@ -25,8 +25,8 @@ record "browser: $(grep -E '^test result: ok\. [1-9]' /tmp/siyu-web-tests.log | 
 
 step "package: build and node tests"
 bash scripts/build-pkg.sh
-node --test tests/node/ 2>&1 | tail -9
-record "package (node): passed"
+node --test tests/node/ tests/vite/ 2>&1 | tail -9
+record "package (node + Vite in Chromium): passed"
 
 step "server: SQLite and PostgreSQL"
 pg_url=$(bash scripts/start-postgres.sh | tail -1)
