@@ -208,11 +208,12 @@ impl Mall {
     /// Adopt the server's state, drop what it has decided, and replay the rest.
     pub fn on_pull_response<R: ResultVerdict>(&mut self, response: &PullResponse<R>, sent_at: Instant, received_at: Instant) {
         self.clock_offset_ms = clock_offset_ms(sent_at, received_at, response.server_time);
-        if let Some(state) = &response.state {
-            self.confirmed = state.clone();
-        }
-        self.stock = response.stock.clone();
+        // A reply older than the state we hold (reordered by the network) must not move us back.
         if self.cookie.is_none_or(|c| response.cookie >= c) {
+            if let Some(state) = &response.state {
+                self.confirmed = state.clone();
+            }
+            self.stock = response.stock.clone();
             self.cookie = Some(response.cookie);
         }
         self.take_verdicts(&response.results);
@@ -252,5 +253,77 @@ impl Mall {
             }
         }
         self.state = state;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sync::Verdict;
+
+    fn program() -> Program {
+        Program::from_json(include_str!("../programs/health-food.json")).expect("demo program")
+    }
+
+    const WEDNESDAY: Instant = 1_795_572_000_000;
+
+    fn pull(cookie: u64, last: u64, state: Option<MemberState>, results: Vec<Verdict>) -> PullResponse<Verdict> {
+        PullResponse {
+            cookie,
+            last_mutation_id: last,
+            server_time: WEDNESDAY,
+            business_day: crate::time::Day::of(WEDNESDAY, 480),
+            state,
+            stock: Stock::default(),
+            results,
+        }
+    }
+
+    #[test]
+    fn applied_mutations_stay_visible_until_the_pull_brings_them() {
+        let mut mall = Mall::new(program(), "m", "c", WEDNESDAY);
+        mall.mutate(Mutation::CheckIn {}, WEDNESDAY).unwrap();
+        let reply = PushResponse { results: vec![Verdict { id: 1, status: "applied".into(), error: None, original: None }], last_mutation_id: 1 };
+        mall.on_push_response(&reply, WEDNESDAY);
+        assert!(mall.pending().is_empty());
+        assert_eq!(mall.state().check_ins.len(), 1, "still shown while acknowledged");
+        // The server's state now holds the check-in.
+        let mut server = MemberState::new("m", WEDNESDAY);
+        server.check_ins = mall.state().check_ins.clone();
+        mall.on_pull_response(&pull(2, 1, Some(server.clone()), vec![]), WEDNESDAY, WEDNESDAY);
+        assert_eq!(mall.state(), &server);
+        assert!(mall.snapshot().acknowledged.is_empty());
+    }
+
+    #[test]
+    fn a_rejection_becomes_a_reversal_and_its_effect_disappears() {
+        let mut mall = Mall::new(program(), "m", "c", WEDNESDAY);
+        mall.mutate(Mutation::CheckIn {}, WEDNESDAY).unwrap();
+        let error = ErrorBody { code: "ALREADY_CHECKED_IN".into(), message: "already".into(), details: serde_json::Value::Null };
+        let results = vec![Verdict { id: 1, status: "rejected".into(), error: Some(error), original: None }];
+        mall.on_pull_response(&pull(3, 1, Some(MemberState::new("m", WEDNESDAY)), results), WEDNESDAY, WEDNESDAY);
+        assert_eq!(mall.reversals().len(), 1);
+        assert_eq!(mall.reversals()[0].error.code, "ALREADY_CHECKED_IN");
+        assert!(mall.state().check_ins.is_empty());
+    }
+
+    #[test]
+    fn a_stale_pull_reply_does_not_move_the_state_back() {
+        let mut mall = Mall::new(program(), "m", "c", WEDNESDAY);
+        let mut newer = MemberState::new("m", WEDNESDAY);
+        newer.birthday = crate::time::MonthDay::parse("05-20");
+        mall.on_pull_response(&pull(9, 0, Some(newer.clone()), vec![]), WEDNESDAY, WEDNESDAY);
+        mall.on_pull_response(&pull(4, 0, Some(MemberState::new("m", WEDNESDAY)), vec![]), WEDNESDAY, WEDNESDAY);
+        assert_eq!(mall.state(), &newer);
+        assert_eq!(mall.cookie(), Some(9));
+    }
+
+    #[test]
+    fn the_clock_offset_comes_from_the_server_time() {
+        let mut mall = Mall::new(program(), "m", "c", WEDNESDAY);
+        let mut reply = pull(1, 0, None, vec![]);
+        reply.server_time = WEDNESDAY + 86_400_000;
+        mall.on_pull_response(&reply, WEDNESDAY - 100, WEDNESDAY + 100);
+        assert_eq!(mall.now(WEDNESDAY), WEDNESDAY + 86_400_000);
     }
 }
