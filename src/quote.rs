@@ -164,6 +164,8 @@ pub enum UnusableReason {
     Expired,
     NotStackable,
     Audience,
+    /// Used by another order (e.g. redeemed from another device first).
+    AlreadyUsed,
     NotFound,
 }
 
@@ -176,7 +178,8 @@ impl UnusableReason {
             UnusableReason::Expired => "expired",
             UnusableReason::NotStackable => "cannot be combined with the other coupons chosen",
             UnusableReason::Audience => "not for this member's tier",
-            UnusableReason::NotFound => "not in the wallet or already used",
+            UnusableReason::AlreadyUsed => "already used by another order",
+            UnusableReason::NotFound => "not in the wallet",
         }
     }
 }
@@ -661,7 +664,15 @@ impl<'a> Pricer<'a> {
                     });
                 }
             } else if !self.unusable.iter().any(|u| u.id == *id) {
-                self.unusable.push(UnusableCoupon { id: id.clone(), template: String::new(), name: String::new(), reason: UnusableReason::NotFound, missing: 0 });
+                let used = self.state.coupon(id).filter(|c| c.state != CouponState::Available);
+                let template = used.and_then(|c| self.program.template(&c.template));
+                self.unusable.push(UnusableCoupon {
+                    id: id.clone(),
+                    template: template.map(|t| t.id.clone()).unwrap_or_default(),
+                    name: template.map(|t| t.name.clone()).unwrap_or_default(),
+                    reason: if used.is_some() { UnusableReason::AlreadyUsed } else { UnusableReason::NotFound },
+                    missing: 0,
+                });
             }
         }
         // A chosen coupon that stops qualifying after the ones before it (e.g. 满减 after an item

@@ -912,6 +912,9 @@ fn s8_successful_order_uses_coupons_spends_and_earns_points_and_gifts() {
     assert_eq!(gifts[0].valid_from, day(2026, 11, 26).start(OFFSET));
     // Used coupons cannot be used again.
     let e = rejection(m.buy("o3", &[("tea", 3)], &["f30"], 0, wed));
+    assert_eq!(e.code(), "COUPON_UNUSABLE");
+    assert_eq!(e.details()["reason"], "already used by another order");
+    let e = rejection(m.buy("o3", &[("tea", 3)], &["no-such-coupon"], 0, wed));
     assert_eq!(e.code(), "COUPON_NOT_FOUND");
     // A small order (¥30 < ¥88) gets no repurchase gift.
     let (_, effects) = m.buy("o3", &[("cookie", 1)], &[], 0, wed).unwrap();
