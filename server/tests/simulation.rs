@@ -260,17 +260,26 @@ impl Sim {
     }
 }
 
-async fn run_seed(seed: u64, steps: usize) -> Stats {
+/// One seeded run; `database` None is an in-memory SQLite, else a URL (PostgreSQL), where member
+/// and client ids are made unique per run so reruns on the same database don't collide.
+async fn run_seed(seed: u64, steps: usize, database: Option<&str>) -> Stats {
     let mut rng = Rng(seed.wrapping_mul(0x2545_F491_4F6C_DD1D) ^ 0x5151);
     let start = START + rng.range(0, 40) * DAY + rng.range(0, 23) * HOUR;
     let program = test_program("sim");
-    let (svc, clock) = memory_service(program.clone(), start).await;
-    let member = "m".to_string();
+    let (svc, clock) = match database {
+        None => memory_service(program.clone(), start).await,
+        Some(url) => service_on(url, program.clone(), start, config()).await,
+    };
+    let tag = match database {
+        None => String::new(),
+        Some(_) => format!("{}-", run_tag()),
+    };
+    let member = format!("m{tag}{seed}");
     let n = rng.range(2, 4) as usize;
     let mut devices = Vec::new();
     for i in 0..n {
         let skew = rng.range(-3 * 60, 3 * 60) * 60_000;
-        let mall = Mall::new(program.clone(), &member, &format!("s{seed}-d{i}"), start + skew);
+        let mall = Mall::new(program.clone(), &member, &format!("s{tag}{seed}-d{i}"), start + skew);
         let persisted = mall.snapshot();
         devices.push(Device { mall, persisted, skew, orders_made: 0 });
     }
@@ -385,7 +394,7 @@ async fn shard(k: u64) {
     let mut total = Stats::default();
     let mut ran = 0;
     for seed in (0..seeds()).filter(|s| s % SHARDS == k) {
-        let s = run_seed(seed, steps()).await;
+        let s = run_seed(seed, steps(), None).await;
         total.mutations += s.mutations;
         total.applied += s.applied;
         total.rejected += s.rejected;
@@ -425,4 +434,17 @@ async fn simulation_shard_2() {
 #[tokio::test]
 async fn simulation_shard_3() {
     shard(3).await
+}
+
+/// The same simulation against PostgreSQL (SIYU_SIM_PG_SEEDS seeds, default 100).
+#[tokio::test]
+async fn simulation_on_postgres() {
+    let Some(url) = postgres_url("simulation_on_postgres") else { return };
+    let seeds: u64 = std::env::var("SIYU_SIM_PG_SEEDS").ok().and_then(|s| s.parse().ok()).unwrap_or(100);
+    let started = std::time::Instant::now();
+    let mut mutations = 0;
+    for seed in 0..seeds {
+        mutations += run_seed(seed, steps(), Some(&url)).await.mutations;
+    }
+    eprintln!("simulation on PostgreSQL: {seeds} seeds × {} steps in {:.1} s, {mutations} mutations queued", steps(), started.elapsed().as_secs_f64());
 }
