@@ -80,7 +80,10 @@ export interface SyncEvents {
     status: SyncStatus;
     /** The mall's data changed (a mutation, a server reply, another tab): re-render. */
     change: Mall;
-    /** Mutations the server rejected after they were shown; dismiss them once shown. */
+    /**
+     * Every undismissed reversal (a mutation the server rejected after it was shown), sent when
+     * one appears that was not announced before. Show them, then `dismissReversals()`.
+     */
     reversals: Reversal[];
 }
 

@@ -187,6 +187,7 @@ class SyncClient {
   #interval = null;
   #listeners = { status: new Set(), change: new Set(), reversals: new Set() };
   #lastStatusKey = '';
+  #announced = new Set();
   #lastSyncedAt = null;
   #closed = false;
   #teardown = [];
@@ -277,9 +278,13 @@ class SyncClient {
     this.#emit('status', status);
   }
 
+  /** Announce the undismissed reversals when one appears that was not announced yet. */
   #emitReversals() {
     const reversals = this.#mall.reversals();
-    if (reversals.length) this.#emit('reversals', reversals);
+    const fresh = reversals.filter((r) => !this.#announced.has(r.mutationId));
+    if (!fresh.length) return;
+    for (const r of fresh) this.#announced.add(r.mutationId);
+    this.#emit('reversals', reversals);
   }
 
   /**

@@ -1,0 +1,84 @@
+// Member day with the QA clock: move server and client to a Wednesday, see the banner, claim the
+// member-day coupon, and see the member-day discount in the cart.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, launchBrowser, newPhone, loginAs, waitSynced, go, businessDay } from './harness.mjs';
+
+let server;
+let browser;
+
+before(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+test('the QA clock moves to member day: banner, member-day coupon, discount', async () => {
+  const { page, errors } = await newPhone(browser);
+  // Start on a day that is not a Wednesday, so the move is visible.
+  const { now, offsetMs } = await server.clock();
+  const [y, m, d] = businessDay(now).split('-').map(Number);
+  if (new Date(Date.UTC(y, m - 1, d)).getUTCDay() === 3) await server.setClock(offsetMs + 86_400_000);
+
+  await loginAs(page, server.url, 'loyal');
+  assert.equal(await page.locator('#member-day-banner').getAttribute('data-today'), 'false');
+  await go(page, 'coupons');
+  assert.equal(await page.locator('#claim-centre [data-template="memberday-15"] [data-action="claim"]').count(), 0);
+  assert.match(await page.locator('#claim-centre [data-template="memberday-15"]').textContent(), /会员日专享/);
+
+  // The QA panel is there in demo mode; jump to the next member day, 10:00.
+  await page.click('#qa-open');
+  await page.click('#qa-member-day');
+  await page.locator('.toast', { hasText: '现在是' }).waitFor();
+  await waitSynced(page);
+
+  const clock = await server.clock();
+  const [cy, cm, cd] = clock.businessDay.split('-').map(Number);
+  assert.equal(new Date(Date.UTC(cy, cm - 1, cd)).getUTCDay(), 3, `server is on a Wednesday (${clock.businessDay})`);
+  // The client follows the server's clock (within a few seconds).
+  const clientNow = await page.evaluate(() => window.siyuApp.client.mall.now());
+  assert.ok(Math.abs(clientNow - clock.now) < 5000, `client ${clientNow} ≈ server ${clock.now}`);
+
+  await go(page, 'home');
+  const banner = page.locator('#member-day-banner[data-today="true"]');
+  await banner.waitFor();
+  assert.match(await banner.textContent(), /今天是会员日/);
+  assert.match(await banner.textContent(), /92折/);
+
+  // The member-day coupon is claimable now.
+  await go(page, 'coupons');
+  const claim = page.locator('#claim-centre [data-template="memberday-15"] [data-action="claim"]');
+  await claim.waitFor();
+  await claim.click();
+  await page.locator('#wallet-panel [data-template="memberday-15"]').waitFor();
+  await waitSynced(page);
+  const state = await server.serverState('loyal');
+  assert.ok(state.coupons.some((c) => c.template === 'memberday-15'), 'the server issued the member-day coupon');
+
+  // The cart shows the member-day discount as its own step.
+  await go(page, 'home');
+  await page.click('[data-action="add"][data-arg="greentea-100"]');
+  await go(page, 'cart');
+  await page.locator('.summary-row[data-row="memberDay"]').waitFor();
+  const line = page.locator('.cart-line[data-sku="greentea-100"]');
+  await line.locator('summary').click();
+  await line.locator('.steps li[data-kind="memberDay"]').waitFor();
+  assert.deepEqual(errors, []);
+});
+
+test('English switch', async () => {
+  const { page, errors } = await newPhone(browser);
+  await loginAs(page, server.url, 'new');
+  await page.click('[data-action="toggleLang"]');
+  await page.locator('#tab-home .tab-label', { hasText: 'Home' }).waitFor();
+  assert.equal(await page.evaluate(() => document.documentElement.lang), 'en');
+  await go(page, 'checkin');
+  assert.match(await page.locator('#checkin-btn').textContent(), /Check in/);
+  await page.reload();
+  await page.locator('#tab-checkin .tab-label', { hasText: 'Check-in' }).waitFor();
+  assert.deepEqual(errors, []);
+});

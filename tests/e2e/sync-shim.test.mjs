@@ -1,0 +1,155 @@
+// The sync shim on its own (node, no browser) against the real server: restore from storage,
+// retries on 429/5xx/network with the engine's backoff, a full disk never drops the queue.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startServer, ROOT } from './harness.mjs';
+
+const siyu = await import(join(ROOT, 'pkg', 'index.js'));
+siyu.initSync({ module: readFileSync(join(ROOT, 'pkg', 'siyu_bg.wasm')) });
+
+let server;
+let program;
+
+before(async () => {
+  server = await startServer();
+  program = await server.api('/api/program');
+});
+
+after(async () => {
+  await server?.stop();
+});
+
+const until = async (what, fn, timeout = 10_000) => {
+  const end = Date.now() + timeout;
+  while (!(await fn())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+};
+
+function open(options) {
+  return siyu.openMall({ program, baseUrl: server.url, multiTab: false, intervalMs: 60_000, ...options });
+}
+
+test('a second open on the same storage resumes the queue and the client id', async () => {
+  const token = await server.login('shim-a');
+  const storage = siyu.memoryStorage();
+  const offline = async () => {
+    throw new TypeError('fetch failed');
+  };
+  const first = await open({ memberId: 'shim-a', token, storage, fetch: offline });
+  await first.mutate((m) => m.checkIn());
+  await first.mutate((m) => m.claimCoupon('free-ship'));
+  await until('offline status', () => first.status.state === 'offline');
+  assert.equal(first.status.pending, 2);
+  const clientId = first.mall.snapshot().clientId;
+  first.close();
+
+  const second = await open({ memberId: 'shim-a', token, storage });
+  assert.equal(second.mall.snapshot().clientId, clientId);
+  assert.equal(second.mall.pendingCount(), 2);
+  const status = await second.sync();
+  assert.equal(status.state, 'synced');
+  assert.equal(status.pending, 0);
+  const state = await server.serverState('shim-a');
+  assert.equal(state.checkIns.length, 1);
+  assert.ok(state.coupons.some((c) => c.template === 'free-ship'));
+  second.close();
+});
+
+test('429 and 503 are retried with backoff; statuses are reported', async () => {
+  const token = await server.login('shim-b');
+  let failures = 2;
+  const calls = [];
+  const flaky = async (url, init) => {
+    calls.push(url.replace(server.url, ''));
+    if (failures > 0) {
+      failures -= 1;
+      const status = failures === 1 ? 429 : 503;
+      return new Response(JSON.stringify({ code: status === 429 ? 'RATE_LIMITED' : 'UNAVAILABLE', message: 'busy', details: {} }), {
+        status,
+        headers: { 'content-type': 'application/json', 'retry-after': '0' },
+      });
+    }
+    return fetch(url, init);
+  };
+  const client = await open({ memberId: 'shim-b', token, storage: siyu.memoryStorage(), fetch: flaky });
+  const seen = [];
+  client.on('status', (s) => seen.push(s.code ? `${s.state}:${s.code}` : s.state));
+  await client.mutate((m) => m.checkIn());
+  await until('synced', () => client.status.state === 'synced' && client.status.pending === 0);
+  assert.ok(seen.includes('error:RATE_LIMITED') || seen.includes('error:UNAVAILABLE'), `statuses: ${seen}`);
+  assert.equal(seen.at(-1), 'synced');
+  assert.ok(calls.filter((c) => c === '/api/push').length >= 1);
+  assert.equal((await server.serverState('shim-b')).checkIns.length, 1);
+  client.close();
+});
+
+test('a full disk keeps the queue in memory, reports STORAGE_FULL, and recovers', async () => {
+  const token = await server.login('shim-c');
+  const backing = siyu.memoryStorage();
+  let full = false;
+  const storage = {
+    kind: 'memory',
+    get: (key) => backing.get(key),
+    put: async (key, value) => {
+      if (full) throw new DOMException('quota', 'QuotaExceededError');
+      return backing.put(key, value);
+    },
+  };
+  const offline = async () => {
+    throw new TypeError('fetch failed');
+  };
+  let online = false;
+  const net = (url, init) => (online ? fetch(url, init) : offline());
+  const client = await open({ memberId: 'shim-c', token, storage, fetch: net });
+  full = true;
+  await client.mutate((m) => m.checkIn());
+  await client.mutate((m) => m.claimCoupon('pct-90-cap30'));
+  assert.equal(client.status.state, 'error');
+  assert.equal(client.status.code, 'STORAGE_FULL');
+  assert.equal(client.mall.pendingCount(), 2, 'the queue is kept in memory');
+
+  // The disk frees up: the next write stores everything, and the sync goes through.
+  full = false;
+  online = true;
+  await client.mutate((m) => m.claimCoupon('free-ship'));
+  const saved = await backing.get('mall:shim-c');
+  assert.equal(saved.snapshot.nextMutationId, 4, 'all three mutations reached the disk');
+  await until('synced', () => client.status.state === 'synced');
+  const state = await server.serverState('shim-c');
+  assert.equal(state.checkIns.length, 1);
+  assert.equal(state.coupons.length, 2);
+  client.close();
+});
+
+test('a rejected mutation comes back as a reversal', async () => {
+  const tokenA = await server.login('shim-d');
+  // Two devices of one member claim the same once-per-member coupon while apart.
+  const a = await open({ memberId: 'shim-d', token: tokenA, storage: siyu.memoryStorage(), clientId: 'shim-d-phone' });
+  const b = await open({ memberId: 'shim-d', token: tokenA, storage: siyu.memoryStorage(), clientId: 'shim-d-pad', fetch: async () => { throw new TypeError('offline'); } });
+  await a.sync();
+  await until('b offline', () => b.status.state === 'offline');
+  await a.mutate((m) => m.claimCoupon('full-300-50'));
+  await b.mutate((m) => m.claimCoupon('full-300-50'));
+  await until('a synced', () => a.status.state === 'synced');
+  b.close();
+
+  // The pad comes back online with its own storage snapshot.
+  const snapshot = b.mall.snapshot();
+  const storage = siyu.memoryStorage();
+  await storage.put('mall:shim-d', { rev: 1, snapshot });
+  const reversals = [];
+  const back = await open({ memberId: 'shim-d', token: tokenA, storage, clientId: 'shim-d-pad' });
+  back.on('reversals', (r) => reversals.push(...r));
+  await back.sync();
+  assert.equal(reversals.length, 1);
+  assert.equal(reversals[0].error.code, 'PER_MEMBER_LIMIT');
+  await back.dismissReversals();
+  assert.equal(back.mall.reversals().length, 0);
+  assert.equal(back.mall.wallet().available.filter((c) => c.template === 'full-300-50').length, 1);
+  a.close();
+  back.close();
+});

@@ -1,0 +1,53 @@
+// Two tabs of one member: one leader talks to the server, the other's changes reach it through
+// storage and BroadcastChannel, and leadership moves when the leader's tab closes.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, launchBrowser, newPhone, loginAs, waitSynced, go } from './harness.mjs';
+
+let server;
+let browser;
+
+before(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+test('one sync leader per member; the other tab follows and takes over', async () => {
+  const { context, page: first, errors } = await newPhone(browser);
+  await loginAs(first, server.url, 'loyal');
+  const second = await context.newPage();
+  second.on('pageerror', (e) => errors.push(`pageerror (second tab): ${e.message}`));
+  await second.goto(`${server.url}/#/checkin`);
+  await waitSynced(second);
+
+  const leaders = await Promise.all([first, second].map((p) => p.evaluate(() => window.siyuApp.client.leader)));
+  assert.deepEqual(leaders, [true, false]);
+
+  // The follower checks in; the leader pushes it and both tabs show it.
+  await go(first, 'checkin');
+  const before = Number(await first.locator('.streak-count').getAttribute('data-streak'));
+  await second.click('#checkin-btn');
+  await second.locator(`.streak-count[data-streak="${before + 1}"]`).waitFor();
+  await first.locator(`.streak-count[data-streak="${before + 1}"]`).waitFor();
+  await waitSynced(first);
+  await waitSynced(second);
+  const { now } = await server.clock();
+  const today = new Date(now + 480 * 60_000).toISOString().slice(0, 10);
+  assert.ok((await server.serverState('loyal')).checkIns.some((c) => c.day === today));
+
+  // The leader's tab closes: the other one leads and syncs on its own.
+  await first.close();
+  await second.waitForFunction(() => window.siyuApp.client.leader === true);
+  await go(second, 'coupons');
+  await second.click('[data-action="claim"][data-arg="pct-90-cap30"]');
+  await second.locator('#wallet-panel [data-template="pct-90-cap30"]').waitFor();
+  await waitSynced(second);
+  assert.ok((await server.serverState('loyal')).coupons.some((c) => c.template === 'pct-90-cap30'));
+  assert.deepEqual(errors, []);
+  await context.close();
+});
