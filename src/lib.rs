@@ -9,6 +9,7 @@ pub mod error;
 pub mod json_path;
 pub mod program;
 pub mod state;
+mod tagged;
 pub mod stock;
 pub mod checkin;
 pub mod points;

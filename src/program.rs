@@ -127,7 +127,7 @@ pub struct Tier {
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
-#[serde(tag = "type", rename_all = "camelCase", deny_unknown_fields)]
+#[serde(tag = "type", rename_all = "camelCase", try_from = "crate::tagged::Tagged")]
 pub enum GrowthBasis {
     Lifetime,
     #[serde(rename_all = "camelCase")]
@@ -206,7 +206,7 @@ pub struct PointsRules {
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
-#[serde(tag = "type", rename_all = "camelCase", deny_unknown_fields)]
+#[serde(tag = "type", rename_all = "camelCase", try_from = "crate::tagged::Tagged")]
 pub enum ExpiryPolicy {
     Never,
     /// Through the end of business day (earned day + days).
@@ -258,7 +258,7 @@ pub struct BirthdayRules {
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
-#[serde(tag = "type", rename_all = "camelCase", deny_unknown_fields)]
+#[serde(tag = "type", rename_all = "camelCase", try_from = "crate::tagged::Tagged")]
 pub enum CouponKind {
     /// ¥ off; no threshold (无门槛) unless `minSpend` is set (满减).
     #[serde(rename_all = "camelCase")]
@@ -315,7 +315,7 @@ impl Scope {
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
-#[serde(tag = "type", rename_all = "camelCase", deny_unknown_fields)]
+#[serde(tag = "type", rename_all = "camelCase", try_from = "crate::tagged::Tagged")]
 pub enum Validity {
     /// Valid from `from` (inclusive) to `to` (exclusive), instants.
     Fixed { from: Instant, to: Instant },
@@ -405,7 +405,7 @@ pub struct RepurchaseGift {
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
-#[serde(tag = "type", rename_all = "camelCase", deny_unknown_fields)]
+#[serde(tag = "type", rename_all = "camelCase", try_from = "crate::tagged::Tagged")]
 pub enum RewardGrant {
     Coupon { template: String },
     /// Physical goods shipped by the merchant; the engine records the redemption.
@@ -777,4 +777,88 @@ fn unique<'a>(ids: impl Iterator<Item = &'a String>, list: &str) -> Result<(), P
         }
     }
     Ok(())
+}
+
+impl TryFrom<crate::tagged::Tagged> for GrowthBasis {
+    type Error = String;
+    fn try_from(t: crate::tagged::Tagged) -> Result<Self, String> {
+        match t.kind.as_str() {
+            "lifetime" => t.only(&[]).map(|_| GrowthBasis::Lifetime),
+            "trailingDays" => {
+                t.only(&["days"])?;
+                Ok(GrowthBasis::TrailingDays { days: t.need_u32("days", t.days)? })
+            }
+            _ => Err(t.unknown_type("`lifetime`, `trailingDays`")),
+        }
+    }
+}
+
+impl TryFrom<crate::tagged::Tagged> for ExpiryPolicy {
+    type Error = String;
+    fn try_from(t: crate::tagged::Tagged) -> Result<Self, String> {
+        match t.kind.as_str() {
+            "never" => t.only(&[]).map(|_| ExpiryPolicy::Never),
+            "rollingDays" => {
+                t.only(&["days"])?;
+                Ok(ExpiryPolicy::RollingDays { days: t.need_u32("days", t.days)? })
+            }
+            "yearEnd" => {
+                t.only(&["years"])?;
+                Ok(ExpiryPolicy::YearEnd { years: t.need_u32("years", t.years)? })
+            }
+            _ => Err(t.unknown_type("`never`, `rollingDays`, `yearEnd`")),
+        }
+    }
+}
+
+impl TryFrom<crate::tagged::Tagged> for CouponKind {
+    type Error = String;
+    fn try_from(t: crate::tagged::Tagged) -> Result<Self, String> {
+        match t.kind.as_str() {
+            "amountOff" => {
+                t.only(&["amount"])?;
+                Ok(CouponKind::AmountOff { amount: t.need("amount", &t.amount)? })
+            }
+            "percentOff" => {
+                t.only(&["bp", "maxDiscount"])?;
+                Ok(CouponKind::PercentOff { bp: t.need("bp", &t.bp)?, max_discount: t.max_discount })
+            }
+            "freeShipping" => t.only(&[]).map(|_| CouponKind::FreeShipping),
+            _ => Err(t.unknown_type("`amountOff`, `percentOff`, `freeShipping`")),
+        }
+    }
+}
+
+impl TryFrom<crate::tagged::Tagged> for Validity {
+    type Error = String;
+    fn try_from(t: crate::tagged::Tagged) -> Result<Self, String> {
+        match t.kind.as_str() {
+            "fixed" => {
+                t.only(&["from", "to"])?;
+                Ok(Validity::Fixed { from: t.need("from", &t.from)?, to: t.need("to", &t.to)? })
+            }
+            "relative" => {
+                t.only(&["days", "fromNextDay"])?;
+                Ok(Validity::Relative { days: t.need_u32("days", t.days)?, from_next_day: t.from_next_day.unwrap_or(false) })
+            }
+            _ => Err(t.unknown_type("`fixed`, `relative`")),
+        }
+    }
+}
+
+impl TryFrom<crate::tagged::Tagged> for RewardGrant {
+    type Error = String;
+    fn try_from(t: crate::tagged::Tagged) -> Result<Self, String> {
+        match t.kind.as_str() {
+            "coupon" => {
+                t.only(&["template"])?;
+                Ok(RewardGrant::Coupon { template: t.need("template", &t.template)? })
+            }
+            "goods" => {
+                t.only(&["description"])?;
+                Ok(RewardGrant::Goods { description: t.need("description", &t.description)? })
+            }
+            _ => Err(t.unknown_type("`coupon`, `goods`")),
+        }
+    }
 }

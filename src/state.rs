@@ -90,7 +90,7 @@ pub struct LotAmount {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
-#[serde(tag = "type", rename_all = "camelCase")]
+#[serde(tag = "type", rename_all = "camelCase", try_from = "crate::tagged::Tagged")]
 pub enum CouponState {
     Available,
     #[serde(rename_all = "camelCase")]
@@ -189,5 +189,19 @@ impl MemberState {
 
     pub fn checked_in(&self, day: Day) -> Option<&CheckIn> {
         self.check_ins.iter().rev().find(|c| c.day == day)
+    }
+}
+
+impl TryFrom<crate::tagged::Tagged> for CouponState {
+    type Error = String;
+    fn try_from(t: crate::tagged::Tagged) -> Result<Self, String> {
+        match t.kind.as_str() {
+            "available" => t.only(&[]).map(|_| CouponState::Available),
+            "used" => {
+                t.only(&["orderId", "at"])?;
+                Ok(CouponState::Used { order_id: t.need("orderId", &t.order_id)?, at: t.need("at", &t.at)? })
+            }
+            _ => Err(t.unknown_type("`available`, `used`")),
+        }
     }
 }
