@@ -202,7 +202,7 @@ pub fn view(program: &Program, coupon: &CouponInstance, now: Instant, pending_or
 
 pub fn wallet(program: &Program, state: &MemberState, now: Instant, pending_orders: &[String]) -> Wallet {
     let mut views: Vec<WalletCoupon> = state.coupons.iter().filter_map(|c| view(program, c, now, pending_orders)).collect();
-    views.sort_by(|a, b| a.valid_to.cmp(&b.valid_to).then(a.id.cmp(&b.id)));
+    crate::sort::sort_by(&mut views, |a, b| a.valid_to.cmp(&b.valid_to).then(a.id.cmp(&b.id)));
     let remind_until = now.saturating_add(program.remind_days as i64 * MS_PER_DAY);
     let mut w = Wallet { available: vec![], expiring: vec![], used: vec![], expired: vec![] };
     for v in views {

@@ -10,6 +10,7 @@ pub mod json_path;
 pub mod program;
 pub mod state;
 mod tagged;
+mod sort;
 pub mod stock;
 pub mod checkin;
 pub mod points;

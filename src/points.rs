@@ -41,7 +41,7 @@ pub fn plan_spend(state: &MemberState, points: Points, at: Instant) -> Result<Ve
         return Err(PointsError::Insufficient { needed: points, balance: available });
     }
     let mut live: Vec<&PointLot> = state.lots.iter().filter(|l| is_live(l, at)).collect();
-    live.sort_by(|a, b| {
+    crate::sort::sort_by(&mut live, |a, b| {
         let ea = a.expires_at.unwrap_or(i64::MAX);
         let eb = b.expires_at.unwrap_or(i64::MAX);
         ea.cmp(&eb).then(a.earned_at.cmp(&b.earned_at)).then(a.id.cmp(&b.id))
@@ -78,7 +78,7 @@ pub struct PointsSummary {
 pub fn summary(state: &MemberState, at: Instant) -> PointsSummary {
     let soon = at.saturating_add(EXPIRING_WITHIN_DAYS * MS_PER_DAY);
     let mut lots: Vec<PointLot> = state.lots.iter().filter(|l| is_live(l, at)).cloned().collect();
-    lots.sort_by(|a, b| {
+    crate::sort::sort_by(&mut lots, |a, b| {
         a.expires_at.unwrap_or(i64::MAX).cmp(&b.expires_at.unwrap_or(i64::MAX)).then(a.earned_at.cmp(&b.earned_at))
     });
     let expiring_soon = lots.iter().filter(|l| l.expires_at.is_some_and(|e| e <= soon)).map(|l| l.remaining).sum();

@@ -301,7 +301,7 @@ pub fn allocate(amount: Fen, weights: &[Fen]) -> Vec<Fen> {
     }
     let left = (amount - given) as usize;
     if left > 0 {
-        remainders.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        crate::sort::sort_by(&mut remainders, |a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
         for &(_, i) in remainders.iter().take(left) {
             shares[i] += 1;
         }
@@ -427,7 +427,7 @@ impl<'a> Pricer<'a> {
     /// first coupon that cannot apply.
     fn run(&self, selection: &[usize], detail: bool) -> Result<Outcome, (usize, UnusableReason)> {
         let mut order: Vec<usize> = selection.to_vec();
-        order.sort_by_key(|ci| group_rank(self.candidates[*ci].template.stack_group));
+        crate::sort::sort_by_key(&mut order, |ci| group_rank(self.candidates[*ci].template.stack_group));
         if !detail {
             if let Some(nested) = self.nested_scopes(&order) {
                 return self.run_nested(&order, &nested);
@@ -548,9 +548,9 @@ impl<'a> Pricer<'a> {
     /// fewer coupons, then smaller ids.
     fn tie_key(&self, selection: &[usize]) -> (Vec<Instant>, usize, Vec<&str>) {
         let mut expiries: Vec<Instant> = selection.iter().map(|i| self.candidates[*i].coupon.valid_to).collect();
-        expiries.sort();
+        crate::sort::sort_by(&mut expiries, |a, b| a.cmp(b));
         let mut ids: Vec<&str> = selection.iter().map(|i| self.candidates[*i].coupon.id.as_str()).collect();
-        ids.sort();
+        crate::sort::sort_by(&mut ids, |a, b| a.cmp(b));
         (expiries, selection.len(), ids)
     }
 
@@ -639,9 +639,11 @@ impl<'a> Pricer<'a> {
         if sel.len() > 1 && sel.iter().any(|i| self.candidates[*i].template.exclusive) {
             return false;
         }
-        let mut groups: Vec<StackGroup> = sel.iter().map(|i| self.candidates[*i].template.stack_group).collect();
-        groups.sort();
-        groups.windows(2).all(|w| w[0] != w[1])
+        let mut seen = [false; 3];
+        sel.iter().all(|i| {
+            let g = group_rank(self.candidates[*i].template.stack_group) as usize;
+            !std::mem::replace(&mut seen[g], true)
+        })
     }
 
     /// Resolve chosen coupon ids to candidates; the rest become unusable with a reason.

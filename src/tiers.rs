@@ -107,7 +107,7 @@ fn risk(program: &Program, state: &MemberState, now: Instant, tier: &Tier) -> Op
         .map(|o| Day::of(o.placed_at, off).plus(days as i32))
         .filter(|d| *d > today)
         .collect();
-    leave_days.sort();
+    crate::sort::sort_by(&mut leave_days, |a, b| a.cmp(b));
     leave_days.dedup();
     for day in leave_days {
         let start = day.plus(1 - days as i32);
