@@ -40,10 +40,10 @@ function serve({ pkgDir, benchDir, files }) {
  * Run the browser benchmarks. `files` maps the extra URLs (/fixtures.json, /startup.json) to
  * paths. Returns { version, startup: [per-run results], quotes }.
  */
-export async function runBrowser({ pkgDir, benchDir, files, startupRuns = 15, budgetMs = 600, executablePath = '/usr/bin/chromium', log = () => {} }) {
+export async function runBrowser({ pkgDir, benchDir, files, startupRuns = 15, budgetMs = 600, withQuotes = true, extraArgs = [], executablePath = '/usr/bin/chromium', log = () => {} }) {
   const server = await serve({ pkgDir, benchDir, files });
   const base = `http://127.0.0.1:${server.address().port}`;
-  const browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS });
+  const browser = await chromium.launch({ executablePath, args: [...CHROMIUM_ARGS, ...extraArgs] });
   try {
     const version = browser.version();
     const startup = [];
@@ -64,6 +64,7 @@ export async function runBrowser({ pkgDir, benchDir, files, startupRuns = 15, bu
       }
       log(`start-up ${i + 1}/${startupRuns}`);
     }
+    if (!withQuotes) return { version, startup };
     const context = await browser.newContext();
     const page = await context.newPage();
     const errors = [];

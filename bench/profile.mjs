@@ -4,7 +4,8 @@
 //
 // CASE: best (50 lines × 50 coupons, demo templates; the default), chosen (50 lines × 2 chosen),
 // rich (50 × 50, rich templates), restore (the heavy member from its snapshot), first-screen, or
-// a quote case id from the report's raw results (e.g. rich/rich/L50/W200/best).
+// a quote case id from the report's raw results (e.g. rich/rich/L50/W200/best). A quote case
+// followed by `:total` profiles the total alone (no explanation brought back), e.g. best:total.
 //
 // Builds the engine once more with its symbol names kept and without wasm-opt, into
 // target/bench-profile/ (pkg/ is left alone), runs the case under `node --cpu-prof`, and prints
@@ -15,7 +16,7 @@ import { readFileSync, readdirSync, rmSync, mkdirSync, writeFileSync } from 'nod
 import { join } from 'node:path';
 import { ROOT, loadEngine, loadDemoProgram } from './lib/node-engine.mjs';
 import { buildFixtures, quoteCases } from './lib/cases.mjs';
-import { quoteObject } from './lib/api.mjs';
+import { quoteObject, quoteTotal } from './lib/api.mjs';
 import * as F from './lib/fixtures.mjs';
 
 const args = process.argv.slice(2);
@@ -44,14 +45,15 @@ if (args.includes('--child')) {
     const mall = new siyu.Mall(fx.programs.shipped, { memberId: F.MEMBER_ID, clientId: F.CLIENT_ID, snapshot: fx.heavySnapshot, now: fx.now });
     fn = () => [mall.tier(fx.now), mall.points(fx.now), mall.wallet(fx.now), mall.streak(fx.now), mall.calendar(2026, 1, fx.now), mall.reminders(fx.now)];
   } else {
-    const id = NAMED[which] || which;
+    const [name, form] = which.split(':');
+    const id = NAMED[name] || name;
     const c = quoteCases().find((x) => x.id === id);
     if (!c) throw new Error(`unknown case ${which}`);
     const program = fx.programs[c.program];
     const base = c.history ? fx.history : { memberId: fx.history.memberId, joinedAt: fx.history.joinedAt };
     const mall = F.mallWithState(siyu, program, F.withWallet(base, F.wallet(program, c.wallet, c.mix)));
     const request = { lines: F.cart(program, c.lines), coupons: c.coupons === 'chosen' ? fx.chosen[c.program] : 'best', points: 'max' };
-    fn = () => quoteObject(mall, request, fx.now);
+    fn = form === 'total' ? () => quoteTotal(mall, request, fx.now) : () => quoteObject(mall, request, fx.now);
   }
   const { Session } = await import('node:inspector');
   const session = new Session();

@@ -137,7 +137,7 @@ export function render(r) {
   // ---- Start-up
   p('## Start-up in headless Chromium', '');
   const h = r.heavy;
-  p(`The heavy member: ${int(h.counts.checkIns)} check-ins, ${int(h.counts.lots)} point lots, ${int(h.counts.ledger)} ledger entries, ${int(h.counts.coupons)} coupons, ${int(h.counts.orders)} orders; snapshot ${kB(h.snapshotBytes)} of JSON. A year of mutations driven through the engine made ${int(h.engineMade.lots)} lots and ${int(h.engineMade.coupons)} coupons (${int(h.mutations.mutations)} accepted mutations, ${int(h.mutations.rejected)} rejected); the rest were added to the snapshot directly (see docs/benchmarks.md).`, '');
+  p(`The heavy member: ${int(h.counts.checkIns)} check-ins, ${int(h.counts.lots)} point lots, ${int(h.counts.ledger)} ledger entries, ${int(h.counts.coupons)} coupons, ${int(h.counts.orders)} orders; snapshot ${kB(h.snapshotBytes)} of JSON. A year of mutations driven through the engine made ${int(h.engineMade.lots)} lots and ${int(h.engineMade.coupons)} coupons (${int(h.mutations.mutations)} accepted mutations, ${int(h.mutations.rejected)} rejected); the rest were added to the snapshot directly (see docs/benchmarks.md).${h.partBytes ? ` Its JSON by part: ${Object.entries(h.partBytes).map(([k, b]) => `${k} ${kB(b)}`).join(', ')}.` : ''}`, '');
   if (boot) {
     const b = boot.bytes;
     const s = boot.streaming;
@@ -228,21 +228,17 @@ export function render(r) {
     p(`Wallet, ${label}, 50 lines:`, '');
     p(table(['coupons', 'templates', ...envs.flatMap(([env]) => [env, 'step'])], GROWTH_WALLETS.map((n, i) => [String(n), String(byWallet[0][i].x?.distinctTemplates ?? '—'), ...byWallet.flatMap((g) => [g[i].text, g[i].step])])), '');
   }
+  const fullTotal = (x) => (x ? [spread(x.full), x.total ? spread(x.total) : '—'] : ['—', '—']);
+  const envHead = envs.flatMap(([env]) => [`${env}: full`, `${env}: total only`]);
   p('Catalog size, 50 lines × 50 coupons (demo templates), best:', '');
-  p(table(['catalog', ...envs.map(([env]) => env)], [['shipped', 20], ['catalog100', 100], ['catalog', 240], ['catalog1000', 1000]].map(([prog, n]) => [
+  p(table(['catalog', ...envHead], [['shipped', 20], ['catalog100', 100], ['catalog', 240], ['catalog1000', 1000]].map(([prog, n]) => [
     `${int(n)} SKUs${prog === 'shipped' ? ' (demo as shipped; cart lines repeat SKUs)' : ''}`,
-    ...envs.map(([, q]) => {
-      const x = get(q, prog, 'demo', 50, 50);
-      return x ? spread(x.full) : '—';
-    }),
+    ...envs.flatMap(([, q]) => fullTotal(get(q, prog, 'demo', 50, 50))),
   ])), '');
-  p('History, 50 lines × 50 coupons (demo templates), best:', '');
-  p(table(['member', ...envs.map(([env]) => env)], [
-    ['heavy member (a year of history)', ...envs.map(([, q]) => (get(q, 'catalog', 'demo', 50, 50) ? spread(get(q, 'catalog', 'demo', 50, 50).full) : '—'))],
-    ['new member (no history)', ...envs.map(([, q]) => {
-      const x = q.get(caseKey('catalog', 'demo', 50, 50, 'best', false));
-      return x ? spread(x.full) : '—';
-    })],
+  p('History, 50 lines × 50 coupons (demo templates), best. The new member is in the first tier, so its lines carry no member-price adjustment and its result is smaller: "total only" isolates the pricing.', '');
+  p(table(['member', ...envHead], [
+    ['heavy member (a year of history)', ...envs.flatMap(([, q]) => fullTotal(get(q, 'catalog', 'demo', 50, 50)))],
+    ['new member (no history)', ...envs.flatMap(([, q]) => fullTotal(q.get(caseKey('catalog', 'demo', 50, 50, 'best', false))))],
   ]), '');
 
   // ---- Server
@@ -254,15 +250,16 @@ export function render(r) {
     p('Backlog of 1,000 mutations, and mutations/s with 100 members on SQLite and PostgreSQL, come from the server\'s own benchmark binary once it prints figures.', '');
   } else {
     p(`From \`${s.command}\`${s.postgres && s.postgres !== 'local' ? ` (PostgreSQL: ${s.postgres})` : ''}:`, '');
-    const dbs = (s.parsed || []).filter((d) => !d.skipped && (d.backlogSeconds != null || d.mutationsPerSecond != null));
+    const dbs = (s.parsed || []).filter((d) => !d.skipped && (d.backlogSeconds || d.mutationsPerSecond));
+    const mm = (x, f) => `${f(x.median)}${x.n > 1 ? ` (${f(x.min)}–${f(x.max)})` : ''}`;
     if (dbs.length) {
-      p(table(['database', 'backlog from one client', 'sustained, concurrent members'], dbs.map((d) => [
+      p(table(['database', 'backlog of offline mutations from one client', 'sustained, members pushing concurrently'], dbs.map((d) => [
         d.db,
-        d.backlogSeconds != null ? `${int(d.backlogMutations)} mutations in ${d.backlogSeconds.toFixed(2)} s${d.backlogMsPerMutation != null ? ` (${d.backlogMsPerMutation} ms each)` : ''}` : '—',
-        d.mutationsPerSecond != null ? `${int(d.mutationsPerSecond)} mutations/s with ${d.members} members` : '—',
+        d.backlogSeconds ? `${int(d.backlogMutations)} in ${mm(d.backlogSeconds, (v) => `${v.toFixed(2)} s`)}${d.backlogMsPerMutation ? `; ${mm(d.backlogMsPerMutation, (v) => v.toFixed(2))} ms each` : ''}` : '—',
+        d.mutationsPerSecond ? `${mm(d.mutationsPerSecond, int)} mutations/s, ${d.members} members` : '—',
       ])), '');
-      for (const d of (s.parsed || []).filter((x) => x.skipped)) p(`${d.db}: skipped by the binary (no database URL).`, '');
-      p('One run of the binary (it reports single figures, no spread). Its full output:', '');
+      for (const d of (s.parsed || []).filter((x) => x.skipped)) p(`${d.db}: skipped by the binary (no database URL${s.postgres && s.postgres !== 'local' ? `; ${s.postgres}` : ''}).`, '');
+      p(`Median (min–max) of ${s.runs} run${s.runs > 1 ? 's' : ''} of the binary. Output of the last run:`, '');
     }
     if (s.figures.length) {
       const flat = [];

@@ -88,6 +88,7 @@ const heavy = {
   engineMade: fx.heavyEngineMade,
   mutations: fx.heavyCounts,
   snapshotBytes: JSON.stringify(fx.heavySnapshot).length,
+  partBytes: Object.fromEntries(['checkIns', 'lots', 'ledger', 'coupons', 'orders', 'redemptions'].map((k) => [k, JSON.stringify(fx.heavySnapshot.confirmed[k] ?? []).length])),
 };
 
 step('node: quotes');
@@ -120,7 +121,7 @@ if (!flag('--no-browser')) {
 let server = { status: 'pending', reason: 'skipped (--no-server)' };
 if (!flag('--no-server')) {
   step('server: its own benchmark, if any');
-  server = await runServerBench(ROOT, { log: progress });
+  server = await runServerBench(ROOT, { runs: quick ? 1 : 3, log: progress });
   process.stderr.write('\n');
 }
 

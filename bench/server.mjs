@@ -73,36 +73,57 @@ function parseText(text) {
   return dbs;
 }
 
-export async function runServerBench(root, { timeoutMs = 30 * 60_000, log = () => {} } = {}) {
+export async function runServerBench(root, { timeoutMs = 30 * 60_000, runs: runsWanted = 3, log = () => {} } = {}) {
   if (process.env.SIYU_BENCH_SERVER === '0') return { status: 'pending', reason: 'skipped (SIYU_BENCH_SERVER=0)' };
   const bin = findBenchBinary(root);
   if (!bin) return { status: 'pending', reason: 'server/ has no bench binary yet' };
   const command = `cargo run -p siyu-server --release --bin ${bin}`;
   const pg = postgresUrl(root, log);
-  const r = await run('cargo', ['run', '-q', '-p', 'siyu-server', '--release', '--bin', bin], {
-    cwd: root,
-    timeoutMs,
-    log,
-    env: pg.url ? { ...process.env, SIYU_TEST_POSTGRES_URL: pg.url } : process.env,
-  });
-  if (r.code !== 0) {
-    return { status: 'pending', command, reason: `${command} failed (${r.signal || `exit ${r.code}`})`, stderr: r.stderr.trim().split('\n').slice(-15).join('\n') };
-  }
-  const figures = [];
-  const text = [];
-  for (const line of r.stdout.split('\n')) {
-    const t = line.trim();
-    if (!t) continue;
-    if (t.startsWith('{')) {
-      try {
-        figures.push(JSON.parse(t));
-        continue;
-      } catch {
-        /* not JSON: keep as text */
-      }
+  const runs = [];
+  for (let i = 0; i < Math.max(1, runsWanted); i++) {
+    log(`${command} (run ${i + 1} of ${runsWanted})`);
+    const r = await run('cargo', ['run', '-q', '-p', 'siyu-server', '--release', '--bin', bin], {
+      cwd: root,
+      timeoutMs,
+      log,
+      env: pg.url ? { ...process.env, SIYU_TEST_POSTGRES_URL: pg.url } : process.env,
+    });
+    if (r.code !== 0) {
+      return { status: 'pending', command, reason: `${command} failed (${r.signal || `exit ${r.code}`})`, stderr: r.stderr.trim().split('\n').slice(-15).join('\n') };
     }
-    text.push(line);
+    const figures = [];
+    const text = [];
+    for (const line of r.stdout.split('\n')) {
+      const t = line.trim();
+      if (!t) continue;
+      if (t.startsWith('{')) {
+        try {
+          figures.push(JSON.parse(t));
+          continue;
+        } catch {
+          /* not JSON: keep as text */
+        }
+      }
+      text.push(line);
+    }
+    if (!figures.length && !text.length) return { status: 'pending', command, reason: `${command} ran but printed no figures` };
+    runs.push({ figures, text: text.join('\n'), parsed: parseText(text.join('\n')) });
   }
-  if (!figures.length && !text.length) return { status: 'pending', command, reason: `${command} ran but printed no figures` };
-  return { status: 'measured', command, figures, text: text.join('\n'), parsed: parseText(text.join('\n')), postgres: pg.url ? 'local' : pg.note };
+  const last = runs[runs.length - 1];
+  return { status: 'measured', command, runs: runs.length, figures: last.figures, text: last.text, parsed: aggregate(runs.map((r) => r.parsed)), postgres: pg.url ? 'local' : pg.note };
+}
+
+/** Per database, the figures of every run: median and min–max. */
+function aggregate(perRun) {
+  const out = [];
+  for (const first of perRun[0] || []) {
+    const same = perRun.map((dbs) => dbs.find((d) => d.db === first.db)).filter(Boolean);
+    const series = (k) => same.map((d) => d[k]).filter((v) => v != null);
+    const summary = (k) => {
+      const v = series(k).sort((a, b) => a - b);
+      return v.length ? { median: v[Math.floor((v.length - 1) / 2)] + (v.length % 2 ? 0 : (v[v.length / 2] - v[v.length / 2 - 1]) / 2), min: v[0], max: v[v.length - 1], n: v.length } : null;
+    };
+    out.push({ db: first.db, skipped: first.skipped, backlogMutations: first.backlogMutations, members: first.members, backlogSeconds: summary('backlogSeconds'), backlogMsPerMutation: summary('backlogMsPerMutation'), mutationsPerSecond: summary('mutationsPerSecond') });
+  }
+  return out;
 }
