@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 /// the business day are recomputed from the program and the clock of whoever applies it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
-#[serde(tag = "name", content = "args", rename_all = "camelCase", deny_unknown_fields)]
+#[serde(tag = "name", content = "args", rename_all = "camelCase", try_from = "MutationParts")]
 pub enum Mutation {
     CheckIn {},
     #[serde(rename_all = "camelCase")]
@@ -63,6 +63,81 @@ impl Mutation {
     /// Parse `{name, args}` JSON, naming the path of any problem.
     pub fn from_json(text: &str) -> Result<Mutation, Rejection> {
         Ok(InputError::parse::<Mutation>("mutation", text)?)
+    }
+}
+
+/// How a mutation is read: `{name, args}` with one flat set of argument fields, checked per name
+/// (one small decoder instead of serde's adjacently tagged enum machinery).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MutationParts {
+    name: String,
+    #[serde(default)]
+    args: MutationArgs,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct MutationArgs {
+    day: Option<Day>,
+    template: Option<String>,
+    reward: Option<String>,
+    order_id: Option<String>,
+    lines: Option<Vec<OrderLine>>,
+    coupons: Option<Vec<String>>,
+    points: Option<Points>,
+    expected_total: Option<i64>,
+    birthday: Option<MonthDay>,
+}
+
+impl TryFrom<MutationParts> for Mutation {
+    type Error = String;
+    fn try_from(m: MutationParts) -> Result<Self, String> {
+        let a = m.args;
+        let present = [
+            ("day", a.day.is_some()),
+            ("template", a.template.is_some()),
+            ("reward", a.reward.is_some()),
+            ("orderId", a.order_id.is_some()),
+            ("lines", a.lines.is_some()),
+            ("coupons", a.coupons.is_some()),
+            ("points", a.points.is_some()),
+            ("expectedTotal", a.expected_total.is_some()),
+            ("birthday", a.birthday.is_some()),
+        ];
+        let allowed: &[&str] = match m.name.as_str() {
+            "checkIn" => &[],
+            "makeupCheckIn" => &["day"],
+            "claimCoupon" => &["template"],
+            "redeemReward" => &["reward"],
+            "placeOrder" => &["orderId", "lines", "coupons", "points", "expectedTotal"],
+            "refundOrder" => &["orderId"],
+            "setBirthday" => &["birthday"],
+            other => {
+                return Err(format!(
+                    "unknown mutation `{other}`, expected one of checkIn, makeupCheckIn, claimCoupon, redeemReward, placeOrder, refundOrder, setBirthday"
+                ))
+            }
+        };
+        if let Some((field, _)) = present.iter().find(|(f, set)| *set && !allowed.contains(f)) {
+            return Err(format!("field `{field}` does not belong to the arguments of `{}`", m.name));
+        }
+        let missing = |field: &str| format!("missing field `{field}` in the arguments of `{}`", m.name);
+        Ok(match m.name.as_str() {
+            "checkIn" => Mutation::CheckIn {},
+            "makeupCheckIn" => Mutation::MakeupCheckIn { day: a.day.ok_or_else(|| missing("day"))? },
+            "claimCoupon" => Mutation::ClaimCoupon { template: a.template.ok_or_else(|| missing("template"))? },
+            "redeemReward" => Mutation::RedeemReward { reward: a.reward.ok_or_else(|| missing("reward"))? },
+            "placeOrder" => Mutation::PlaceOrder {
+                order_id: a.order_id.ok_or_else(|| missing("orderId"))?,
+                lines: a.lines.ok_or_else(|| missing("lines"))?,
+                coupons: a.coupons.unwrap_or_default(),
+                points: a.points.unwrap_or(0),
+                expected_total: a.expected_total.ok_or_else(|| missing("expectedTotal"))?,
+            },
+            "refundOrder" => Mutation::RefundOrder { order_id: a.order_id.ok_or_else(|| missing("orderId"))? },
+            _ => Mutation::SetBirthday { birthday: a.birthday.ok_or_else(|| missing("birthday"))? },
+        })
     }
 }
 
@@ -278,4 +353,46 @@ pub fn check_in_day(effects: &[Effect]) -> Option<Day> {
         Effect::CheckedIn { check_in, .. } => Some(check_in.day),
         _ => None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mutations_read_and_write_the_same_json() {
+        let all = [
+            Mutation::CheckIn {},
+            Mutation::MakeupCheckIn { day: Day::parse("2026-11-20").unwrap() },
+            Mutation::ClaimCoupon { template: "t".into() },
+            Mutation::RedeemReward { reward: "r".into() },
+            Mutation::PlaceOrder { order_id: "o".into(), lines: vec![OrderLine { sku: "s".into(), qty: 2 }], coupons: vec!["c".into()], points: 100, expected_total: 999 },
+            Mutation::RefundOrder { order_id: "o".into() },
+            Mutation::SetBirthday { birthday: MonthDay::parse("02-29").unwrap() },
+        ];
+        for m in all {
+            let text = serde_json::to_string(&m).unwrap();
+            assert_eq!(Mutation::from_json(&text).unwrap(), m, "{text}");
+        }
+        assert_eq!(Mutation::from_json(r#"{"name":"checkIn"}"#).unwrap(), Mutation::CheckIn {});
+    }
+
+    #[test]
+    fn forged_or_malformed_arguments_are_refused() {
+        let code_and_message = |text: &str| {
+            let e = Mutation::from_json(text).unwrap_err();
+            (e.code(), e.message())
+        };
+        let (code, message) = code_and_message(r#"{"name":"checkIn","args":{"points":1000}}"#);
+        assert_eq!(code, "INVALID_INPUT");
+        assert!(message.contains("field `points` does not belong to the arguments of `checkIn`"), "{message}");
+        let (_, message) = code_and_message(r#"{"name":"placeOrder","args":{"orderId":"o","lines":[],"paid":1}}"#);
+        assert!(message.contains("unknown field `paid`"), "{message}");
+        let (_, message) = code_and_message(r#"{"name":"placeOrder","args":{"orderId":"o","lines":[]}}"#);
+        assert!(message.contains("missing field `expectedTotal`"), "{message}");
+        let (_, message) = code_and_message(r#"{"name":"fly","args":{}}"#);
+        assert!(message.contains("unknown mutation `fly`"), "{message}");
+        let (_, message) = code_and_message(r#"{"name":"makeupCheckIn","args":{"day":"2026-13-01"}}"#);
+        assert!(message.contains("args.day"), "{message}");
+    }
 }

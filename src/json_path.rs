@@ -21,7 +21,14 @@ pub fn parse<T: DeserializeOwned>(text: &str) -> Result<T, PathError> {
             Some(i) => problem[..i].to_string(),
             None => problem,
         };
-        PathError { path: path_at(text, offset), problem }
+        // serde_json reports most errors at the next character it peeked: scan up to it, not
+        // through it. A missing or misplaced field, or a wrong `type`, concerns the object (the
+        // error is raised at its end), not its last key; an unknown key is reported at the key.
+        let mut path = path_at(text, offset.saturating_sub(1));
+        if ["missing field", "field `", "unknown type", "unknown mutation"].iter().any(|p| problem.starts_with(p)) {
+            path = parent(&path);
+        }
+        PathError { path, problem }
     })
 }
 
@@ -42,6 +49,15 @@ enum Frame {
     Array { index: usize },
 }
 
+/// The path without its last key (`a.b[2].c` → `a.b[2]`); array indices stay.
+fn parent(path: &str) -> String {
+    match path.rfind('.') {
+        Some(i) if !path[i..].contains('[') => path[..i].to_string(),
+        None if !path.contains('[') => String::new(),
+        _ => path.to_string(),
+    }
+}
+
 /// The path of the value being read at byte `offset`.
 pub fn path_at(text: &str, offset: usize) -> String {
     let bytes = text.as_bytes();
@@ -53,13 +69,6 @@ pub fn path_at(text: &str, offset: usize) -> String {
             b'{' => stack.push(Frame::Object { key: None, in_value: false }),
             b'[' => stack.push(Frame::Array { index: 0 }),
             b'}' | b']' => {
-                // The error is at the closing bracket: it concerns this container.
-                if i + 1 >= end {
-                    if let Some(Frame::Object { key, .. }) = stack.last_mut() {
-                        *key = None;
-                    }
-                    break;
-                }
                 stack.pop();
             }
             b':' => {

@@ -48,7 +48,7 @@ impl Tagged {
     /// Refuse fields that belong to another `type`.
     pub fn only(&self, allowed: &[&str]) -> Result<(), String> {
         match self.present().iter().find(|(name, set)| *set && !allowed.contains(name)) {
-            Some((name, _)) => Err(format!("unknown field `{name}` for type `{}`", self.kind)),
+            Some((name, _)) => Err(format!("field `{name}` does not belong to type `{}`", self.kind)),
             None => Ok(()),
         }
     }
@@ -88,7 +88,7 @@ mod tests {
     #[test]
     fn wrong_fields_missing_fields_and_types_are_named_with_the_path() {
         let e = program_with_kind(r#"{"type":"amountOff","amount":500,"bp":10}"#).unwrap_err();
-        assert_eq!(e, "invalid program at couponTemplates[2].kind: unknown field `bp` for type `amountOff`");
+        assert_eq!(e, "invalid program at couponTemplates[2].kind: field `bp` does not belong to type `amountOff`");
         let e = program_with_kind(r#"{"type":"percentOff"}"#).unwrap_err();
         assert_eq!(e, "invalid program at couponTemplates[2].kind: missing field `bp` for type `percentOff`");
         let e = program_with_kind(r#"{"type":"bogo"}"#).unwrap_err();
