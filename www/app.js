@@ -175,6 +175,8 @@ function focusKey(el) {
 
 function render() {
   const key = focusKey(document.activeElement);
+  // Keep disclosures as the shopper left them (a toggle event may still be queued).
+  for (const d of els.main.querySelectorAll('details[data-key]')) (app.ui.open ??= {})[d.dataset.key] = d.open;
   document.body.dataset.route = app.session ? app.route : 'login';
   if (app.booting) {
     els.topbar.innerHTML = '';

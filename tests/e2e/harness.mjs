@@ -131,6 +131,17 @@ export async function go(page, route) {
   await page.locator(`#tab-${route}[aria-current="page"]`).waitFor();
 }
 
+/** Poll `fn` until it returns something truthy; returns that. */
+export async function eventually(fn, { timeout = 10_000, what = 'condition' } = {}) {
+  const end = Date.now() + timeout;
+  for (;;) {
+    const value = await fn();
+    if (value) return value;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
 /** The business day 'YYYY-MM-DD' of an instant at UTC+8. */
 export function businessDay(instant, offsetMinutes = 480) {
   return new Date(instant + offsetMinutes * 60_000).toISOString().slice(0, 10);

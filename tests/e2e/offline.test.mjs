@@ -2,7 +2,7 @@
 // network returns. A reorder the server reprices comes back as a reversal with the new price.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, newPhone, loginAs, waitSynced, badge, go, businessDay } from './harness.mjs';
+import { startServer, launchBrowser, newPhone, loginAs, waitSynced, badge, go, businessDay, eventually } from './harness.mjs';
 
 let server;
 let browser;
@@ -123,8 +123,12 @@ test('an order placed offline and repriced by the server asks again at the new p
   const text = await dialog.locator('.price-changed').textContent();
   assert.ok(text.includes('¥'), text);
   await dialog.locator('button[value="reorder"]').click();
+  await page.locator('#orders .order[data-state="done"]').waitFor();
   await waitSynced(page);
-  const state = await server.serverState('new');
+  const state = await eventually(async () => {
+    const s = await server.serverState('new');
+    return s.orders?.length ? s : null;
+  }, { what: 'the reorder on the server' });
   assert.equal(state.orders.length, 1);
   assert.ok(state.orders[0].total < shown, `repriced ${state.orders[0].total} < ${shown}`);
   assert.deepEqual(errors, []);

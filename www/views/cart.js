@@ -55,8 +55,20 @@ function line(ctx, quote, l, tierName) {
 
 function couponSection(ctx, quote) {
   const choice = ctx.ui.couponChoice;
-  const note = choice === 'best' ? t('couponsBest') : choice === 'none' ? t('couponsNone') : t('couponsManual');
+  const note =
+    choice === 'none' ? t('couponsNone') : choice !== 'best' ? t('couponsManual') : quote.coupons.length ? t('couponsBest') : t('couponsNoneUsable');
   const names = new Map(ctx.mall.wallet().available.map((c) => [c.id, c.name]));
+  // Expired coupons live in the wallet's expired tab; here only what the shopper can act on, one
+  // row per template and reason.
+  const rows = new Map();
+  for (const u of quote.unusable) {
+    if (u.reason === 'EXPIRED' || u.reason === 'NOT_FOUND') continue;
+    const key = `${u.template}|${u.reason}|${u.missing}`;
+    const row = rows.get(key);
+    if (row) row.count += 1;
+    else rows.set(key, { u, name: u.name || names.get(u.id) || u.id, count: 1 });
+  }
+  const unusable = [...rows.values()];
   return html`
     <section class="card" aria-labelledby="cart-coupons-title" id="cart-coupons">
       <div class="row">
@@ -67,12 +79,12 @@ function couponSection(ctx, quote) {
         ? html`<ul class="plain-list applied">${quote.coupons.map((c) => html`<li data-coupon=${c.id}><span>${c.name}</span><span class="minus">−${fmtMoney(c.discount)}</span></li>`)}</ul>`
         : ''}
       <p class="muted small" id="coupon-choice-note">${note}</p>
-      ${quote.unusable.length
-        ? html`<ul class="plain-list unusable" aria-label=${t('unusableTitle', { n: quote.unusable.length })}>
-            ${quote.unusable.map((u) => {
-              const name = u.name || names.get(u.id) || u.id;
-              const text = u.reason === 'BELOW_MIN_SPEND' ? t('reason_BELOW_MIN_SPEND', { missing: fmtMoney(u.missing), name }) : `${name}：${t(`reason_${u.reason}`)}`;
-              return html`<li data-reason=${u.reason} class=${u.reason === 'BELOW_MIN_SPEND' ? 'add-on' : ''}>
+      ${unusable.length
+        ? html`<ul class="plain-list unusable" aria-label=${t('unusableTitle', { n: unusable.length })}>
+            ${unusable.map(({ u, name, count }) => {
+              const times = count > 1 ? ` ×${count}` : '';
+              const text = u.reason === 'BELOW_MIN_SPEND' ? t('reason_BELOW_MIN_SPEND', { missing: fmtMoney(u.missing), name }) : `${name}${times}：${t(`reason_${u.reason}`)}`;
+              return html`<li data-reason=${u.reason} data-template=${u.template} class=${u.reason === 'BELOW_MIN_SPEND' ? 'add-on' : ''}>
                 <span>${text}</span>${u.reason === 'BELOW_MIN_SPEND' ? html`<a class="link-btn" href="#/home">${t('addOn')}</a>` : ''}</li>`;
             })}
           </ul>`
@@ -80,11 +92,11 @@ function couponSection(ctx, quote) {
     </section>`;
 }
 
-function pointsSection(quote) {
+function pointsSection(quote, program) {
   const p = quote.points;
   let body;
   if (p.unavailable === 'BELOW_MIN_BALANCE') {
-    body = html`<p class="muted small">${t('pointsUnavailable', { n: fmtNumber(p.unit) })}</p>`;
+    body = html`<p class="muted small">${t('pointsUnavailable', { n: fmtNumber(program.points.minBalance ?? p.unit) })}</p>`;
   } else if (p.max <= 0) {
     body = html`<p class="muted small">${t('pointsNoneThisOrder')}</p>`;
   } else {
@@ -147,7 +159,7 @@ export function view(ctx) {
       <ul class="plain-list">${quote.lines.map((l) => line(ctx, quote, l, tierName))}</ul>
     </section>
     ${couponSection(ctx, quote)}
-    ${pointsSection(quote)}
+    ${pointsSection(quote, ctx.program)}
     ${summary(ctx, quote)}
     <div class="checkout-bar">
       <div class="checkout-total">

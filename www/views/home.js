@@ -45,11 +45,11 @@ function memberDayBanner(mall) {
       <div class="banner-main">
         <h2 id="md-title">${md.today ? t('memberDayToday') : t('memberDayNext', { day: md.next ? fmtDay(md.next) : '' })}</h2>
         <p>${perks}</p>
+        ${md.today && md.couponTemplates.length ? html`<a class="btn btn-small btn-light" href="#/coupons">${t('memberDayCoupon')}</a>` : ''}
       </div>
       <div class="banner-side">
         <span class="banner-label">${md.today ? t('memberDayEndsIn') : t('memberDayStartsIn')}</span>
         <span class="countdown" data-deadline=${deadline}>${fmtCountdown(md.countdownMs)}</span>
-        ${md.today && md.couponTemplates.length ? html`<a class="btn btn-small btn-light" href="#/coupons">${t('memberDayCoupon')}</a>` : ''}
       </div>
     </section>`;
 }

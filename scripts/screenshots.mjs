@@ -1,0 +1,150 @@
+#!/usr/bin/env node
+// Regenerates docs/screenshots/*.png: every page of the demo mall at 375×812, driven through the
+// real server (`siyu-server --demo`, env SIYU_SERVER_BIN, default target/release/siyu-server) and
+// Debian's chromium. Needs pkg/ built; Chinese text needs fonts-noto-cjk (and emoji
+// fonts-noto-color-emoji) installed.
+//
+//   node scripts/screenshots.mjs            # all of them
+//   SIYU_SCALE=2 node scripts/screenshots.mjs
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { startServer, launchBrowser, waitSynced, go, ROOT } from '../tests/e2e/harness.mjs';
+
+const OUT = join(ROOT, 'docs', 'screenshots');
+mkdirSync(OUT, { recursive: true });
+
+try {
+  if (!execFileSync('fc-list', [':lang=zh'], { encoding: 'utf8' }).trim()) {
+    console.warn('warning: no Chinese font (apt-get install fonts-noto-cjk fonts-noto-color-emoji): text will show as boxes');
+  }
+} catch {
+  // fontconfig missing: chromium will say so in the pictures.
+}
+
+const server = await startServer();
+const browser = await launchBrowser();
+const shots = [];
+
+/** Scroll so that `selector` sits just under the top bar. */
+async function scrollTo(page, selector, gap = 64) {
+  await page.locator(selector).first().evaluate((el, g) => window.scrollTo(0, el.getBoundingClientRect().top + window.scrollY - g), gap);
+}
+
+async function shot(page, name, { top = true } = {}) {
+  await page.locator('.toast').evaluateAll((els) => els.forEach((e) => e.remove()));
+  if (top) await page.evaluate(() => window.scrollTo(0, 0));
+  await page.waitForTimeout(150);
+  const path = join(OUT, `${name}.png`);
+  await page.screenshot({ path });
+  shots.push(path);
+}
+
+async function phone(locale = 'zh-CN') {
+  const context = await browser.newContext({ viewport: { width: 375, height: 812 }, deviceScaleFactor: Number(process.env.SIYU_SCALE || 1), locale });
+  const page = await context.newPage();
+  page.on('pageerror', (e) => console.error('page error:', e.message));
+  return { context, page };
+}
+
+try {
+  // Login.
+  let { context, page } = await phone();
+  await page.goto(`${server.url}/`);
+  await page.locator('#login-loyal').waitFor();
+  await shot(page, '01-login');
+
+  // The loyal member: home, check-in, coupons.
+  await page.click('#login-loyal');
+  await waitSynced(page);
+  await shot(page, '02-home');
+  await go(page, 'checkin');
+  await shot(page, '03-checkin');
+  await page.click('#checkin-btn');
+  await page.locator('#checkin-btn[disabled]').waitFor();
+  await waitSynced(page);
+  await shot(page, '04-checkin-done');
+  await go(page, 'coupons');
+  await page.click('[data-action="claim"][data-arg="full-300-50"]');
+  await waitSynced(page);
+  await shot(page, '05-coupons');
+  await scrollTo(page, '#claim-title');
+  await shot(page, '06-claim-centre', { top: false });
+
+  // Cart: best coupons, points, breakdown, the 凑单 hint.
+  await go(page, 'home');
+  for (const sku of ['protein-1kg', 'almond-250', 'oatmilk-6']) await page.click(`[data-action="add"][data-arg="${sku}"]`);
+  await go(page, 'cart');
+  await page.locator('#points-slider').focus();
+  for (let i = 0; i < 5; i++) await page.keyboard.press('ArrowRight');
+  await page.locator('#points-slider').blur();
+  await shot(page, '07-cart');
+  await page.locator('.cart-line[data-sku="protein-1kg"] summary').click();
+  await scrollTo(page, '.cart-line[data-sku="protein-1kg"]');
+  await shot(page, '08-cart-why-this-price', { top: false });
+  await page.click('[data-action="chooseCoupons"]');
+  await page.locator('#coupon-form').waitFor();
+  await shot(page, '09-cart-choose-coupons', { top: false });
+  await page.keyboard.press('Escape');
+
+  // Place it, then Me.
+  await page.click('#place-order');
+  await page.locator('#tab-me[aria-current="page"]').waitFor();
+  await waitSynced(page);
+  await shot(page, '10-me');
+  await scrollTo(page, '#orders');
+  await shot(page, '11-me-orders', { top: false });
+  await scrollTo(page, '#birthday');
+  await shot(page, '12-me-segments', { top: false });
+
+  // Offline: a check-in waits in the queue.
+  await context.close();
+  ({ context, page } = await phone());
+  await page.goto(`${server.url}/`);
+  await page.click('#login-new');
+  await waitSynced(page);
+  await shot(page, '13-home-new-member');
+  await go(page, 'coupons');
+  await page.click('[data-action="claim"][data-arg="full-300-50"]');
+  await go(page, 'home');
+  await page.click('[data-action="add"][data-arg="collagen-30"]');
+  await go(page, 'cart');
+  await scrollTo(page, '#cart-coupons');
+  await shot(page, '14-cart-add-on-hint', { top: false });
+  await page.click('[data-action="qty"][data-arg="collagen-30:-1"]');
+  await shot(page, '14b-cart-empty');
+  await go(page, 'checkin');
+  await context.setOffline(true);
+  await page.click('#checkin-btn');
+  await page.locator('#sync-badge[data-state="offline"]').waitFor();
+  await shot(page, '15-offline-pending');
+  await context.setOffline(false);
+  await waitSynced(page);
+
+  // The QA clock and member day.
+  await go(page, 'home');
+  await page.click('#qa-open');
+  await page.locator('#qa-form').waitFor();
+  await shot(page, '16-qa-clock', { top: false });
+  await page.click('#qa-member-day');
+  await page.locator('#member-day-banner[data-today="true"]').waitFor();
+  await waitSynced(page);
+  await shot(page, '17-home-member-day');
+  await go(page, 'coupons');
+  await scrollTo(page, '#claim-title');
+  await shot(page, '18-member-day-coupon', { top: false });
+
+  // English.
+  await go(page, 'home');
+  await page.click('[data-action="toggleLang"]');
+  await shot(page, '19-home-english');
+  await go(page, 'cart');
+  await go(page, 'me');
+  await shot(page, '20-me-english');
+  await context.close();
+} finally {
+  await browser.close();
+  await server.stop();
+}
+
+console.log(`${shots.length} screenshots in ${OUT}`);
