@@ -32,7 +32,8 @@ async function scrollTo(page, selector, gap = 64) {
 }
 
 async function shot(page, name, { top = true } = {}) {
-  await page.locator('.toast').evaluateAll((els) => els.forEach((e) => e.remove()));
+  // Toasts come and go; the pictures show the pages.
+  await page.addStyleTag({ content: '.toasts { display: none !important; }' });
   if (top) await page.evaluate(() => window.scrollTo(0, 0));
   await page.waitForTimeout(150);
   const path = join(OUT, `${name}.png`);

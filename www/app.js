@@ -224,7 +224,7 @@ function topbar() {
   return html`
     <div class="brand"><span class="logo" aria-hidden="true">禾</span><span class="brand-name">${storeName()}</span></div>
     <div class="top-actions">
-      ${app.qa ? html`<button type="button" class="chip-btn" id="qa-open" data-action="qaOpen" aria-haspopup="dialog">${raw(ICONS.clock)}<span>QA</span></button>` : ''}
+      ${app.qa ? html`<button type="button" class="chip-btn chip-icon" id="qa-open" data-action="qaOpen" aria-haspopup="dialog" aria-label=${t('qaOpen')} title=${t('qaOpen')}>${raw(ICONS.clock)}</button>` : ''}
       ${syncBadge()}
       <button type="button" class="chip-btn" data-action="toggleLang" aria-label=${t('langSwitchLabel')}>${t('langSwitch')}</button>
     </div>`;

@@ -70,6 +70,36 @@ test('the QA clock moves to member day: banner, member-day coupon, discount', as
   assert.deepEqual(errors, []);
 });
 
+test('makeup check-in on a missed day costs points and fills the day', async () => {
+  // Move to the next Thursday 10:00 so that the week has missed days inside the makeup window.
+  const { now, offsetMs } = await server.clock();
+  const [y, m, d] = businessDay(now).split('-').map(Number);
+  const weekday = (new Date(Date.UTC(y, m - 1, d)).getUTCDay() + 6) % 7;
+  const thursday = Date.UTC(y, m - 1, d + (((3 - weekday + 7) % 7) || 7), 10) - 480 * 60_000;
+  await server.setClock(offsetMs + (thursday - now));
+
+  const { page, errors } = await newPhone(browser);
+  await loginAs(page, server.url, 'lapsing');
+  const pointsBefore = Number((await page.locator('#points-balance strong').textContent()).replace(/,/g, ''));
+  await go(page, 'checkin');
+  assert.match(await page.locator('#makeup-rule').textContent(), /补签每次 20 积分，本月还可补签 2 次/);
+  const cell = page.locator('button.cal-makeup').last();
+  const day = await cell.getAttribute('data-day');
+  assert.match(await cell.getAttribute('aria-label'), /漏签 · .*可补签/);
+  await cell.click();
+  const dialog = page.locator('#dialog-form');
+  assert.match(await dialog.textContent(), /消耗 20 积分/);
+  await dialog.locator('button[value="ok"]').click();
+  await page.locator(`.cal-cell[data-day="${day}"][data-status="madeUp"]`).waitFor();
+  await page.locator('#makeup-rule', { hasText: '本月还可补签 1 次' }).waitFor();
+  await waitSynced(page);
+  const state = await server.serverState('lapsing');
+  assert.ok(state.checkIns.some((c) => c.day === day && c.kind === 'makeup'), 'the makeup is on the server');
+  await go(page, 'home');
+  assert.equal(Number((await page.locator('#points-balance strong').textContent()).replace(/,/g, '')), pointsBefore - 20);
+  assert.deepEqual(errors, []);
+});
+
 test('English switch', async () => {
   const { page, errors } = await newPhone(browser);
   await loginAs(page, server.url, 'new');

@@ -105,3 +105,29 @@ test('check in, claim, checkout with coupons and points, refund', async () => {
 
   assert.deepEqual(errors, []);
 });
+
+test('a stale price on screen is never charged: PRICE_CHANGED asks again with the new total', async () => {
+  const { page, errors } = await newPhone(browser);
+  await loginAs(page, server.url, 'new');
+  await page.click('[data-action="add"][data-arg="walnut-500"]');
+  await go(page, 'cart');
+  const total = Number(await page.locator('#cart-total').getAttribute('data-total'));
+  // The screen is stale: it shows a price ¥1.00 above the current one.
+  await page.evaluate(() => {
+    const ui = window.siyuApp.ui;
+    ui.shownQuote = { ...ui.shownQuote, total: ui.shownQuote.total + 100 };
+  });
+  await page.click('#place-order');
+  const dialog = page.locator('#dialog-form');
+  await dialog.waitFor();
+  assert.match(await dialog.textContent(), /价格已更新/);
+  assert.ok((await dialog.textContent()).includes(`由 ¥${((total + 100) / 100).toFixed(2)} 变为 ¥${(total / 100).toFixed(2)}`));
+  await dialog.locator('button[value="ok"]').click();
+  await page.locator('#tab-me[aria-current="page"]').waitFor();
+  const order = page.locator('#orders .order').first();
+  const orderId = await order.getAttribute('data-order');
+  await page.locator(`#orders .order[data-order="${orderId}"][data-state="done"]`).waitFor();
+  const state = await server.serverState('new');
+  assert.equal(state.orders.find((o) => o.id === orderId).total, total);
+  assert.deepEqual(errors, []);
+});

@@ -5,6 +5,15 @@ import { t, errorText } from '../i18n.js';
 import { fmtMoney, fmtNumber } from '../format.js';
 import { ICONS } from '../icons.js';
 
+/** A quote as a plain object (the engine keeps priced carts in wasm until asked). */
+export function plainQuote(mall, req) {
+  const priced = mall.quote(req);
+  if (typeof priced.toJSON !== 'function') return priced;
+  const quote = priced.toJSON();
+  priced.free?.();
+  return quote;
+}
+
 function request(ctx) {
   return { lines: ctx.cart.map((l) => ({ sku: l.sku, qty: l.qty })), coupons: ctx.ui.couponChoice, points: ctx.ui.points };
 }
@@ -145,7 +154,7 @@ export function view(ctx) {
   }
   let quote;
   try {
-    quote = ctx.mall.quote(request(ctx));
+    quote = plainQuote(ctx.mall, request(ctx));
   } catch (e) {
     ctx.ui.shownQuote = null;
     return html`<h1 class="page-title">${t('tabCart')}</h1><p class="card" role="alert">${errorText(e.code, e.message)}</p>
@@ -206,7 +215,7 @@ export const actions = {
   },
   pointsInput(el, ctx) {
     ctx.ui.points = Number(el.value);
-    const quote = ctx.mall.quote(request(ctx));
+    const quote = plainQuote(ctx.mall, request(ctx));
     const words = t('pointsUse', { n: fmtNumber(quote.points.used), money: fmtMoney(quote.points.value) });
     document.getElementById('points-label').textContent = words;
     el.setAttribute('aria-valuetext', words);

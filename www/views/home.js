@@ -3,6 +3,7 @@ import { html, raw } from '../html.js';
 import { t } from '../i18n.js';
 import { fmtMoney, fmtNumber, fmtDay, fmtDate, fmtDateTime, fmtCountdown, fmtDiscountBp, fmtMultiplier } from '../format.js';
 import { ICONS } from '../icons.js';
+import { plainQuote } from './cart.js';
 
 export function memberCard(mall) {
   const tier = mall.tier();
@@ -95,7 +96,7 @@ function limitedSale(mall, program) {
   if (!sale) return '';
   const tier = mall.tier();
   const { sku, price } = salePrice(program, tier.tier, sale);
-  const flag = mall.quote({ lines: [{ sku: sale.sku, qty: 1 }], coupons: 'none', points: 0 }).lines[0].flag;
+  const flag = plainQuote(mall, { lines: [{ sku: sale.sku, qty: 1 }], coupons: 'none', points: 0 }).lines[0].flag;
   const left = mall.stock()[`saleStock:${sale.sku}`] ?? sale.stock;
   const early = tier.earlyAccessMinutes;
   const opensAt = sale.startsAt - early * 60_000;

@@ -4,9 +4,9 @@ import { t, getLang } from '../i18n.js';
 import { ICONS } from '../icons.js';
 
 const MEMBERS = [
-  ['new', 'memberNew', 'memberNewDesc'],
-  ['loyal', 'memberLoyal', 'memberLoyalDesc'],
-  ['lapsing', 'memberLapsing', 'memberLapsingDesc'],
+  ['new', 'memberNew', 'memberNewDesc', '🌱'],
+  ['loyal', 'memberLoyal', 'memberLoyalDesc', '⭐'],
+  ['lapsing', 'memberLapsing', 'memberLapsingDesc', '🌙'],
 ];
 
 function storeName(program) {
@@ -30,9 +30,9 @@ export function view({ program }) {
       <p class="muted small">${t('loginHint')}</p>
       <ul class="member-choices" role="list">
         ${MEMBERS.map(
-          ([id, name, desc]) => html`<li><button type="button" class="member-choice" id=${`login-${id}`} data-action="login" data-arg=${id}
+          ([id, name, desc, icon]) => html`<li><button type="button" class="member-choice" id=${`login-${id}`} data-action="login" data-arg=${id}
               aria-label=${t('loginAs', { name: t(name) })}>
-            <span class="avatar" aria-hidden="true">${id.slice(0, 1).toUpperCase()}</span>
+            <span class="avatar" aria-hidden="true">${icon}</span>
             <span class="member-choice-text"><strong>${t(name)}</strong><small>${t(desc)}</small></span>
             <span class="chev" aria-hidden="true">${raw(ICONS.chevron)}</span>
           </button></li>`,
