@@ -84,9 +84,16 @@ export function toastError(e) {
 
 /**
  * A modal dialog. `actions`: [{value, label, primary?, danger?}]. Resolves with the chosen value
- * (null when dismissed) and the form's data.
+ * (null when dismissed) and the form's data. Dialogs queue: one shows at a time.
  */
-export function ask({ title, body = '', actions, id = 'dialog-form' }) {
+let dialogQueue = Promise.resolve();
+export function ask(options) {
+  const shown = dialogQueue.then(() => showDialog(options));
+  dialogQueue = shown.catch(() => {});
+  return shown;
+}
+
+function showDialog({ title, body = '', actions, id = 'dialog-form' }) {
   const dialog = els.dialog;
   dialog.innerHTML = String(html`
     <form method="dialog" id=${id} class="dialog-form">

@@ -163,9 +163,9 @@ function products(mall, program, ui) {
       <div class="section-head">
         <h2 class="section-title" id="products-title">${t('products')}</h2>
       </div>
-      <div class="chips" role="tablist" aria-label=${t('products')}>
+      <div class="chips" role="group" aria-label=${t('products')}>
         ${[{ id: 'all', name: t('allCategories') }, ...cats].map(
-          (c) => html`<button type="button" role="tab" class="chip" aria-selected=${ui.category === c.id ? 'true' : 'false'} data-action="category" data-arg=${c.id}>${c.name}</button>`,
+          (c) => html`<button type="button" class="chip" aria-pressed=${ui.category === c.id ? 'true' : 'false'} data-action="category" data-arg=${c.id}>${c.name}</button>`,
         )}
       </div>
       <ul class="product-grid" role="list">${list.map((s) => productCard(program, tier, s, md))}</ul>
