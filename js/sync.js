@@ -164,6 +164,7 @@ function localMutex() {
 
 class SyncClient {
   #mall;
+  #clientId;
   #program;
   #memberId;
   #baseUrl;
@@ -197,6 +198,7 @@ class SyncClient {
     if (!mall) throw new TypeError('createSyncClient: `mall` is required');
     if (!token && !getToken) throw new TypeError('createSyncClient: `token` or `getToken` is required');
     this.#mall = mall;
+    this.#clientId = mall.snapshot().clientId;
     this.#memberId = options.memberId ?? mall.state().memberId;
     this.#program = options.programText ?? JSON.stringify(mall.program());
     this.#baseUrl = baseUrl.replace(/\/+$/, '');
@@ -321,8 +323,8 @@ class SyncClient {
     }
     if (!record || record.rev === this.#rev || !record.snapshot) return false;
     const snapshot = record.snapshot;
-    if (snapshot.clientId !== this.#mall.snapshot().clientId) return false;
-    this.#mall = new Mall(this.#program, { memberId: this.#memberId, clientId: snapshot.clientId, snapshot });
+    if (snapshot.clientId !== this.#clientId) return false;
+    this.#mall = new Mall(this.#program, { memberId: this.#memberId, clientId: this.#clientId, snapshot });
     this.#rev = record.rev;
     return true;
   }
