@@ -32,9 +32,9 @@ function status(value, target, better = 'lower') {
   return ok ? 'met' : `**over**, ${(value / target).toFixed(1)}× the target`;
 }
 
-function table(head, rows) {
+function table(head, rows, { left = false } = {}) {
   const line = (cells) => `| ${cells.join(' | ')} |`;
-  return [line(head), line(head.map((_, i) => (i === 0 ? '---' : '---:'))), ...rows.map(line)].join('\n');
+  return [line(head), line(head.map((_, i) => (i === 0 || left ? '---' : '---:'))), ...rows.map(line)].join('\n');
 }
 
 function index(quotes) {
@@ -85,11 +85,11 @@ export function render(r) {
     ['rustc', m.rustc ?? '?'],
     ['wasm-bindgen', m.wasmBindgen ?? '?'],
     ['commit', `${m.commit ?? '?'}${m.dirty ? ' (with uncommitted engine changes)' : ''}`],
-    ['load average (1 min) before / after', `${m.loadBefore[0].toFixed(2)} / ${m.loadAfter[0].toFixed(2)}`],
-  ]), '');
+    ['load average (1 min) before / after the run', `${m.loadBefore[0].toFixed(2)} / ${m.loadAfter[0].toFixed(2)} (after includes the run's own processes)`],
+  ], { left: true }), '');
   if (r.quick) p('> **Quick run** (`--quick`): fewer samples and start-ups; figures are rougher than a full run.', '');
-  if (Math.max(m.loadBefore[0], m.loadAfter[0]) > m.cores * 0.5) {
-    p(`> The machine was busy (load average above half its ${m.cores} cores): expect wider spreads and slower medians than on an idle machine.`, '');
+  if (m.loadBefore[0] > m.cores * 0.5) {
+    p(`> The machine was busy when the run started (load average ${m.loadBefore[0].toFixed(2)}, above half its ${m.cores} cores): expect wider spreads and slower medians than on an idle machine.`, '');
   }
   p('Every time is the **median** of repeated runs with its **p10–p90** spread in parentheses. Quotes run warm, many times each; start-ups run cold, one per fresh browser context. Sizes are exact (kB = 1,000 bytes).', '');
 
@@ -122,7 +122,7 @@ export function render(r) {
     const b = get(q, ...headline.best);
     rows.push([`quote ÷ JSON round trip, ${env}`, `${met} of ${all.length} cases within; 50 × 50 best: ${b ? ratioText(b.ratio) : '?'}; worst ${ratioText(worst.ratio)} (${worst.id})`, `≤ ${TARGETS.jsonRatio}× each`, met === all.length ? 'met' : '**over** in some cases']);
   }
-  p(table(['figure', 'measured', 'target', 'status'], rows), '');
+  p(table(['figure', 'measured', 'target', 'status'], rows, { left: true }), '');
   p(`Headline quotes: ${PROGRAMS.catalog}, wallet of the program's templates mixed as members collect them (\`demo\`); "rich templates": ${PROGRAMS.rich}, wallet drawn over all of them. The member has a year of history (below); \`points: "max"\`. Quote API measured: ${r.node?.shape ?? '?'}. The status judges the full quote; "total only" is the same pricing with only the total brought back.`, '');
 
   // ---- Weight
@@ -149,7 +149,7 @@ export function render(r) {
       ['restore: `new Mall(program, {snapshot})`', spread(b.restore), spread(s.restore)],
       ['**start-up total**', `**${spread(b.total)}**`, `**${spread(s.total)}**`],
       ['first screen after it (tier, points, wallet, streak, calendar, reminders)', spread(b.firstScreen), spread(s.firstScreen)],
-      ['wasm memory after the first screen', kB(b.memory.median), kB(s.memory.median)],
+      ['wasm memory after the first screen', `${(b.memory.median / 1e6).toFixed(1)} MB`, `${(s.memory.median / 1e6).toFixed(1)} MB`],
     ]), '');
     p(`Cross-origin isolated (fine timer): ${b.isolated && s.isolated ? 'yes' : 'no'}.`, '');
   } else {
