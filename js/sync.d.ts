@@ -51,7 +51,7 @@ export interface SyncOptions {
 export interface OpenMallOptions extends Omit<SyncOptions, "mall" | "memberId"> {
     program: Program | string;
     memberId: string;
-    /** Defaults to this device's id, made once and kept in storage. */
+    /** Defaults to this device's id for the member, made once and kept in storage. */
     clientId?: string;
 }
 

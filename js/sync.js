@@ -9,8 +9,9 @@ import { Mall, backoffDelayMs } from './siyu.js';
 
 const DB_NAME = 'siyu';
 const STORE = 'kv';
-const CLIENT_ID_KEY = 'clientId';
 const recordKey = (memberId) => `mall:${memberId}`;
+// A client id belongs to one member (the server refuses it for another): one per member and device.
+const clientIdKey = (memberId) => `clientId:${memberId}`;
 
 // ---------------------------------------------------------------------------------------------
 // Storage: IndexedDB, else localStorage, else memory. One record per member: {rev, snapshot}.
@@ -452,7 +453,18 @@ class SyncClient {
       // Push the queue in batches, oldest first, until it is empty or stops shrinking.
       let body = await this.#exclusive((m) => m.pushRequest(), false);
       while (body.mutations.length > 0) {
-        const reply = await callApi(this.#fetch, `${this.#baseUrl}/api/push`, { token, body });
+        let reply;
+        try {
+          reply = await callApi(this.#fetch, `${this.#baseUrl}/api/push`, { token, body });
+        } catch (e) {
+          // OUT_OF_ORDER: the server decided more than we know; the pull below catches up.
+          if (e instanceof SyncError && e.status === 409 && this.#attempt < 3) {
+            this.#attempt += 1;
+            this.#again = true;
+            break;
+          }
+          throw e;
+        }
         const first = body.mutations[0].id;
         body = await this.#exclusive((m) => {
           m.applyPushResponse(reply);
@@ -465,7 +477,7 @@ class SyncClient {
       const reply = await callApi(this.#fetch, `${this.#baseUrl}/api/pull`, { token, body: pull });
       const receivedAt = Date.now();
       await this.#exclusive((m) => m.applyPullResponse(reply, sentAt, receivedAt), true);
-      this.#attempt = 0;
+      if (!this.#again) this.#attempt = 0;
       this.#lastSyncedAt = Date.now();
       this.#setNetwork({ state: 'ok' });
       this.#emitReversals();
@@ -505,17 +517,17 @@ function newClientId() {
 
 /**
  * Restore a member's mall from this device's storage (or start a fresh one) and sync it. The
- * client id is kept per device, so the same queue resumes after a reload.
+ * client id is kept per member on this device, so the same queue resumes after a reload.
  */
 export async function openMall(options) {
   const { program, memberId } = options;
   if (!memberId) throw new TypeError('openMall: `memberId` is required');
   const storage = options.storage ?? (await openStorage());
   const programText = typeof program === 'string' ? program : JSON.stringify(program);
-  let clientId = options.clientId ?? (await storage.get(CLIENT_ID_KEY).catch(() => null));
+  let clientId = options.clientId ?? (await storage.get(clientIdKey(memberId)).catch(() => null));
   if (!clientId) {
     clientId = newClientId();
-    await storage.put(CLIENT_ID_KEY, clientId).catch(() => {});
+    await storage.put(clientIdKey(memberId), clientId).catch(() => {});
   }
   let record = await storage.get(recordKey(memberId)).catch(() => null);
   let mall = null;

@@ -153,3 +153,26 @@ test('a rejected mutation comes back as a reversal', async () => {
   a.close();
   back.close();
 });
+
+test('409 OUT_OF_ORDER: pull, then push again', async () => {
+  const token = await server.login('shim-e');
+  let refused = false;
+  const calls = [];
+  const fetchOnce409 = async (url, init) => {
+    const path = url.replace(server.url, '');
+    calls.push(path);
+    if (path === '/api/push' && !refused) {
+      refused = true;
+      return new Response(JSON.stringify({ code: 'OUT_OF_ORDER', message: 'expected 1', details: { expected: 1, got: 1 } }), { status: 409, headers: { 'content-type': 'application/json' } });
+    }
+    return fetch(url, init);
+  };
+  const client = await open({ memberId: 'shim-e', token, storage: siyu.memoryStorage(), fetch: fetchOnce409 });
+  await client.sync();
+  calls.length = 0;
+  await client.mutate((m) => m.checkIn());
+  await until('synced', () => client.status.state === 'synced' && client.status.pending === 0);
+  assert.deepEqual(calls.slice(0, 3), ['/api/push', '/api/pull', '/api/push']);
+  assert.equal((await server.serverState('shim-e')).checkIns.length, 1);
+  client.close();
+});

@@ -51,3 +51,38 @@ test('one sync leader per member; the other tab follows and takes over', async (
   assert.deepEqual(errors, []);
   await context.close();
 });
+
+test('switching members on one device keeps each member apart', async () => {
+  const { context, page, errors } = await newPhone(browser);
+  await loginAs(page, server.url, 'new');
+  await go(page, 'checkin');
+  await page.click('#checkin-btn');
+  await page.locator('.streak-count[data-streak="1"]').waitFor();
+  await waitSynced(page);
+
+  await go(page, 'me');
+  await page.click('[data-action="logout"]');
+  await page.click('#login-lapsing');
+  await waitSynced(page);
+  await go(page, 'checkin');
+  await page.locator('#checkin-btn:not([disabled])').waitFor();
+  await page.click('#checkin-btn');
+  await page.locator('.streak-count[data-streak="1"]').waitFor();
+  await waitSynced(page);
+  assert.equal((await page.locator('#sync-badge').getAttribute('data-state')), 'synced');
+
+  const { now } = await server.clock();
+  const today = new Date(now + 480 * 60_000).toISOString().slice(0, 10);
+  for (const member of ['new', 'lapsing']) {
+    assert.ok((await server.serverState(member)).checkIns.some((c) => c.day === today), `${member} checked in on the server`);
+  }
+  // Back to the first member: its data is still on this device.
+  await go(page, 'me');
+  await page.click('[data-action="logout"]');
+  await page.click('#login-new');
+  await waitSynced(page);
+  await go(page, 'checkin');
+  await page.locator('#checkin-btn[disabled]').waitFor();
+  assert.deepEqual(errors, []);
+  await context.close();
+});
