@@ -65,6 +65,16 @@ pub struct Program {
     /// A coupon counts as "expiring" this many days before its end (default 3).
     #[serde(default = "default_remind_days")]
     pub remind_days: u32,
+    /// Lookups by id, built when the program is loaded.
+    #[serde(skip)]
+    pub(crate) index: Index,
+}
+
+/// Positions by id of SKUs and templates: quotes look them up per line and per coupon.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Index {
+    skus: BTreeMap<String, usize>,
+    templates: BTreeMap<String, usize>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -459,18 +469,27 @@ pub struct Shipping {
 impl Program {
     /// Parse and validate a program. Errors name the JSON path of the problem.
     pub fn from_json(text: &str) -> Result<Program, ProgramError> {
-        let program: Program =
+        let mut program: Program =
             crate::json_path::parse(text).map_err(|e| ProgramError::Invalid { path: e.path, problem: e.problem })?;
+        program.index = Index {
+            skus: program.catalog.iter().enumerate().map(|(i, s)| (s.id.clone(), i)).collect(),
+            templates: program.coupon_templates.iter().enumerate().map(|(i, t)| (t.id.clone(), i)).collect(),
+        };
         program.validate()?;
         Ok(program)
     }
 
     pub fn sku(&self, id: &str) -> Option<&Sku> {
-        self.catalog.iter().find(|s| s.id == id)
+        self.sku_index(id).and_then(|i| self.catalog.get(i))
     }
 
     pub fn sku_index(&self, id: &str) -> Option<usize> {
-        self.catalog.iter().position(|s| s.id == id)
+        match self.index.skus.get(id) {
+            Some(i) => Some(*i),
+            // A program not loaded through `from_json` has no index.
+            None if self.index.skus.is_empty() => self.catalog.iter().position(|s| s.id == id),
+            None => None,
+        }
     }
 
     pub fn tier(&self, id: &str) -> Option<&Tier> {
@@ -482,7 +501,11 @@ impl Program {
     }
 
     pub fn template(&self, id: &str) -> Option<&CouponTemplate> {
-        self.coupon_templates.iter().find(|t| t.id == id)
+        match self.index.templates.get(id) {
+            Some(i) => self.coupon_templates.get(*i),
+            None if self.index.templates.is_empty() => self.coupon_templates.iter().find(|t| t.id == id),
+            None => None,
+        }
     }
 
     pub fn reward(&self, id: &str) -> Option<&Reward> {
