@@ -1,4 +1,8 @@
 // Renders the results of bench/run.mjs as Markdown (BENCHMARKS.md, and the terminal).
+// `node bench/report.mjs [RESULTS.json] [OUT.md]` renders saved results again (default
+// target/bench/results.json to stdout).
+import { readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { TARGETS, BUDGETS } from './lib/targets.mjs';
 import { stats } from './lib/measure.mjs';
 import { LINES, WALLETS, GROWTH_LINES, GROWTH_WALLETS, PROGRAMS, caseKey } from './lib/cases.mjs';
@@ -255,7 +259,7 @@ export function render(r) {
     if (dbs.length) {
       p(table(['database', 'backlog of offline mutations from one client', 'sustained, members pushing concurrently'], dbs.map((d) => [
         d.db,
-        d.backlogSeconds ? `${int(d.backlogMutations)} in ${mm(d.backlogSeconds, (v) => `${v.toFixed(2)} s`)}${d.backlogMsPerMutation ? `; ${mm(d.backlogMsPerMutation, (v) => v.toFixed(2))} ms each` : ''}` : '—',
+        d.backlogSeconds ? `${int(d.backlogMutations)} mutations in ${mm(d.backlogSeconds, (v) => v.toFixed(2))} s` : '—',
         d.mutationsPerSecond ? `${mm(d.mutationsPerSecond, int)} mutations/s, ${d.members} members` : '—',
       ])), '');
       for (const d of (s.parsed || []).filter((x) => x.skipped)) p(`${d.db}: skipped by the binary (no database URL${s.postgres && s.postgres !== 'local' ? `; ${s.postgres}` : ''}).`, '');
@@ -273,4 +277,11 @@ export function render(r) {
     if (s.text) p('```', s.text, '```', '');
   }
   return out.join('\n');
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const [input = new URL('../target/bench/results.json', import.meta.url), output] = process.argv.slice(2);
+  const text = render(JSON.parse(readFileSync(input, 'utf8')));
+  if (output) writeFileSync(output, text);
+  else console.log(text);
 }
