@@ -199,7 +199,7 @@ class SyncClient {
     if (!mall) throw new TypeError('createSyncClient: `mall` is required');
     if (!token && !getToken) throw new TypeError('createSyncClient: `token` or `getToken` is required');
     this.#mall = mall;
-    this.#clientId = mall.snapshot().clientId;
+    this.#clientId = mall.clientId;
     this.#memberId = options.memberId ?? mall.state().memberId;
     this.#program = options.programText ?? JSON.stringify(mall.program());
     this.#baseUrl = baseUrl.replace(/\/+$/, '');
@@ -323,9 +323,8 @@ class SyncClient {
       return false;
     }
     if (!record || record.rev === this.#rev || !record.snapshot) return false;
-    const snapshot = record.snapshot;
-    if (snapshot.clientId !== this.#clientId) return false;
-    this.#mall = new Mall(this.#program, { memberId: this.#memberId, clientId: this.#clientId, snapshot });
+    if (recordClientId(record) !== this.#clientId) return false;
+    this.#mall = new Mall(this.#program, { memberId: this.#memberId, clientId: this.#clientId, snapshot: record.snapshot });
     this.#rev = record.rev;
     return true;
   }
@@ -334,7 +333,7 @@ class SyncClient {
     this.#rev += 1;
     if (this.#storage) {
       try {
-        await this.#storage.put(recordKey(this.#memberId), { rev: this.#rev, snapshot: this.#mall.snapshot(), savedAt: Date.now() });
+        await this.#storage.put(recordKey(this.#memberId), { rev: this.#rev, clientId: this.#clientId, snapshot: this.#mall.snapshotJson(), savedAt: Date.now() });
         this.#dirty = false;
         this.#storageError = null;
       } catch (e) {
@@ -532,7 +531,7 @@ export async function openMall(options) {
   let record = await storage.get(recordKey(memberId)).catch(() => null);
   let mall = null;
   let storageError = null;
-  if (record?.snapshot && record.snapshot.clientId === clientId) {
+  if (record?.snapshot && recordClientId(record) === clientId) {
     try {
       mall = new Mall(programText, { memberId, clientId, snapshot: record.snapshot });
     } catch (e) {
@@ -544,4 +543,9 @@ export async function openMall(options) {
   }
   mall ??= new Mall(programText, { memberId, clientId });
   return new SyncClient({ ...options, mall, memberId, programText, storage, rev: record?.rev ?? 0, storageError });
+}
+
+/** The client a stored record belongs to (records keep the snapshot as JSON text; older ones as an object). */
+function recordClientId(record) {
+  return record.clientId ?? record.snapshot?.clientId;
 }

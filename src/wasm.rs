@@ -13,6 +13,7 @@ use crate::sync::{PullResponse, PushResponse, Verdict};
 use crate::time::{Day, Instant, MonthDay};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -51,8 +52,8 @@ export interface MallOptions {
   memberId: string;
   /** This device/tab's client id (stable per installation). */
   clientId: string;
-  /** A snapshot from `mall.snapshot()` to restore. */
-  snapshot?: Snapshot;
+  /** A snapshot from `mall.snapshot()`, or its JSON text from `mall.snapshotJson()` (faster). */
+  snapshot?: Snapshot | string;
   /** `now` for the new member's join time; defaults to the device clock. */
   now?: number;
 }
@@ -149,15 +150,42 @@ pub fn backoff_delay_ms(attempt: u32, random: f64, retry_after_ms: Option<f64>) 
     crate::sync::backoff_delay_ms(attempt, random, retry_after_ms.map(|r| r.max(0.0) as u64)) as f64
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+/// `MallOptions`, read property by property so that a large snapshot is never re-serialised:
+/// given as JSON text (what `snapshotJson()` returns) it is parsed once, in wasm.
 struct MallOptions {
     member_id: String,
     client_id: String,
-    #[serde(default)]
     snapshot: Option<Snapshot>,
-    #[serde(default)]
     now: Option<Instant>,
+}
+
+impl MallOptions {
+    fn read(options: &JsValue) -> Result<MallOptions, JsValue> {
+        let bad = |path: &str, problem: &str| input_error(InputError::Invalid { what: "options", path: path.into(), problem: problem.into() });
+        if !options.is_object() {
+            return Err(bad("", "expected an object {memberId, clientId, snapshot?, now?}"));
+        }
+        for key in js_sys::Object::keys(options.unchecked_ref::<js_sys::Object>()).iter() {
+            let key = key.as_string().unwrap_or_default();
+            if !["memberId", "clientId", "snapshot", "now"].contains(&key.as_str()) {
+                return Err(bad(&key, &format!("unknown field `{key}`, expected memberId, clientId, snapshot or now")));
+            }
+        }
+        let get = |key: &str| js_sys::Reflect::get(options, &key.into()).unwrap_or(JsValue::UNDEFINED);
+        let text = |key: &str| get(key).as_string().filter(|s| !s.is_empty()).ok_or_else(|| bad(key, "must be a non-empty string"));
+        let snapshot = match get("snapshot") {
+            v if v.is_undefined() || v.is_null() => None,
+            v => Some(match v.as_string() {
+                Some(json) => InputError::parse("snapshot", &json).map_err(input_error)?,
+                None => from_js("snapshot", &v)?,
+            }),
+        };
+        let now = match get("now") {
+            v if v.is_undefined() || v.is_null() => None,
+            v => Some(v.as_f64().filter(|n| n.is_finite()).ok_or_else(|| bad("now", "must be a number of milliseconds"))? as Instant),
+        };
+        Ok(MallOptions { member_id: text("memberId")?, client_id: text("clientId")?, snapshot, now })
+    }
 }
 
 #[derive(Serialize)]
@@ -195,7 +223,7 @@ impl Mall {
         #[wasm_bindgen(unchecked_param_type = "MallOptions")] options: JsValue,
     ) -> Result<Mall, JsValue> {
         let program = parse_program(&program)?;
-        let options: MallOptions = from_js("options", &options)?;
+        let options = MallOptions::read(&options)?;
         let now = options.now.unwrap_or_else(device_now);
         let core = match options.snapshot {
             Some(s) => {
@@ -434,6 +462,23 @@ impl Mall {
     #[wasm_bindgen(unchecked_return_type = "Snapshot")]
     pub fn snapshot(&self) -> Result<JsValue, JsValue> {
         to_js(&self.core.snapshot())
+    }
+
+    /// The snapshot as JSON text: the cheapest form to store and to restore from
+    /// (`options.snapshot` accepts it as is).
+    #[wasm_bindgen(js_name = snapshotJson)]
+    pub fn snapshot_json(&self) -> Result<String, JsValue> {
+        serde_json::to_string(&self.core.snapshot()).map_err(|e| js_error("INVALID_INPUT", &e.to_string(), &serde_json::Value::Null))
+    }
+
+    #[wasm_bindgen(getter, js_name = clientId)]
+    pub fn client_id(&self) -> String {
+        self.core.client_id().to_string()
+    }
+
+    #[wasm_bindgen(getter, js_name = memberId)]
+    pub fn member_id(&self) -> String {
+        self.core.state().member_id.clone()
     }
 
     /// The member's stock view (quotas and stock as last seen from the server).

@@ -117,7 +117,7 @@ test('a full disk keeps the queue in memory, reports STORAGE_FULL, and recovers'
   online = true;
   await client.mutate((m) => m.claimCoupon('free-ship'));
   const saved = await backing.get('mall:shim-c');
-  assert.equal(saved.snapshot.nextMutationId, 4, 'all three mutations reached the disk');
+  assert.equal(JSON.parse(saved.snapshot).nextMutationId, 4, 'all three mutations reached the disk (the snapshot is stored as JSON text)');
   await until('synced', () => client.status.state === 'synced');
   const state = await server.serverState('shim-c');
   assert.equal(state.checkIns.length, 1);

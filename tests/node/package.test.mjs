@@ -37,6 +37,13 @@ test('a shopper checks in, claims, quotes and orders', () => {
   mall.placeOrder({ orderId: mall.nextOrderId(), lines: cart.lines, coupons: ids, expectedTotal: 32123 }, WEDNESDAY);
   assert.equal(mall.pendingCount(), 3);
   assert.equal(mall.pushRequest().mutations.map((m) => m.id).join(), '1,2,3');
+  // Restoring from the snapshot's JSON text gives the same member and queue.
+  const restored = new siyu.Mall(program, { memberId: 'm1', clientId: 'node-1', snapshot: mall.snapshotJson(), now: WEDNESDAY });
+  assert.equal(restored.clientId, 'node-1');
+  assert.deepEqual(restored.state(), mall.state());
+  assert.deepEqual(restored.pending(), mall.pending());
+  assert.throws(() => new siyu.Mall(program, { memberId: 'm1', clientId: 'node-1', snapshot: mall.snapshotJson(), colour: 'red' }),
+    (e) => e.code === 'INVALID_INPUT' && e.details.path === 'colour');
 });
 
 test('errors are Error objects with a code listed in errorCodes()', () => {
