@@ -66,13 +66,35 @@ pub struct PointsSummary {
     pub balance: Points,
     /// Points expiring within 30 days.
     pub expiring_soon: Points,
-    /// Live lots, soonest-expiring first (the order they are spent in).
-    pub lots: Vec<PointLot>,
+    /// Live points grouped by expiry, soonest first (the order they are spent in); the lots
+    /// themselves are in `state().lots`.
+    pub by_expiry: Vec<ExpiryGroup>,
     pub earned_total: Points,
     pub spent_total: Points,
     pub expired_total: Points,
-    /// The ledger, newest first.
+    /// The newest ledger entries, newest first (at most `LEDGER_PREVIEW`; page through the rest
+    /// with `ledger_page`).
     pub ledger: Vec<crate::state::LedgerEntry>,
+    /// How many entries the whole ledger has.
+    pub ledger_total: usize,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(rename_all = "camelCase")]
+pub struct ExpiryGroup {
+    /// Exclusive end; null never expires.
+    #[cfg_attr(target_arch = "wasm32", tsify(type = "number | null"))]
+    pub expires_at: Option<Instant>,
+    pub points: Points,
+}
+
+/// Ledger entries in a points summary: a member with years of history has thousands.
+pub const LEDGER_PREVIEW: usize = 20;
+
+/// `limit` ledger entries, newest first, skipping the `offset` newest.
+pub fn ledger_page(state: &MemberState, offset: usize, limit: usize) -> Vec<crate::state::LedgerEntry> {
+    state.ledger.iter().rev().skip(offset).take(limit).cloned().collect()
 }
 
 pub fn summary(state: &MemberState, at: Instant) -> PointsSummary {
@@ -83,15 +105,23 @@ pub fn summary(state: &MemberState, at: Instant) -> PointsSummary {
     });
     let expiring_soon = lots.iter().filter(|l| l.expires_at.is_some_and(|e| e <= soon)).map(|l| l.remaining).sum();
     let expired_total = state.lots.iter().filter(|l| l.remaining > 0 && !is_live(l, at)).map(|l| l.remaining).sum();
+    let mut by_expiry: Vec<ExpiryGroup> = Vec::new();
+    for lot in &lots {
+        match by_expiry.last_mut() {
+            Some(g) if g.expires_at == lot.expires_at => g.points += lot.remaining,
+            _ => by_expiry.push(ExpiryGroup { expires_at: lot.expires_at, points: lot.remaining }),
+        }
+    }
     let earned_total = state.ledger.iter().filter(|e| e.delta > 0).map(|e| e.delta).sum();
     let spent_total = -state.ledger.iter().filter(|e| e.delta < 0).map(|e| e.delta).sum::<Points>();
     PointsSummary {
         balance: balance(state, at),
         expiring_soon,
-        lots,
+        by_expiry,
         earned_total,
         spent_total,
         expired_total,
-        ledger: state.ledger.iter().rev().cloned().collect(),
+        ledger: ledger_page(state, 0, LEDGER_PREVIEW),
+        ledger_total: state.ledger.len(),
     }
 }

@@ -480,8 +480,16 @@ impl<'a> Pricer<'a> {
     /// Apply the coupons `selection` (candidate indices) in group order. Err(i, reason) names the
     /// first coupon that cannot apply.
     fn run(&self, selection: &[usize], detail: bool) -> Result<Outcome, (usize, UnusableReason)> {
+        // Group order: item, then order, then shipping (selections are tiny: insertion sort).
         let mut order: Vec<usize> = selection.to_vec();
-        crate::sort::sort_by_key(&mut order, |ci| group_rank(self.candidates[*ci].template.stack_group));
+        for k in 1..order.len() {
+            let mut j = k;
+            let rank = |ci: usize| group_rank(self.candidates[ci].template.stack_group);
+            while j > 0 && rank(order[j - 1]) > rank(order[j]) {
+                order.swap(j - 1, j);
+                j -= 1;
+            }
+        }
         if !detail {
             if let Some(nested) = self.nested_scopes(&order) {
                 return self.run_nested(&order, &nested);
@@ -642,20 +650,27 @@ impl<'a> Pricer<'a> {
         let (items, orders, ships) = (of(StackGroup::Item), of(StackGroup::Order), of(StackGroup::Shipping));
         let mut best: Vec<usize> = Vec::new();
         let mut best_total = self.run(&[], false).map(|o| self.total_before_points(&o)).unwrap_or(Fen::MAX);
-        let mut consider = |sel: Vec<usize>, this: &Self| {
-            if let Some(o) = this.run(&sel, false).ok().filter(|o| every_coupon_saves(o, sel.len())) {
-                let total = this.total_before_points(&o);
-                if this.better((&sel, total), (&best, best_total)) {
-                    best = sel;
-                    best_total = total;
-                }
+        // Tries a selection; returns the shipping it leaves when it is valid and every coupon saves.
+        let mut consider = |sel: Vec<usize>, this: &Self| -> Option<Fen> {
+            let o = this.run(&sel, false).ok().filter(|o| every_coupon_saves(o, sel.len()))?;
+            let total = this.total_before_points(&o);
+            if this.better((&sel, total), (&best, best_total)) {
+                best = sel;
+                best_total = total;
             }
+            Some(o.shipping)
         };
+        let shipping_alone = self.run(&[], false).map(|o| o.shipping).ok();
         for i in &items {
             for o in &orders {
-                for s in &ships {
-                    let sel: Vec<usize> = [*i, *o, *s].into_iter().flatten().collect();
-                    if !sel.is_empty() {
+                let goods: Vec<usize> = [*i, *o].into_iter().flatten().collect();
+                let shipping = if goods.is_empty() { shipping_alone } else { consider(goods.clone(), self) };
+                // A free-shipping coupon saves only while shipping is still charged; a selection
+                // that is invalid, or has a coupon saving nothing, stays so with one added.
+                if shipping.is_some_and(|s| s > 0) {
+                    for s in ships.iter().flatten() {
+                        let mut sel = goods.clone();
+                        sel.push(*s);
                         consider(sel, self);
                     }
                 }

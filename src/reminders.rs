@@ -47,7 +47,7 @@ pub fn due(program: &Program, state: &MemberState, now: Instant) -> Vec<Reminder
     }
     let summary = crate::points::summary(state, now);
     if summary.expiring_soon > 0 {
-        let first_expiry = summary.lots.iter().filter_map(|l| l.expires_at).min().unwrap_or(now);
+        let first_expiry = summary.by_expiry.iter().find_map(|g| g.expires_at).unwrap_or(now);
         out.push(Reminder::PointsExpiring { points: summary.expiring_soon, first_expiry });
     }
     let streak = crate::checkin::streak(program, state, now);

@@ -22,17 +22,12 @@ pub fn sort_by<T>(items: &mut Vec<T>, cmp: impl Fn(&T, &T) -> Ordering) {
     items.extend(order.into_iter().filter_map(|i| slots[i].take()));
 }
 
-/// Stable sort of `items` by a key.
-pub fn sort_by_key<T, K: Ord>(items: &mut Vec<T>, key: impl Fn(&T) -> K) {
-    sort_by(items, |a, b| key(a).cmp(&key(b)));
-}
-
 #[cfg(test)]
 mod tests {
     #[test]
     fn sorts_stably() {
         let mut v = vec![(3, 'a'), (1, 'b'), (3, 'c'), (2, 'd'), (1, 'e')];
-        super::sort_by_key(&mut v, |p| p.0);
+        super::sort_by(&mut v, |a, b| a.0.cmp(&b.0));
         assert_eq!(v, vec![(1, 'b'), (1, 'e'), (2, 'd'), (3, 'a'), (3, 'c')]);
         let mut empty: Vec<u8> = vec![];
         super::sort_by(&mut empty, |a, b| a.cmp(b));

@@ -325,6 +325,12 @@ impl Mall {
         to_js(&crate::points::summary(self.core.state(), self.at(now)))
     }
 
+    /// Ledger entries, newest first: `limit` of them after skipping the `offset` newest.
+    #[wasm_bindgen(unchecked_return_type = "LedgerEntry[]")]
+    pub fn ledger(&self, offset: u32, limit: u32) -> Result<JsValue, JsValue> {
+        to_js(&crate::points::ledger_page(self.core.state(), offset as usize, limit as usize))
+    }
+
     #[wasm_bindgen(unchecked_return_type = "TierProgress")]
     pub fn tier(&self, now: Option<f64>) -> Result<JsValue, JsValue> {
         to_js(&crate::tiers::progress(&self.core.program, self.core.state(), self.at(now)))

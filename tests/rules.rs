@@ -1289,3 +1289,20 @@ fn the_demo_program_loads_and_prices_a_cart() {
     let q = m.quote(&[("almond-250", 2)], none(), no_points(), at(2026, 11, 19, 10, 0));
     assert_eq!((q.goods, q.shipping, q.total), (7980, 800, 8780));
 }
+
+#[test]
+fn points_summary_groups_lots_by_expiry_and_pages_the_ledger() {
+    let earned = at(2026, 3, 1, 10, 0);
+    let mut m = Member::new(program(), earned);
+    for i in 0..25 {
+        m.grant(10 + i, earned + i as i64 * 60_000);
+    }
+    let s = siyu::points::summary(&m.state, at(2026, 11, 20, 12, 0));
+    // Every lot earned in 2026 expires at the end of 2027: one group holding all of them.
+    assert_eq!(s.by_expiry.len(), 1);
+    assert_eq!(s.by_expiry[0].points, (10..35).sum::<i64>());
+    assert_eq!((s.ledger.len(), s.ledger_total), (siyu::points::LEDGER_PREVIEW, 25));
+    assert_eq!(s.ledger[0].delta, 34, "newest first");
+    let rest = siyu::points::ledger_page(&m.state, 20, 100);
+    assert_eq!(rest.iter().map(|e| e.delta).collect::<Vec<_>>(), vec![14, 13, 12, 11, 10]);
+}

@@ -39,18 +39,12 @@ function reasonText(reason, program) {
 }
 
 /** Live lots summed per expiry, soonest first (the order they are spent in). */
-function lotsByExpiry(lots) {
-  const groups = new Map();
-  for (const l of lots) groups.set(l.expiresAt, (groups.get(l.expiresAt) ?? 0) + l.remaining);
-  return [...groups];
-}
-
 function pointsCard(mall, ui) {
   const p = mall.points();
   const program = mall.program();
   const showAll = ui.open?.ledger;
   const ledger = p.ledger.slice(0, 8);
-  const rest = p.ledger.slice(8);
+  const rest = showAll ? mall.ledger(8, p.ledgerTotal) : p.ledger.slice(8);
   const entry = (e) => html`<li class="ledger-row"><span><span class="ledger-reason">${reasonText(e.reason, program)}</span><small class="muted">${fmtDateTime(e.at)}${e.shortfall ? t('shortfall', { n: e.shortfall }) : ''}</small></span>
       <span class=${e.delta >= 0 ? 'plus' : 'minus'}>${e.delta >= 0 ? '+' : '−'}${fmtNumber(Math.abs(e.delta))}</span></li>`;
   return html`
@@ -60,10 +54,10 @@ function pointsCard(mall, ui) {
         <strong class="points-total">${fmtNumber(p.balance)}</strong>
       </div>
       ${p.expiringSoon > 0 ? html`<p class="small hint-amber">${t('expiringSoon', { n: fmtNumber(p.expiringSoon) })}</p>` : ''}
-      ${p.lots.length
+      ${p.byExpiry.length
         ? html`<h3 class="sub-title">${t('pointsLots')}</h3>
-          <ul class="plain-list lots">${lotsByExpiry(p.lots).slice(0, 5).map(
-            ([expiresAt, n]) => html`<li><span>${fmtNumber(n)} ${t('points')}</span><span class="muted small">${expiresAt === null ? t('lotNever') : t('lotExpires', { date: fmtDate(expiresAt - 1, { year: true }) })}</span></li>`,
+          <ul class="plain-list lots">${p.byExpiry.slice(0, 5).map(
+            ({ expiresAt, points: n }) => html`<li><span>${fmtNumber(n)} ${t('points')}</span><span class="muted small">${expiresAt === null ? t('lotNever') : t('lotExpires', { date: fmtDate(expiresAt - 1, { year: true }) })}</span></li>`,
           )}</ul>`
         : ''}
       <h3 class="sub-title">${t('ledger')}</h3>
