@@ -149,7 +149,7 @@ export function render(r) {
       ['compile (`WebAssembly.compile`)', spread(b.compile), '—'],
       ['instantiate (`init`)', spread(b.instantiate), '—'],
       ['compile + instantiate', spread(b.init), spread(s.init)],
-      ['`JSON.parse` of the snapshot text', spread(b.parse), spread(s.parse)],
+      ['reading the stored snapshot (JSON text, kept as is)', spread(b.parse), spread(s.parse)],
       ['restore: `new Mall(program, {snapshot})`', spread(b.restore), spread(s.restore)],
       ['**start-up total**', `**${spread(b.total)}**`, `**${spread(s.total)}**`],
       ['first screen after it (tier, points, wallet, streak, calendar, reminders)', spread(b.firstScreen), spread(s.firstScreen)],

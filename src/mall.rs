@@ -52,9 +52,13 @@ pub struct Mall {
     pub program: Program,
     client_id: String,
     confirmed: MemberState,
-    /// confirmed + pending, applied optimistically.
-    state: MemberState,
+    /// confirmed + acknowledged + pending, applied optimistically; None while nothing is queued
+    /// (then it is `confirmed`: a large member is not copied for nothing).
+    state: Option<MemberState>,
+    /// Shared counters as the server last sent them.
     stock: Stock,
+    /// Those counters with the queued mutations taken into account (None: nothing queued).
+    optimistic_stock: Option<Stock>,
     acknowledged: Vec<PushMutation>,
     pending: Vec<PushMutation>,
     next_mutation_id: u64,
@@ -70,9 +74,10 @@ impl Mall {
         Mall {
             program,
             client_id: client_id.to_string(),
-            confirmed: state.clone(),
-            state,
+            confirmed: state,
+            state: None,
             stock,
+            optimistic_stock: None,
             acknowledged: Vec::new(),
             pending: Vec::new(),
             next_mutation_id: 1,
@@ -97,9 +102,10 @@ impl Mall {
         let mut mall = Mall {
             program,
             client_id: snapshot.client_id,
-            state: snapshot.confirmed.clone(),
+            state: None,
             confirmed: snapshot.confirmed,
             stock: snapshot.stock,
+            optimistic_stock: None,
             acknowledged: snapshot.acknowledged,
             pending: snapshot.pending,
             next_mutation_id: snapshot.next_mutation_id,
@@ -140,15 +146,16 @@ impl Mall {
     }
 
     pub fn state(&self) -> &MemberState {
-        &self.state
+        self.state.as_ref().unwrap_or(&self.confirmed)
     }
 
     pub fn confirmed(&self) -> &MemberState {
         &self.confirmed
     }
 
+    /// Shared counters as this client sees them (the server's last word, less what is queued).
     pub fn stock(&self) -> &Stock {
-        &self.stock
+        self.optimistic_stock.as_ref().unwrap_or(&self.stock)
     }
 
     pub fn pending(&self) -> &[PushMutation] {
@@ -177,10 +184,10 @@ impl Mall {
     /// nothing is queued.
     pub fn mutate(&mut self, mutation: Mutation, now: Instant) -> Result<(u64, Applied), Rejection> {
         let id = self.next_mutation_id;
-        let ctx = Ctx { now, client_id: &self.client_id, mutation_id: id, stock: &self.stock };
-        let applied = apply(&self.program, &self.state, &mutation, &ctx)?;
-        apply_effects(&mut self.state, &applied.effects);
-        apply_stock(&mut self.stock, &applied.effects);
+        let ctx = Ctx { now, client_id: &self.client_id, mutation_id: id, stock: self.stock() };
+        let applied = apply(&self.program, self.state(), &mutation, &ctx)?;
+        apply_effects(self.state.get_or_insert_with(|| self.confirmed.clone()), &applied.effects);
+        apply_stock(self.optimistic_stock.get_or_insert_with(|| self.stock.clone()), &applied.effects);
         self.pending.push(PushMutation::new(id, &mutation, now));
         self.next_mutation_id += 1;
         Ok((id, applied))
@@ -242,6 +249,11 @@ impl Mall {
     /// mutation that no longer applies locally stays queued (the server decides) but shows no
     /// effect.
     fn rebuild(&mut self, now: Instant) {
+        if self.acknowledged.is_empty() && self.pending.is_empty() {
+            self.state = None;
+            self.optimistic_stock = None;
+            return;
+        }
         let mut state = self.confirmed.clone();
         let mut stock = self.stock.clone();
         for p in self.acknowledged.iter().chain(&self.pending) {
@@ -252,7 +264,8 @@ impl Mall {
                 apply_stock(&mut stock, &applied.effects);
             }
         }
-        self.state = state;
+        self.state = Some(state);
+        self.optimistic_stock = Some(stock);
     }
 }
 
@@ -305,6 +318,19 @@ mod tests {
         assert_eq!(mall.reversals().len(), 1);
         assert_eq!(mall.reversals()[0].error.code, "ALREADY_CHECKED_IN");
         assert!(mall.state().check_ins.is_empty());
+    }
+
+    #[test]
+    fn queued_claims_count_against_the_quota_once() {
+        let mut mall = Mall::new(program(), "m", "c", WEDNESDAY);
+        let key = crate::stock::Counter::CouponQuota("full-300-50".into());
+        let before = mall.stock().remaining(&key).unwrap();
+        mall.mutate(Mutation::ClaimCoupon { template: "full-300-50".into() }, WEDNESDAY).unwrap();
+        assert_eq!(mall.stock().remaining(&key), Some(before - 1));
+        let reply = PushResponse { results: vec![Verdict { id: 1, status: "applied".into(), error: None, original: None }], last_mutation_id: 1 };
+        mall.on_push_response(&reply, WEDNESDAY);
+        assert_eq!(mall.stock().remaining(&key), Some(before - 1), "replaying the acknowledged claim takes it once");
+        assert_eq!(mall.snapshot().stock.remaining(&key), Some(before), "the snapshot keeps the server's figure");
     }
 
     #[test]

@@ -20,7 +20,8 @@ if (mode === 'bytes') {
   exports = await init({ module_or_path: fetch('/pkg/siyu_bg.wasm') });
 }
 const t2 = performance.now();
-const snapshot = JSON.parse(fx.snapshotText);
+// Stored snapshots are JSON text (what the shim keeps): restore straight from it.
+const snapshot = fx.snapshotText;
 const t3 = performance.now();
 const mall = new Mall(fx.program, { memberId: fx.memberId, clientId: fx.clientId, snapshot, now: fx.now });
 const t4 = performance.now();
