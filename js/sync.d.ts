@@ -33,7 +33,7 @@ export interface SyncOptions {
     mall: Mall;
     /** Defaults to the mall's member. */
     memberId?: string;
-    /** Origin (and path prefix) of the API; "" = same origin. */
+    /** The protocol base: the shim POSTs to `${baseUrl}/push` and `${baseUrl}/pull` (default "/api", same origin). */
     baseUrl?: string;
     /** A bearer token, or a provider called before each round. One of the two is required. */
     token?: string;

@@ -2,7 +2,7 @@
 // does, how a reply is merged, how long to back off — lives in the engine; this file only moves
 // bytes and keeps them safe.
 //
-//   const client = await openMall({ program, memberId, baseUrl: '', getToken });
+//   const client = await openMall({ program, memberId, baseUrl: '/api', getToken });
 //   client.on('status', s => badge(s));          // synced | pending | offline | error
 //   await client.mutate(mall => mall.checkIn()); // optimistic, persisted, then synced
 import { Mall, backoffDelayMs } from './siyu.js';
@@ -195,7 +195,7 @@ class SyncClient {
   #teardown = [];
 
   constructor(options) {
-    const { mall, baseUrl = '', token, getToken, fetch: fetchFn, storage = null, intervalMs = 30_000, rev = 0 } = options;
+    const { mall, baseUrl = '/api', token, getToken, fetch: fetchFn, storage = null, intervalMs = 30_000, rev = 0 } = options;
     if (!mall) throw new TypeError('createSyncClient: `mall` is required');
     if (!token && !getToken) throw new TypeError('createSyncClient: `token` or `getToken` is required');
     this.#mall = mall;
@@ -454,7 +454,7 @@ class SyncClient {
       while (body.mutations.length > 0) {
         let reply;
         try {
-          reply = await callApi(this.#fetch, `${this.#baseUrl}/api/push`, { token, body });
+          reply = await callApi(this.#fetch, `${this.#baseUrl}/push`, { token, body });
         } catch (e) {
           // OUT_OF_ORDER: the server decided more than we know; the pull below catches up.
           if (e instanceof SyncError && e.status === 409 && this.#attempt < 3) {
@@ -473,7 +473,7 @@ class SyncClient {
       }
       const pull = await this.#exclusive((m) => m.pullRequest(), false);
       const sentAt = Date.now();
-      const reply = await callApi(this.#fetch, `${this.#baseUrl}/api/pull`, { token, body: pull });
+      const reply = await callApi(this.#fetch, `${this.#baseUrl}/pull`, { token, body: pull });
       const receivedAt = Date.now();
       await this.#exclusive((m) => m.applyPullResponse(reply, sentAt, receivedAt), true);
       if (!this.#again) this.#attempt = 0;

@@ -21,12 +21,13 @@ record "engine: $(grep -E '^test result' /tmp/siyu-engine-tests.log | awk '{p+=$
 step "engine: browser tests (wasm-pack test --headless --chrome)"
 wasm-pack test --headless --chrome 2>&1 | tee /tmp/siyu-web-tests.log | grep -E '^test result|FAIL|panicked' || true
 grep -qE '^test result: ok\. [1-9]' /tmp/siyu-web-tests.log || { echo "browser tests failed"; exit 1; }
-record "browser: $(grep -E '^test result: ok\. [1-9]' /tmp/siyu-web-tests.log | awk '{print $4" passed"}')"
+record "browser (wasm-pack, Chromium): $(grep -E '^test result: ok\. [1-9]' /tmp/siyu-web-tests.log | awk '{print $4" passed"}')"
 
 step "package: build and node tests"
 bash scripts/build-pkg.sh
-node --test tests/node/ tests/vite/ 2>&1 | tail -9
-record "package (node + Vite in Chromium): passed"
+node --test tests/node/ tests/vite/ > /tmp/siyu-node-tests.log 2>&1 || { cat /tmp/siyu-node-tests.log; exit 1; }
+tail -9 /tmp/siyu-node-tests.log
+record "package (node + Vite in Chromium): $(grep -E '^# pass' /tmp/siyu-node-tests.log | awk '{print $3}') passed"
 
 step "server: SQLite and PostgreSQL"
 pg_url=$(bash scripts/start-postgres.sh | tail -1)
@@ -38,8 +39,19 @@ record "server: $(grep -E '^test result' /tmp/siyu-server-tests.log | awk '{p+=$
 
 if [ -d tests/e2e ] && ls tests/e2e/*.test.mjs >/dev/null 2>&1; then
   step "end to end: the demo mall in Chromium"
-  SIYU_SERVER_BIN="$PWD/target/release/siyu-server" node --test --test-concurrency=1 tests/e2e/ 2>&1 | tail -12
-  record "e2e: passed"
+  e2e() { SIYU_SERVER_BIN="$PWD/target/release/siyu-server" node --test --test-concurrency=1 tests/e2e/ > /tmp/siyu-e2e.log 2>&1; }
+  if e2e; then
+    tail -9 /tmp/siyu-e2e.log
+    record "e2e: $(grep -E '^# pass' /tmp/siyu-e2e.log | awk '{print $3}') passed"
+  else
+    # Browser journeys race real timers on a 2-core machine: show the failure, then run the suite
+    # once more; a second failure fails the run.
+    grep -n -A30 '^not ok' /tmp/siyu-e2e.log | head -80
+    echo "e2e failed once; running the suite again"
+    e2e || { grep -n -A30 '^not ok' /tmp/siyu-e2e.log | head -80; tail -9 /tmp/siyu-e2e.log; exit 1; }
+    tail -9 /tmp/siyu-e2e.log
+    record "e2e: $(grep -E '^# pass' /tmp/siyu-e2e.log | awk '{print $3}') passed (on the second run)"
+  fi
 fi
 
 if [ -f scripts/check-budgets.mjs ]; then
@@ -50,3 +62,6 @@ fi
 
 step "summary"
 printf '  %s\n' "${summary[@]}"
+# The plain closing line: every suite above passed (a failure exits before this point).
+total=$(printf '%s\n' "${summary[@]}" | grep -oE '[0-9]+ passed' | awk '{s+=$1} END {print s}')
+echo "all: ${total} passed, 0 failed"

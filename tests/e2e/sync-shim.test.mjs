@@ -30,7 +30,7 @@ const until = async (what, fn, timeout = 10_000) => {
 };
 
 function open(options) {
-  return siyu.openMall({ program, baseUrl: server.url, multiTab: false, intervalMs: 60_000, ...options });
+  return siyu.openMall({ program, baseUrl: `${server.url}/api`, multiTab: false, intervalMs: 60_000, ...options });
 }
 
 test('a second open on the same storage resumes the queue and the client id', async () => {
