@@ -354,9 +354,11 @@ pub fn allocate(amount: Fen, weights: &[Fen]) -> Vec<Fen> {
         given += share;
     }
     let left = (amount - given) as usize;
-    if left > 0 {
-        crate::sort::sort_by(&mut remainders, |a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-        for &(_, i) in remainders.iter().take(left) {
+    if left > 0 && left <= remainders.len() {
+        // Only which lines get the extra fen matters, not their order: select the `left` largest
+        // remainders (ties: lower index) instead of sorting them all.
+        remainders.select_nth_unstable_by(left - 1, |a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        for &(_, i) in &remainders[..left] {
             shares[i] += 1;
         }
     }
