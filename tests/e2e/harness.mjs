@@ -2,6 +2,7 @@
 // database and a free port, launches Debian's chromium through playwright-core, and talks to the
 // API directly to check what the server holds. It builds nothing.
 import { spawn } from 'node:child_process';
+import { before, after } from 'node:test';
 import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname, resolve } from 'node:path';
@@ -145,4 +146,18 @@ export async function eventually(fn, { timeout = 10_000, what = 'condition' } = 
 /** The business day 'YYYY-MM-DD' of an instant at UTC+8. */
 export function businessDay(instant, offsetMinutes = 480) {
   return new Date(instant + offsetMinutes * 60_000).toISOString().slice(0, 10);
+}
+
+/** One demo server and one browser for a test file, started before its tests and stopped after. */
+export function useServerAndBrowser() {
+  const env = { server: null, browser: null };
+  before(async () => {
+    env.server = await startServer();
+    env.browser = await launchBrowser();
+  });
+  after(async () => {
+    await env.browser?.close();
+    await env.server?.stop();
+  });
+  return env;
 }

@@ -1,30 +1,19 @@
 // Member day with the QA clock: move server and client to a Wednesday, see the banner, claim the
 // member-day coupon, and see the member-day discount in the cart.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, newPhone, loginAs, waitSynced, go, businessDay } from './harness.mjs';
+import { useServerAndBrowser, newPhone, loginAs, waitSynced, go, businessDay } from './harness.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const env = useServerAndBrowser();
 
 test('the QA clock moves to member day: banner, member-day coupon, discount', async () => {
-  const { page, errors } = await newPhone(browser);
+  const { page, errors } = await newPhone(env.browser);
   // Start on a day that is not a Wednesday, so the move is visible.
-  const { now, offsetMs } = await server.clock();
+  const { now, offsetMs } = await env.server.clock();
   const [y, m, d] = businessDay(now).split('-').map(Number);
-  if (new Date(Date.UTC(y, m - 1, d)).getUTCDay() === 3) await server.setClock(offsetMs + 86_400_000);
+  if (new Date(Date.UTC(y, m - 1, d)).getUTCDay() === 3) await env.server.setClock(offsetMs + 86_400_000);
 
-  await loginAs(page, server.url, 'loyal');
+  await loginAs(page, env.server.url, 'loyal');
   assert.equal(await page.locator('#member-day-banner').getAttribute('data-today'), 'false');
   await go(page, 'coupons');
   assert.equal(await page.locator('#claim-centre [data-template="memberday-15"] [data-action="claim"]').count(), 0);
@@ -36,7 +25,7 @@ test('the QA clock moves to member day: banner, member-day coupon, discount', as
   await page.locator('.toast', { hasText: '现在是' }).waitFor();
   await waitSynced(page);
 
-  const clock = await server.clock();
+  const clock = await env.server.clock();
   const [cy, cm, cd] = clock.businessDay.split('-').map(Number);
   assert.equal(new Date(Date.UTC(cy, cm - 1, cd)).getUTCDay(), 3, `server is on a Wednesday (${clock.businessDay})`);
   // The client follows the server's clock (within a few seconds).
@@ -56,7 +45,7 @@ test('the QA clock moves to member day: banner, member-day coupon, discount', as
   await claim.click();
   await page.locator('#wallet-panel [data-template="memberday-15"]').waitFor();
   await waitSynced(page);
-  const state = await server.serverState('loyal');
+  const state = await env.server.serverState('loyal');
   assert.ok(state.coupons.some((c) => c.template === 'memberday-15'), 'the server issued the member-day coupon');
 
   // The cart shows the member-day discount as its own step.
@@ -72,14 +61,14 @@ test('the QA clock moves to member day: banner, member-day coupon, discount', as
 
 test('makeup check-in on a missed day costs points and fills the day', async () => {
   // Move to the next Thursday 10:00 so that the week has missed days inside the makeup window.
-  const { now, offsetMs } = await server.clock();
+  const { now, offsetMs } = await env.server.clock();
   const [y, m, d] = businessDay(now).split('-').map(Number);
   const weekday = (new Date(Date.UTC(y, m - 1, d)).getUTCDay() + 6) % 7;
   const thursday = Date.UTC(y, m - 1, d + (((3 - weekday + 7) % 7) || 7), 10) - 480 * 60_000;
-  await server.setClock(offsetMs + (thursday - now));
+  await env.server.setClock(offsetMs + (thursday - now));
 
-  const { page, errors } = await newPhone(browser);
-  await loginAs(page, server.url, 'lapsing');
+  const { page, errors } = await newPhone(env.browser);
+  await loginAs(page, env.server.url, 'lapsing');
   const pointsBefore = Number((await page.locator('#points-balance strong').textContent()).replace(/,/g, ''));
   await go(page, 'checkin');
   assert.match(await page.locator('#makeup-rule').textContent(), /补签每次 20 积分，本月还可补签 2 次/);
@@ -93,7 +82,7 @@ test('makeup check-in on a missed day costs points and fills the day', async () 
   await page.locator(`.cal-cell[data-day="${day}"][data-status="madeUp"]`).waitFor();
   await page.locator('#makeup-rule', { hasText: '本月还可补签 1 次' }).waitFor();
   await waitSynced(page);
-  const state = await server.serverState('lapsing');
+  const state = await env.server.serverState('lapsing');
   assert.ok(state.checkIns.some((c) => c.day === day && c.kind === 'makeup'), 'the makeup is on the server');
   await go(page, 'home');
   assert.equal(Number((await page.locator('#points-balance strong').textContent()).replace(/,/g, '')), pointsBefore - 20);
@@ -101,8 +90,8 @@ test('makeup check-in on a missed day costs points and fills the day', async () 
 });
 
 test('English switch', async () => {
-  const { page, errors } = await newPhone(browser);
-  await loginAs(page, server.url, 'new');
+  const { page, errors } = await newPhone(env.browser);
+  await loginAs(page, env.server.url, 'new');
   await page.click('[data-action="toggleLang"]');
   await page.locator('#tab-home .tab-label', { hasText: 'Home' }).waitFor();
   assert.equal(await page.evaluate(() => document.documentElement.lang), 'en');

@@ -1,25 +1,14 @@
 // Offline: mutations apply at once, queue on the device, survive a reload, and sync back when the
 // network returns. A reorder the server reprices comes back as a reversal with the new price.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, newPhone, loginAs, waitSynced, badge, go, businessDay, eventually } from './harness.mjs';
+import { useServerAndBrowser, newPhone, loginAs, waitSynced, badge, go, businessDay, eventually } from './harness.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const env = useServerAndBrowser();
 
 test('check in offline, come back online, synced', async () => {
-  const { context, page, errors } = await newPhone(browser);
-  await loginAs(page, server.url, 'new');
+  const { context, page, errors } = await newPhone(env.browser);
+  await loginAs(page, env.server.url, 'new');
   await go(page, 'checkin');
 
   await context.setOffline(true);
@@ -29,22 +18,22 @@ test('check in offline, come back online, synced', async () => {
   assert.deepEqual(await badge(page).then((b) => [b.state, b.pending]), ['offline', 1]);
   assert.match((await badge(page)).text, /离线 · 1 条待同步/);
   // Nothing reached the server.
-  assert.equal((await server.serverState('new')).checkIns?.length ?? 0, 0);
+  assert.equal((await env.server.serverState('new')).checkIns?.length ?? 0, 0);
 
   await context.setOffline(false);
   await waitSynced(page);
   assert.equal((await badge(page)).pending, 0);
-  const state = await server.serverState('new');
+  const state = await env.server.serverState('new');
   assert.equal(state.checkIns.length, 1);
-  const { now } = await server.clock();
+  const { now } = await env.server.clock();
   assert.equal(state.checkIns[0].day, businessDay(now));
   assert.deepEqual(errors, []);
   await context.close();
 });
 
 test('reload in the middle of a queue loses nothing', async () => {
-  const { context, page, errors } = await newPhone(browser);
-  await loginAs(page, server.url, 'lapsing');
+  const { context, page, errors } = await newPhone(env.browser);
+  await loginAs(page, env.server.url, 'lapsing');
   // Let the service worker take control, so the reload works without a network.
   await page.waitForFunction(() => navigator.serviceWorker?.controller !== null, null, { timeout: 10_000 }).catch(() => {});
 
@@ -75,12 +64,12 @@ test('reload in the middle of a queue loses nothing', async () => {
   await go(page, 'coupons');
   await page.locator('#wallet-panel [data-template="winback-20"]').waitFor();
   await page.locator('#wallet-panel [data-template="free-ship"]').waitFor();
-  assert.equal((await server.serverState('lapsing')).coupons?.filter((c) => c.template === 'winback-20').length ?? 0, 0);
+  assert.equal((await env.server.serverState('lapsing')).coupons?.filter((c) => c.template === 'winback-20').length ?? 0, 0);
 
   await context.setOffline(false);
   await waitSynced(page);
-  const state = await server.serverState('lapsing');
-  const today = businessDay((await server.clock()).now);
+  const state = await env.server.serverState('lapsing');
+  const today = businessDay((await env.server.clock()).now);
   assert.ok(state.checkIns.some((c) => c.day === today), 'check-in synced');
   assert.ok(state.coupons.some((c) => c.template === 'winback-20'), 'winback-20 synced');
   assert.ok(state.coupons.some((c) => c.template === 'free-ship'), 'free-ship synced');
@@ -91,16 +80,16 @@ test('reload in the middle of a queue loses nothing', async () => {
 
 test('an order placed offline and repriced by the server asks again at the new price', async () => {
   // Start on a Thursday 10:00 (not member day) for server and client.
-  const { now, offsetMs } = await server.clock();
+  const { now, offsetMs } = await env.server.clock();
   const day = businessDay(now);
   const [y, m, d] = day.split('-').map(Number);
   const weekday = (new Date(Date.UTC(y, m - 1, d)).getUTCDay() + 6) % 7; // 0 = Monday
   const toThursday = (3 - weekday + 7) % 7 || 7;
   const thursday = Date.UTC(y, m - 1, d + toThursday, 10) - 480 * 60_000;
-  await server.setClock(offsetMs + (thursday - now));
+  await env.server.setClock(offsetMs + (thursday - now));
 
-  const { context, page, errors } = await newPhone(browser);
-  await loginAs(page, server.url, 'new');
+  const { context, page, errors } = await newPhone(env.browser);
+  await loginAs(page, env.server.url, 'new');
   await go(page, 'home');
   assert.equal(await page.locator('#member-day-banner').getAttribute('data-today'), 'false');
   await page.click('[data-action="add"][data-arg="oats-1kg"]');
@@ -113,8 +102,8 @@ test('an order placed offline and repriced by the server asks again at the new p
   await page.locator('#orders .order[data-state="pending"]').waitFor();
 
   // Meanwhile the server's day becomes member day (next Wednesday): its price is lower.
-  const c = await server.clock();
-  await server.setClock(c.offsetMs + 6 * 86_400_000);
+  const c = await env.server.clock();
+  await env.server.setClock(c.offsetMs + 6 * 86_400_000);
 
   await context.setOffline(false);
   const dialog = page.locator('#reversal-form');
@@ -126,7 +115,7 @@ test('an order placed offline and repriced by the server asks again at the new p
   await page.locator('#orders .order[data-state="done"]').waitFor();
   await waitSynced(page);
   const state = await eventually(async () => {
-    const s = await server.serverState('new');
+    const s = await env.server.serverState('new');
     return s.orders?.length ? s : null;
   }, { what: 'the reorder on the server' });
   assert.equal(state.orders.length, 1);

@@ -1,25 +1,14 @@
 // A shopper's day: log in, check in, see the streak, claim a coupon, fill the cart, see the best
 // coupons and the price breakdown, pay partly with points, see the order, refund it.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, newPhone, loginAs, waitSynced, go } from './harness.mjs';
+import { useServerAndBrowser, newPhone, loginAs, waitSynced, go } from './harness.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const env = useServerAndBrowser();
 
 test('check in, claim, checkout with coupons and points, refund', async () => {
-  const { page, errors } = await newPhone(browser);
-  await loginAs(page, server.url, 'loyal');
+  const { page, errors } = await newPhone(env.browser);
+  await loginAs(page, env.server.url, 'loyal');
 
   // Home: the member card shows the tier and the points.
   await assert.doesNotReject(page.locator('.member-card .tier-badge').waitFor());
@@ -86,7 +75,7 @@ test('check in, claim, checkout with coupons and points, refund', async () => {
   const orderId = await order.getAttribute('data-order');
   await waitSynced(page);
   await page.locator(`#orders .order[data-order="${orderId}"][data-state="done"]`).waitFor();
-  let state = await server.serverState('loyal');
+  let state = await env.server.serverState('loyal');
   const placed = state.orders.find((o) => o.id === orderId);
   assert.ok(placed, 'the server has the order');
   assert.equal(placed.total, total);
@@ -98,7 +87,7 @@ test('check in, claim, checkout with coupons and points, refund', async () => {
   await page.locator('#dialog button[value="ok"]').click();
   await page.locator(`#orders .order[data-order="${orderId}"][data-state="refunded"]`).waitFor();
   await waitSynced(page);
-  state = await server.serverState('loyal');
+  state = await env.server.serverState('loyal');
   assert.ok(state.orders.find((o) => o.id === orderId).refundedAt, 'refunded on the server');
   await go(page, 'coupons');
   await page.locator('#wallet-panel [data-template="full-300-50"]').waitFor();
@@ -107,8 +96,8 @@ test('check in, claim, checkout with coupons and points, refund', async () => {
 });
 
 test('a stale price on screen is never charged: PRICE_CHANGED asks again with the new total', async () => {
-  const { page, errors } = await newPhone(browser);
-  await loginAs(page, server.url, 'new');
+  const { page, errors } = await newPhone(env.browser);
+  await loginAs(page, env.server.url, 'new');
   await page.click('[data-action="add"][data-arg="walnut-500"]');
   await go(page, 'cart');
   const total = Number(await page.locator('#cart-total').getAttribute('data-total'));
@@ -127,7 +116,7 @@ test('a stale price on screen is never charged: PRICE_CHANGED asks again with th
   const order = page.locator('#orders .order').first();
   const orderId = await order.getAttribute('data-order');
   await page.locator(`#orders .order[data-order="${orderId}"][data-state="done"]`).waitFor();
-  const state = await server.serverState('new');
+  const state = await env.server.serverState('new');
   assert.equal(state.orders.find((o) => o.id === orderId).total, total);
   assert.deepEqual(errors, []);
 });

@@ -1,28 +1,17 @@
 // Two tabs of one member: one leader talks to the server, the other's changes reach it through
 // storage and BroadcastChannel, and leadership moves when the leader's tab closes.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, newPhone, loginAs, waitSynced, go } from './harness.mjs';
+import { useServerAndBrowser, newPhone, loginAs, waitSynced, go } from './harness.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const env = useServerAndBrowser();
 
 test('one sync leader per member; the other tab follows and takes over', async () => {
-  const { context, page: first, errors } = await newPhone(browser);
-  await loginAs(first, server.url, 'loyal');
+  const { context, page: first, errors } = await newPhone(env.browser);
+  await loginAs(first, env.server.url, 'loyal');
   const second = await context.newPage();
   second.on('pageerror', (e) => errors.push(`pageerror (second tab): ${e.message}`));
-  await second.goto(`${server.url}/#/checkin`);
+  await second.goto(`${env.server.url}/#/checkin`);
   await waitSynced(second);
 
   const leaders = await Promise.all([first, second].map((p) => p.evaluate(() => window.siyuApp.client.leader)));
@@ -36,9 +25,9 @@ test('one sync leader per member; the other tab follows and takes over', async (
   await first.locator(`.streak-count[data-streak="${before + 1}"]`).waitFor();
   await waitSynced(first);
   await waitSynced(second);
-  const { now } = await server.clock();
+  const { now } = await env.server.clock();
   const today = new Date(now + 480 * 60_000).toISOString().slice(0, 10);
-  assert.ok((await server.serverState('loyal')).checkIns.some((c) => c.day === today));
+  assert.ok((await env.server.serverState('loyal')).checkIns.some((c) => c.day === today));
 
   // The leader's tab closes: the other one leads and syncs on its own.
   await first.close();
@@ -47,14 +36,14 @@ test('one sync leader per member; the other tab follows and takes over', async (
   await second.click('[data-action="claim"][data-arg="pct-90-cap30"]');
   await second.locator('#wallet-panel [data-template="pct-90-cap30"]').waitFor();
   await waitSynced(second);
-  assert.ok((await server.serverState('loyal')).coupons.some((c) => c.template === 'pct-90-cap30'));
+  assert.ok((await env.server.serverState('loyal')).coupons.some((c) => c.template === 'pct-90-cap30'));
   assert.deepEqual(errors, []);
   await context.close();
 });
 
 test('switching members on one device keeps each member apart', async () => {
-  const { context, page, errors } = await newPhone(browser);
-  await loginAs(page, server.url, 'new');
+  const { context, page, errors } = await newPhone(env.browser);
+  await loginAs(page, env.server.url, 'new');
   await go(page, 'checkin');
   await page.click('#checkin-btn');
   await page.locator('.streak-count[data-streak="1"]').waitFor();
@@ -71,10 +60,10 @@ test('switching members on one device keeps each member apart', async () => {
   await waitSynced(page);
   assert.equal((await page.locator('#sync-badge').getAttribute('data-state')), 'synced');
 
-  const { now } = await server.clock();
+  const { now } = await env.server.clock();
   const today = new Date(now + 480 * 60_000).toISOString().slice(0, 10);
   for (const member of ['new', 'lapsing']) {
-    assert.ok((await server.serverState(member)).checkIns.some((c) => c.day === today), `${member} checked in on the server`);
+    assert.ok((await env.server.serverState(member)).checkIns.some((c) => c.day === today), `${member} checked in on the server`);
   }
   // Back to the first member: its data is still on this device.
   await go(page, 'me');

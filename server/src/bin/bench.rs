@@ -16,6 +16,7 @@ use siyu::program::Program;
 use siyu::quote::{CouponChoice, PointsChoice, QuoteRequest};
 use siyu::state::OrderLine;
 use siyu::sync::{PushResponse, StoredOutcome, MAX_BATCH};
+use siyu_server::rng::Rng;
 use siyu_server::auth::Signer;
 use siyu_server::{Clock, Config, Db, Service};
 use std::sync::Arc;
@@ -50,20 +51,6 @@ fn args() -> Args {
     a
 }
 
-/// Deterministic pseudo-random numbers (SplitMix64).
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
 
 /// A shopper's next intent: mostly orders at the quoted price, some claims, check-ins, rewards.
 fn intent(program: &Program, mall: &Mall, rng: &mut Rng, n: usize, now: i64) -> Mutation {
@@ -71,11 +58,11 @@ fn intent(program: &Program, mall: &Mall, rng: &mut Rng, n: usize, now: i64) -> 
         0 => Mutation::CheckIn {},
         1 | 2 => {
             let t = ["nuts-8", "pct-90-cap30", "free-ship", "full-300-50"];
-            Mutation::ClaimCoupon { template: t[rng.below(t.len())].into() }
+            Mutation::ClaimCoupon { template: t[rng.below(t.len() as u64) as usize].into() }
         }
         3 => Mutation::RedeemReward { reward: "coupon-5".into() },
         _ => {
-            let sku = &program.catalog[rng.below(program.catalog.len())].id;
+            let sku = &program.catalog[rng.below(program.catalog.len() as u64) as usize].id;
             let lines = vec![OrderLine { sku: sku.clone(), qty: 1 + rng.below(2) as u32 }];
             let req = QuoteRequest { lines: lines.clone(), coupons: CouponChoice::default(), points: PointsChoice::Amount(0) };
             let (coupons, total) = match siyu::quote::quote(program, mall.state(), mall.stock(), &req, now) {
