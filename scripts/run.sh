@@ -8,5 +8,6 @@ bash scripts/build-pkg.sh
 cargo build --release -p siyu-server
 cargo run -q --release --example shopper_day
 echo
-echo "The mall: http://127.0.0.1:8080  (log in as new, loyal or lapsing; the QA clock is in Me)"
-exec target/release/siyu-server --demo --listen "${SIYU_LISTEN:-127.0.0.1:8080}" --database "${SIYU_DATABASE_URL:-sqlite://data/siyu.db}"
+listen="${SIYU_LISTEN:-127.0.0.1:8080}"
+echo "The mall: http://$listen  (log in as new, loyal or lapsing; the clock button in the header is the QA clock)"
+exec target/release/siyu-server --demo --listen "$listen" --database "${SIYU_DATABASE_URL:-sqlite://data/siyu.db}"
