@@ -311,11 +311,11 @@ pub struct Scope {
 impl Scope {
     pub fn covers(&self, sku: &Sku) -> bool {
         let included = (self.skus.is_empty() && self.categories.is_empty())
-            || self.skus.iter().any(|s| *s == sku.id)
-            || self.categories.iter().any(|c| *c == sku.category);
+            || self.skus.contains(&sku.id)
+            || self.categories.contains(&sku.category);
         included
-            && !self.exclude_skus.iter().any(|s| *s == sku.id)
-            && !self.exclude_categories.iter().any(|c| *c == sku.category)
+            && !self.exclude_skus.contains(&sku.id)
+            && !self.exclude_categories.contains(&sku.category)
     }
 
     pub fn is_everything(&self) -> bool {

@@ -82,7 +82,7 @@ pub fn of(state: &MemberState, now: Instant) -> Segments {
     };
     let with_coupon = orders.iter().filter(|o| !o.coupons.is_empty()).count();
     let coupon_share_bp = if orders.is_empty() { 0 } else { (with_coupon * 10_000 / orders.len()) as i64 };
-    let price_sensitivity = (!orders.is_empty()).then(|| match coupon_share_bp {
+    let price_sensitivity = (!orders.is_empty()).then_some(match coupon_share_bp {
         s if s >= 6_000 => PriceSensitivity::High,
         s if s <= 2_000 => PriceSensitivity::Low,
         _ => PriceSensitivity::Medium,

@@ -1295,7 +1295,7 @@ fn points_summary_groups_lots_by_expiry_and_pages_the_ledger() {
     let earned = at(2026, 3, 1, 10, 0);
     let mut m = Member::new(program(), earned);
     for i in 0..25 {
-        m.grant(10 + i, earned + i as i64 * 60_000);
+        m.grant(10 + i, earned + i * 60_000);
     }
     let s = siyu::points::summary(&m.state, at(2026, 11, 20, 12, 0));
     // Every lot earned in 2026 expires at the end of 2027: one group holding all of them.
