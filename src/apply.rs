@@ -347,14 +347,6 @@ pub fn apply_stock(stock: &mut Stock, effects: &[Effect]) {
     }
 }
 
-/// Refuse a check-in twice a day whatever the device says: used by tests and the server's guard.
-pub fn check_in_day(effects: &[Effect]) -> Option<Day> {
-    effects.iter().find_map(|e| match e {
-        Effect::CheckedIn { check_in, .. } => Some(check_in.day),
-        _ => None,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

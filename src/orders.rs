@@ -75,7 +75,6 @@ pub fn place(
             lines: lines.to_vec(),
             line_paid: quote.lines.iter().map(|l| l.paid).collect(),
             coupons: quote.coupons.iter().map(|c| c.id.clone()).collect(),
-            coupon_groups: quote.coupons.iter().map(|c| c.group).collect(),
             goods: quote.goods,
             points_used: quote.points.used,
             points_value: quote.points.value,

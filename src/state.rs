@@ -1,7 +1,7 @@
 //! The member's state: everything the engine knows about one member. It changes only by
 //! applying effects (see `apply`).
 
-use crate::program::{Fen, Points, StackGroup};
+use crate::program::{Fen, Points};
 use crate::time::{Day, Instant, MonthDay};
 use serde::{Deserialize, Serialize};
 
@@ -130,7 +130,6 @@ pub struct Order {
     /// Paid per line, after every discount and points (the refund and growth base).
     pub line_paid: Vec<Fen>,
     pub coupons: Vec<String>,
-    pub coupon_groups: Vec<StackGroup>,
     pub goods: Fen,
     pub points_used: Points,
     pub points_value: Fen,

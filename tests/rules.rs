@@ -1131,7 +1131,6 @@ fn fake_order(id: &str, placed_at: i64, coupon: bool) -> Order {
         lines: vec![OrderLine { sku: "tea".into(), qty: 1 }],
         line_paid: vec![10000],
         coupons: if coupon { vec![format!("{id}-coupon")] } else { vec![] },
-        coupon_groups: vec![],
         goods: 10000,
         points_used: 0,
         points_value: 0,

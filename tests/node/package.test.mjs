@@ -57,6 +57,10 @@ test('errors are Error objects with a code listed in errorCodes()', () => {
   assert.ok(codes.includes('PRICE_CHANGED') && codes.includes('INVALID_PROGRAM'));
   const readme = readFileSync(`${root}README.md`, 'utf8');
   for (const code of codes) assert.ok(readme.includes(`\`${code}\``), `README lists ${code}`);
+  // The hand-written ErrorCode union in the types lists exactly the engine's codes.
+  const dts = readFileSync(`${root}pkg/siyu.d.ts`, 'utf8');
+  const union = dts.match(/export type ErrorCode =([^;]+);/)[1].match(/"([A-Z_]+)"/g).map((c) => c.slice(1, -1));
+  assert.deepEqual([...union].sort(), [...codes].sort());
 });
 
 test('backoff is full jitter from 1 s doubling to a 5 minute cap, honouring Retry-After', () => {
