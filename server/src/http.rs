@@ -146,7 +146,8 @@ async fn set_clock(State(svc): State<Arc<Service>>, body: Body) -> Response {
         let bytes = read_body(body).await?;
         let req: ClockRequest = parse_json("clock request", &bytes)?;
         // At most ±10 years.
-        if req.offset_ms.abs() > 10 * 366 * 86_400_000 {
+        // `unsigned_abs`: `i64::MIN.abs()` overflows.
+        if req.offset_ms.unsigned_abs() > 10 * 366 * 86_400_000 {
             return Err(ApiError::bad_request("offsetMs must be within ±10 years").with_details(json!({ "path": "offsetMs" })));
         }
         svc.clock.set_offset_ms(req.offset_ms);

@@ -157,6 +157,13 @@ async fn demo_mode_logs_in_and_moves_the_clock() {
     assert_eq!(v["businessDay"], json!("2026-03-04"));
     let (_, _, pull) = call(&s, "POST", "/api/pull", Some(&t), json!({ "protocol": 1, "clientId": "l1" }).to_string()).await;
     assert_eq!(pull["serverTime"], json!(START + 2 * DAY));
+    // Offsets past ±10 years are refused, including the extremes of i64 (no overflow).
+    for offset in [i64::MIN, i64::MIN + 1, i64::MAX, 11 * 366 * DAY, -11 * 366 * DAY] {
+        let (st, _, v) = call(&s, "POST", "/api/qa/clock", None, json!({ "offsetMs": offset }).to_string()).await;
+        assert_eq!((st.as_u16(), v["code"].clone()), (400, json!("BAD_REQUEST")), "{offset}");
+    }
+    let (_, _, after) = call(&s, "GET", "/api/qa/clock", None, Body::empty()).await;
+    assert_eq!(after["offsetMs"], json!(2 * DAY));
     assert_eq!(pull["businessDay"], json!("2026-03-04"));
 }
 
