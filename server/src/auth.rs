@@ -63,12 +63,13 @@ pub fn valid_member_id(id: &str) -> bool {
     valid_id(id)
 }
 
-/// Constant-time comparison for the admin token.
+/// Constant-time comparison for the admin token. Both sides are hashed first, so the time taken
+/// depends neither on where they differ nor on their lengths (an early return on a length
+/// mismatch would tell an attacker the token's length).
 pub fn same_secret(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    use sha2::Digest;
+    let (da, db) = (Sha256::digest(a), Sha256::digest(b));
+    da.iter().zip(db.iter()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// A fresh random secret from the operating system.
@@ -120,5 +121,15 @@ mod tests {
         let forged = URL_SAFE_NO_PAD.encode(br#"{"sub":"new","iat":1000,"exp":99999999999999}"#);
         assert_eq!(s.verify(&format!("{forged}.{sig}"), 2_000), None);
         assert_eq!(s.verify(p, 2_000), None);
+    }
+
+    #[test]
+    fn admin_secrets_compare_by_content_only() {
+        assert!(same_secret(b"admin-secret", b"admin-secret"));
+        assert!(!same_secret(b"admin-secret", b"admin-secreT"));
+        assert!(!same_secret(b"admin", b"admin-secret"));
+        assert!(!same_secret(b"admin-secret-and-more", b"admin-secret"));
+        assert!(!same_secret(b"", b"admin-secret"));
+        assert!(same_secret(b"", b""));
     }
 }
