@@ -57,6 +57,17 @@ pub struct Service {
 }
 
 const CACHE_LIMIT: usize = 20_000;
+/// Client owners remembered in memory; every pull with a new client id adds one, so the map is
+/// bounded like the state cache (the table is the truth; a forgotten owner is read again).
+const OWNERS_LIMIT: usize = 100_000;
+
+/// Insert into a cache that is emptied when it reaches `limit` entries.
+fn remember<V>(map: &mut HashMap<String, V>, limit: usize, key: &str, value: V) {
+    if map.len() >= limit && !map.contains_key(key) {
+        map.clear();
+    }
+    map.insert(key.to_string(), value);
+}
 
 /// What one attempt to decide a mutation came to.
 enum Step {
@@ -215,7 +226,7 @@ impl Service {
             .bind(now)
             .execute(&db.pool)
             .await?;
-        self.owners.lock().expect("owners lock").insert(client.to_string(), member.to_string());
+        remember(&mut self.owners.lock().expect("owners lock"), OWNERS_LIMIT, client, member.to_string());
         Ok(())
     }
 
@@ -537,11 +548,9 @@ impl Service {
             .await?;
         tx.commit().await?;
         if changed {
-            let mut cache = self.cache.lock().expect("cache lock");
-            if cache.len() >= CACHE_LIMIT {
-                cache.clear();
+            if let Some(state) = state {
+                remember(&mut self.cache.lock().expect("cache lock"), CACHE_LIMIT, member, (state_version, state));
             }
-            cache.insert(member.to_string(), (state_version, state.expect("loaded")));
         }
         Ok(steps)
     }
@@ -775,4 +784,26 @@ pub async fn insert_member(db: &Db, member: &str, state: &MemberState, effects: 
     }
     tx.commit().await?;
     Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn caches_stay_within_their_limit() {
+        let mut map = HashMap::new();
+        for i in 0..10 {
+            remember(&mut map, 4, &format!("k{i}"), i);
+            assert!(map.len() <= 4);
+            assert_eq!(map.get(&format!("k{i}")), Some(&i));
+        }
+        // Updating a key already held never empties the map.
+        remember(&mut map, 4, "k9", 90);
+        remember(&mut map, 4, "k8", 80);
+        let before = map.len();
+        remember(&mut map, 4, "k9", 91);
+        assert_eq!(map.len(), before);
+        assert_eq!(map.get("k9"), Some(&91));
+    }
 }
