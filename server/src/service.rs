@@ -20,6 +20,15 @@ use std::sync::{Arc, Mutex, RwLock};
 /// A pull returns at most this many results (the most recent ones).
 pub const MAX_PULL_RESULTS: usize = 1000;
 
+/// The largest `args` of one mutation (as compact JSON) the engine is asked to decide. A real
+/// intent is far smaller (a cart of 400 lines fits); a larger one is rejected `INVALID_INPUT`
+/// without running the rules, so one request cannot occupy a worker (and the member's lock) with
+/// a cart of tens of thousands of lines or coupon ids, or store a rejection (whose quote grows
+/// with the cart) many times the size of what was sent.
+pub const MAX_ARGS_BYTES: usize = 16 * 1024;
+/// The longest mutation `name` decided (the longest real one is 13 bytes).
+pub const MAX_NAME_BYTES: usize = 64;
+
 #[derive(Clone, Debug)]
 pub struct Config {
     /// Demo mode: login for anyone, the QA clock, seeded members.
@@ -469,8 +478,10 @@ impl Service {
             let program = self.program();
             // The clock never runs backwards inside one batch.
             now = now.max(self.now());
+            let args_text = m.args.to_string();
             let decision = match forced.take() {
                 Some(error) => Err(error),
+                None if args_text.len() > MAX_ARGS_BYTES || m.name.len() > MAX_NAME_BYTES => Err(oversized_intent(args_text.len(), m.name.len())),
                 None => m
                     .mutation()
                     .and_then(|mutation| {
@@ -505,7 +516,7 @@ impl Service {
             .bind(id)
             .bind(version)
             .bind(m.name.as_str())
-            .bind(m.args.to_string())
+            .bind(args_text)
             .bind(m.client_time)
             .bind(now)
             .bind(status)
@@ -634,6 +645,19 @@ fn out_of_order(expected: i64, got: u64) -> ApiError {
 
 fn reused(id: u64) -> ApiError {
     ApiError::new(422, "MUTATION_ID_REUSED", format!("mutation {id} was already decided with another payload")).with_details(json!({ "id": id }))
+}
+
+fn oversized_intent(args_bytes: usize, name_bytes: usize) -> ErrorBody {
+    let (path, problem) = if name_bytes > MAX_NAME_BYTES {
+        ("name", format!("the name is longer than {MAX_NAME_BYTES} bytes"))
+    } else {
+        ("args", format!("the arguments are larger than {MAX_ARGS_BYTES} bytes of JSON ({args_bytes})"))
+    };
+    ErrorBody {
+        code: "INVALID_INPUT".into(),
+        message: format!("invalid mutation at {path}: {problem}"),
+        details: json!({ "input": "mutation", "path": path, "problem": problem, "maxArgsBytes": MAX_ARGS_BYTES }),
+    }
 }
 
 fn same_payload(m: &PushMutation, name: &str, args: &str) -> bool {

@@ -210,6 +210,45 @@ async fn a_lost_push_reply_is_recovered_by_pull(t: &T) {
     assert!(same.state.is_none() && same.results.is_empty() && same.cookie == again.cookie);
 }
 
+/// A cart of tens of thousands of coupon ids or lines (within the 1 MiB body) is refused
+/// INVALID_INPUT without running the rules: it costs no seconds of CPU under the member's lock and
+/// stores no rejection many times its own size. A retry is a duplicate; the queue moves on.
+async fn oversized_intents_are_invalid_input(t: &T) {
+    let (m, c) = (t.member("bloater"), t.client("bloater-phone"));
+    let before = t.state(&m).await;
+    let coupons: Vec<String> = (0..60_000).map(|i| format!("x{i}")).collect();
+    let lines: Vec<Value> = (0..20_000).map(|_| json!({ "sku": "oats-1kg", "qty": 999 })).collect();
+    let started = std::time::Instant::now();
+    let r = t
+        .push_raw(&m, &c, vec![
+            PushMutation { id: 1, name: "placeOrder".into(), args: json!({ "orderId": "b1", "lines": [{ "sku": "oats-1kg", "qty": 1 }], "coupons": coupons, "expectedTotal": 1 }), client_time: 0 },
+            PushMutation { id: 2, name: "placeOrder".into(), args: json!({ "orderId": "b2", "lines": lines, "expectedTotal": 1 }), client_time: 0 },
+            PushMutation { id: 3, name: "x".repeat(10_000), args: json!({}), client_time: 0 },
+            PushMutation { id: 4, name: "checkIn".into(), args: json!({}), client_time: 0 },
+        ])
+        .await
+        .unwrap();
+    assert!(started.elapsed() < std::time::Duration::from_secs(5), "took {:?}", started.elapsed());
+    let outcomes: Vec<StoredOutcome> = r.results.iter().map(|x| x.outcome.original()).collect();
+    assert_eq!(outcomes.iter().map(|o| code(o)).collect::<Vec<_>>(), ["INVALID_INPUT", "INVALID_INPUT", "INVALID_INPUT", "APPLIED"]);
+    let StoredOutcome::Rejected { error } = &outcomes[1] else { unreachable!() };
+    assert_eq!((error.details["path"].clone(), error.details["maxArgsBytes"].clone()), (json!("args"), json!(siyu_server::service::MAX_ARGS_BYTES)));
+    assert!(serde_json::to_string(error).unwrap().len() < 1024, "the stored rejection stays small");
+    let StoredOutcome::Rejected { error } = &outcomes[2] else { unreachable!() };
+    assert_eq!(error.details["path"], json!("name"));
+    let after = t.state(&m).await;
+    assert_eq!((after.orders.len(), after.check_ins.len()), (before.orders.len(), 1));
+    // A retry of the whole batch is answered from storage.
+    let again = t
+        .push_raw(&m, &c, vec![PushMutation { id: 1, name: "placeOrder".into(), args: json!({ "orderId": "b1", "lines": [{ "sku": "oats-1kg", "qty": 1 }], "coupons": (0..60_000).map(|i| format!("x{i}")).collect::<Vec<_>>(), "expectedTotal": 1 }), client_time: 0 }])
+        .await
+        .unwrap();
+    assert!(matches!(&again.results[0].outcome, siyu::sync::Outcome::Duplicate { original: StoredOutcome::Rejected { .. } }));
+    // An intent just under the limit is still decided by the rules.
+    let p = t.push(&m, &c, "placeOrder", json!({ "orderId": "fits", "lines": (0..300).map(|_| json!({ "sku": "oats-1kg", "qty": 1 })).collect::<Vec<_>>(), "expectedTotal": 1 })).await;
+    assert_eq!(code(&p), "PRICE_CHANGED");
+}
+
 /// The schema's natural keys back the engine up: a check-in row already recorded for today (as if
 /// the state had been lost) refuses a second one as CONFLICT, and the rest of the batch still goes
 /// through.
@@ -252,6 +291,7 @@ async fn suite(url: &str, tag: String) {
     a_reused_mutation_id_is_refused(&t).await;
     a_lost_push_reply_is_recovered_by_pull(&t).await;
     guards_back_up_the_engine(&t).await;
+    oversized_intents_are_invalid_input(&t).await;
 }
 
 #[tokio::test]
