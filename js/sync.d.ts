@@ -71,6 +71,14 @@ export interface SyncStatus {
      * `SNAPSHOT_UNREADABLE` for the device. */
     code?: string;
     message?: string;
+    /** The HTTP status of the server's refusal, when there was one (0 = no reply). */
+    httpStatus?: number;
+    /**
+     * true: syncing is held until the app reloads — the server refused the oldest pending batch
+     * as a client bug (400, 413 for a single mutation, 422: it is not sent again while it heads the
+     * queue; pulls go on), or speaks another protocol version (426: nothing is sent).
+     */
+    halted?: boolean;
     /** Device time of the last completed round. */
     lastSyncedAt: number | null;
     storage: SyncStorage["kind"] | "none";

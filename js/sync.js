@@ -179,7 +179,14 @@ class SyncClient {
   #rev = 0;
   #dirty = false; // the last write failed: memory is ahead of storage
   #storageError = null;
-  #network = { state: 'idle' }; // idle | ok | offline | error (+ code, message)
+  #network = { state: 'idle' }; // idle | ok | offline | error (+ code, message, httpStatus)
+  // A push the server refused as a client bug (400, 413 for one mutation, 422): that batch is not
+  // sent again until the app reloads or the queue moves on (pulls go on). {firstId, httpStatus, code, message}
+  #halted = null;
+  // 426: this app speaks a protocol the server no longer does; nothing is sent until a reload.
+  #stopped = null;
+  // Mutations per push, lowered when the server answers 413 to a larger batch.
+  #maxBatch = Infinity;
   #leader = false;
   #releaseLeader = null;
   #inflight = null;
@@ -247,9 +254,11 @@ class SyncClient {
     const pending = this.#mall.pendingCount();
     const base = { pending, lastSyncedAt: this.#lastSyncedAt, storage: this.storageKind };
     if (this.#storageError) return { ...base, state: 'error', ...this.#storageError };
+    const refused = this.#stopped ?? this.#halted;
+    if (refused) return { ...base, state: 'error', code: refused.code, message: refused.message, httpStatus: refused.httpStatus, halted: true };
     const n = this.#network;
     if (n.state === 'offline') return { ...base, state: 'offline' };
-    if (n.state === 'error') return { ...base, state: 'error', code: n.code, message: n.message };
+    if (n.state === 'error') return { ...base, state: 'error', code: n.code, message: n.message, httpStatus: n.httpStatus };
     return { ...base, state: pending > 0 || n.state === 'idle' ? 'pending' : 'synced' };
   }
 
@@ -275,7 +284,7 @@ class SyncClient {
 
   #emitStatus() {
     const status = this.status;
-    const key = JSON.stringify([status.state, status.pending, status.code, status.message]);
+    const key = JSON.stringify([status.state, status.pending, status.code, status.message, status.halted]);
     if (key === this.#lastStatusKey) return;
     this.#lastStatusKey = key;
     this.#emit('status', status);
@@ -369,6 +378,7 @@ class SyncClient {
       if (this.#leader) this.sync();
     } else if (message.type === 'network' && !this.#leader) {
       this.#lastSyncedAt = message.lastSyncedAt ?? this.#lastSyncedAt;
+      this.#halted = message.refused ?? null;
       this.#setNetwork(message.network);
     } else if (message.type === 'sync' && this.#leader) {
       this.sync();
@@ -377,7 +387,7 @@ class SyncClient {
 
   #setNetwork(network) {
     this.#network = network;
-    if (this.#leader) this.#post({ type: 'network', network, lastSyncedAt: this.#lastSyncedAt });
+    if (this.#leader) this.#post({ type: 'network', network, lastSyncedAt: this.#lastSyncedAt, refused: this.#stopped ?? this.#halted });
     this.#emitStatus();
   }
 
@@ -441,8 +451,14 @@ class SyncClient {
     return this.#inflight;
   }
 
+  /** At most `#maxBatch` of the oldest pending mutations (ids stay consecutive). */
+  #batch(body) {
+    return body.mutations.length > this.#maxBatch ? { ...body, mutations: body.mutations.slice(0, this.#maxBatch) } : body;
+  }
+
   async #round() {
     clearTimeout(this.#retryTimer);
+    if (this.#stopped) return; // 426: only a reload helps
     if (globalThis.navigator?.onLine === false) {
       this.#setNetwork({ state: 'offline' });
       return; // the `online` event starts the next round
@@ -450,25 +466,44 @@ class SyncClient {
     try {
       const token = await this.#getToken();
       // Push the queue in batches, oldest first, until it is empty or stops shrinking.
-      let body = await this.#exclusive((m) => m.pushRequest(), false);
-      while (body.mutations.length > 0) {
+      let body = this.#batch(await this.#exclusive((m) => m.pushRequest(), false));
+      // The refused batch left the queue (decided after all, or dropped by another tab): go on.
+      if (this.#halted && body.mutations[0]?.id !== this.#halted.firstId) this.#halted = null;
+      while (body.mutations.length > 0 && !this.#halted) {
         let reply;
         try {
           reply = await callApi(this.#fetch, `${this.#baseUrl}/push`, { token, body });
         } catch (e) {
+          if (!(e instanceof SyncError)) throw e;
           // OUT_OF_ORDER: the server decided more than we know; the pull below catches up.
-          if (e instanceof SyncError && e.status === 409 && this.#attempt < 3) {
+          if (e.status === 409 && this.#attempt < 3) {
             this.#attempt += 1;
             this.#again = true;
+            break;
+          }
+          // Too large: send fewer mutations at a time (the server's maximum if it names one).
+          const n = body.mutations.length;
+          if (e.status === 413 && n > 1) {
+            const max = Number.isInteger(e.details?.max) && e.details.max > 0 && e.details.max < n ? e.details.max : Math.ceil(n / 2);
+            this.#maxBatch = max;
+            body = this.#batch(body);
+            continue;
+          }
+          // 400, 413 (one mutation), 422: a client bug. Sending the same batch again cannot help:
+          // stop pushing it and report it; pulls go on.
+          if (e.status === 400 || e.status === 413 || e.status === 422) {
+            this.#halted = { firstId: body.mutations[0].id, httpStatus: e.status, code: e.code, message: e.message };
             break;
           }
           throw e;
         }
         const first = body.mutations[0].id;
-        body = await this.#exclusive((m) => {
-          m.applyPushResponse(reply);
-          return m.pushRequest();
-        }, true);
+        body = this.#batch(
+          await this.#exclusive((m) => {
+            m.applyPushResponse(reply);
+            return m.pushRequest();
+          }, true),
+        );
         if (body.mutations[0]?.id === first) break; // no progress: the pull below settles it
       }
       const pull = await this.#exclusive((m) => m.pullRequest(), false);
@@ -477,14 +512,25 @@ class SyncClient {
       const receivedAt = Date.now();
       await this.#exclusive((m) => m.applyPullResponse(reply, sentAt, receivedAt), true);
       if (!this.#again) this.#attempt = 0;
+      // The pull may have settled a refused batch (it was decided after all).
+      if (this.#halted) {
+        const next = await this.#exclusive((m) => m.pushRequest(), false);
+        if (next.mutations[0]?.id !== this.#halted.firstId) this.#halted = null;
+      }
       this.#lastSyncedAt = Date.now();
       this.#setNetwork({ state: 'ok' });
       this.#emitReversals();
-      if (this.#mall.pendingCount() > 0) this.#again = true;
+      // Pending mutations start another round, unless they wait behind a refused batch.
+      if (this.#mall.pendingCount() > 0 && !this.#halted) this.#again = true;
     } catch (e) {
       const error = e instanceof SyncError ? e : new SyncError(0, e?.code ?? 'SYNC_FAILED', e?.message ?? String(e));
       const offline = error.status === 0 && error.code === 'NETWORK';
-      this.#setNetwork(offline ? { state: 'offline' } : { state: 'error', code: error.code, message: error.message });
+      if (error.status === 426) {
+        this.#stopped = { httpStatus: 426, code: error.code, message: error.message };
+        this.#setNetwork({ state: 'error', code: error.code, message: error.message, httpStatus: 426 });
+        return;
+      }
+      this.#setNetwork(offline ? { state: 'offline' } : { state: 'error', code: error.code, message: error.message, httpStatus: error.status });
       if (error.retryable) {
         const delay = backoffDelayMs(this.#attempt, Math.random(), error.retryAfterMs ?? undefined);
         this.#attempt += 1;

@@ -176,3 +176,93 @@ test('409 OUT_OF_ORDER: pull, then push again', async () => {
   assert.equal((await server.serverState('shim-e')).checkIns.length, 1);
   client.close();
 });
+
+/** A fetch that is offline until `online` is set, records pushes (their sizes) and pulls, and can answer a push itself. */
+function recorder(answerPush = () => null) {
+  const r = { online: false, calls: [], pushed: [] };
+  r.fetch = async (url, init) => {
+    if (!r.online) throw new TypeError('fetch failed');
+    const path = url.replace(server.url, '');
+    const body = init.body ? JSON.parse(init.body) : null;
+    r.calls.push(path === '/api/push' ? `push:${body.mutations.length}` : 'pull');
+    if (path === '/api/push') {
+      const answer = answerPush(body);
+      if (answer) return new Response(JSON.stringify(answer.body), { status: answer.status, headers: { 'content-type': 'application/json' } });
+      r.pushed.push(body.mutations.map((m) => m.id));
+    }
+    return fetch(url, init);
+  };
+  return r;
+}
+
+async function queued(memberId, net, n) {
+  const token = await server.login(memberId);
+  const client = await open({ memberId, token, storage: siyu.memoryStorage(), fetch: net.fetch });
+  const intents = [(m) => m.checkIn(), ...['full-300-50', 'pct-90-cap30', 'nuts-8', 'nuts-8', 'free-ship'].map((t) => (m) => m.claimCoupon(t))];
+  for (const intent of intents.slice(0, n)) await client.mutate(intent);
+  await until('offline', () => client.status.state === 'offline');
+  assert.equal(client.status.pending, n);
+  return client;
+}
+
+test('400 and 422 stop pushing that batch and report it; pulls go on', async () => {
+  for (const [status, code] of [[422, 'MUTATION_ID_REUSED'], [400, 'BAD_REQUEST']]) {
+    const net = recorder(() => ({ status, body: { code, message: 'refused', details: { id: 1 } } }));
+    const client = await queued(`shim-halt-${status}`, net, 2);
+    net.online = true;
+    const first = await client.sync();
+    assert.equal(first.state, 'error');
+    assert.equal(first.code, code);
+    assert.equal(first.httpStatus, status);
+    assert.equal(first.halted, true);
+    assert.equal(first.pending, 2);
+    assert.deepEqual(net.calls.filter((c) => c.startsWith('push')), ['push:2'], 'no retry of the refused batch inside the round');
+    assert.ok(net.calls.includes('pull'));
+    const seen = net.calls.length;
+    // Later triggers (a new mutation, the interval, `online`) pull but never send that batch again.
+    await client.mutate((m) => m.setBirthday('12-12'));
+    await client.sync();
+    await client.sync();
+    assert.ok(!net.calls.slice(seen).some((c) => c.startsWith('push')), net.calls.join(' '));
+    assert.ok(net.calls.slice(seen).includes('pull'));
+    assert.equal(client.status.state, 'error');
+    assert.equal(client.status.pending, 3);
+    client.close();
+  }
+});
+
+test('413 for a batch sends fewer mutations at a time; for one mutation it stops', async () => {
+  const net = recorder((body) => (body.mutations.length > 2 ? { status: 413, body: { code: 'BATCH_TOO_LARGE', message: 'too big', details: { maxBytes: 10 } } } : null));
+  const client = await queued('shim-split', net, 5);
+  net.online = true;
+  await client.sync();
+  await until('synced', () => client.status.state === 'synced' && client.status.pending === 0);
+  assert.deepEqual(net.pushed, [[1, 2], [3, 4], [5]]);
+  assert.deepEqual(net.calls.filter((c) => c.startsWith('push')), ['push:5', 'push:3', 'push:2', 'push:2', 'push:1']);
+  const state = await server.serverState('shim-split');
+  assert.equal(state.checkIns.length, 1);
+  client.close();
+
+  const single = recorder(() => ({ status: 413, body: { code: 'BATCH_TOO_LARGE', message: 'too big', details: { maxBytes: 10 } } }));
+  const stuck = await queued('shim-split-one', single, 2);
+  single.online = true;
+  const status = await stuck.sync();
+  assert.deepEqual([status.state, status.code, status.httpStatus, status.halted], ['error', 'BATCH_TOO_LARGE', 413, true]);
+  assert.deepEqual(single.calls.filter((c) => c.startsWith('push')), ['push:2', 'push:1']);
+  const seen = single.calls.length;
+  await stuck.sync();
+  assert.ok(!single.calls.slice(seen).some((c) => c.startsWith('push')), single.calls.join(' '));
+  stuck.close();
+});
+
+test('426 stops syncing until the app reloads', async () => {
+  const net = recorder(() => ({ status: 426, body: { code: 'VERSION_NOT_SUPPORTED', message: 'reload', details: { supported: [2], got: 1 } } }));
+  const client = await queued('shim-426', net, 1);
+  net.online = true;
+  const status = await client.sync();
+  assert.deepEqual([status.state, status.code, status.httpStatus, status.halted], ['error', 'VERSION_NOT_SUPPORTED', 426, true]);
+  await client.mutate((m) => m.setBirthday('05-05'));
+  await client.sync();
+  assert.deepEqual(net.calls, ['push:1'], 'neither pushes nor pulls after 426');
+  client.close();
+});
