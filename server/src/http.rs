@@ -163,6 +163,10 @@ async fn api_not_found() -> Response {
     ApiError::not_found("no such API route").into_response()
 }
 
+async fn api_method_not_allowed() -> Response {
+    ApiError::new(405, "METHOD_NOT_ALLOWED", "this API route does not take that method").into_response()
+}
+
 /// The API alone (what the tests drive).
 pub fn api_router(svc: Arc<Service>) -> Router {
     Router::new()
@@ -173,6 +177,7 @@ pub fn api_router(svc: Arc<Service>) -> Router {
         .route("/api/qa/clock", get(get_clock).post(set_clock))
         .route("/api/health", get(health))
         .route("/api/{*rest}", axum::routing::any(api_not_found))
+        .method_not_allowed_fallback(api_method_not_allowed)
         .with_state(svc)
 }
 

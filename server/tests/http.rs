@@ -59,6 +59,8 @@ async fn request_errors_are_json_with_codes() {
         ("/api/login", None, json!({ "memberId": "alice" }).to_string(), 404, "NOT_FOUND"),
         ("/api/qa/clock", None, json!({ "offsetMs": 1 }).to_string(), 404, "NOT_FOUND"),
         ("/api/nothing-here", None, String::new(), 404, "NOT_FOUND"),
+        ("/api/health", None, String::new(), 405, "METHOD_NOT_ALLOWED"),
+        ("/api/program", Some(&t), String::new(), 405, "METHOD_NOT_ALLOWED"),
     ];
     for (path, tok, body, status, code) in cases {
         let (st, _, v) = call(&s, "POST", path, tok, body.clone()).await;
@@ -66,6 +68,9 @@ async fn request_errors_are_json_with_codes() {
         assert!(v["message"].as_str().is_some_and(|m| !m.is_empty()), "{v}");
         assert!(v["details"].is_object(), "{v}");
     }
+    // A known route with another method is JSON too.
+    let (st, _, v) = call(&s, "GET", "/api/push", Some(&t), Body::empty()).await;
+    assert_eq!((st.as_u16(), v["code"].clone(), v["details"].is_object()), (405, json!("METHOD_NOT_ALLOWED"), true), "{v}");
     let (_, _, v) = call(&s, "POST", "/api/push", Some(&t), push_body("a1", 3..=4)).await;
     assert_eq!(v["details"]["expected"], json!(1));
     let (_, _, v) = call(&s, "POST", "/api/push", Some(&t), json!({ "protocol": 1, "clientId": "a1", "mutations": [], "sneaky": 1 }).to_string()).await;
