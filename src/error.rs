@@ -50,6 +50,7 @@ pub enum OrderError {
     EmptyCart,
     UnknownSku { sku: String },
     InvalidQuantity { sku: String },
+    TooManyCoupons { max: usize },
     InvalidOrderId,
     DuplicateOrderId { order_id: String },
     LineUnavailable { sku: String, reason: &'static str },
@@ -104,6 +105,7 @@ pub const ALL_CODES: &[&str] = &[
     "EMPTY_CART",
     "UNKNOWN_SKU",
     "INVALID_QUANTITY",
+    "TOO_MANY_COUPONS",
     "INVALID_ORDER_ID",
     "DUPLICATE_ORDER_ID",
     "LINE_UNAVAILABLE",
@@ -181,6 +183,7 @@ impl Rejection {
                 OrderError::EmptyCart => "EMPTY_CART",
                 OrderError::UnknownSku { .. } => "UNKNOWN_SKU",
                 OrderError::InvalidQuantity { .. } => "INVALID_QUANTITY",
+                OrderError::TooManyCoupons { .. } => "TOO_MANY_COUPONS",
                 OrderError::InvalidOrderId => "INVALID_ORDER_ID",
                 OrderError::DuplicateOrderId { .. } => "DUPLICATE_ORDER_ID",
                 OrderError::LineUnavailable { .. } => "LINE_UNAVAILABLE",
@@ -229,6 +232,7 @@ impl Rejection {
                 OrderError::EmptyCart => "the order has no lines".into(),
                 OrderError::UnknownSku { sku } => format!("unknown SKU {sku:?}"),
                 OrderError::InvalidQuantity { sku } => format!("quantity of {sku:?} must be 1..=999"),
+                OrderError::TooManyCoupons { max } => format!("at most {max} coupons can be chosen for one order"),
                 OrderError::InvalidOrderId => "order id must be 1..=64 characters".into(),
                 OrderError::DuplicateOrderId { order_id } => format!("order {order_id:?} already exists"),
                 OrderError::LineUnavailable { sku, reason } => format!("{sku:?} cannot be bought now: {reason}"),
@@ -275,6 +279,7 @@ impl Rejection {
             Rejection::Order(e) => match e {
                 OrderError::EmptyCart | OrderError::InvalidOrderId => json!({}),
                 OrderError::UnknownSku { sku } | OrderError::InvalidQuantity { sku } => json!({ "sku": sku }),
+                OrderError::TooManyCoupons { max } => json!({ "max": max }),
                 OrderError::LineUnavailable { sku, reason } => json!({ "sku": sku, "reason": reason }),
                 OrderError::PriceChanged { expected, quote } => {
                     // Through text, so the quote has one serializer in the module, not two.

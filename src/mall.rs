@@ -215,8 +215,9 @@ impl Mall {
     /// Adopt the server's state, drop what it has decided, and replay the rest.
     pub fn on_pull_response<R: ResultVerdict>(&mut self, response: &PullResponse<R>, sent_at: Instant, received_at: Instant) {
         self.clock_offset_ms = clock_offset_ms(sent_at, received_at, response.server_time);
-        // A reply older than the state we hold (reordered by the network) must not move us back.
-        if self.cookie.is_none_or(|c| response.cookie >= c) {
+        // A reply older than the state we hold (reordered by the network) must not move us back,
+        // unless the server says its data went back (restored or moved).
+        if response.reset || self.cookie.is_none_or(|c| response.cookie >= c) {
             if let Some(state) = &response.state {
                 self.confirmed = state.clone();
             }
@@ -289,6 +290,7 @@ mod tests {
             state,
             stock: Stock::default(),
             results,
+            reset: false,
         }
     }
 
@@ -342,6 +344,19 @@ mod tests {
         mall.on_pull_response(&pull(4, 0, Some(MemberState::new("m", WEDNESDAY)), vec![]), WEDNESDAY, WEDNESDAY);
         assert_eq!(mall.state(), &newer);
         assert_eq!(mall.cookie(), Some(9));
+    }
+
+    #[test]
+    fn a_reset_server_is_followed_even_though_its_cookie_is_lower() {
+        let mut mall = Mall::new(program(), "m", "c", WEDNESDAY);
+        mall.on_pull_response(&pull(9, 0, Some(MemberState::new("m", WEDNESDAY)), vec![]), WEDNESDAY, WEDNESDAY);
+        let mut restored = MemberState::new("m", WEDNESDAY);
+        restored.birthday = crate::time::MonthDay::parse("01-02");
+        let mut reply = pull(3, 0, Some(restored.clone()), vec![]);
+        reply.reset = true;
+        mall.on_pull_response(&reply, WEDNESDAY, WEDNESDAY);
+        assert_eq!(mall.state(), &restored);
+        assert_eq!(mall.cookie(), Some(3));
     }
 
     #[test]

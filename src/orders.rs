@@ -30,6 +30,9 @@ pub fn place(
     if lines.is_empty() {
         return Err(OrderError::EmptyCart.into());
     }
+    if coupons.len() > crate::quote::MAX_CHOSEN_COUPONS {
+        return Err(OrderError::TooManyCoupons { max: crate::quote::MAX_CHOSEN_COUPONS }.into());
+    }
     let pricer = Pricer::new(program, state, ctx.stock, lines, ctx.now)?;
     let quote = pricer.quote(&CouponChoice::Chosen(coupons.to_vec()), PointsChoice::Amount(points));
     if let Some(u) = quote.unusable.iter().find(|u| coupons.contains(&u.id)) {

@@ -11,6 +11,8 @@ use serde::{Deserialize, Serialize};
 use std::cmp::Ordering;
 
 pub const MAX_QTY: u32 = 999;
+/// An order uses at most one coupon per group; a few more may be offered to choose from.
+pub const MAX_CHOSEN_COUPONS: usize = 20;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
@@ -978,6 +980,11 @@ fn sale_flag(program: &Program, state: &MemberState, tier: &Tier, stock: &Stock,
 
 /// Price a cart.
 pub fn quote(program: &Program, state: &MemberState, stock: &Stock, request: &QuoteRequest, now: Instant) -> Result<Quote, OrderError> {
+    if let CouponChoice::Chosen(ids) = &request.coupons {
+        if ids.len() > MAX_CHOSEN_COUPONS {
+            return Err(OrderError::TooManyCoupons { max: MAX_CHOSEN_COUPONS });
+        }
+    }
     Ok(Pricer::new(program, state, stock, &request.lines, now)?.quote(&request.coupons, request.points))
 }
 

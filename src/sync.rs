@@ -228,6 +228,11 @@ pub struct PullResponse<R = MutationResult> {
     /// Results of this client's mutations decided after the cookie, so a lost push reply is
     /// never lost for good.
     pub results: Vec<R>,
+    /// The cookie sent was ahead of the server (its data was restored or moved): `state` is the
+    /// whole state and the client adopts it even though the cookie went down.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    pub reset: bool,
 }
 
 /// Full-jitter exponential backoff: attempt n (0-based) waits a uniformly random time in

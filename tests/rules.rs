@@ -1305,3 +1305,24 @@ fn points_summary_groups_lots_by_expiry_and_pages_the_ledger() {
     let rest = siyu::points::ledger_page(&m.state, 20, 100);
     assert_eq!(rest.iter().map(|e| e.delta).collect::<Vec<_>>(), vec![14, 13, 12, 11, 10]);
 }
+
+#[test]
+fn too_many_chosen_coupons_are_refused_before_pricing() {
+    let mut m = Member::new(program(), 0);
+    let ids: Vec<String> = (0..21).map(|i| format!("c{i}")).collect();
+    let request = siyu::quote::QuoteRequest {
+        lines: vec![siyu::state::OrderLine { sku: "tea".into(), qty: 1 }],
+        coupons: siyu::quote::CouponChoice::Chosen(ids.clone()),
+        points: Default::default(),
+    };
+    let e = siyu::quote::quote(&m.program, &m.state, &m.stock, &request, at(2026, 11, 19, 10, 0)).unwrap_err();
+    assert_eq!(siyu::Rejection::from(e).code(), "TOO_MANY_COUPONS");
+    let order = Mutation::PlaceOrder {
+        order_id: "o1".into(),
+        lines: vec![siyu::state::OrderLine { sku: "tea".into(), qty: 1 }],
+        coupons: ids,
+        points: 0,
+        expected_total: 0,
+    };
+    assert_eq!(m.run(order, at(2026, 11, 19, 10, 0)).unwrap_err().code(), "TOO_MANY_COUPONS");
+}

@@ -584,7 +584,9 @@ impl Service {
         let row = sqlx::query(&db.sql("SELECT version, state_version FROM members WHERE member_id = $1")).bind(member).fetch_one(&mut *tx).await?;
         let version: i64 = row.try_get(0)?;
         let state_version: i64 = row.try_get(1)?;
-        // A cookie from the future (another database) counts as none.
+        // A cookie from the future (the data was restored or moved) counts as none, and the reply
+        // says so, so that the client adopts the state even though the cookie goes down.
+        let reset = req.cookie.is_some_and(|c| c > version as u64);
         let cookie = req.cookie.map(|c| c as i64).filter(|c| *c <= version);
         let state = if cookie.is_none_or(|c| state_version > c) {
             let text: String = sqlx::query(&db.sql("SELECT state FROM members WHERE member_id = $1")).bind(member).fetch_one(&mut *tx).await?.try_get(0)?;
@@ -623,6 +625,7 @@ impl Service {
             state,
             stock,
             results,
+            reset,
         })
     }
 }

@@ -207,7 +207,10 @@ async fn a_lost_push_reply_is_recovered_by_pull(t: &T) {
     assert!(again.cookie > first.cookie);
     assert_eq!(again.results.iter().map(|r| (r.id, code(&r.outcome.original()).to_string())).collect::<Vec<_>>(), vec![(1, "APPLIED".to_string()), (2, "UNKNOWN_TEMPLATE".to_string())]);
     let same = t.svc.pull(&m, &PullRequest { protocol: PROTOCOL_VERSION, client_id: c.clone(), cookie: Some(again.cookie) }).await.unwrap();
-    assert!(same.state.is_none() && same.results.is_empty() && same.cookie == again.cookie);
+    assert!(same.state.is_none() && same.results.is_empty() && same.cookie == again.cookie && !same.reset);
+    // A cookie from the future (the data was restored or moved): the whole state, flagged reset.
+    let restored = t.svc.pull(&m, &PullRequest { protocol: PROTOCOL_VERSION, client_id: c.clone(), cookie: Some(again.cookie + 1_000) }).await.unwrap();
+    assert!(restored.reset && restored.state.is_some() && restored.cookie == again.cookie);
 }
 
 /// A cart of tens of thousands of coupon ids or lines (within the 1 MiB body) is refused
