@@ -231,6 +231,11 @@ impl Mall {
         self.rebuild(self.now(received_at));
     }
 
+    /// The id the next mutation will get.
+    pub fn next_mutation_id(&self) -> u64 {
+        self.next_mutation_id
+    }
+
     pub fn cookie(&self) -> Option<u64> {
         self.cookie
     }

@@ -451,7 +451,7 @@ impl<'a> Pricer<'a> {
                 None => {
                     let eligible: Vec<bool> =
                         self.lines.iter().zip(&self.line_skus).map(|(l, sku)| l.flag.is_none() && template.scope.covers(sku)).collect();
-                    let base: Fen = eligible.iter().zip(&self.after_member_day).filter(|(e, _)| **e).map(|(_, a)| *a).sum();
+                    let base = eligible_sum(&eligible, &self.after_member_day);
                     scopes.push((template.id.as_str(), eligible.clone(), base));
                     (eligible, base)
                 }
@@ -504,7 +504,7 @@ impl<'a> Pricer<'a> {
         let mut ship_coupon = None;
         for &ci in &order {
             let c = &self.candidates[ci];
-            let base: Fen = c.eligible.iter().zip(&amounts).filter(|(e, _)| **e).map(|(_, a)| *a).sum();
+            let base = eligible_sum(&c.eligible, &amounts);
             let Some(discount) = self.discount(ci, base)? else {
                 ship_coupon = Some(ci);
                 continue;
@@ -757,7 +757,7 @@ impl<'a> Pricer<'a> {
                 Ok(_) => return sel,
                 Err((ci, reason)) => {
                     let c = &self.candidates[ci];
-                    let base: Fen = c.eligible.iter().zip(&self.after_member_day).filter(|(e, _)| **e).map(|(_, a)| *a).sum();
+                    let base = c.base;
                     self.unusable.push(UnusableCoupon {
                         id: c.coupon.id.clone(),
                         template: c.template.id.clone(),
@@ -924,6 +924,11 @@ impl<'a> Pricer<'a> {
 /// Whether every coupon of a selection of `n` applied and saved at least one fen.
 fn every_coupon_saves(o: &Outcome, n: usize) -> bool {
     o.applied.len() == n && o.applied.iter().all(|(_, discount, _)| *discount > 0)
+}
+
+/// Σ of the amounts of the lines in scope.
+fn eligible_sum(eligible: &[bool], amounts: &[Fen]) -> Fen {
+    eligible.iter().zip(amounts).filter(|(e, _)| **e).map(|(_, a)| *a).sum()
 }
 
 fn group_rank(g: StackGroup) -> u8 {

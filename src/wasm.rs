@@ -102,14 +102,14 @@ fn program_error(e: ProgramError) -> JsValue {
 /// The one conversion in: a JS value (or a JSON string) to a Rust value, with the path of any
 /// problem in the error.
 fn from_js<T: DeserializeOwned>(what: &'static str, value: &JsValue) -> Result<T, JsValue> {
-    let text = match value.as_string() {
-        Some(s) => s,
-        None => js_sys::JSON::stringify(value)
-            .ok()
-            .and_then(|s| s.as_string())
-            .ok_or_else(|| input_error(InputError::Invalid { what, path: String::new(), problem: "not JSON-serialisable".into() }))?,
-    };
+    let text = json_text(value)
+        .ok_or_else(|| input_error(InputError::Invalid { what, path: String::new(), problem: "not JSON-serialisable".into() }))?;
     InputError::parse(what, &text).map_err(input_error)
+}
+
+/// JSON text as given, or the value stringified (None when it cannot be).
+fn json_text(value: &JsValue) -> Option<String> {
+    value.as_string().or_else(|| js_sys::JSON::stringify(value).ok().and_then(|s| s.as_string()))
 }
 
 /// The one conversion out.
@@ -131,11 +131,7 @@ pub fn validate_program(#[wasm_bindgen(unchecked_param_type = "Program | string"
 }
 
 fn parse_program(value: &JsValue) -> Result<Program, JsValue> {
-    let text = match value.as_string() {
-        Some(s) => s,
-        None => js_sys::JSON::stringify(value).ok().and_then(|s| s.as_string()).unwrap_or_default(),
-    };
-    Program::from_json(&text).map_err(program_error)
+    Program::from_json(&json_text(value).unwrap_or_default()).map_err(program_error)
 }
 
 /// Every error code, for documentation and exhaustive UI mapping.
@@ -405,7 +401,7 @@ impl Mall {
     /// A fresh order id, unique for this client: derived from the client id and the next mutation id.
     #[wasm_bindgen(js_name = nextOrderId)]
     pub fn next_order_id(&self) -> String {
-        format!("{}-o{}", self.core.client_id(), self.core.snapshot().next_mutation_id)
+        format!("{}-o{}", self.core.client_id(), self.core.next_mutation_id())
     }
 
     /// Mutations applied here and not yet decided by the server, oldest first.
