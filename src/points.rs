@@ -97,13 +97,23 @@ pub fn ledger_page(state: &MemberState, offset: usize, limit: usize) -> Vec<crat
     state.ledger.iter().rev().skip(offset).take(limit).cloned().collect()
 }
 
-pub fn summary(state: &MemberState, at: Instant) -> PointsSummary {
+/// Points of live lots expiring within 30 days of `at`, and the first of their expiries.
+pub fn expiring_soon(state: &MemberState, at: Instant) -> (Points, Option<Instant>) {
     let soon = at.saturating_add(EXPIRING_WITHIN_DAYS * MS_PER_DAY);
+    state
+        .lots
+        .iter()
+        .filter(|l| is_live(l, at))
+        .filter_map(|l| l.expires_at.filter(|e| *e <= soon).map(|e| (l.remaining, e)))
+        .fold((0, None), |(sum, first): (Points, Option<Instant>), (n, e)| (sum + n, Some(first.map_or(e, |f| f.min(e)))))
+}
+
+pub fn summary(state: &MemberState, at: Instant) -> PointsSummary {
     let mut lots: Vec<PointLot> = state.lots.iter().filter(|l| is_live(l, at)).cloned().collect();
     crate::sort::sort_by(&mut lots, |a, b| {
         a.expires_at.unwrap_or(i64::MAX).cmp(&b.expires_at.unwrap_or(i64::MAX)).then(a.earned_at.cmp(&b.earned_at))
     });
-    let expiring_soon = lots.iter().filter(|l| l.expires_at.is_some_and(|e| e <= soon)).map(|l| l.remaining).sum();
+    let (expiring_soon, _) = expiring_soon(state, at);
     let expired_total = state.lots.iter().filter(|l| l.remaining > 0 && !is_live(l, at)).map(|l| l.remaining).sum();
     let mut by_expiry: Vec<ExpiryGroup> = Vec::new();
     for lot in &lots {

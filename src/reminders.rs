@@ -45,10 +45,9 @@ pub fn due(program: &Program, state: &MemberState, now: Instant) -> Vec<Reminder
             days_left: c.days_left,
         });
     }
-    let summary = crate::points::summary(state, now);
-    if summary.expiring_soon > 0 {
-        let first_expiry = summary.by_expiry.iter().find_map(|g| g.expires_at).unwrap_or(now);
-        out.push(Reminder::PointsExpiring { points: summary.expiring_soon, first_expiry });
+    let (points, first_expiry) = crate::points::expiring_soon(state, now);
+    if points > 0 {
+        out.push(Reminder::PointsExpiring { points, first_expiry: first_expiry.unwrap_or(now) });
     }
     let streak = crate::checkin::streak(program, state, now);
     let hour = now.saturating_sub(today.start(off)) / (60 * MS_PER_MINUTE);
