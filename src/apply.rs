@@ -175,10 +175,20 @@ pub enum Effect {
     CouponUsed { coupon: String, order_id: String, at: Instant },
     #[serde(rename_all = "camelCase")]
     CouponReturned { coupon: String },
+    /// A gift coupon taken back, unused, by the refund of the order that issued it.
+    #[serde(rename_all = "camelCase")]
+    CouponRevoked { coupon: String, order_id: String },
     #[serde(rename_all = "camelCase")]
     OrderPlaced { order: Order },
     #[serde(rename_all = "camelCase")]
-    OrderRefunded { order_id: String, at: Instant },
+    OrderRefunded {
+        order_id: String,
+        at: Instant,
+        /// The order's gift coupon when it was already used (by this order id) and so stays.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+        gift_used_by: Option<String>,
+    },
     #[serde(rename_all = "camelCase")]
     RewardRedeemed { redemption: Redemption },
     #[serde(rename_all = "camelCase")]
@@ -238,8 +248,9 @@ fn check_in(program: &Program, state: &MemberState, ctx: &Ctx) -> Result<Vec<Eff
     if d.points > 0 {
         effects.push(credit(program, ctx, 0, d.points, "checkIn"));
     }
+    // A streak coupon of a template that has ended would be born expired: it is not issued.
     for (i, t) in d.coupons.iter().enumerate() {
-        if let Some(t) = program.template(t) {
+        if let Some(t) = program.template(t).filter(|t| crate::coupons::ended_at(t, ctx.now).is_none()) {
             effects.push(Effect::CouponIssued { coupon: crate::coupons::issue(program, t, ctx.id(i + 1), "checkIn", ctx.now) });
         }
     }
@@ -252,12 +263,14 @@ fn makeup(program: &Program, state: &MemberState, day: Day, ctx: &Ctx) -> Result
     if cost > 0 {
         effects.push(debit(state, cost, "makeupCheckIn", ctx.now)?);
     }
+    // The receipt reports the streak as `streak()` will see it once the day is filled.
     let days: std::collections::BTreeSet<Day> = state.check_ins.iter().map(|c| c.day).chain([day]).collect();
-    let mut streak = 0;
-    while days.contains(&day.plus(-streak)) {
-        streak += 1;
-    }
-    effects.push(Effect::CheckedIn { check_in: CheckIn { day, kind: CheckInKind::Makeup, at: ctx.now }, streak: streak as u32, cycle_day: 0 });
+    let after = crate::checkin::streak_of(program, &days, ctx.now);
+    effects.push(Effect::CheckedIn {
+        check_in: CheckIn { day, kind: CheckInKind::Makeup, at: ctx.now },
+        streak: after.streak,
+        cycle_day: after.cycle_day,
+    });
     Ok(effects)
 }
 
@@ -323,10 +336,12 @@ pub fn apply_effects(state: &mut MemberState, effects: &[Effect]) {
                     c.state = CouponState::Available;
                 }
             }
+            Effect::CouponRevoked { coupon, .. } => state.coupons.retain(|c| c.id != *coupon),
             Effect::OrderPlaced { order } => state.orders.push(order.clone()),
-            Effect::OrderRefunded { order_id, at } => {
+            Effect::OrderRefunded { order_id, at, gift_used_by } => {
                 if let Some(o) = state.orders.iter_mut().find(|o| o.id == *order_id) {
                     o.refunded_at = Some(*at);
+                    o.gift_used_by.clone_from(gift_used_by);
                 }
             }
             Effect::RewardRedeemed { redemption } => state.redemptions.push(redemption.clone()),

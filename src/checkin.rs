@@ -1,6 +1,6 @@
 //! §1 Check-in: streaks inside the cycle, rewards, makeup check-in and the month calendar.
 
-use crate::error::CheckInError;
+use crate::error::{CheckInError, MakeupLimit};
 use crate::program::{CheckInCycle, Points, Program, StreakBonus};
 use crate::state::{CheckInKind, MemberState};
 use crate::time::{days_in_month, Day, Instant};
@@ -58,15 +58,20 @@ pub struct NextBonus {
 }
 
 pub fn streak(program: &Program, state: &MemberState, now: Instant) -> Streak {
+    streak_of(program, &days_set(state), now)
+}
+
+/// The streak over a set of checked-in days: the one source of `streak()` and of the figures a
+/// makeup's receipt reports (the days with the made-up one added).
+pub fn streak_of(program: &Program, days: &BTreeSet<Day>, now: Instant) -> Streak {
     let today = program.business_day(now);
-    let days = days_set(state);
     let checked = days.contains(&today);
     let end = if checked { today } else { today.plus(-1) };
     let cycle = program.check_in.cycle;
-    let streak = run_ending(&days, end, None);
+    let streak = run_ending(days, end, None);
     // Yesterday's run only continues into today's cycle if today is in the same cycle.
     let cycle_day = if checked || cycle_start(cycle, today) == cycle_start(cycle, end) {
-        run_ending(&days, end, cycle_start(cycle, today))
+        run_ending(days, end, cycle_start(cycle, today))
     } else {
         0
     };
@@ -143,13 +148,21 @@ pub fn decide_check_in(program: &Program, state: &MemberState, now: Instant) -> 
 pub fn decide_makeup(program: &Program, state: &MemberState, day: Day, now: Instant) -> Result<Points, CheckInError> {
     let rules = program.check_in.makeup.as_ref().ok_or(CheckInError::MakeupNotOffered)?;
     let today = program.business_day(now);
-    if day >= today || state.checked_in(day).is_some() {
-        return Err(CheckInError::MakeupDayNotMissed { day: day.to_string() });
+    let not_missed = |reason| Err(CheckInError::MakeupDayNotMissed { day: day.to_string(), reason });
+    if day >= today {
+        return not_missed("it is today or later");
     }
-    let in_window = day >= today.plus(-(rules.window_days as i32));
-    let in_cycle = cycle_start(program.check_in.cycle, today).is_none_or(|s| day >= s);
-    if !in_window || !in_cycle {
-        return Err(CheckInError::MakeupOutOfWindow { day: day.to_string(), window_days: rules.window_days });
+    if state.checked_in(day).is_some() {
+        return not_missed("it is already checked in");
+    }
+    if day < joined_day(program, state) {
+        return not_missed("the member had not joined yet");
+    }
+    if let Some(start) = cycle_start(program.check_in.cycle, today).filter(|s| day < *s) {
+        return Err(CheckInError::MakeupOutOfWindow { day: day.to_string(), rule: MakeupLimit::Cycle { cycle_start: start.to_string() } });
+    }
+    if day < today.plus(-(rules.window_days as i32)) {
+        return Err(CheckInError::MakeupOutOfWindow { day: day.to_string(), rule: MakeupLimit::Window { window_days: rules.window_days } });
     }
     if makeups_in_month(program, state, today) >= rules.max_per_month {
         return Err(CheckInError::MakeupLimitReached { max_per_month: rules.max_per_month });
@@ -164,6 +177,8 @@ pub enum DayStatus {
     Checked,
     MadeUp,
     Missed,
+    /// Before the member joined: neither missed nor makeable.
+    BeforeJoining,
     /// Today, not yet checked in.
     Today,
     Future,
@@ -198,6 +213,7 @@ pub struct Calendar {
 pub fn calendar(program: &Program, state: &MemberState, year: i32, month: u8, now: Instant) -> Option<Calendar> {
     let first = Day::from_ymd(year, month, 1)?;
     let today = program.business_day(now);
+    let joined = joined_day(program, state);
     let days = (0..days_in_month(year, month) as i32)
         .map(|i| {
             let day = first.plus(i);
@@ -206,6 +222,7 @@ pub fn calendar(program: &Program, state: &MemberState, year: i32, month: u8, no
                 Some(_) => DayStatus::Checked,
                 None if day == today => DayStatus::Today,
                 None if day > today => DayStatus::Future,
+                None if day < joined => DayStatus::BeforeJoining,
                 None => DayStatus::Missed,
             };
             CalendarDay {
@@ -228,6 +245,11 @@ pub fn calendar(program: &Program, state: &MemberState, year: i32, month: u8, no
         makeup_cost: program.check_in.makeup.as_ref().map(|m| m.cost_points),
         makeups_left_this_month,
     })
+}
+
+/// The business day the member joined: days before it were never theirs to miss.
+fn joined_day(program: &Program, state: &MemberState) -> Day {
+    program.business_day(state.joined_at)
 }
 
 /// Makeup check-ins made (by the day they were made) in the calendar month of `today`.

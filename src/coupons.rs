@@ -30,6 +30,24 @@ pub fn issue(program: &Program, template: &CouponTemplate, id: String, source: &
     }
 }
 
+/// When a template with a fixed validity stopped being usable (None while it can still issue
+/// coupons that are valid at some point from `now`).
+pub fn ended_at(template: &CouponTemplate, now: Instant) -> Option<Instant> {
+    match template.validity {
+        Validity::Fixed { to, .. } if now >= to => Some(to),
+        _ => None,
+    }
+}
+
+/// Refuses a template whose fixed validity is over: claiming it or buying it with points would
+/// spend a quota, a limit or points on a coupon born expired.
+pub fn check_not_ended(template: &CouponTemplate, now: Instant) -> Result<(), CouponError> {
+    match ended_at(template, now) {
+        Some(ended_at) => Err(CouponError::Ended { template: template.id.clone(), ended_at }),
+        None => Ok(()),
+    }
+}
+
 /// Where a claimed coupon comes from, by its audience.
 pub fn claim_source(template: &CouponTemplate) -> &'static str {
     if template.audience.birthday {
@@ -99,6 +117,7 @@ pub fn decide_claim<'p>(
     if !template.claimable {
         return Err(CouponError::NotClaimable { template: template_id.into() });
     }
+    check_not_ended(template, now)?;
     if let Some(reason) = audience_problem(program, state, template, now) {
         return Err(CouponError::Audience { template: template_id.into(), reason });
     }

@@ -23,9 +23,20 @@ pub enum InputError {
 pub enum CheckInError {
     AlreadyCheckedIn { day: String },
     MakeupNotOffered,
-    MakeupDayNotMissed { day: String },
-    MakeupOutOfWindow { day: String, window_days: u32 },
+    /// `reason` says which: already checked in, today or later, or before the member joined.
+    MakeupDayNotMissed { day: String, reason: &'static str },
+    /// `rule` says which limit the day breaks: the makeup window or the current cycle.
+    MakeupOutOfWindow { day: String, rule: MakeupLimit },
     MakeupLimitReached { max_per_month: u32 },
+}
+
+/// The limit a makeup day falls outside of.
+#[derive(Clone, Debug, PartialEq)]
+pub enum MakeupLimit {
+    /// More than `window_days` days back.
+    Window { window_days: u32 },
+    /// Before the first day of the current check-in cycle.
+    Cycle { cycle_start: String },
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -38,6 +49,8 @@ pub enum PointsError {
 pub enum CouponError {
     UnknownTemplate { template: String },
     NotClaimable { template: String },
+    /// The template's fixed validity is over: nothing it issues could be used.
+    Ended { template: String, ended_at: crate::time::Instant },
     Audience { template: String, reason: &'static str },
     PerMemberLimit { template: String, limit: u32 },
     QuotaExhausted { template: String },
@@ -51,6 +64,9 @@ pub enum OrderError {
     UnknownSku { sku: String },
     InvalidQuantity { sku: String },
     TooManyCoupons { max: usize },
+    TooManyLines { max: usize },
+    /// The cart's amounts (e.g. the points it would earn) exceed what is priced exactly.
+    AmountTooLarge { what: &'static str },
     InvalidOrderId,
     DuplicateOrderId { order_id: String },
     LineUnavailable { sku: String, reason: &'static str },
@@ -97,6 +113,7 @@ pub const ALL_CODES: &[&str] = &[
     "BELOW_MIN_BALANCE",
     "UNKNOWN_TEMPLATE",
     "NOT_CLAIMABLE",
+    "COUPON_ENDED",
     "AUDIENCE",
     "PER_MEMBER_LIMIT",
     "QUOTA_EXHAUSTED",
@@ -106,6 +123,8 @@ pub const ALL_CODES: &[&str] = &[
     "UNKNOWN_SKU",
     "INVALID_QUANTITY",
     "TOO_MANY_COUPONS",
+    "TOO_MANY_LINES",
+    "AMOUNT_TOO_LARGE",
     "INVALID_ORDER_ID",
     "DUPLICATE_ORDER_ID",
     "LINE_UNAVAILABLE",
@@ -173,6 +192,7 @@ impl Rejection {
             Rejection::Coupon(e) => match e {
                 CouponError::UnknownTemplate { .. } => "UNKNOWN_TEMPLATE",
                 CouponError::NotClaimable { .. } => "NOT_CLAIMABLE",
+                CouponError::Ended { .. } => "COUPON_ENDED",
                 CouponError::Audience { .. } => "AUDIENCE",
                 CouponError::PerMemberLimit { .. } => "PER_MEMBER_LIMIT",
                 CouponError::QuotaExhausted { .. } => "QUOTA_EXHAUSTED",
@@ -184,6 +204,8 @@ impl Rejection {
                 OrderError::UnknownSku { .. } => "UNKNOWN_SKU",
                 OrderError::InvalidQuantity { .. } => "INVALID_QUANTITY",
                 OrderError::TooManyCoupons { .. } => "TOO_MANY_COUPONS",
+                OrderError::TooManyLines { .. } => "TOO_MANY_LINES",
+                OrderError::AmountTooLarge { .. } => "AMOUNT_TOO_LARGE",
                 OrderError::InvalidOrderId => "INVALID_ORDER_ID",
                 OrderError::DuplicateOrderId { .. } => "DUPLICATE_ORDER_ID",
                 OrderError::LineUnavailable { .. } => "LINE_UNAVAILABLE",
@@ -207,9 +229,12 @@ impl Rejection {
             Rejection::CheckIn(e) => match e {
                 CheckInError::AlreadyCheckedIn { day } => format!("already checked in on {day}"),
                 CheckInError::MakeupNotOffered => "this program offers no makeup check-in".into(),
-                CheckInError::MakeupDayNotMissed { day } => format!("{day} is not a missed day (already checked in, today, or in the future)"),
-                CheckInError::MakeupOutOfWindow { day, window_days } => {
-                    format!("{day} is outside the makeup window ({window_days} days back, inside the current cycle)")
+                CheckInError::MakeupDayNotMissed { day, reason } => format!("{day} is not a missed day: {reason}"),
+                CheckInError::MakeupOutOfWindow { day, rule: MakeupLimit::Window { window_days } } => {
+                    format!("{day} is more than {window_days} days back: outside the makeup window")
+                }
+                CheckInError::MakeupOutOfWindow { day, rule: MakeupLimit::Cycle { cycle_start } } => {
+                    format!("{day} is outside the current cycle, which started on {cycle_start}")
                 }
                 CheckInError::MakeupLimitReached { max_per_month } => format!("at most {max_per_month} makeup check-ins per month"),
             },
@@ -222,6 +247,7 @@ impl Rejection {
             Rejection::Coupon(e) => match e {
                 CouponError::UnknownTemplate { template } => format!("unknown coupon template {template:?}"),
                 CouponError::NotClaimable { template } => format!("coupon {template:?} is not offered for claiming"),
+                CouponError::Ended { template, .. } => format!("coupon {template:?} has ended: its validity is over"),
                 CouponError::Audience { template, reason } => format!("coupon {template:?} is not for this member: {reason}"),
                 CouponError::PerMemberLimit { template, limit } => format!("coupon {template:?} may be claimed {limit} time(s) per member"),
                 CouponError::QuotaExhausted { template } => format!("coupon {template:?} has run out"),
@@ -233,6 +259,8 @@ impl Rejection {
                 OrderError::UnknownSku { sku } => format!("unknown SKU {sku:?}"),
                 OrderError::InvalidQuantity { sku } => format!("quantity of {sku:?} must be 1..=999"),
                 OrderError::TooManyCoupons { max } => format!("at most {max} coupons can be chosen for one order"),
+                OrderError::TooManyLines { max } => format!("a cart has at most {max} lines"),
+                OrderError::AmountTooLarge { what } => format!("the cart is too large to price exactly: {what} out of range"),
                 OrderError::InvalidOrderId => "order id must be 1..=64 characters".into(),
                 OrderError::DuplicateOrderId { order_id } => format!("order {order_id:?} already exists"),
                 OrderError::LineUnavailable { sku, reason } => format!("{sku:?} cannot be bought now: {reason}"),
@@ -258,8 +286,14 @@ impl Rejection {
         match self {
             Rejection::Input(InputError::Invalid { what, path, problem }) => json!({ "input": what, "path": path, "problem": problem }),
             Rejection::CheckIn(e) => match e {
-                CheckInError::AlreadyCheckedIn { day } | CheckInError::MakeupDayNotMissed { day } => json!({ "day": day }),
-                CheckInError::MakeupOutOfWindow { day, window_days } => json!({ "day": day, "windowDays": window_days }),
+                CheckInError::AlreadyCheckedIn { day } => json!({ "day": day }),
+                CheckInError::MakeupDayNotMissed { day, reason } => json!({ "day": day, "reason": reason }),
+                CheckInError::MakeupOutOfWindow { day, rule: MakeupLimit::Window { window_days } } => {
+                    json!({ "day": day, "rule": "window", "windowDays": window_days })
+                }
+                CheckInError::MakeupOutOfWindow { day, rule: MakeupLimit::Cycle { cycle_start } } => {
+                    json!({ "day": day, "rule": "cycle", "cycleStart": cycle_start })
+                }
                 CheckInError::MakeupLimitReached { max_per_month } => json!({ "maxPerMonth": max_per_month }),
                 CheckInError::MakeupNotOffered => json!({}),
             },
@@ -271,6 +305,7 @@ impl Rejection {
                 CouponError::UnknownTemplate { template }
                 | CouponError::NotClaimable { template }
                 | CouponError::QuotaExhausted { template } => json!({ "template": template }),
+                CouponError::Ended { template, ended_at } => json!({ "template": template, "endedAt": ended_at }),
                 CouponError::Audience { template, reason } => json!({ "template": template, "reason": reason }),
                 CouponError::PerMemberLimit { template, limit } => json!({ "template": template, "limit": limit }),
                 CouponError::CouponNotFound { coupon } => json!({ "coupon": coupon }),
@@ -279,7 +314,8 @@ impl Rejection {
             Rejection::Order(e) => match e {
                 OrderError::EmptyCart | OrderError::InvalidOrderId => json!({}),
                 OrderError::UnknownSku { sku } | OrderError::InvalidQuantity { sku } => json!({ "sku": sku }),
-                OrderError::TooManyCoupons { max } => json!({ "max": max }),
+                OrderError::TooManyCoupons { max } | OrderError::TooManyLines { max } => json!({ "max": max }),
+                OrderError::AmountTooLarge { what } => json!({ "what": what }),
                 OrderError::LineUnavailable { sku, reason } => json!({ "sku": sku, "reason": reason }),
                 OrderError::PriceChanged { expected, quote } => {
                     // Through text, so the quote has one serializer in the module, not two.

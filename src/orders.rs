@@ -71,6 +71,16 @@ pub fn place(
     }
     let earn = quote.points.earn;
     let earned_lot = (earn > 0).then(|| ctx.id(0));
+    // Gifts: the first-order gift after the first paid order, a repurchase gift after later ones.
+    // A template whose fixed validity has ended would give a coupon born expired: none is issued.
+    let gift_template = if state.orders.is_empty() {
+        program.gifts.first_order.as_deref().map(|t| (t, "firstOrder"))
+    } else {
+        program.gifts.repurchase.as_ref().filter(|r| quote.paid >= r.min_paid).map(|r| (r.template.as_str(), "repurchase"))
+    }
+    .and_then(|(t, source)| Some((program.template(t)?, source)))
+    .filter(|(t, _)| crate::coupons::ended_at(t, ctx.now).is_none());
+    let gift = gift_template.map(|(template, source)| crate::coupons::issue(program, template, ctx.id(1), source, ctx.now));
     effects.push(Effect::OrderPlaced {
         order: Order {
             id: order_id.into(),
@@ -88,19 +98,15 @@ pub fn place(
             earned_lot,
             spent_lots,
             refunded_at: None,
+            gift: gift.as_ref().map(|c| c.id.clone()),
+            gift_used_by: None,
         },
     });
     if earn > 0 {
         effects.push(credit(program, ctx, 0, earn, &format!("order:{order_id}")));
     }
-    // Gifts: the first-order gift after the first paid order, a repurchase gift after later ones.
-    let gift = if state.orders.is_empty() {
-        program.gifts.first_order.as_deref().map(|t| (t, "firstOrder"))
-    } else {
-        program.gifts.repurchase.as_ref().filter(|r| quote.paid >= r.min_paid).map(|r| (r.template.as_str(), "repurchase"))
-    };
-    if let Some((template, source)) = gift.and_then(|(t, s)| Some((program.template(t)?, s))) {
-        effects.push(Effect::CouponIssued { coupon: crate::coupons::issue(program, template, ctx.id(1), source, ctx.now) });
+    if let Some(coupon) = gift {
+        effects.push(Effect::CouponIssued { coupon });
     }
     Ok(effects)
 }
@@ -135,26 +141,31 @@ pub fn refund(program: &Program, state: &MemberState, order_id: &str, ctx: &Ctx)
         });
     }
     // 2. Take back the earned points: from the order's own lot first, then soonest-expiring,
-    //    at most the balance; the shortfall is recorded.
+    //    at most the balance; the shortfall is recorded. Earned points that expired unspent
+    //    gave the member nothing: they are not taken back from other lots.
     if order.points_earned > 0 {
         let mut after = state.clone();
         crate::apply::apply_effects(&mut after, &effects);
         let mut plan: Vec<LotAmount> = Vec::new();
         let mut left = order.points_earned;
         if let Some(lot) = order.earned_lot.as_ref().and_then(|id| after.lots.iter_mut().find(|l| l.id == *id)) {
+            let take = lot.remaining.min(left);
             if crate::points::is_live(lot, ctx.now) {
-                let take = left.min(lot.remaining);
-                plan.push(LotAmount { lot: lot.id.clone(), points: take });
-                left -= take;
+                if take > 0 {
+                    plan.push(LotAmount { lot: lot.id.clone(), points: take });
+                }
                 lot.remaining -= take;
             }
+            left -= take;
         }
         let rest = left.min(crate::points::balance(&after, ctx.now));
         if rest > 0 {
             plan.extend(crate::points::plan_spend(&after, rest, ctx.now)?);
         }
         let shortfall = left - rest;
-        effects.push(Effect::PointsDebited { lots: plan, reason: format!("refund:{order_id}"), shortfall, at: ctx.now });
+        if !plan.is_empty() || shortfall > 0 {
+            effects.push(Effect::PointsDebited { lots: plan, reason: format!("refund:{order_id}"), shortfall, at: ctx.now });
+        }
     }
     // 3. Coupons still inside their validity come back.
     for id in &order.coupons {
@@ -169,6 +180,15 @@ pub fn refund(program: &Program, state: &MemberState, order_id: &str, ctx: &Ctx)
             effects.push(Effect::StockReturned { counter: Counter::SaleStock(line.sku.clone()), units: line.qty });
         }
     }
-    effects.push(Effect::OrderRefunded { order_id: order_id.into(), at: ctx.now });
+    // 4. The gift this order issued goes back while unused, so order-then-refund farms nothing;
+    //    a gift already used stays with the order that used it and is recorded on the refund.
+    let mut gift_used_by = None;
+    if let Some(gift) = order.gift.as_ref().and_then(|id| state.coupon(id)) {
+        match &gift.state {
+            CouponState::Available => effects.push(Effect::CouponRevoked { coupon: gift.id.clone(), order_id: order_id.into() }),
+            CouponState::Used { order_id: used_by, .. } => gift_used_by = Some(used_by.clone()),
+        }
+    }
+    effects.push(Effect::OrderRefunded { order_id: order_id.into(), at: ctx.now, gift_used_by });
     Ok(effects)
 }

@@ -11,6 +11,12 @@ use serde::{Deserialize, Serialize};
 use std::cmp::Ordering;
 
 pub const MAX_QTY: u32 = 999;
+/// Lines of one cart or order. With prices ≤ ¥1,000,000 and quantities ≤ 999 every sum of
+/// amounts then stays far inside i64 (≤ 10^13 fen).
+pub const MAX_LINES: usize = 100;
+/// The most points one order may earn: a cart whose earnings could exceed it is refused
+/// AMOUNT_TOO_LARGE, so that balances summed over a long history stay inside i64.
+pub const MAX_POINTS_PER_ORDER: Points = 1_000_000_000_000;
 /// An order uses at most one coupon per group; a few more may be offered to choose from.
 pub const MAX_CHOSEN_COUPONS: usize = 20;
 
@@ -97,7 +103,7 @@ impl<'de> Deserialize<'de> for PointsChoice {
         impl<'de> serde::de::Visitor<'de> for Choice {
             type Value = PointsChoice;
             fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str(r#""max" or a whole number of points"#)
+                f.write_str(r#""max" or a whole number of points (0 or more)"#)
             }
             fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<PointsChoice, E> {
                 match s {
@@ -106,6 +112,9 @@ impl<'de> Deserialize<'de> for PointsChoice {
                 }
             }
             fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<PointsChoice, E> {
+                if n < 0 {
+                    return Err(E::invalid_value(serde::de::Unexpected::Signed(n), &self));
+                }
                 Ok(PointsChoice::Amount(n))
             }
             fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<PointsChoice, E> {
@@ -208,6 +217,20 @@ pub struct AppliedCoupon {
     pub group: StackGroup,
     /// Fen saved (for free shipping: the fee waived).
     pub discount: Fen,
+    /// How the discount is split over the lines (empty for free shipping); the shares sum to
+    /// `discount` and each is also an adjustment of its line.
+    pub allocation: Vec<LineShare>,
+}
+
+/// One line's share of an order-level amount.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(rename_all = "camelCase")]
+pub struct LineShare {
+    /// Index of the line in the cart.
+    pub line: usize,
+    pub sku: String,
+    pub amount: Fen,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -311,8 +334,11 @@ pub struct Quote {
     pub saved: Fen,
     pub savings: Vec<Saving>,
     pub coupons: Vec<AppliedCoupon>,
-    /// Available coupons that this cart could use but that are not applied.
-    pub usable: Vec<String>,
+    /// Ids of the coupons applied, in group order: what `placeOrder` takes.
+    pub coupon_ids: Vec<String>,
+    /// Wallet coupons this cart could use but that are not applied (the same kind of list as
+    /// `cartCoupons().usable`, which applies none).
+    pub usable: Vec<crate::coupons::WalletCoupon>,
     pub unusable: Vec<UnusableCoupon>,
     /// Whether every line can be ordered now.
     pub orderable: bool,
@@ -374,6 +400,8 @@ pub struct Pricer<'a> {
     tier: &'a Tier,
     now: Instant,
     member_day: bool,
+    /// The promo points multiplier of the day: member day's or birthday's, the higher.
+    promo_bp: Bp,
     lines: Vec<QuoteLine>,
     /// The catalog entry of each line.
     line_skus: Vec<&'a crate::program::Sku>,
@@ -391,13 +419,10 @@ impl<'a> Pricer<'a> {
         let member_day = crate::member_day::is_member_day(program, today);
         let mut priced = Vec::with_capacity(lines.len());
         let mut after_member_day = Vec::with_capacity(lines.len());
-        let mut line_skus = Vec::with_capacity(lines.len());
-        for line in lines {
-            let sku = program.sku(&line.sku).ok_or_else(|| OrderError::UnknownSku { sku: line.sku.clone() })?;
-            line_skus.push(sku);
-            if line.qty == 0 || line.qty > MAX_QTY {
-                return Err(OrderError::InvalidQuantity { sku: line.sku.clone() });
-            }
+        let line_skus = check_lines(program, lines)?;
+        let promo = crate::member_day::points_multiplier(program, today).max(crate::birthday::points_multiplier(program, state, today));
+        check_earnings_fit(program, &line_skus, lines, tier, promo)?;
+        for (line, &sku) in lines.iter().zip(&line_skus) {
             let qty = line.qty as Fen;
             let flag = sale_flag(program, state, tier, stock, &line.sku, lines, now);
             let member = sku.member_prices.get(&tier.id).copied().filter(|p| *p < sku.list_price);
@@ -431,7 +456,7 @@ impl<'a> Pricer<'a> {
                 flag,
             });
         }
-        let mut pricer = Pricer { program, state, tier, now, member_day, lines: priced, line_skus, after_member_day, candidates: vec![], unusable: vec![] };
+        let mut pricer = Pricer { program, state, tier, now, member_day, promo_bp: promo, lines: priced, line_skus, after_member_day, candidates: vec![], unusable: vec![] };
         pricer.sort_wallet();
         Ok(pricer)
     }
@@ -658,7 +683,8 @@ impl<'a> Pricer<'a> {
         let mut consider = |sel: Vec<usize>, this: &Self| -> Option<Fen> {
             let o = this.run(&sel, false).ok().filter(|o| every_coupon_saves(o, sel.len()))?;
             let total = this.total_before_points(&o);
-            if this.better((&sel, total), (&best, best_total)) {
+            // Checked only for a would-be winner: the smaller selections are all tried anyway.
+            if this.better((&sel, total), (&best, best_total)) && !this.holds_idle_coupon(&sel, total) {
                 best = sel;
                 best_total = total;
             }
@@ -699,13 +725,30 @@ impl<'a> Pricer<'a> {
             }
             if let Some(o) = self.run(&sel, true).ok().filter(|o| every_coupon_saves(o, sel.len())) {
                 let total = self.total_before_points(&o);
-                if self.better((&sel, total), (&best, best_total)) {
+                if !self.holds_idle_coupon(&sel, total) && self.better((&sel, total), (&best, best_total)) {
                     best = sel;
                     best_total = total;
                 }
             }
         }
         best
+    }
+
+    /// Whether removing one coupon of `sel` leaves its `total` unchanged: that coupon would be
+    /// spent for nothing (e.g. an item coupon that only pushes the goods below the free-shipping
+    /// threshold), so no selection may hold it.
+    fn holds_idle_coupon(&self, sel: &[usize], total: Fen) -> bool {
+        !sel.is_empty()
+            && (0..sel.len()).any(|k| {
+                let rest: Vec<usize> = sel.iter().enumerate().filter(|(j, _)| *j != k).map(|(_, ci)| *ci).collect();
+                self.run(&rest, false).is_ok_and(|o| self.total_before_points(&o) == total)
+            })
+    }
+
+    /// Goods after coupons plus shipping for a selection (candidate indices), if it applies:
+    /// what the selection rules compare.
+    pub fn selection_total(&self, selection: &[usize]) -> Option<Fen> {
+        self.run(selection, true).ok().map(|o| self.total_before_points(&o))
     }
 
     fn stackable(&self, sel: &[usize]) -> bool {
@@ -771,6 +814,32 @@ impl<'a> Pricer<'a> {
         }
     }
 
+    /// The 凑单 hint of every coupon below its minimum spend, measured on its base as it would be
+    /// in this order: after the applied coupons of the groups that come before its own (an
+    /// order coupon's base is what is left after the item coupon), so `missing` is what the
+    /// shopper must really add.
+    fn measure_missing(&mut self, outcome: &Outcome) {
+        let program = self.program;
+        let mut measured = Vec::new();
+        for (k, u) in self.unusable.iter().enumerate() {
+            let Some(t) = (u.reason == UnusableReason::BelowMinSpend).then(|| program.template(&u.template)).flatten() else { continue };
+            let rank = group_rank(t.stack_group);
+            let mut amounts = self.after_member_day.clone();
+            for (ci, _, shares) in &outcome.applied {
+                if group_rank(self.candidates[*ci].template.stack_group) < rank {
+                    for (a, s) in amounts.iter_mut().zip(shares) {
+                        *a -= s;
+                    }
+                }
+            }
+            let eligible: Vec<bool> = self.lines.iter().zip(&self.line_skus).map(|(l, sku)| l.flag.is_none() && t.scope.covers(sku)).collect();
+            measured.push((k, (t.min_spend - eligible_sum(&eligible, &amounts)).max(1)));
+        }
+        for (k, missing) in measured {
+            self.unusable[k].missing = missing;
+        }
+    }
+
     /// Ids of the coupons a selection would use.
     pub fn selection_ids(&self, selection: &[usize]) -> Vec<String> {
         selection.iter().map(|i| self.candidates[*i].coupon.id.clone()).collect()
@@ -815,12 +884,19 @@ impl<'a> Pricer<'a> {
         let mut coupon_discount = 0;
         for (ci, discount, shares) in &outcome.applied {
             let c = &self.candidates[*ci];
+            let allocation = shares
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| **s > 0)
+                .map(|(i, s)| LineShare { line: i, sku: self.lines[i].sku.clone(), amount: *s })
+                .collect();
             coupons.push(AppliedCoupon {
                 id: c.coupon.id.clone(),
                 template: c.template.id.clone(),
                 name: c.template.name.clone(),
                 group: c.template.stack_group,
                 discount: *discount,
+                allocation,
             });
             if c.template.stack_group == StackGroup::Shipping {
                 add_saving("shipping", &c.coupon.id, *discount);
@@ -842,16 +918,18 @@ impl<'a> Pricer<'a> {
         let (max, unavailable) = if balance < rules.min_balance || balance <= 0 {
             (0, (balance < rules.min_balance).then(|| "BELOW_MIN_BALANCE".to_string()))
         } else {
-            let cap_fen = (goods_after_coupons as i128 * rules.max_percent_of_order_bp as i128 / BP_ONE as i128) as i64;
-            let cap_points = (cap_fen as i128 * rules.redeem_rate as i128 / 100) as i64;
-            (round_to_unit(cap_points.min(balance), rules.unit), None)
+            // i128 throughout: the cap in points is up to redeemRate/100 × the goods.
+            let cap_fen = goods_after_coupons as i128 * rules.max_percent_of_order_bp as i128 / BP_ONE as i128;
+            let cap_points = cap_fen * rules.redeem_rate as i128 / 100;
+            (round_to_unit(Points::try_from(cap_points.min(balance as i128)).unwrap_or(balance), rules.unit), None)
         };
         let requested = match points {
             PointsChoice::Mode(PointsMode::Max) => max,
             PointsChoice::Amount(n) => n.max(0),
         };
         let used = round_to_unit(requested.min(max), rules.unit);
-        let value = used * 100 / rules.redeem_rate;
+        // used ≤ max, whose value is at most the goods: the narrowing cannot fail.
+        let value = Fen::try_from(used as i128 * 100 / rules.redeem_rate as i128).unwrap_or(0);
         if value > 0 {
             add_saving("points", "points", value);
             let shares = allocate(value, &paid);
@@ -869,16 +947,17 @@ impl<'a> Pricer<'a> {
         for (line, p) in self.lines.iter_mut().zip(&paid) {
             line.paid = *p;
         }
-        let today = program.business_day(self.now);
-        let promo = crate::member_day::points_multiplier(program, today).max(crate::birthday::points_multiplier(program, self.state, today));
+        let promo = self.promo_bp;
         let earn = earn_points(program, paid_total, self.tier.points_multiplier_bp, promo);
+        self.measure_missing(&outcome);
         let selected_ids: Vec<&str> = selection.iter().map(|i| self.candidates[*i].coupon.id.as_str()).collect();
         let usable = self
             .candidates
             .iter()
             .filter(|c| !selected_ids.contains(&c.coupon.id.as_str()) && !self.unusable.iter().any(|u| u.id == c.coupon.id))
-            .map(|c| c.coupon.id.clone())
+            .filter_map(|c| crate::coupons::view(program, c.coupon, self.now, &[]))
             .collect();
+        let coupon_ids = coupons.iter().map(|c| c.id.clone()).collect();
         let list_total: Fen = self.lines.iter().filter(|l| l.flag.is_none()).map(|l| l.list_amount).sum();
         let goods: Fen = self.lines.iter().map(|l| l.amount).sum();
         let member_day_discount = goods - self.after_member_day.iter().sum::<Fen>();
@@ -915,6 +994,7 @@ impl<'a> Pricer<'a> {
             saved: list_total + shipping_base - total,
             savings,
             coupons,
+            coupon_ids,
             usable,
             unusable: self.unusable,
         }
@@ -948,9 +1028,44 @@ fn round_to_unit(points: Points, unit: Points) -> Points {
 }
 
 /// floor(paid × pointsPerYuan / 100 × tier multiplier × promo multiplier).
+/// Pricing refuses carts whose earnings could pass MAX_POINTS_PER_ORDER, so the conversion
+/// cannot fail for a priced cart; it saturates rather than wraps all the same.
 pub fn earn_points(program: &Program, paid: Fen, tier_bp: Bp, promo_bp: Bp) -> Points {
-    let n = paid.max(0) as i128 * program.points.points_per_yuan as i128 * tier_bp as i128 * promo_bp as i128;
-    (n / (100 * BP_ONE as i128 * BP_ONE as i128)) as Points
+    Points::try_from(earn_points_wide(program, paid as i128, tier_bp, promo_bp)).unwrap_or(Points::MAX)
+}
+
+fn earn_points_wide(program: &Program, paid: i128, tier_bp: Bp, promo_bp: Bp) -> i128 {
+    let n = paid.max(0) * program.points.points_per_yuan as i128 * tier_bp as i128 * promo_bp as i128;
+    n / (100 * BP_ONE as i128 * BP_ONE as i128)
+}
+
+/// Every line names a catalog SKU with a quantity in 1..=MAX_QTY, and there are at most
+/// MAX_LINES of them: checked before any line is priced, so no sum sees an unchecked quantity.
+fn check_lines<'p>(program: &'p Program, lines: &[OrderLine]) -> Result<Vec<&'p crate::program::Sku>, OrderError> {
+    if lines.len() > MAX_LINES {
+        return Err(OrderError::TooManyLines { max: MAX_LINES });
+    }
+    lines
+        .iter()
+        .map(|line| {
+            let sku = program.sku(&line.sku).ok_or_else(|| OrderError::UnknownSku { sku: line.sku.clone() })?;
+            if line.qty == 0 || line.qty > MAX_QTY {
+                return Err(OrderError::InvalidQuantity { sku: line.sku.clone() });
+            }
+            Ok(sku)
+        })
+        .collect()
+}
+
+/// Refuses a cart whose points earned could pass MAX_POINTS_PER_ORDER (the paid amount is at
+/// most the list total, so the bound on the list total bounds every outcome).
+fn check_earnings_fit(program: &Program, skus: &[&crate::program::Sku], lines: &[OrderLine], tier: &Tier, promo_bp: Bp) -> Result<(), OrderError> {
+    let list_total: i128 = skus.iter().zip(lines).map(|(sku, l)| sku.list_price as i128 * l.qty as i128).sum();
+    let most = earn_points_wide(program, list_total, tier.points_multiplier_bp, promo_bp);
+    if most > MAX_POINTS_PER_ORDER as i128 {
+        return Err(OrderError::AmountTooLarge { what: "points earned" });
+    }
+    Ok(())
 }
 
 /// The flag of a limited-sale line, if it cannot be bought now.
@@ -966,21 +1081,37 @@ fn sale_flag(program: &Program, state: &MemberState, tier: &Tier, stock: &Stock,
         return Some(if now >= earliest { LineFlag::EarlyAccessOnly } else { LineFlag::NotStarted });
     }
     let earliest = program.tiers.iter().map(|t| sale.starts_at - early(t)).min().unwrap_or(sale.starts_at);
-    let bought: u32 = state
+    // Summed wide: quantities come from the cart and from a restored history.
+    let bought: u64 = state
         .paid_orders()
         .filter(|o| o.placed_at >= earliest && o.placed_at < sale.ends_at)
         .flat_map(|o| o.lines.iter())
         .filter(|l| l.sku == sku)
-        .map(|l| l.qty)
+        .map(|l| l.qty as u64)
         .sum();
-    let wanted: u32 = lines.iter().filter(|l| l.sku == sku).map(|l| l.qty).sum();
-    if bought + wanted > sale.per_member {
+    let wanted: u64 = lines.iter().filter(|l| l.sku == sku).map(|l| l.qty as u64).sum();
+    if bought + wanted > sale.per_member as u64 {
         return Some(LineFlag::LimitReached);
     }
-    if !stock.has(&Counter::SaleStock(sku.into()), wanted) {
+    if !u32::try_from(wanted).is_ok_and(|w| stock.has(&Counter::SaleStock(sku.into()), w)) {
         return Some(LineFlag::SoldOut);
     }
     None
+}
+
+/// The wallet for a cart: the coupons it could use (none applied) and the others with their
+/// reason (the 凑单 hint included).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(rename_all = "camelCase")]
+pub struct CartCoupons {
+    pub usable: Vec<crate::coupons::WalletCoupon>,
+    pub unusable: Vec<UnusableCoupon>,
+}
+
+pub fn cart_coupons(program: &Program, state: &MemberState, stock: &Stock, lines: &[OrderLine], now: Instant) -> Result<CartCoupons, OrderError> {
+    let q = Pricer::new(program, state, stock, lines, now)?.quote(&CouponChoice::Mode(CouponMode::None), PointsChoice::Amount(0));
+    Ok(CartCoupons { usable: q.usable, unusable: q.unusable })
 }
 
 /// Price a cart.

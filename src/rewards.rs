@@ -8,6 +8,11 @@ use crate::stock::Counter;
 
 pub fn redeem(program: &Program, state: &MemberState, reward_id: &str, ctx: &Ctx) -> Result<Vec<Effect>, Rejection> {
     let reward = program.reward(reward_id).ok_or_else(|| RewardError::UnknownReward { reward: reward_id.into() })?;
+    if let RewardGrant::Coupon { template } = &reward.grants {
+        if let Some(t) = program.template(template) {
+            crate::coupons::check_not_ended(t, ctx.now)?;
+        }
+    }
     if let Some(limit) = reward.per_member {
         if redeemed(state, reward_id) >= limit {
             return Err(RewardError::LimitReached { reward: reward_id.into(), limit }.into());

@@ -82,10 +82,18 @@ pub fn of(state: &MemberState, now: Instant) -> Segments {
     };
     let with_coupon = orders.iter().filter(|o| !o.coupons.is_empty()).count();
     let coupon_share_bp = if orders.is_empty() { 0 } else { (with_coupon * 10_000 / orders.len()) as i64 };
-    let price_sensitivity = (!orders.is_empty()).then_some(match coupon_share_bp {
-        s if s >= 6_000 => PriceSensitivity::High,
-        s if s <= 2_000 => PriceSensitivity::Low,
-        _ => PriceSensitivity::Medium,
+    // Compared exactly (with_coupon / orders against 60 % and 20 %), not on the rounded share:
+    // 2001 of 10001 orders is just over 20 %, so not "low".
+    let share_at_least = |pct: usize| with_coupon * 100 >= pct * orders.len();
+    let share_at_most = |pct: usize| with_coupon * 100 <= pct * orders.len();
+    let price_sensitivity = (!orders.is_empty()).then(|| {
+        if share_at_least(60) {
+            PriceSensitivity::High
+        } else if share_at_most(20) {
+            PriceSensitivity::Low
+        } else {
+            PriceSensitivity::Medium
+        }
     });
     let mut tags = Vec::new();
     for (days, tag) in [(3, "activity.3d"), (7, "activity.7d"), (14, "activity.14d")] {

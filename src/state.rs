@@ -147,6 +147,15 @@ pub struct Order {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(target_arch = "wasm32", tsify(optional))]
     pub refunded_at: Option<Instant>,
+    /// The gift coupon (first-order or repurchase) this order issued, revoked by its refund
+    /// while unused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    pub gift: Option<String>,
+    /// Recorded on the refund when the gift had already been used: the order that used it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    pub gift_used_by: Option<String>,
 }
 
 impl Order {

@@ -7,7 +7,7 @@ use crate::apply::Mutation;
 use crate::error::{InputError, ProgramError, Rejection};
 use crate::mall::{Mall as Core, Snapshot};
 use crate::program::Program;
-use crate::quote::{CouponChoice, CouponMode, PointsChoice, Pricer, QuoteRequest};
+use crate::quote::QuoteRequest;
 use crate::state::OrderLine;
 use crate::sync::{PullResponse, PushResponse, Verdict};
 use crate::time::{Day, Instant, MonthDay};
@@ -35,8 +35,8 @@ export type ErrorCode =
   | "INVALID_PROGRAM" | "INVALID_INPUT"
   | "ALREADY_CHECKED_IN" | "MAKEUP_NOT_OFFERED" | "MAKEUP_DAY_NOT_MISSED" | "MAKEUP_OUT_OF_WINDOW" | "MAKEUP_LIMIT_REACHED"
   | "INSUFFICIENT_POINTS" | "BELOW_MIN_BALANCE"
-  | "UNKNOWN_TEMPLATE" | "NOT_CLAIMABLE" | "AUDIENCE" | "PER_MEMBER_LIMIT" | "QUOTA_EXHAUSTED" | "COUPON_NOT_FOUND" | "COUPON_UNUSABLE"
-  | "EMPTY_CART" | "UNKNOWN_SKU" | "INVALID_QUANTITY" | "TOO_MANY_COUPONS" | "INVALID_ORDER_ID" | "DUPLICATE_ORDER_ID" | "LINE_UNAVAILABLE" | "PRICE_CHANGED"
+  | "UNKNOWN_TEMPLATE" | "NOT_CLAIMABLE" | "COUPON_ENDED" | "AUDIENCE" | "PER_MEMBER_LIMIT" | "QUOTA_EXHAUSTED" | "COUPON_NOT_FOUND" | "COUPON_UNUSABLE"
+  | "EMPTY_CART" | "UNKNOWN_SKU" | "INVALID_QUANTITY" | "TOO_MANY_COUPONS" | "TOO_MANY_LINES" | "AMOUNT_TOO_LARGE" | "INVALID_ORDER_ID" | "DUPLICATE_ORDER_ID" | "LINE_UNAVAILABLE" | "PRICE_CHANGED"
   | "ORDER_NOT_FOUND" | "ALREADY_REFUNDED" | "REFUND_WINDOW_CLOSED"
   | "UNKNOWN_REWARD" | "REWARD_LIMIT_REACHED" | "OUT_OF_STOCK"
   | "BIRTHDAY_ALREADY_SET";
@@ -61,6 +61,8 @@ export interface MallOptions {
 export interface Receipt {
   mutationId: number;
   effects: Effect[];
+  /** The coupon put in the wallet, for `claimCoupon` and a coupon reward of `redeemReward`. */
+  coupon?: CouponInstance;
 }
 /** Arguments of `placeOrder`. */
 export interface PlaceOrderArgs {
@@ -69,11 +71,6 @@ export interface PlaceOrderArgs {
   coupons?: string[];
   points?: number;
   expectedTotal: number;
-}
-/** Coupons for a cart: usable ones, and the others with their reason. */
-export interface CartCoupons {
-  usable: WalletCoupon[];
-  unusable: UnusableCoupon[];
 }
 "#;
 
@@ -116,6 +113,54 @@ fn json_text(value: &JsValue) -> Option<String> {
 fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsValue> {
     let text = serde_json::to_string(value).map_err(|e| js_error("INVALID_INPUT", &e.to_string(), &serde_json::Value::Null))?;
     js_sys::JSON::parse(&text)
+}
+
+/// The earliest instant taken from a caller: 2000-01-01. An earlier one is nearly always seconds
+/// passed for milliseconds.
+const EARLIEST_INSTANT: f64 = 946_684_800_000.0;
+/// The latest instant a JS `Date` can hold.
+const LATEST_INSTANT: f64 = 8_640_000_000_000_000.0;
+
+fn bad_arg(name: &'static str, problem: String) -> JsValue {
+    input_error(InputError::Invalid { what: "argument", path: name.into(), problem })
+}
+
+/// A caller's instant: a finite number of ms since the epoch from 2000 on, or a valid `Date`.
+fn instant_arg(value: &JsValue, name: &'static str) -> Result<Instant, JsValue> {
+    let ms = match value.dyn_ref::<js_sys::Date>() {
+        Some(date) => date.get_time(),
+        None => value.as_f64().ok_or_else(|| bad_arg(name, format!("must be milliseconds since the epoch or a Date, got {}", describe(value))))?,
+    };
+    if !ms.is_finite() || !(EARLIEST_INSTANT..=LATEST_INSTANT).contains(&ms) {
+        return Err(bad_arg(name, format!("must be milliseconds since the epoch (from 2000-01-01 on), got {ms}")));
+    }
+    Ok(ms.floor() as Instant)
+}
+
+/// A string argument: anything else (a number, an object, undefined) is refused, never
+/// reinterpreted as memory.
+fn string_arg(value: &JsValue, name: &'static str) -> Result<String, JsValue> {
+    value.as_string().ok_or_else(|| bad_arg(name, format!("must be a string, got {}", describe(value))))
+}
+
+/// A whole number 0..=u32::MAX (an offset or a count).
+fn count_arg(value: f64, name: &'static str) -> Result<usize, JsValue> {
+    if value.is_finite() && value >= 0.0 && value.fract() == 0.0 && value <= u32::MAX as f64 {
+        Ok(value as usize)
+    } else {
+        Err(bad_arg(name, format!("must be a whole number 0 or more, got {value}")))
+    }
+}
+
+/// How a wrong argument is named in an error: its JS type, and its value when short.
+fn describe(value: &JsValue) -> String {
+    match value.js_typeof().as_string().as_deref() {
+        Some("string") | Some("number") | Some("boolean") => format!("{} {}", value.js_typeof().as_string().unwrap_or_default(), json_text(value).unwrap_or_default()),
+        Some("object") if value.is_null() => "null".into(),
+        Some("object") if js_sys::Array::is_array(value) => "an array".into(),
+        Some(kind) => format!("a value of type {kind}"),
+        None => "a value".into(),
+    }
 }
 
 fn device_now() -> Instant {
@@ -178,7 +223,7 @@ impl MallOptions {
         };
         let now = match get("now") {
             v if v.is_undefined() || v.is_null() => None,
-            v => Some(v.as_f64().filter(|n| n.is_finite()).ok_or_else(|| bad("now", "must be a number of milliseconds"))? as Instant),
+            v => Some(instant_arg(&v, "now")?),
         };
         Ok(MallOptions { member_id: text("memberId")?, client_id: text("clientId")?, snapshot, now })
     }
@@ -189,6 +234,9 @@ impl MallOptions {
 struct Receipt<'a> {
     mutation_id: u64,
     effects: &'a [crate::apply::Effect],
+    /// The coupon a claim (or a coupon reward) put in the wallet.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    coupon: Option<&'a crate::state::CouponInstance>,
 }
 
 #[derive(Deserialize)]
@@ -237,10 +285,12 @@ impl Mall {
         Ok(Mall { core })
     }
 
-    fn at(&self, now: Option<f64>) -> Instant {
+    /// The instant a method works at: the caller's `now` (ms since the epoch, or a `Date`), or
+    /// this client's clock when it is omitted. Anything else is refused rather than replaced.
+    fn at(&self, now: Option<JsValue>) -> Result<Instant, JsValue> {
         match now {
-            Some(n) if n.is_finite() => n as Instant,
-            _ => self.core.now(device_now()),
+            Some(v) if !v.is_undefined() && !v.is_null() => instant_arg(&v, "now"),
+            _ => Ok(self.core.now(device_now())),
         }
     }
 
@@ -251,8 +301,8 @@ impl Mall {
 
     /// The business day of `now`.
     #[wasm_bindgen(js_name = businessDay, unchecked_return_type = "Day")]
-    pub fn business_day(&self, now: Option<f64>) -> String {
-        self.core.program.business_day(self.at(now)).to_string()
+    pub fn business_day(&self, #[wasm_bindgen(unchecked_param_type = "Instant | Date")] now: Option<JsValue>) -> Result<String, JsValue> {
+        Ok(self.core.program.business_day(self.at(now)?).to_string())
     }
 
     #[wasm_bindgen(unchecked_return_type = "Program")]
@@ -269,117 +319,123 @@ impl Mall {
     /// Price a cart: `{lines, coupons?: "best" | "none" | ids, points?: "max" | number}`.
     /// The result stays inside wasm: totals are plain getters, and the explanation (`lines`,
     /// `coupons`, `savings`, …) crosses the boundary only when read. `toJSON()` gives it all.
-    pub fn quote(&self, #[wasm_bindgen(unchecked_param_type = "QuoteRequest")] request: JsValue, now: Option<f64>) -> Result<PricedCart, JsValue> {
+    pub fn quote(&self, #[wasm_bindgen(unchecked_param_type = "QuoteRequest")] request: JsValue, #[wasm_bindgen(unchecked_param_type = "Instant | Date")] now: Option<JsValue>) -> Result<PricedCart, JsValue> {
         let request: QuoteRequest = from_js("quote request", &request)?;
-        let quote = crate::quote::quote(&self.core.program, self.core.state(), self.core.stock(), &request, self.at(now)).map_err(|e| rejection(e.into()))?;
+        let quote = crate::quote::quote(&self.core.program, self.core.state(), self.core.stock(), &request, self.at(now)?).map_err(|e| rejection(e.into()))?;
         Ok(PricedCart { quote })
     }
 
     /// The wallet for a cart: coupons it can use and the others with reasons (凑单 hint included).
+    /// Takes the same `{lines}` request as `quote` (or just the lines).
     #[wasm_bindgen(js_name = cartCoupons, unchecked_return_type = "CartCoupons")]
-    pub fn cart_coupons(&self, #[wasm_bindgen(unchecked_param_type = "OrderLine[]")] lines: JsValue, now: Option<f64>) -> Result<JsValue, JsValue> {
-        let lines: Vec<OrderLine> = from_js("lines", &lines)?;
-        let now = self.at(now);
-        let pricer = Pricer::new(&self.core.program, self.core.state(), self.core.stock(), &lines, now).map_err(|e| rejection(e.into()))?;
-        let quote = pricer.quote(&CouponChoice::Mode(CouponMode::None), PointsChoice::Amount(0));
-        let pending = self.core.pending_order_ids();
-        let usable: Vec<_> = quote
-            .usable
-            .iter()
-            .filter_map(|id| self.core.state().coupon(id))
-            .filter_map(|c| crate::coupons::view(&self.core.program, c, now, &pending))
-            .collect();
-        to_js(&serde_json::json!({ "usable": usable, "unusable": quote.unusable }))
+    pub fn cart_coupons(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "QuoteRequest | OrderLine[]")] request: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "Instant | Date")] now: Option<JsValue>,
+    ) -> Result<JsValue, JsValue> {
+        let lines: Vec<OrderLine> = if js_sys::Array::is_array(&request) {
+            from_js("lines", &request)?
+        } else {
+            from_js::<QuoteRequest>("cart coupons request", &request)?.lines
+        };
+        let coupons = crate::quote::cart_coupons(&self.core.program, self.core.state(), self.core.stock(), &lines, self.at(now)?).map_err(|e| rejection(e.into()))?;
+        to_js(&coupons)
     }
 
     #[wasm_bindgen(unchecked_return_type = "Wallet")]
-    pub fn wallet(&self, now: Option<f64>) -> Result<JsValue, JsValue> {
-        to_js(&crate::coupons::wallet(&self.core.program, self.core.state(), self.at(now), &self.core.pending_order_ids()))
+    pub fn wallet(&self, #[wasm_bindgen(unchecked_param_type = "Instant | Date")] now: Option<JsValue>) -> Result<JsValue, JsValue> {
+        to_js(&crate::coupons::wallet(&self.core.program, self.core.state(), self.at(now)?, &self.core.pending_order_ids()))
     }
 
     #[wasm_bindgen(js_name = claimCentre, unchecked_return_type = "ClaimOffer[]")]
-    pub fn claim_centre(&self, now: Option<f64>) -> Result<JsValue, JsValue> {
-        to_js(&crate::coupons::claim_centre(&self.core.program, self.core.state(), self.core.stock(), self.at(now)))
+    pub fn claim_centre(&self, #[wasm_bindgen(unchecked_param_type = "Instant | Date")] now: Option<JsValue>) -> Result<JsValue, JsValue> {
+        to_js(&crate::coupons::claim_centre(&self.core.program, self.core.state(), self.core.stock(), self.at(now)?))
     }
 
     /// The check-in calendar of a month (1–12).
     #[wasm_bindgen(unchecked_return_type = "Calendar")]
-    pub fn calendar(&self, year: i32, month: u8, now: Option<f64>) -> Result<JsValue, JsValue> {
-        let cal = crate::checkin::calendar(&self.core.program, self.core.state(), year, month, self.at(now)).ok_or_else(|| {
+    pub fn calendar(&self, year: i32, month: u8, #[wasm_bindgen(unchecked_param_type = "Instant | Date")] now: Option<JsValue>) -> Result<JsValue, JsValue> {
+        let cal = crate::checkin::calendar(&self.core.program, self.core.state(), year, month, self.at(now)?).ok_or_else(|| {
             input_error(InputError::Invalid { what: "calendar", path: "month".into(), problem: "must be 1..=12".into() })
         })?;
         to_js(&cal)
     }
 
     #[wasm_bindgen(unchecked_return_type = "Streak")]
-    pub fn streak(&self, now: Option<f64>) -> Result<JsValue, JsValue> {
-        to_js(&crate::checkin::streak(&self.core.program, self.core.state(), self.at(now)))
+    pub fn streak(&self, #[wasm_bindgen(unchecked_param_type = "Instant | Date")] now: Option<JsValue>) -> Result<JsValue, JsValue> {
+        to_js(&crate::checkin::streak(&self.core.program, self.core.state(), self.at(now)?))
     }
 
     #[wasm_bindgen(unchecked_return_type = "PointsSummary")]
-    pub fn points(&self, now: Option<f64>) -> Result<JsValue, JsValue> {
-        to_js(&crate::points::summary(self.core.state(), self.at(now)))
+    pub fn points(&self, #[wasm_bindgen(unchecked_param_type = "Instant | Date")] now: Option<JsValue>) -> Result<JsValue, JsValue> {
+        to_js(&crate::points::summary(self.core.state(), self.at(now)?))
     }
 
     /// Ledger entries, newest first: `limit` of them after skipping the `offset` newest.
     #[wasm_bindgen(unchecked_return_type = "LedgerEntry[]")]
-    pub fn ledger(&self, offset: u32, limit: u32) -> Result<JsValue, JsValue> {
-        to_js(&crate::points::ledger_page(self.core.state(), offset as usize, limit as usize))
+    pub fn ledger(&self, offset: f64, limit: f64) -> Result<JsValue, JsValue> {
+        to_js(&crate::points::ledger_page(self.core.state(), count_arg(offset, "offset")?, count_arg(limit, "limit")?))
     }
 
     #[wasm_bindgen(unchecked_return_type = "TierProgress")]
-    pub fn tier(&self, now: Option<f64>) -> Result<JsValue, JsValue> {
-        to_js(&crate::tiers::progress(&self.core.program, self.core.state(), self.at(now)))
+    pub fn tier(&self, #[wasm_bindgen(unchecked_param_type = "Instant | Date")] now: Option<JsValue>) -> Result<JsValue, JsValue> {
+        to_js(&crate::tiers::progress(&self.core.program, self.core.state(), self.at(now)?))
     }
 
     #[wasm_bindgen(js_name = memberDay, unchecked_return_type = "MemberDayStatus")]
-    pub fn member_day(&self, now: Option<f64>) -> Result<JsValue, JsValue> {
-        let now = self.at(now);
+    pub fn member_day(&self, #[wasm_bindgen(unchecked_param_type = "Instant | Date")] now: Option<JsValue>) -> Result<JsValue, JsValue> {
+        let now = self.at(now)?;
         let tier = crate::tiers::current_tier(&self.core.program, self.core.state(), now);
         to_js(&crate::member_day::status(&self.core.program, tier, now))
     }
 
     #[wasm_bindgen(unchecked_return_type = "Segments")]
-    pub fn segments(&self, now: Option<f64>) -> Result<JsValue, JsValue> {
-        to_js(&crate::segments::of(self.core.state(), self.at(now)))
+    pub fn segments(&self, #[wasm_bindgen(unchecked_param_type = "Instant | Date")] now: Option<JsValue>) -> Result<JsValue, JsValue> {
+        to_js(&crate::segments::of(self.core.state(), self.at(now)?))
     }
 
     #[wasm_bindgen(unchecked_return_type = "Reminder[]")]
-    pub fn reminders(&self, now: Option<f64>) -> Result<JsValue, JsValue> {
-        to_js(&crate::reminders::due(&self.core.program, self.core.state(), self.at(now)))
+    pub fn reminders(&self, #[wasm_bindgen(unchecked_param_type = "Instant | Date")] now: Option<JsValue>) -> Result<JsValue, JsValue> {
+        to_js(&crate::reminders::due(&self.core.program, self.core.state(), self.at(now)?))
     }
 
-    fn mutate(&mut self, mutation: Mutation, now: Option<f64>) -> Result<JsValue, JsValue> {
-        let now = self.at(now);
+    fn mutate(&mut self, mutation: Mutation, now: Option<JsValue>) -> Result<JsValue, JsValue> {
+        let now = self.at(now)?;
+        let grants_coupon = matches!(mutation, Mutation::ClaimCoupon { .. } | Mutation::RedeemReward { .. });
         let (mutation_id, applied) = self.core.mutate(mutation, now).map_err(rejection)?;
-        to_js(&Receipt { mutation_id, effects: &applied.effects })
+        let coupon = applied.effects.iter().find_map(|e| match e {
+            crate::apply::Effect::CouponIssued { coupon } if grants_coupon => Some(coupon),
+            _ => None,
+        });
+        to_js(&Receipt { mutation_id, effects: &applied.effects, coupon })
     }
 
     #[wasm_bindgen(js_name = checkIn, unchecked_return_type = "Receipt")]
-    pub fn check_in(&mut self, now: Option<f64>) -> Result<JsValue, JsValue> {
+    pub fn check_in(&mut self, #[wasm_bindgen(unchecked_param_type = "Instant | Date")] now: Option<JsValue>) -> Result<JsValue, JsValue> {
         self.mutate(Mutation::CheckIn {}, now)
     }
 
     #[wasm_bindgen(js_name = makeupCheckIn, unchecked_return_type = "Receipt")]
-    pub fn makeup_check_in(&mut self, #[wasm_bindgen(unchecked_param_type = "Day")] day: String, now: Option<f64>) -> Result<JsValue, JsValue> {
-        let day = Day::parse(&day).ok_or_else(|| input_error(InputError::Invalid { what: "day", path: String::new(), problem: format!("expected YYYY-MM-DD, got {day:?}") }))?;
+    pub fn makeup_check_in(&mut self, #[wasm_bindgen(unchecked_param_type = "Day")] day: JsValue, #[wasm_bindgen(unchecked_param_type = "Instant | Date")] now: Option<JsValue>) -> Result<JsValue, JsValue> {
+        let day = string_arg(&day, "day")?;
+        let day = Day::parse(&day).ok_or_else(|| bad_arg("day", format!("expected YYYY-MM-DD, got {day:?}")))?;
         self.mutate(Mutation::MakeupCheckIn { day }, now)
     }
 
     #[wasm_bindgen(js_name = claimCoupon, unchecked_return_type = "Receipt")]
-    pub fn claim_coupon(&mut self, template: String, now: Option<f64>) -> Result<JsValue, JsValue> {
-        self.mutate(Mutation::ClaimCoupon { template }, now)
+    pub fn claim_coupon(&mut self, #[wasm_bindgen(unchecked_param_type = "string")] template: JsValue, #[wasm_bindgen(unchecked_param_type = "Instant | Date")] now: Option<JsValue>) -> Result<JsValue, JsValue> {
+        self.mutate(Mutation::ClaimCoupon { template: string_arg(&template, "template")? }, now)
     }
 
     #[wasm_bindgen(js_name = redeemReward, unchecked_return_type = "Receipt")]
-    pub fn redeem_reward(&mut self, reward: String, now: Option<f64>) -> Result<JsValue, JsValue> {
-        self.mutate(Mutation::RedeemReward { reward }, now)
+    pub fn redeem_reward(&mut self, #[wasm_bindgen(unchecked_param_type = "string")] reward: JsValue, #[wasm_bindgen(unchecked_param_type = "Instant | Date")] now: Option<JsValue>) -> Result<JsValue, JsValue> {
+        self.mutate(Mutation::RedeemReward { reward: string_arg(&reward, "reward")? }, now)
     }
 
     /// Place an order at the price the shopper saw (`expectedTotal`); PRICE_CHANGED carries the
     /// new quote in `details.quote`.
     #[wasm_bindgen(js_name = placeOrder, unchecked_return_type = "Receipt")]
-    pub fn place_order(&mut self, #[wasm_bindgen(unchecked_param_type = "PlaceOrderArgs")] args: JsValue, now: Option<f64>) -> Result<JsValue, JsValue> {
+    pub fn place_order(&mut self, #[wasm_bindgen(unchecked_param_type = "PlaceOrderArgs")] args: JsValue, #[wasm_bindgen(unchecked_param_type = "Instant | Date")] now: Option<JsValue>) -> Result<JsValue, JsValue> {
         let a: PlaceOrderArgs = from_js("placeOrder", &args)?;
         self.mutate(
             Mutation::PlaceOrder { order_id: a.order_id, lines: a.lines, coupons: a.coupons, points: a.points, expected_total: a.expected_total },
@@ -388,13 +444,14 @@ impl Mall {
     }
 
     #[wasm_bindgen(js_name = refundOrder, unchecked_return_type = "Receipt")]
-    pub fn refund_order(&mut self, order_id: String, now: Option<f64>) -> Result<JsValue, JsValue> {
-        self.mutate(Mutation::RefundOrder { order_id }, now)
+    pub fn refund_order(&mut self, #[wasm_bindgen(unchecked_param_type = "string")] order_id: JsValue, #[wasm_bindgen(unchecked_param_type = "Instant | Date")] now: Option<JsValue>) -> Result<JsValue, JsValue> {
+        self.mutate(Mutation::RefundOrder { order_id: string_arg(&order_id, "orderId")? }, now)
     }
 
     #[wasm_bindgen(js_name = setBirthday, unchecked_return_type = "Receipt")]
-    pub fn set_birthday(&mut self, #[wasm_bindgen(unchecked_param_type = "MonthDay")] birthday: String, now: Option<f64>) -> Result<JsValue, JsValue> {
-        let birthday = MonthDay::parse(&birthday).ok_or_else(|| input_error(InputError::Invalid { what: "birthday", path: String::new(), problem: format!("expected MM-DD, got {birthday:?}") }))?;
+    pub fn set_birthday(&mut self, #[wasm_bindgen(unchecked_param_type = "MonthDay")] birthday: JsValue, #[wasm_bindgen(unchecked_param_type = "Instant | Date")] now: Option<JsValue>) -> Result<JsValue, JsValue> {
+        let birthday = string_arg(&birthday, "birthday")?;
+        let birthday = MonthDay::parse(&birthday).ok_or_else(|| bad_arg("birthday", format!("expected MM-DD, got {birthday:?}")))?;
         self.mutate(Mutation::SetBirthday { birthday }, now)
     }
 
@@ -422,9 +479,9 @@ impl Mall {
     }
 
     #[wasm_bindgen(js_name = applyPushResponse)]
-    pub fn apply_push_response(&mut self, #[wasm_bindgen(unchecked_param_type = "PushResponse<MutationResult | Verdict>")] response: JsValue, now: Option<f64>) -> Result<(), JsValue> {
+    pub fn apply_push_response(&mut self, #[wasm_bindgen(unchecked_param_type = "PushResponse<MutationResult | Verdict>")] response: JsValue, #[wasm_bindgen(unchecked_param_type = "Instant | Date")] now: Option<JsValue>) -> Result<(), JsValue> {
         let response: PushResponse<Verdict> = from_js("push response", &response)?;
-        let now = self.at(now);
+        let now = self.at(now)?;
         self.core.on_push_response(&response, now);
         Ok(())
     }

@@ -32,6 +32,10 @@ fn rejection<T: std::fmt::Debug>(r: Result<T, Rejection>) -> Rejection {
     }
 }
 
+fn ids_of(coupons: &[siyu::coupons::WalletCoupon]) -> Vec<&str> {
+    coupons.iter().map(|c| c.id.as_str()).collect()
+}
+
 /// (streak, cycle day, points credited) of a check-in.
 fn checked(effects: &[Effect]) -> (u32, u32, i64) {
     let (streak, cycle_day) = effects
@@ -224,10 +228,10 @@ fn s1_makeup_fills_a_missed_day_restores_the_streak_and_grants_nothing() {
     assert_eq!(cal.days.len(), 30);
     assert_eq!(
         (status(15), status(16), status(17), status(18), status(19), status(20), status(21)),
-        (DayStatus::Missed, DayStatus::Checked, DayStatus::MadeUp, DayStatus::Checked, DayStatus::MadeUp, DayStatus::Checked, DayStatus::Future)
+        (DayStatus::BeforeJoining, DayStatus::Checked, DayStatus::MadeUp, DayStatus::Checked, DayStatus::MadeUp, DayStatus::Checked, DayStatus::Future)
     );
     assert!(cal.days[17].member_day && !cal.days[18].member_day);
-    assert!(!cal.days[14].can_make_up); // 15 Nov: last week, and no makeups left this month
+    assert!(!cal.days[14].can_make_up); // 15 Nov: before joining, last week, and no makeups left
     assert_eq!((cal.makeup_cost, cal.makeups_left_this_month), (Some(20), 0));
     assert_eq!(cal.streak.streak, 5);
 
@@ -250,10 +254,12 @@ fn s1_makeup_window_cycle_and_cost() {
     let sun = at(2026, 11, 22, 9, 0);
     // Wed 18 is 4 days back: outside the 3-day window.
     let e = rejection(m.makeup(day(2026, 11, 18), sun));
-    assert_eq!((e.code(), e.details()), ("MAKEUP_OUT_OF_WINDOW", json!({ "day": "2026-11-18", "windowDays": 3 })));
+    assert_eq!((e.code(), e.details()), ("MAKEUP_OUT_OF_WINDOW", json!({ "day": "2026-11-18", "rule": "window", "windowDays": 3 })));
     m.makeup(day(2026, 11, 20), sun).unwrap();
-    // Monday: Sat 21 is in the window but in last week's cycle.
-    assert_eq!(code(m.makeup(day(2026, 11, 21), at(2026, 11, 23, 9, 0))), "MAKEUP_OUT_OF_WINDOW");
+    // Monday: Sat 21 is in the window but in last week's cycle; the details name the cycle.
+    let e = rejection(m.makeup(day(2026, 11, 21), at(2026, 11, 23, 9, 0)));
+    assert_eq!((e.code(), e.details()), ("MAKEUP_OUT_OF_WINDOW", json!({ "day": "2026-11-21", "rule": "cycle", "cycleStart": "2026-11-23" })));
+    assert!(e.message().contains("outside the current cycle"), "{}", e.message());
     // Today, the future, and a day already filled are not missed days.
     assert_eq!(code(m.makeup(day(2026, 11, 23), at(2026, 11, 23, 9, 0))), "MAKEUP_DAY_NOT_MISSED");
     assert_eq!(code(m.makeup(day(2026, 11, 24), at(2026, 11, 23, 9, 0))), "MAKEUP_DAY_NOT_MISSED");
@@ -801,7 +807,7 @@ fn s7_best_selection() {
     let q = m.quote(&[("tea", 1), ("nuts", 1)], CouponChoice::default(), no_points(), thu);
     assert_eq!(q.coupons.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(), vec!["s5", "p10"]);
     assert_eq!(q.total, 13050);
-    assert_eq!(q.usable, vec!["n10".to_string(), "ship".to_string()]);
+    assert_eq!(ids_of(&q.usable), vec!["n10", "ship"]);
     // nuts alone = 5000: snack-5 → 4500, ¥10 off → 3500, free-shipping coupon saves the 800 fee.
     let q = m.quote(&[("nuts", 1)], CouponChoice::default(), no_points(), thu);
     let picked: Vec<_> = q.coupons.iter().map(|c| (c.id.as_str(), c.discount)).collect();
@@ -836,7 +842,7 @@ fn s7_a_free_shipping_coupon_is_not_spent_when_the_threshold_already_waives_ship
     assert_eq!(pricer.brute_force_selection(), best.iter().copied().collect::<std::collections::BTreeSet<_>>().into_iter().collect::<Vec<_>>());
     let q = m.quote(&[("tea", 1), ("nuts", 1)], CouponChoice::default(), no_points(), thu);
     assert_eq!((q.shipping_waived_by.as_deref(), q.total), (Some("threshold"), 13050));
-    assert_eq!(q.usable, vec!["ship".to_string()]);
+    assert_eq!(ids_of(&q.usable), vec!["ship"]);
     // Chosen explicitly it saves nothing and stays in the wallet after the order.
     let (q, _) = m.buy("o1", &[("tea", 1), ("nuts", 1)], &["ship"], 0, thu).unwrap();
     assert!(q.coupons.is_empty());
@@ -1141,6 +1147,8 @@ fn fake_order(id: &str, placed_at: i64, coupon: bool) -> Order {
         earned_lot: None,
         spent_lots: vec![],
         refunded_at: None,
+        gift: None,
+        gift_used_by: None,
     }
 }
 

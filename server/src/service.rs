@@ -748,7 +748,7 @@ async fn write_guards(conn: &mut AnyConnection, db: &Db, member: &str, effects: 
                     .execute(&mut *conn)
                     .await?;
             }
-            Effect::OrderRefunded { order_id, at } => {
+            Effect::OrderRefunded { order_id, at, .. } => {
                 let done = sqlx::query(&db.sql("UPDATE orders SET refunded_at = $3 WHERE member_id = $1 AND order_id = $2 AND refunded_at IS NULL"))
                     .bind(member)
                     .bind(order_id.as_str())
@@ -759,7 +759,9 @@ async fn write_guards(conn: &mut AnyConnection, db: &Db, member: &str, effects: 
                     return Err(WriteError::Guard("orders.refunded_at".into()));
                 }
             }
-            Effect::StockTaken { .. } | Effect::StockReturned { .. } => {}
+            // The revoked gift leaves the member's state; its issue row stays as the guard that
+            // the id was used.
+            Effect::StockTaken { .. } | Effect::StockReturned { .. } | Effect::CouponRevoked { .. } => {}
             Effect::PointsDebited { .. } | Effect::RewardRedeemed { .. } | Effect::BirthdaySet { .. } => {}
         }
     }
