@@ -287,19 +287,7 @@ proptest! {
         gold in any::<bool>(),
         points in prop_oneof![Just(-1i64), 0i64..5000],
     ) {
-        let p = random_program(&specs);
-        let mut m = Member::new(p, 0);
-        if gold {
-            m.buy("gold", &[("tea", 10)], &[], 0, at(2026, 11, 2, 10, 0)).unwrap();
-        }
-        m.grant(3000, at(2026, 11, 2, 10, 0));
-        let now = at(2026, 11, day_of_month, 12, 0);
-        for (i, (t, days_ago, later)) in wallet.iter().enumerate() {
-            let t = format!("t{}", t % specs.len());
-            // Different claim times give different expiries; some are not valid yet.
-            let issued = now - days_ago * DAY + if *later { 3 * HOUR } else { 0 };
-            m.give(&t, &format!("w{i:02}"), issued);
-        }
+        let (m, now) = wallet_case(&specs, &wallet, day_of_month, gold);
         let items: Vec<(&str, u32)> = cart.iter().map(|(s, q)| (SKUS[*s], *q)).collect();
         let pricer = m.pricer(&items, now);
         let best = pricer.best_selection();
@@ -333,6 +321,51 @@ proptest! {
             prop_assert!(q.points.used <= q.points.balance.max(0));
         }
     }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    /// Nobody spends a coupon for nothing: removing any coupon of the best selection raises the
+    /// total (goods after coupons + shipping).
+    #[test]
+    fn no_best_selection_holds_a_coupon_whose_removal_leaves_the_total_unchanged(
+        specs in prop::collection::vec(template_spec(), 1..8),
+        wallet in prop::collection::vec((0usize..8, 0i64..9, any::<bool>()), 0..=12),
+        cart in prop::collection::vec((0usize..4, 1u32..4), 1..4),
+        day_of_month in 16u8..22,
+        gold in any::<bool>(),
+    ) {
+        let (m, now) = wallet_case(&specs, &wallet, day_of_month, gold);
+        let items: Vec<(&str, u32)> = cart.iter().map(|(s, q)| (SKUS[*s], *q)).collect();
+        let pricer = m.pricer(&items, now);
+        let best = pricer.best_selection();
+        let total = pricer.selection_total(&best).unwrap();
+        for k in 0..best.len() {
+            let rest: Vec<usize> = best.iter().enumerate().filter(|(j, _)| *j != k).map(|(_, c)| *c).collect();
+            if let Some(without) = pricer.selection_total(&rest) {
+                prop_assert!(without > total, "removing {} leaves {} (was {})", k, without, total);
+            }
+        }
+    }
+}
+
+/// A member of a random program holding a random wallet at a random day of the sale week.
+fn wallet_case(specs: &[TemplateSpec], wallet: &[(usize, i64, bool)], day_of_month: u8, gold: bool) -> (Member, Instant) {
+    let p = random_program(specs);
+    let mut m = Member::new(p, 0);
+    if gold {
+        m.buy("gold", &[("tea", 10)], &[], 0, at(2026, 11, 2, 10, 0)).unwrap();
+    }
+    m.grant(3000, at(2026, 11, 2, 10, 0));
+    let now = at(2026, 11, day_of_month, 12, 0);
+    for (i, (t, days_ago, later)) in wallet.iter().enumerate() {
+        let t = format!("t{}", t % specs.len());
+        // Different claim times give different expiries; some are not valid yet.
+        let issued = now - days_ago * DAY + if *later { 3 * HOUR } else { 0 };
+        m.give(&t, &format!("w{i:02}"), issued);
+    }
+    (m, now)
 }
 
 #[test]

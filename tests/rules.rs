@@ -1334,3 +1334,212 @@ fn too_many_chosen_coupons_are_refused_before_pricing() {
     };
     assert_eq!(m.run(order, at(2026, 11, 19, 10, 0)).unwrap_err().code(), "TOO_MANY_COUPONS");
 }
+
+// ─────────────────────── Rules of this release: each with its worked example ───────────────────────
+
+#[test]
+fn s1_days_before_joining_are_neither_missed_nor_makeable() {
+    // Joined Fri 27 Nov: 1–26 Nov were never the member's to miss.
+    let joined = at(2026, 11, 27, 10, 0);
+    let mut m = Member::new(program(), joined);
+    m.grant(100, joined);
+    let cal = siyu::checkin::calendar(&m.program, &m.state, 2026, 11, joined).unwrap();
+    assert!(cal.days[..26].iter().all(|d| d.status == DayStatus::BeforeJoining && !d.can_make_up));
+    assert_eq!(cal.days[26].status, DayStatus::Today);
+    let e = rejection(m.makeup(day(2026, 11, 26), joined));
+    assert_eq!((e.code(), e.details()), ("MAKEUP_DAY_NOT_MISSED", json!({ "day": "2026-11-26", "reason": "the member had not joined yet" })));
+    assert_eq!(m.balance(joined), 100, "nothing was spent");
+}
+
+#[test]
+fn s1_a_makeup_receipt_reports_the_streak_that_streak_then_shows() {
+    let mut m = Member::new(program(), at(2026, 11, 16, 8, 0));
+    m.grant(100, at(2026, 11, 16, 8, 0));
+    m.check_in(at(2026, 11, 16, 9, 0)).unwrap();
+    m.check_in(at(2026, 11, 18, 9, 0)).unwrap();
+    // Thu 19, before today's check-in: fill Tue 17.
+    let now = at(2026, 11, 19, 9, 0);
+    let receipt = checked(&m.makeup(day(2026, 11, 17), now).unwrap());
+    let view = siyu::checkin::streak(&m.program, &m.state, now);
+    assert_eq!((receipt.0, receipt.1), (view.streak, view.cycle_day));
+    assert_eq!((view.streak, view.cycle_day), (3, 3));
+}
+
+#[test]
+fn s2_a_refund_does_not_take_back_earned_points_that_expired() {
+    // Points last one day: the 100 earned on Mon 16 Nov expire at the end of Tue 17.
+    let p = program_with(|v| v["points"]["expiry"] = json!({ "type": "rollingDays", "days": 1 }));
+    let mut m = Member::new(p, at(2026, 11, 16, 8, 0));
+    let (_, effects) = m.buy("o1", &[("tea", 1)], &[], 0, at(2026, 11, 16, 9, 0)).unwrap();
+    assert_eq!(credited(&effects), 100);
+    m.grant(300, at(2026, 11, 20, 9, 0));
+    let refund = m.refund("o1", at(2026, 11, 20, 10, 0)).unwrap();
+    assert_eq!(m.balance(at(2026, 11, 20, 10, 0)), 300, "the expired 100 are not taken from the new lot");
+    assert!(!refund.iter().any(|e| matches!(e, Effect::PointsDebited { .. })), "{refund:?}");
+}
+
+#[test]
+fn s6_an_ended_template_is_neither_claimable_nor_redeemable() {
+    // `old-5` was valid until Sun 15 Nov; on Thu 19 Nov it has ended.
+    let p = program_with(|v| {
+        v["couponTemplates"].as_array_mut().unwrap().push(json!({
+            "id": "old-5", "name": "旧券", "kind": { "type": "amountOff", "amount": 500 }, "stackGroup": "order",
+            "validity": { "type": "fixed", "from": at(2026, 11, 1, 0, 0), "to": day(2026, 11, 15).end(OFFSET) },
+            "perMember": 1, "totalQuota": 100, "claimable": true
+        }));
+        v["rewards"].as_array_mut().unwrap().push(json!({ "id": "r-old", "name": "旧券", "costPoints": 500, "grants": { "type": "coupon", "template": "old-5" } }));
+    });
+    let now = at(2026, 11, 19, 9, 0);
+    let mut m = Member::new(p, at(2026, 11, 1, 8, 0));
+    m.grant(1000, now);
+    let e = rejection(m.claim("old-5", now));
+    assert_eq!((e.code(), e.details()["template"].clone()), ("COUPON_ENDED", json!("old-5")));
+    assert_eq!(code(m.redeem("r-old", now)), "COUPON_ENDED");
+    // Nothing was spent: the quota, the member's one claim, the points.
+    assert_eq!(m.stock.remaining(&Counter::CouponQuota("old-5".into())), Some(100));
+    assert_eq!(m.balance(now), 1000);
+    assert!(m.state.coupons.is_empty());
+    let offer = siyu::coupons::claim_centre(&m.program, &m.state, &m.stock, now).into_iter().find(|o| o.template.id == "old-5").unwrap();
+    assert_eq!((offer.claimable, offer.reason.as_deref()), (false, Some("COUPON_ENDED")));
+    // While it ran, it could be claimed.
+    assert!(m.claim("old-5", at(2026, 11, 15, 9, 0)).is_ok());
+}
+
+#[test]
+fn s7_best_selection_never_spends_a_coupon_that_saves_nothing_overall() {
+    // One tea (10000); A = ¥1 order coupon (30 days), B = ¥8 item coupon (7 days); shipping 800,
+    // free from 9900. B + A: goods 9100 + shipping 800 = 9900; A alone: 9900, shipping free.
+    let p = program_with(|v| {
+        let t = v["couponTemplates"].as_array_mut().unwrap();
+        t.push(json!({ "id": "a-1", "name": "A", "kind": { "type": "amountOff", "amount": 100 }, "stackGroup": "order", "validity": { "type": "relative", "days": 30 } }));
+        t.push(json!({ "id": "b-8", "name": "B", "kind": { "type": "amountOff", "amount": 800 }, "stackGroup": "item", "validity": { "type": "relative", "days": 7 } }));
+    });
+    let now = at(2026, 11, 16, 9, 0);
+    let mut m = Member::new(p, now);
+    m.give("a-1", "A", now);
+    m.give("b-8", "B", now);
+    let q = m.quote(&[("tea", 1)], CouponChoice::default(), PointsChoice::Amount(0), now);
+    assert_eq!((q.total, q.coupon_ids.clone()), (9900, vec!["A".to_string()]));
+    assert_eq!(ids_of(&q.usable), vec!["B"], "B stays in the wallet");
+    let pricer = m.pricer(&[("tea", 1)], now);
+    assert_eq!(pricer.selection_ids(&pricer.brute_force_selection()), vec!["A".to_string()]);
+}
+
+#[test]
+fn s7_the_cou_dan_hint_is_measured_after_the_item_coupon() {
+    let now = at(2026, 11, 16, 9, 0);
+    let mut m = Member::new(program(), now);
+    m.give("snack-5", "s5", now);
+    m.give("full-200-30", "f30", now);
+    // Tea + 2 nuts = 20000; snack-5 takes 500 off the nuts, leaving 19500 for full-200-30.
+    let q = m.quote(&[("tea", 1), ("nuts", 2)], CouponChoice::Chosen(vec!["s5".into(), "f30".into()]), PointsChoice::Amount(0), now);
+    let u = q.unusable.iter().find(|u| u.id == "f30").unwrap();
+    assert_eq!((u.reason, u.missing), (UnusableReason::BelowMinSpend, 500));
+    // Best mode: tea + 1 nuts = 15000; the best is snack-5 (14500 left), so ¥200 needs 5500 more.
+    let q = m.quote(&[("tea", 1), ("nuts", 1)], CouponChoice::default(), PointsChoice::Amount(0), now);
+    assert_eq!(q.coupon_ids, vec!["s5".to_string()]);
+    let u = q.unusable.iter().find(|u| u.id == "f30").unwrap();
+    assert_eq!((u.reason, u.missing), (UnusableReason::BelowMinSpend, 5500));
+}
+
+#[test]
+fn s7_each_applied_coupon_lists_its_split_over_the_lines() {
+    let now = at(2026, 11, 16, 9, 0);
+    let mut m = Member::new(program(), now);
+    m.give("full-200-30", "f30", now);
+    let q = m.quote(&[("tea", 1), ("nuts", 2), ("cookie", 1)], CouponChoice::default(), PointsChoice::Amount(0), now);
+    let c = &q.coupons[0];
+    assert_eq!(c.id, "f30");
+    assert_eq!(c.allocation.iter().map(|s| s.amount).sum::<i64>(), c.discount);
+    for share in &c.allocation {
+        let line = &q.lines[share.line];
+        assert_eq!(line.sku, share.sku);
+        assert!(line.adjustments.iter().any(|a| a.kind == AdjustmentKind::Coupon && a.source == "f30" && a.amount == share.amount));
+    }
+}
+
+#[test]
+fn s7_carts_are_bounded_and_extreme_programs_refuse_rather_than_overflow() {
+    // The largest legal figures: ¥1,000,000 a unit, 10000 points per yuan, ×100 tier and promo.
+    let p = program_with(|v| {
+        v["catalog"][0]["listPrice"] = json!(100_000_000);
+        v["catalog"][0]["memberPrices"] = json!({});
+        v["points"]["pointsPerYuan"] = json!(10_000);
+        v["tiers"][0]["pointsMultiplierBp"] = json!(1_000_000);
+        v["memberDay"]["pointsMultiplierBp"] = json!(1_000_000);
+    });
+    let wed = at(2026, 11, 18, 9, 0);
+    let m = Member::new(p, wed);
+    let hundred: Vec<(&str, u32)> = vec![("tea", 999); 100];
+    let request = |items: &[(&str, u32)]| siyu::quote::QuoteRequest { lines: lines(items), ..Default::default() };
+    let e = siyu::quote::quote(&m.program, &m.state, &m.stock, &request(&hundred), wed).unwrap_err();
+    assert_eq!(siyu::Rejection::from(e).code(), "AMOUNT_TOO_LARGE");
+    let e = siyu::quote::quote(&m.program, &m.state, &m.stock, &request(&vec![("nuts", 1); 101]), wed).unwrap_err();
+    assert_eq!(siyu::Rejection::from(e).details(), json!({ "max": 100 }));
+    // Quantities are checked before any is summed.
+    let e = siyu::quote::quote(&m.program, &m.state, &m.stock, &request(&[("honey", 1), ("honey", u32::MAX)]), wed).unwrap_err();
+    assert_eq!(siyu::Rejection::from(e).code(), "INVALID_QUANTITY");
+
+    // Points worth the whole cart at the largest redeem rate: used × 100 passes i64.
+    let p = program_with(|v| {
+        v["catalog"][0]["listPrice"] = json!(100_000_000);
+        v["catalog"][0]["memberPrices"] = json!({});
+        v["points"] = json!({ "pointsPerYuan": 0, "expiry": { "type": "never" }, "redeemRate": 1_000_000, "unit": 1_000_000, "maxPercentOfOrderBp": 10_000, "minBalance": 0 });
+    });
+    let mut m = Member::new(p, wed);
+    m.grant(100_000_000_000_000_000, wed);
+    let q = m.quote(&hundred, CouponChoice::Mode(CouponMode::None), PointsChoice::Mode(PointsMode::Max), wed);
+    assert_eq!(q.points.value, q.goods_after_coupons);
+    assert_eq!(q.points.used, q.goods_after_coupons * 10_000); // 10^6 points = ¥1
+    assert!(q.points.used > i64::MAX / 100);
+    assert_eq!(q.total, 0);
+}
+
+#[test]
+fn s8_a_refund_revokes_the_gifts_its_order_issued() {
+    let mut m = Member::new(program(), at(2026, 11, 16, 8, 0));
+    // Order then refund, four times: no gift is left.
+    for (i, d) in [16, 17, 19, 20].into_iter().enumerate() {
+        let id = format!("o{i}");
+        let (_, effects) = m.buy(&id, &[("tea", 1)], &[], 0, at(2026, 11, d, 9, 0)).unwrap();
+        assert_eq!(issued(&effects).len(), 1, "order {id} issues a gift");
+        let refund = m.refund(&id, at(2026, 11, d, 10, 0)).unwrap();
+        assert!(refund.iter().any(|e| matches!(e, Effect::CouponRevoked { .. })));
+    }
+    assert!(m.state.coupons.is_empty(), "{:?}", m.state.coupons);
+
+    // A gift already used stays with the order that used it, recorded on the refund.
+    let mut m = Member::new(program(), at(2026, 11, 16, 8, 0));
+    m.buy("first", &[("tea", 1)], &[], 0, at(2026, 11, 16, 9, 0)).unwrap();
+    let gift = m.state.order("first").unwrap().gift.clone().unwrap();
+    m.buy("second", &[("tea", 1)], &[gift.as_str()], 0, at(2026, 11, 17, 9, 0)).unwrap();
+    m.refund("first", at(2026, 11, 18, 9, 0)).unwrap();
+    let first = m.state.order("first").unwrap();
+    assert_eq!(first.gift_used_by.as_deref(), Some("second"));
+    assert!(matches!(&m.state.coupon(&gift).unwrap().state, CouponState::Used { order_id, .. } if order_id == "second"));
+}
+
+#[test]
+fn s8_price_changed_carries_the_quote_in_the_shape_of_a_quote() {
+    let now = at(2026, 11, 16, 9, 0);
+    let mut m = Member::new(program(), now);
+    m.give("full-200-30", "f30", now);
+    let e = rejection(m.run(
+        Mutation::PlaceOrder { order_id: "o".into(), lines: lines(&[("tea", 2)]), coupons: vec!["f30".into()], points: 0, expected_total: 1 },
+        now,
+    ));
+    let quote = &e.details()["quote"];
+    assert_eq!(quote["couponIds"], json!(["f30"]));
+    assert_eq!(quote["total"], json!(17000));
+}
+
+#[test]
+fn s10_price_sensitivity_compares_the_share_exactly() {
+    // 2001 of 10001 orders used a coupon: 20.008 %, just over the 20 % of "low".
+    let orders: Vec<(i64, bool)> = (0..10_001).map(|i| (at(2026, 1, 1, 0, 0) + i * 60_000, i < 2001)).collect();
+    let s = siyu::segments::of(&with_orders(&orders), at(2026, 11, 16, 9, 0));
+    assert_eq!(s.price_sensitivity, Some(PriceSensitivity::Medium));
+    let orders: Vec<(i64, bool)> = (0..10_000).map(|i| (at(2026, 1, 1, 0, 0) + i * 60_000, i < 2000)).collect();
+    let s = siyu::segments::of(&with_orders(&orders), at(2026, 11, 16, 9, 0));
+    assert_eq!(s.price_sensitivity, Some(PriceSensitivity::Low));
+}
