@@ -1,9 +1,20 @@
-#![cfg(not(target_arch = "wasm32"))]
 //! Properties of the engine on random inputs: the points balance, one check-in a day whatever the
 //! clock does, coupons used once, exact allocation, non-negative totals, the optimal coupon
 //! selection against brute force, and deterministic `apply`.
 
+// The same tests run in the browser (`wasm-pack test --headless --chrome`): the build that ships
+// is the wasm one, with its own i128 and f64 code paths.
+#[cfg(target_arch = "wasm32")]
+use wasm_bindgen_test::wasm_bindgen_test as test;
+#[cfg(target_arch = "wasm32")]
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
+
 mod common;
+
+/// Cases per property: fewer in the browser, where a case runs several times slower.
+const fn cases(native: u32) -> u32 {
+    if cfg!(target_arch = "wasm32") { native / 4 } else { native }
+}
 
 use common::*;
 use proptest::prelude::*;
@@ -116,7 +127,7 @@ fn check_invariants(m: &Member, now: Instant) -> Result<(), TestCaseError> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(256), ..ProptestConfig::default() })]
 
     #[test]
     fn random_histories_keep_the_books(ops in prop::collection::vec(op(), 1..40)) {
@@ -276,7 +287,7 @@ fn random_program(specs: &[TemplateSpec]) -> Program {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(512), ..ProptestConfig::default() })]
 
     #[test]
     fn best_selection_equals_brute_force(
@@ -324,7 +335,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(512), ..ProptestConfig::default() })]
 
     /// Nobody spends a coupon for nothing: removing any coupon of the best selection raises the
     /// total (goods after coupons + shipping).
@@ -408,7 +419,7 @@ fn pricer_is_reusable_for_both_searches() {
 // ─────────────────────────── no panic at any instant ───────────────────────────
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(128), ..ProptestConfig::default() })]
 
     /// `now` comes from a device: every view and mutation copes with any instant, even absurd ones.
     #[test]

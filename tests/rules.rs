@@ -1,6 +1,12 @@
-#![cfg(not(target_arch = "wasm32"))]
 //! Worked examples of every rulebook section (§0–§11) on the small test program of
 //! `tests/common`. docs/rules.md restates the same examples with the same numbers.
+
+// The same tests run in the browser (`wasm-pack test --headless --chrome`): the build that ships
+// is the wasm one, with its own i128 and f64 code paths.
+#[cfg(target_arch = "wasm32")]
+use wasm_bindgen_test::wasm_bindgen_test as test;
+#[cfg(target_arch = "wasm32")]
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
 mod common;
 
@@ -1290,8 +1296,8 @@ fn invalid_program_errors_name_the_json_path() {
 
 #[test]
 fn the_demo_program_loads_and_prices_a_cart() {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/programs/health-food.json")).unwrap();
-    let p = Program::from_json(&text).unwrap();
+    // Compiled in, so that the browser run (no file system) checks it too.
+    let p = Program::from_json(include_str!("../programs/health-food.json")).unwrap();
     let m = Member::new(p, 0);
     let q = m.quote(&[("almond-250", 2)], none(), no_points(), at(2026, 11, 19, 10, 0));
     assert_eq!((q.goods, q.shipping, q.total), (7980, 800, 8780));

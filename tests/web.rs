@@ -65,7 +65,7 @@ fn a_bad_program_throws_invalid_program_with_its_json_path() {
 #[wasm_bindgen_test]
 fn types_cross_the_boundary_as_documented() {
     let mut mall = mall();
-    let receipt = mall.check_in(Some(WEDNESDAY)).expect("check in");
+    let receipt = mall.check_in(Some(WEDNESDAY.into())).expect("check in");
     assert_eq!(num(&receipt, "mutationId"), 1.0);
     let effects: Array = get(&receipt, "effects").dyn_into().unwrap();
     let checked = effects.get(0);
@@ -73,18 +73,19 @@ fn types_cross_the_boundary_as_documented() {
     assert_eq!(text(&get(&checked, "checkIn"), "day"), "2026-11-25");
     // Base 5 + member-day bonus 10.
     assert_eq!(num(&get(&effects.get(1), "lot"), "points"), 15.0);
-    let points = mall.points(Some(WEDNESDAY)).unwrap();
+    let points = mall.points(Some(WEDNESDAY.into())).unwrap();
     assert_eq!(num(&points, "balance"), 15.0);
-    let status = mall.member_day(Some(WEDNESDAY)).unwrap();
+    let status = mall.member_day(Some(WEDNESDAY.into())).unwrap();
     assert_eq!(get(&status, "today").as_bool(), Some(true));
     assert_eq!(text(&status, "next"), "2026-12-02");
-    let calendar = mall.calendar(2026, 11, Some(WEDNESDAY)).unwrap();
+    let calendar = mall.calendar(2026, 11, Some(WEDNESDAY.into())).unwrap();
     let days: Array = get(&calendar, "days").dyn_into().unwrap();
     assert_eq!(days.length(), 30);
     assert_eq!(text(&days.get(24), "status"), "checked");
-    assert_eq!(text(&days.get(23), "status"), "missed");
+    // The member joined today: yesterday was never theirs to miss.
+    assert_eq!(text(&days.get(23), "status"), "beforeJoining");
     assert_eq!(text(&days.get(25), "status"), "future");
-    let tier = mall.tier(Some(WEDNESDAY)).unwrap();
+    let tier = mall.tier(Some(WEDNESDAY.into())).unwrap();
     assert_eq!(text(&tier, "tier"), "silver");
     assert_eq!(text(&tier, "nextTier"), "gold");
     assert!(get(&tier, "keep").is_null());
@@ -95,16 +96,16 @@ fn types_cross_the_boundary_as_documented() {
 #[wasm_bindgen_test]
 fn errors_are_real_error_objects_with_codes_and_details() {
     let mut mall = mall();
-    mall.check_in(Some(WEDNESDAY)).unwrap();
-    let (error, code) = error_of(mall.check_in(Some(WEDNESDAY + 3_600_000.0)));
+    mall.check_in(Some(WEDNESDAY.into())).unwrap();
+    let (error, code) = error_of(mall.check_in(Some((WEDNESDAY + 3_600_000.0).into())));
     assert_eq!(code, "ALREADY_CHECKED_IN");
     let error: JsValue = error.into();
     assert_eq!(text(&get(&error, "details"), "day"), "2026-11-25");
-    let (_, code) = error_of(mall.claim_coupon("nope".into(), Some(WEDNESDAY)));
+    let (_, code) = error_of(mall.claim_coupon("nope".into(), Some(WEDNESDAY.into())));
     assert_eq!(code, "UNKNOWN_TEMPLATE");
-    let (_, code) = error_of(mall.redeem_reward("shaker".into(), Some(WEDNESDAY)));
+    let (_, code) = error_of(mall.redeem_reward("shaker".into(), Some(WEDNESDAY.into())));
     assert_eq!(code, "INSUFFICIENT_POINTS");
-    let (error, code) = error_of(mall.quote(obj(r#"{"lines":[{"sku":"almond-250","qty":"two"}]}"#), Some(WEDNESDAY)).map(JsValue::from));
+    let (error, code) = error_of(mall.quote(obj(r#"{"lines":[{"sku":"almond-250","qty":"two"}]}"#), Some(WEDNESDAY.into())).map(JsValue::from));
     assert_eq!(code, "INVALID_INPUT");
     let message: String = error.message().into();
     assert!(message.contains("lines[0].qty"), "{message}");
@@ -119,7 +120,7 @@ trait MakeupForTest {
 }
 impl MakeupForTest for Mall {
     fn make_up_check_in_for_test(&mut self, day: &str) -> Result<JsValue, JsValue> {
-        self.makeup_check_in(day.into(), Some(WEDNESDAY))
+        self.makeup_check_in(day.into(), Some(WEDNESDAY.into()))
     }
 }
 
@@ -127,17 +128,17 @@ impl MakeupForTest for Mall {
 fn a_shoppers_day() {
     let mut mall = mall();
     let t = WEDNESDAY;
-    mall.check_in(Some(t)).unwrap();
-    mall.claim_coupon("full-300-50".into(), Some(t)).unwrap();
-    mall.claim_coupon("memberday-15".into(), Some(t)).unwrap();
-    mall.claim_coupon("free-ship".into(), Some(t)).unwrap();
-    let wallet = mall.wallet(Some(t)).unwrap();
+    mall.check_in(Some(t.into())).unwrap();
+    mall.claim_coupon("full-300-50".into(), Some(t.into())).unwrap();
+    mall.claim_coupon("memberday-15".into(), Some(t.into())).unwrap();
+    mall.claim_coupon("free-ship".into(), Some(t.into())).unwrap();
+    let wallet = mall.wallet(Some(t.into())).unwrap();
     assert_eq!(Array::from(&get(&wallet, "available")).length(), 3);
 
     // Protein ¥299 + 2 × almonds ¥39.90 = ¥378.80 list; member day takes 2 % (silver); the best
     // single order coupon is 满300减50; shipping is free over ¥99.
     let cart = obj(r#"{"lines":[{"sku":"protein-1kg","qty":1},{"sku":"almond-250","qty":2}]}"#);
-    let quote = mall.quote(cart.clone(), Some(t)).unwrap();
+    let quote = mall.quote(cart.clone(), Some(t.into())).unwrap();
     assert_eq!(quote.list_total(), 37_880.0);
     assert_eq!(quote.member_day_discount(), 757.0);
     assert_eq!(quote.coupon_discount(), 5_000.0);
@@ -150,7 +151,7 @@ fn a_shoppers_day() {
     let coupon_ids = quote.coupon_ids().unwrap();
 
     // The coupons a cheap cart cannot use say why, with the 凑单 hint.
-    let small = mall.cart_coupons(obj(r#"[{"sku":"oats-1kg","qty":1}]"#), Some(t)).unwrap();
+    let small = mall.cart_coupons(obj(r#"[{"sku":"oats-1kg","qty":1}]"#), Some(t.into())).unwrap();
     let unusable: Array = get(&small, "unusable").dyn_into().unwrap();
     let full = unusable.iter().find(|u| text(u, "template") == "full-300-50").expect("满300减50 listed");
     assert_eq!(text(&full, "reason"), "BELOW_MIN_SPEND");
@@ -161,7 +162,7 @@ fn a_shoppers_day() {
         r#"{{"orderId":"o-1","lines":[{{"sku":"protein-1kg","qty":1}},{{"sku":"almond-250","qty":2}}],"coupons":{},"expectedTotal":30000}}"#,
         JSON::stringify(&coupon_ids).unwrap().as_string().unwrap()
     ));
-    let (error, code) = error_of(mall.place_order(stale, Some(t)));
+    let (error, code) = error_of(mall.place_order(stale, Some(t.into())));
     assert_eq!(code, "PRICE_CHANGED");
     let error: JsValue = error.into();
     assert_eq!(num(&get(&get(&error, "details"), "quote"), "total"), 32_123.0);
@@ -169,13 +170,13 @@ fn a_shoppers_day() {
         r#"{{"orderId":"o-1","lines":[{{"sku":"protein-1kg","qty":1}},{{"sku":"almond-250","qty":2}}],"coupons":{},"expectedTotal":32123}}"#,
         JSON::stringify(&coupon_ids).unwrap().as_string().unwrap()
     ));
-    mall.place_order(order, Some(t)).unwrap();
+    mall.place_order(order, Some(t.into())).unwrap();
     // 321.23 yuan paid × 1 point/yuan × 2 on member day = 642 points, plus 15 for the check-in.
-    assert_eq!(num(&mall.points(Some(t)).unwrap(), "balance"), 657.0);
+    assert_eq!(num(&mall.points(Some(t.into())).unwrap(), "balance"), 657.0);
     let state = mall.state().unwrap();
     let coupons: Array = get(&state, "coupons").dyn_into().unwrap();
     assert!(coupons.iter().any(|c| text(&c, "source") == "firstOrder"), "first-order gift issued");
-    let wallet = mall.wallet(Some(t)).unwrap();
+    let wallet = mall.wallet(Some(t.into())).unwrap();
     let used: Array = get(&wallet, "used").dyn_into().unwrap();
     assert_eq!(text(&used.get(0), "status"), "locked", "unconfirmed order locks its coupon");
     assert_eq!(mall.pending_count(), 5);
@@ -187,8 +188,48 @@ fn a_shoppers_day() {
     Reflect::set(&options, &"snapshot".into(), &snapshot).unwrap();
     let restored = Mall::new(PROGRAM.into(), options).unwrap();
     assert_eq!(restored.pending_count(), 5);
-    assert_eq!(num(&restored.points(Some(t)).unwrap(), "balance"), 657.0);
+    assert_eq!(num(&restored.points(Some(t.into())).unwrap(), "balance"), 657.0);
     let body = restored.push_request().unwrap();
     assert_eq!(num(&body, "protocol"), 1.0);
     assert_eq!(Array::from(&get(&body, "mutations")).length(), 5);
+}
+
+#[wasm_bindgen_test]
+fn wrong_arguments_throw_invalid_input_naming_the_argument() {
+    let mut mall = mall();
+    let named = |r: Result<JsValue, JsValue>| {
+        let (error, code) = error_of(r);
+        let error: JsValue = error.into();
+        (code, text(&get(&error, "details"), "path"))
+    };
+    assert_eq!(named(mall.claim_coupon(5.into(), None)), ("INVALID_INPUT".into(), "template".into()));
+    assert_eq!(named(mall.refund_order(obj("{}"), None)), ("INVALID_INPUT".into(), "orderId".into()));
+    assert_eq!(named(mall.set_birthday(1225.into(), None)), ("INVALID_INPUT".into(), "birthday".into()));
+    assert_eq!(named(mall.makeup_check_in(20261125.into(), None)), ("INVALID_INPUT".into(), "day".into()));
+    assert_eq!(named(mall.wallet(Some("tomorrow".into()))), ("INVALID_INPUT".into(), "now".into()));
+    assert_eq!(named(mall.wallet(Some(f64::NAN.into()))), ("INVALID_INPUT".into(), "now".into()));
+    // Seconds for milliseconds.
+    assert_eq!(named(mall.streak(Some((WEDNESDAY / 1000.0).into()))), ("INVALID_INPUT".into(), "now".into()));
+    assert_eq!(named(mall.ledger(-1.0, 20.0)), ("INVALID_INPUT".into(), "offset".into()));
+    let (_, code) = error_of(mall.quote(obj(r#"{"lines":[{"sku":"almond-250","qty":1}],"points":-100}"#), None).map(JsValue::from));
+    assert_eq!(code, "INVALID_INPUT");
+    // A Date is an instant.
+    let date: JsValue = js_sys::Date::new(&WEDNESDAY.into()).into();
+    assert_eq!(num(&mall.streak(Some(date)).unwrap(), "todaysReward"), num(&mall.streak(Some(WEDNESDAY.into())).unwrap(), "todaysReward"));
+    assert_eq!(mall.pending_count(), 0);
+}
+
+#[wasm_bindgen_test]
+fn a_claim_returns_its_coupon_and_cart_coupons_take_the_quote_request() {
+    let mut mall = mall();
+    let receipt = mall.claim_coupon("free-ship".into(), Some(WEDNESDAY.into())).unwrap();
+    let coupon = get(&receipt, "coupon");
+    assert_eq!(text(&coupon, "template"), "free-ship");
+    assert_eq!(text(&coupon, "id"), "c1-1-0");
+    let request = obj(r#"{"lines":[{"sku":"oats-1kg","qty":1}]}"#);
+    let from_request = mall.cart_coupons(request, Some(WEDNESDAY.into())).unwrap();
+    let from_lines = mall.cart_coupons(obj(r#"[{"sku":"oats-1kg","qty":1}]"#), Some(WEDNESDAY.into())).unwrap();
+    assert_eq!(JSON::stringify(&from_request).unwrap(), JSON::stringify(&from_lines).unwrap());
+    let usable: Array = get(&from_request, "usable").dyn_into().unwrap();
+    assert_eq!(text(&usable.get(0), "id"), "c1-1-0", "the quote's `usable` and this one are wallet coupons alike");
 }

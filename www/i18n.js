@@ -106,6 +106,7 @@ const STRINGS = {
   day_checked: ['已签到', 'checked in'],
   day_madeUp: ['已补签', 'made up'],
   day_missed: ['漏签', 'missed'],
+  day_beforeJoining: ['入会前', 'before joining'],
   day_today: ['今天', 'today'],
   day_future: ['', ''],
   canMakeUp: ['可补签', 'can make up'],

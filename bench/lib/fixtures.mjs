@@ -220,7 +220,7 @@ export function twoChosen(siyu, program, state, lines) {
   const mall = mallWithState(siyu, program, state);
   try {
     const q = quoteObject(mall, { lines, coupons: 'none' }, QUOTE_NOW);
-    const usable = new Set(q.usable);
+    const usable = new Set(q.usable.map((c) => c.id));
     const byId = new Map(state.coupons.map((c) => [c.id, c]));
     const group = (id) => program.couponTemplates.find((t) => t.id === byId.get(id).template);
     const item = [...usable].find((id) => group(id).stackGroup === 'item' && !group(id).exclusive);
