@@ -301,7 +301,7 @@ impl Mall {
 
     /// The business day of `now`.
     #[wasm_bindgen(js_name = businessDay, unchecked_return_type = "Day")]
-    pub fn business_day(&self, #[wasm_bindgen(unchecked_param_type = "Instant | Date")] now: Option<JsValue>) -> Result<String, JsValue> {
+    pub fn business_day(&self, #[wasm_bindgen(unchecked_optional_param_type = "Instant | Date | null")] now: Option<JsValue>) -> Result<String, JsValue> {
         Ok(self.core.program.business_day(self.at(now)?).to_string())
     }
 
@@ -319,7 +319,7 @@ impl Mall {
     /// Price a cart: `{lines, coupons?: "best" | "none" | ids, points?: "max" | number}`.
     /// The result stays inside wasm: totals are plain getters, and the explanation (`lines`,
     /// `coupons`, `savings`, …) crosses the boundary only when read. `toJSON()` gives it all.
-    pub fn quote(&self, #[wasm_bindgen(unchecked_param_type = "QuoteRequest")] request: JsValue, #[wasm_bindgen(unchecked_param_type = "Instant | Date")] now: Option<JsValue>) -> Result<PricedCart, JsValue> {
+    pub fn quote(&self, #[wasm_bindgen(unchecked_param_type = "QuoteRequest")] request: JsValue, #[wasm_bindgen(unchecked_optional_param_type = "Instant | Date | null")] now: Option<JsValue>) -> Result<PricedCart, JsValue> {
         let request: QuoteRequest = from_js("quote request", &request)?;
         let quote = crate::quote::quote(&self.core.program, self.core.state(), self.core.stock(), &request, self.at(now)?).map_err(|e| rejection(e.into()))?;
         Ok(PricedCart { quote })
@@ -331,7 +331,7 @@ impl Mall {
     pub fn cart_coupons(
         &self,
         #[wasm_bindgen(unchecked_param_type = "QuoteRequest | OrderLine[]")] request: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "Instant | Date")] now: Option<JsValue>,
+        #[wasm_bindgen(unchecked_optional_param_type = "Instant | Date | null")] now: Option<JsValue>,
     ) -> Result<JsValue, JsValue> {
         let lines: Vec<OrderLine> = if js_sys::Array::is_array(&request) {
             from_js("lines", &request)?
@@ -343,18 +343,18 @@ impl Mall {
     }
 
     #[wasm_bindgen(unchecked_return_type = "Wallet")]
-    pub fn wallet(&self, #[wasm_bindgen(unchecked_param_type = "Instant | Date")] now: Option<JsValue>) -> Result<JsValue, JsValue> {
+    pub fn wallet(&self, #[wasm_bindgen(unchecked_optional_param_type = "Instant | Date | null")] now: Option<JsValue>) -> Result<JsValue, JsValue> {
         to_js(&crate::coupons::wallet(&self.core.program, self.core.state(), self.at(now)?, &self.core.pending_order_ids()))
     }
 
     #[wasm_bindgen(js_name = claimCentre, unchecked_return_type = "ClaimOffer[]")]
-    pub fn claim_centre(&self, #[wasm_bindgen(unchecked_param_type = "Instant | Date")] now: Option<JsValue>) -> Result<JsValue, JsValue> {
+    pub fn claim_centre(&self, #[wasm_bindgen(unchecked_optional_param_type = "Instant | Date | null")] now: Option<JsValue>) -> Result<JsValue, JsValue> {
         to_js(&crate::coupons::claim_centre(&self.core.program, self.core.state(), self.core.stock(), self.at(now)?))
     }
 
     /// The check-in calendar of a month (1–12).
     #[wasm_bindgen(unchecked_return_type = "Calendar")]
-    pub fn calendar(&self, year: i32, month: u8, #[wasm_bindgen(unchecked_param_type = "Instant | Date")] now: Option<JsValue>) -> Result<JsValue, JsValue> {
+    pub fn calendar(&self, year: i32, month: u8, #[wasm_bindgen(unchecked_optional_param_type = "Instant | Date | null")] now: Option<JsValue>) -> Result<JsValue, JsValue> {
         let cal = crate::checkin::calendar(&self.core.program, self.core.state(), year, month, self.at(now)?).ok_or_else(|| {
             input_error(InputError::Invalid { what: "calendar", path: "month".into(), problem: "must be 1..=12".into() })
         })?;
@@ -362,12 +362,12 @@ impl Mall {
     }
 
     #[wasm_bindgen(unchecked_return_type = "Streak")]
-    pub fn streak(&self, #[wasm_bindgen(unchecked_param_type = "Instant | Date")] now: Option<JsValue>) -> Result<JsValue, JsValue> {
+    pub fn streak(&self, #[wasm_bindgen(unchecked_optional_param_type = "Instant | Date | null")] now: Option<JsValue>) -> Result<JsValue, JsValue> {
         to_js(&crate::checkin::streak(&self.core.program, self.core.state(), self.at(now)?))
     }
 
     #[wasm_bindgen(unchecked_return_type = "PointsSummary")]
-    pub fn points(&self, #[wasm_bindgen(unchecked_param_type = "Instant | Date")] now: Option<JsValue>) -> Result<JsValue, JsValue> {
+    pub fn points(&self, #[wasm_bindgen(unchecked_optional_param_type = "Instant | Date | null")] now: Option<JsValue>) -> Result<JsValue, JsValue> {
         to_js(&crate::points::summary(self.core.state(), self.at(now)?))
     }
 
@@ -378,24 +378,24 @@ impl Mall {
     }
 
     #[wasm_bindgen(unchecked_return_type = "TierProgress")]
-    pub fn tier(&self, #[wasm_bindgen(unchecked_param_type = "Instant | Date")] now: Option<JsValue>) -> Result<JsValue, JsValue> {
+    pub fn tier(&self, #[wasm_bindgen(unchecked_optional_param_type = "Instant | Date | null")] now: Option<JsValue>) -> Result<JsValue, JsValue> {
         to_js(&crate::tiers::progress(&self.core.program, self.core.state(), self.at(now)?))
     }
 
     #[wasm_bindgen(js_name = memberDay, unchecked_return_type = "MemberDayStatus")]
-    pub fn member_day(&self, #[wasm_bindgen(unchecked_param_type = "Instant | Date")] now: Option<JsValue>) -> Result<JsValue, JsValue> {
+    pub fn member_day(&self, #[wasm_bindgen(unchecked_optional_param_type = "Instant | Date | null")] now: Option<JsValue>) -> Result<JsValue, JsValue> {
         let now = self.at(now)?;
         let tier = crate::tiers::current_tier(&self.core.program, self.core.state(), now);
         to_js(&crate::member_day::status(&self.core.program, tier, now))
     }
 
     #[wasm_bindgen(unchecked_return_type = "Segments")]
-    pub fn segments(&self, #[wasm_bindgen(unchecked_param_type = "Instant | Date")] now: Option<JsValue>) -> Result<JsValue, JsValue> {
+    pub fn segments(&self, #[wasm_bindgen(unchecked_optional_param_type = "Instant | Date | null")] now: Option<JsValue>) -> Result<JsValue, JsValue> {
         to_js(&crate::segments::of(self.core.state(), self.at(now)?))
     }
 
     #[wasm_bindgen(unchecked_return_type = "Reminder[]")]
-    pub fn reminders(&self, #[wasm_bindgen(unchecked_param_type = "Instant | Date")] now: Option<JsValue>) -> Result<JsValue, JsValue> {
+    pub fn reminders(&self, #[wasm_bindgen(unchecked_optional_param_type = "Instant | Date | null")] now: Option<JsValue>) -> Result<JsValue, JsValue> {
         to_js(&crate::reminders::due(&self.core.program, self.core.state(), self.at(now)?))
     }
 
@@ -411,31 +411,31 @@ impl Mall {
     }
 
     #[wasm_bindgen(js_name = checkIn, unchecked_return_type = "Receipt")]
-    pub fn check_in(&mut self, #[wasm_bindgen(unchecked_param_type = "Instant | Date")] now: Option<JsValue>) -> Result<JsValue, JsValue> {
+    pub fn check_in(&mut self, #[wasm_bindgen(unchecked_optional_param_type = "Instant | Date | null")] now: Option<JsValue>) -> Result<JsValue, JsValue> {
         self.mutate(Mutation::CheckIn {}, now)
     }
 
     #[wasm_bindgen(js_name = makeupCheckIn, unchecked_return_type = "Receipt")]
-    pub fn makeup_check_in(&mut self, #[wasm_bindgen(unchecked_param_type = "Day")] day: JsValue, #[wasm_bindgen(unchecked_param_type = "Instant | Date")] now: Option<JsValue>) -> Result<JsValue, JsValue> {
+    pub fn makeup_check_in(&mut self, #[wasm_bindgen(unchecked_param_type = "Day")] day: JsValue, #[wasm_bindgen(unchecked_optional_param_type = "Instant | Date | null")] now: Option<JsValue>) -> Result<JsValue, JsValue> {
         let day = string_arg(&day, "day")?;
         let day = Day::parse(&day).ok_or_else(|| bad_arg("day", format!("expected YYYY-MM-DD, got {day:?}")))?;
         self.mutate(Mutation::MakeupCheckIn { day }, now)
     }
 
     #[wasm_bindgen(js_name = claimCoupon, unchecked_return_type = "Receipt")]
-    pub fn claim_coupon(&mut self, #[wasm_bindgen(unchecked_param_type = "string")] template: JsValue, #[wasm_bindgen(unchecked_param_type = "Instant | Date")] now: Option<JsValue>) -> Result<JsValue, JsValue> {
+    pub fn claim_coupon(&mut self, #[wasm_bindgen(unchecked_param_type = "string")] template: JsValue, #[wasm_bindgen(unchecked_optional_param_type = "Instant | Date | null")] now: Option<JsValue>) -> Result<JsValue, JsValue> {
         self.mutate(Mutation::ClaimCoupon { template: string_arg(&template, "template")? }, now)
     }
 
     #[wasm_bindgen(js_name = redeemReward, unchecked_return_type = "Receipt")]
-    pub fn redeem_reward(&mut self, #[wasm_bindgen(unchecked_param_type = "string")] reward: JsValue, #[wasm_bindgen(unchecked_param_type = "Instant | Date")] now: Option<JsValue>) -> Result<JsValue, JsValue> {
+    pub fn redeem_reward(&mut self, #[wasm_bindgen(unchecked_param_type = "string")] reward: JsValue, #[wasm_bindgen(unchecked_optional_param_type = "Instant | Date | null")] now: Option<JsValue>) -> Result<JsValue, JsValue> {
         self.mutate(Mutation::RedeemReward { reward: string_arg(&reward, "reward")? }, now)
     }
 
     /// Place an order at the price the shopper saw (`expectedTotal`); PRICE_CHANGED carries the
     /// new quote in `details.quote`.
     #[wasm_bindgen(js_name = placeOrder, unchecked_return_type = "Receipt")]
-    pub fn place_order(&mut self, #[wasm_bindgen(unchecked_param_type = "PlaceOrderArgs")] args: JsValue, #[wasm_bindgen(unchecked_param_type = "Instant | Date")] now: Option<JsValue>) -> Result<JsValue, JsValue> {
+    pub fn place_order(&mut self, #[wasm_bindgen(unchecked_param_type = "PlaceOrderArgs")] args: JsValue, #[wasm_bindgen(unchecked_optional_param_type = "Instant | Date | null")] now: Option<JsValue>) -> Result<JsValue, JsValue> {
         let a: PlaceOrderArgs = from_js("placeOrder", &args)?;
         self.mutate(
             Mutation::PlaceOrder { order_id: a.order_id, lines: a.lines, coupons: a.coupons, points: a.points, expected_total: a.expected_total },
@@ -444,12 +444,12 @@ impl Mall {
     }
 
     #[wasm_bindgen(js_name = refundOrder, unchecked_return_type = "Receipt")]
-    pub fn refund_order(&mut self, #[wasm_bindgen(unchecked_param_type = "string")] order_id: JsValue, #[wasm_bindgen(unchecked_param_type = "Instant | Date")] now: Option<JsValue>) -> Result<JsValue, JsValue> {
+    pub fn refund_order(&mut self, #[wasm_bindgen(unchecked_param_type = "string")] order_id: JsValue, #[wasm_bindgen(unchecked_optional_param_type = "Instant | Date | null")] now: Option<JsValue>) -> Result<JsValue, JsValue> {
         self.mutate(Mutation::RefundOrder { order_id: string_arg(&order_id, "orderId")? }, now)
     }
 
     #[wasm_bindgen(js_name = setBirthday, unchecked_return_type = "Receipt")]
-    pub fn set_birthday(&mut self, #[wasm_bindgen(unchecked_param_type = "MonthDay")] birthday: JsValue, #[wasm_bindgen(unchecked_param_type = "Instant | Date")] now: Option<JsValue>) -> Result<JsValue, JsValue> {
+    pub fn set_birthday(&mut self, #[wasm_bindgen(unchecked_param_type = "MonthDay")] birthday: JsValue, #[wasm_bindgen(unchecked_optional_param_type = "Instant | Date | null")] now: Option<JsValue>) -> Result<JsValue, JsValue> {
         let birthday = string_arg(&birthday, "birthday")?;
         let birthday = MonthDay::parse(&birthday).ok_or_else(|| bad_arg("birthday", format!("expected MM-DD, got {birthday:?}")))?;
         self.mutate(Mutation::SetBirthday { birthday }, now)
@@ -479,7 +479,7 @@ impl Mall {
     }
 
     #[wasm_bindgen(js_name = applyPushResponse)]
-    pub fn apply_push_response(&mut self, #[wasm_bindgen(unchecked_param_type = "PushResponse<MutationResult | Verdict>")] response: JsValue, #[wasm_bindgen(unchecked_param_type = "Instant | Date")] now: Option<JsValue>) -> Result<(), JsValue> {
+    pub fn apply_push_response(&mut self, #[wasm_bindgen(unchecked_param_type = "PushResponse<MutationResult | Verdict>")] response: JsValue, #[wasm_bindgen(unchecked_optional_param_type = "Instant | Date | null")] now: Option<JsValue>) -> Result<(), JsValue> {
         let response: PushResponse<Verdict> = from_js("push response", &response)?;
         let now = self.at(now)?;
         self.core.on_push_response(&response, now);

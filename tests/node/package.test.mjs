@@ -75,5 +75,30 @@ test('the published types compile in a strict TypeScript consumer, with no any o
   const dts = readFileSync(`${root}pkg/siyu.d.ts`, 'utf8');
   const publicPart = dts.split('export type InitInput')[0].replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/.*$/gm, '');
   assert.doesNotMatch(publicPart, /\bany\b/);
-  assert.match(publicPart, /quote\(request: QuoteRequest, now\?: number \| null\): PricedCart;/);
+  assert.match(publicPart, /quote\(request: QuoteRequest, now\?: Instant \| Date \| null\): PricedCart;/);
+});
+
+test('a wrong argument throws INVALID_INPUT naming it and the module keeps working', () => {
+  const mall = new siyu.Mall(program, { memberId: 'm1', clientId: 'node-3', now: WEDNESDAY });
+  const invalid = (call, path) => assert.throws(call, (e) => e instanceof Error && e.code === 'INVALID_INPUT' && e.details.path === path);
+  invalid(() => mall.claimCoupon(5, WEDNESDAY), 'template');
+  invalid(() => mall.redeemReward(true, WEDNESDAY), 'reward');
+  invalid(() => mall.refundOrder({}, WEDNESDAY), 'orderId');
+  invalid(() => mall.makeupCheckIn(20261125, WEDNESDAY), 'day');
+  invalid(() => mall.setBirthday(1225, WEDNESDAY), 'birthday');
+  invalid(() => mall.claimCoupon(undefined, WEDNESDAY), 'template');
+  invalid(() => mall.claimCoupon(null, WEDNESDAY), 'template');
+  invalid(() => mall.claimCoupon(['full-300-50'], WEDNESDAY), 'template');
+  invalid(() => mall.wallet('2026-11-25'), 'now');
+  invalid(() => mall.wallet(NaN), 'now');
+  invalid(() => mall.streak(Math.floor(WEDNESDAY / 1000)), 'now');
+  invalid(() => mall.ledger(-1, 20), 'offset');
+  assert.throws(() => mall.quote({ lines: [{ sku: 'almond-250', qty: 1 }], points: -100 }), (e) => e.code === 'INVALID_INPUT');
+  // A Date is an instant; omitting `now` uses the clock.
+  assert.deepEqual(mall.streak(new Date(WEDNESDAY)), mall.streak(WEDNESDAY));
+  assert.equal(typeof mall.wallet().available.length, 'number');
+  // The module is alive and nothing was queued.
+  const receipt = mall.claimCoupon('full-300-50', WEDNESDAY);
+  assert.equal(receipt.coupon.template, 'full-300-50');
+  assert.equal(mall.pendingCount(), 1);
 });
