@@ -1,7 +1,7 @@
 //! §8 Orders: placing an order at the re-computed price, and full refunds.
 
 use crate::apply::{credit, debit, Ctx, Effect};
-use crate::error::{CouponError, OrderError, PointsError, Rejection};
+use crate::error::{CouponError, InputError, OrderError, PointsError, Rejection};
 use crate::program::{Points, Program};
 use crate::quote::{CouponChoice, PointsChoice, Pricer, UnusableReason};
 use crate::state::{CouponState, LotAmount, MemberState, Order, OrderLine, PointLot};
@@ -29,6 +29,9 @@ pub fn place(
     }
     if lines.is_empty() {
         return Err(OrderError::EmptyCart.into());
+    }
+    if points < 0 {
+        return Err(InputError::Invalid { what: "placeOrder", path: "points".into(), problem: "must be 0 or more".into() }.into());
     }
     if coupons.len() > crate::quote::MAX_CHOSEN_COUPONS {
         return Err(OrderError::TooManyCoupons { max: crate::quote::MAX_CHOSEN_COUPONS }.into());

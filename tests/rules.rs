@@ -1549,3 +1549,11 @@ fn s10_price_sensitivity_compares_the_share_exactly() {
     let s = siyu::segments::of(&with_orders(&orders), at(2026, 11, 16, 9, 0));
     assert_eq!(s.price_sensitivity, Some(PriceSensitivity::Low));
 }
+
+#[test]
+fn s8_negative_points_in_an_order_are_refused() {
+    let now = at(2026, 11, 16, 9, 0);
+    let mut m = Member::new(program(), now);
+    let e = rejection(m.run(Mutation::PlaceOrder { order_id: "o".into(), lines: lines(&[("tea", 1)]), coupons: vec![], points: -100, expected_total: 10000 }, now));
+    assert_eq!((e.code(), e.details()["path"].clone()), ("INVALID_INPUT", json!("points")));
+}

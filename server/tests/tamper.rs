@@ -247,8 +247,11 @@ async fn oversized_intents_are_invalid_input(t: &T) {
         .await
         .unwrap();
     assert!(matches!(&again.results[0].outcome, siyu::sync::Outcome::Duplicate { original: StoredOutcome::Rejected { .. } }));
-    // An intent just under the limit is still decided by the rules.
+    // An intent just under the size limit is still decided by the rules: here the cap of 100 lines
+    // a cart; 100 lines are priced.
     let p = t.push(&m, &c, "placeOrder", json!({ "orderId": "fits", "lines": (0..300).map(|_| json!({ "sku": "oats-1kg", "qty": 1 })).collect::<Vec<_>>(), "expectedTotal": 1 })).await;
+    assert_eq!(code(&p), "TOO_MANY_LINES");
+    let p = t.push(&m, &c, "placeOrder", json!({ "orderId": "fits", "lines": (0..100).map(|_| json!({ "sku": "oats-1kg", "qty": 1 })).collect::<Vec<_>>(), "expectedTotal": 1 })).await;
     assert_eq!(code(&p), "PRICE_CHANGED");
 }
 
