@@ -227,9 +227,8 @@ pub struct AppliedCoupon {
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase")]
 pub struct LineShare {
-    /// Index of the line in the cart.
+    /// Index of the line in the cart (and in `lines`).
     pub line: usize,
-    pub sku: String,
     pub amount: Fen,
 }
 
@@ -261,6 +260,20 @@ impl UnusableReason {
             UnusableReason::NotFound => "not in the wallet",
         }
     }
+}
+
+/// A wallet coupon a cart could use: who it is and until when; the template (in `program()`)
+/// has its value, threshold and scope. Kept small: a quote lists every usable coupon.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(rename_all = "camelCase")]
+pub struct UsableCoupon {
+    pub id: String,
+    pub template: String,
+    pub name: String,
+    pub stack_group: StackGroup,
+    pub exclusive: bool,
+    pub valid_to: Instant,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -338,7 +351,7 @@ pub struct Quote {
     pub coupon_ids: Vec<String>,
     /// Wallet coupons this cart could use but that are not applied (the same kind of list as
     /// `cartCoupons().usable`, which applies none).
-    pub usable: Vec<crate::coupons::WalletCoupon>,
+    pub usable: Vec<UsableCoupon>,
     pub unusable: Vec<UnusableCoupon>,
     /// Whether every line can be ordered now.
     pub orderable: bool,
@@ -888,7 +901,7 @@ impl<'a> Pricer<'a> {
                 .iter()
                 .enumerate()
                 .filter(|(_, s)| **s > 0)
-                .map(|(i, s)| LineShare { line: i, sku: self.lines[i].sku.clone(), amount: *s })
+                .map(|(i, s)| LineShare { line: i, amount: *s })
                 .collect();
             coupons.push(AppliedCoupon {
                 id: c.coupon.id.clone(),
@@ -955,7 +968,14 @@ impl<'a> Pricer<'a> {
             .candidates
             .iter()
             .filter(|c| !selected_ids.contains(&c.coupon.id.as_str()) && !self.unusable.iter().any(|u| u.id == c.coupon.id))
-            .filter_map(|c| crate::coupons::view(program, c.coupon, self.now, &[]))
+            .map(|c| UsableCoupon {
+                id: c.coupon.id.clone(),
+                template: c.template.id.clone(),
+                name: c.template.name.clone(),
+                stack_group: c.template.stack_group,
+                exclusive: c.template.exclusive,
+                valid_to: c.coupon.valid_to,
+            })
             .collect();
         let coupon_ids = coupons.iter().map(|c| c.id.clone()).collect();
         let list_total: Fen = self.lines.iter().filter(|l| l.flag.is_none()).map(|l| l.list_amount).sum();
@@ -1105,7 +1125,7 @@ fn sale_flag(program: &Program, state: &MemberState, tier: &Tier, stock: &Stock,
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase")]
 pub struct CartCoupons {
-    pub usable: Vec<crate::coupons::WalletCoupon>,
+    pub usable: Vec<UsableCoupon>,
     pub unusable: Vec<UnusableCoupon>,
 }
 

@@ -38,7 +38,7 @@ fn rejection<T: std::fmt::Debug>(r: Result<T, Rejection>) -> Rejection {
     }
 }
 
-fn ids_of(coupons: &[siyu::coupons::WalletCoupon]) -> Vec<&str> {
+fn ids_of(coupons: &[siyu::quote::UsableCoupon]) -> Vec<&str> {
     coupons.iter().map(|c| c.id.as_str()).collect()
 }
 
@@ -1459,7 +1459,6 @@ fn s7_each_applied_coupon_lists_its_split_over_the_lines() {
     assert_eq!(c.allocation.iter().map(|s| s.amount).sum::<i64>(), c.discount);
     for share in &c.allocation {
         let line = &q.lines[share.line];
-        assert_eq!(line.sku, share.sku);
         assert!(line.adjustments.iter().any(|a| a.kind == AdjustmentKind::Coupon && a.source == "f30" && a.amount == share.amount));
     }
 }

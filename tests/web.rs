@@ -231,5 +231,5 @@ fn a_claim_returns_its_coupon_and_cart_coupons_take_the_quote_request() {
     let from_lines = mall.cart_coupons(obj(r#"[{"sku":"oats-1kg","qty":1}]"#), Some(WEDNESDAY.into())).unwrap();
     assert_eq!(JSON::stringify(&from_request).unwrap(), JSON::stringify(&from_lines).unwrap());
     let usable: Array = get(&from_request, "usable").dyn_into().unwrap();
-    assert_eq!(text(&usable.get(0), "id"), "c1-1-0", "the quote's `usable` and this one are wallet coupons alike");
+    assert_eq!(text(&usable.get(0), "id"), "c1-1-0", "the quote's `usable` and this one list coupons alike");
 }
