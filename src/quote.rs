@@ -833,20 +833,23 @@ impl<'a> Pricer<'a> {
     /// shopper must really add.
     fn measure_missing(&mut self, outcome: &Outcome) {
         let program = self.program;
+        // The line amounts each group's coupons see: worked out once per group, not per coupon.
+        let mut before_group: [Option<Vec<Fen>>; 3] = [None, None, None];
         let mut measured = Vec::new();
         for (k, u) in self.unusable.iter().enumerate() {
             let Some(t) = (u.reason == UnusableReason::BelowMinSpend).then(|| program.template(&u.template)).flatten() else { continue };
             let rank = group_rank(t.stack_group);
-            let mut amounts = self.after_member_day.clone();
-            for (ci, _, shares) in &outcome.applied {
-                if group_rank(self.candidates[*ci].template.stack_group) < rank {
+            let amounts = before_group[rank as usize].get_or_insert_with(|| {
+                let mut amounts = self.after_member_day.clone();
+                for (_, _, shares) in outcome.applied.iter().filter(|(ci, ..)| group_rank(self.candidates[*ci].template.stack_group) < rank) {
                     for (a, s) in amounts.iter_mut().zip(shares) {
                         *a -= s;
                     }
                 }
-            }
+                amounts
+            });
             let eligible: Vec<bool> = self.lines.iter().zip(&self.line_skus).map(|(l, sku)| l.flag.is_none() && t.scope.covers(sku)).collect();
-            measured.push((k, (t.min_spend - eligible_sum(&eligible, &amounts)).max(1)));
+            measured.push((k, (t.min_spend - eligible_sum(&eligible, amounts)).max(1)));
         }
         for (k, missing) in measured {
             self.unusable[k].missing = missing;

@@ -154,12 +154,12 @@ fn count_arg(value: f64, name: &'static str) -> Result<usize, JsValue> {
 
 /// How a wrong argument is named in an error: its JS type, and its value when short.
 fn describe(value: &JsValue) -> String {
-    match value.js_typeof().as_string().as_deref() {
-        Some("string") | Some("number") | Some("boolean") => format!("{} {}", value.js_typeof().as_string().unwrap_or_default(), json_text(value).unwrap_or_default()),
-        Some("object") if value.is_null() => "null".into(),
-        Some("object") if js_sys::Array::is_array(value) => "an array".into(),
-        Some(kind) => format!("a value of type {kind}"),
-        None => "a value".into(),
+    let kind = value.js_typeof().as_string().unwrap_or_default();
+    match kind.as_str() {
+        "string" | "number" | "boolean" => format!("{kind} {}", json_text(value).unwrap_or_default()),
+        "object" if value.is_null() => "null".into(),
+        "object" if js_sys::Array::is_array(value) => "an array".into(),
+        _ => format!("a value of type {kind}"),
     }
 }
 
