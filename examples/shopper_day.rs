@@ -77,6 +77,7 @@ fn describe(effect: &siyu::Effect) -> String {
     match effect {
         CheckedIn { check_in, streak, .. } => format!("checked in {} (streak {streak})", check_in.day),
         PointsCredited { lot, .. } => format!("+{} points", lot.points),
+        PointsRestored { lots, .. } => format!("+{} points back", lots.iter().map(|l| l.points).sum::<i64>()),
         PointsDebited { lots, .. } => format!("−{} points", lots.iter().map(|l| l.points).sum::<i64>()),
         CouponIssued { coupon } => format!("coupon {} ({})", coupon.template, coupon.source),
         CouponUsed { coupon, .. } => format!("used {coupon}"),

@@ -4,15 +4,16 @@
 // Debian's chromium. Needs pkg/ built; Chinese text needs fonts-noto-cjk (and emoji
 // fonts-noto-color-emoji) installed.
 //
-//   node scripts/screenshots.mjs            # all of them
+//   node scripts/screenshots.mjs            # all of them, in Chinese (docs/screenshots/) and in
+//                                           # English (docs/screenshots/en/)
 //   SIYU_SCALE=2 node scripts/screenshots.mjs
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { startServer, launchBrowser, waitSynced, go, ROOT } from '../tests/e2e/harness.mjs';
 
-const OUT = join(ROOT, 'docs', 'screenshots');
-mkdirSync(OUT, { recursive: true });
+const BASE = join(ROOT, 'docs', 'screenshots');
+let OUT = BASE;
 
 try {
   if (!execFileSync('fc-list', [':lang=zh'], { encoding: 'utf8' }).trim()) {
@@ -22,9 +23,10 @@ try {
   // fontconfig missing: chromium will say so in the pictures.
 }
 
-const server = await startServer();
 const browser = await launchBrowser();
 const shots = [];
+let server;
+let lang = 'zh';
 
 /** Scroll so that `selector` sits just under the top bar. */
 async function scrollTo(page, selector, gap = 64) {
@@ -41,14 +43,17 @@ async function shot(page, name, { top = true } = {}) {
   shots.push(path);
 }
 
-async function phone(locale = 'zh-CN') {
+async function phone() {
+  const locale = lang === 'en' ? 'en-US' : 'zh-CN';
   const context = await browser.newContext({ viewport: { width: 375, height: 812 }, deviceScaleFactor: Number(process.env.SIYU_SCALE || 1), locale });
+  // The demo remembers the language in localStorage; each run starts in its own.
+  await context.addInitScript((l) => localStorage.setItem('siyu.lang', JSON.stringify(l)), lang);
   const page = await context.newPage();
   page.on('pageerror', (e) => console.error('page error:', e.message));
   return { context, page };
 }
 
-try {
+async function tour() {
   // Login.
   let { context, page } = await phone();
   await page.goto(`${server.url}/`);
@@ -95,6 +100,13 @@ try {
   await shot(page, '10-me');
   await scrollTo(page, '#orders');
   await shot(page, '11-me-orders', { top: false });
+  // Refund it: the order says what was reversed, the history shows one row for it.
+  await page.locator('#orders [data-action="refund"]').first().click();
+  await page.locator('#dialog button[value="ok"]').click();
+  await page.locator('#orders .order[data-state="refunded"]').first().waitFor();
+  await waitSynced(page);
+  await scrollTo(page, '#points-card');
+  await shot(page, '11b-me-refund', { top: false });
   await scrollTo(page, '#birthday');
   await shot(page, '12-me-segments', { top: false });
 
@@ -134,18 +146,22 @@ try {
   await go(page, 'coupons');
   await scrollTo(page, '#claim-title');
   await shot(page, '18-member-day-coupon', { top: false });
-
-  // English.
-  await go(page, 'home');
-  await page.click('[data-action="toggleLang"]');
-  await shot(page, '19-home-english');
-  await go(page, 'cart');
-  await go(page, 'me');
-  await shot(page, '20-me-english');
   await context.close();
+}
+
+try {
+  for (lang of ['zh', 'en']) {
+    OUT = lang === 'zh' ? BASE : join(BASE, lang);
+    mkdirSync(OUT, { recursive: true });
+    server = await startServer();
+    try {
+      await tour();
+    } finally {
+      await server.stop();
+    }
+  }
 } finally {
   await browser.close();
-  await server.stop();
 }
 
 console.log(`${shots.length} screenshots in ${OUT}`);

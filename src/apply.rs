@@ -167,6 +167,10 @@ pub enum Effect {
     CheckedIn { check_in: CheckIn, streak: u32, cycle_day: u32 },
     #[serde(rename_all = "camelCase")]
     PointsCredited { lot: PointLot, reason: String },
+    /// Spent points given back by a refund: one new lot per lot they came from, and one ledger
+    /// entry for them all.
+    #[serde(rename_all = "camelCase")]
+    PointsRestored { lots: Vec<PointLot>, reason: String, at: Instant },
     #[serde(rename_all = "camelCase")]
     PointsDebited { lots: Vec<LotAmount>, reason: String, shortfall: Points, at: Instant },
     #[serde(rename_all = "camelCase")]
@@ -313,6 +317,16 @@ pub fn apply_effects(state: &mut MemberState, effects: &[Effect]) {
                     shortfall: 0,
                 });
                 state.lots.push(lot.clone());
+            }
+            Effect::PointsRestored { lots, reason, at } => {
+                state.ledger.push(LedgerEntry {
+                    at: *at,
+                    delta: lots.iter().map(|l| l.points).sum(),
+                    reason: reason.clone(),
+                    lots: lots.iter().map(|l| LotAmount { lot: l.id.clone(), points: l.points }).collect(),
+                    shortfall: 0,
+                });
+                state.lots.extend(lots.iter().cloned());
             }
             Effect::PointsDebited { lots, reason, shortfall, at } => {
                 let mut total = 0;

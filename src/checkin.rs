@@ -52,7 +52,10 @@ pub struct Streak {
 #[serde(rename_all = "camelCase")]
 pub struct NextBonus {
     pub day: u32,
+    /// Days from today until the bonus day (0: today).
     pub in_days: u32,
+    /// Check-ins still needed to reach it, today's included while it is not yet made.
+    pub check_ins: u32,
     pub points: Points,
     pub coupons: Vec<String>,
 }
@@ -85,6 +88,7 @@ pub fn streak_of(program: &Program, days: &BTreeSet<Day>, now: Instant) -> Strea
         .map(|b| NextBonus {
             day: b.day,
             in_days: b.day - cycle_day - if checked { 0 } else { 1 },
+            check_ins: b.day - cycle_day,
             points: b.points,
             coupons: b.coupons.clone(),
         });

@@ -38,7 +38,8 @@ pub fn place(
     }
     let pricer = Pricer::new(program, state, ctx.stock, lines, ctx.now)?;
     let quote = pricer.quote(&CouponChoice::Chosen(coupons.to_vec()), PointsChoice::Amount(points));
-    if let Some(u) = quote.unusable.iter().find(|u| coupons.contains(&u.id)) {
+    // A chosen coupon that would save nothing is simply not used (it stays in the wallet).
+    if let Some(u) = quote.unusable.iter().find(|u| coupons.contains(&u.id) && u.reason != UnusableReason::NoSaving) {
         let reason = match u.reason {
             UnusableReason::NotFound => return Err(CouponError::CouponNotFound { coupon: u.id.clone() }.into()),
             r => r.text(),
@@ -124,24 +125,23 @@ pub fn refund(program: &Program, state: &MemberState, order_id: &str, ctx: &Ctx)
     }
     let off = program.utc_offset_minutes;
     let mut effects = Vec::new();
-    // 1. Restore spent points with their original expiry (30 days' grace if already expired).
-    for (n, spent) in order.spent_lots.iter().enumerate() {
-        let original = state.lots.iter().find(|l| l.id == spent.lot);
-        let expires_at = original.and_then(|l| l.expires_at).map(|e| {
-            if e <= ctx.now { program.business_day(ctx.now).plus(crate::points::REFUND_GRACE_DAYS).end(off) } else { e }
-        });
-        let expires_at = if original.is_none() { crate::points::expiry_of(program, ctx.now) } else { expires_at };
-        effects.push(Effect::PointsCredited {
-            lot: PointLot {
-                id: ctx.id(n + 1),
-                points: spent.points,
-                remaining: spent.points,
-                earned_at: ctx.now,
-                expires_at,
-                source: format!("refund:{order_id}"),
-            },
-            reason: format!("refund:{order_id}"),
-        });
+    // 1. Restore spent points with their original expiry (30 days' grace if already expired),
+    //    as one ledger entry however many lots they came from.
+    let restored: Vec<PointLot> = order
+        .spent_lots
+        .iter()
+        .enumerate()
+        .map(|(n, spent)| {
+            let original = state.lots.iter().find(|l| l.id == spent.lot);
+            let expires_at = match original {
+                None => crate::points::expiry_of(program, ctx.now),
+                Some(l) => l.expires_at.map(|e| if e <= ctx.now { program.business_day(ctx.now).plus(crate::points::REFUND_GRACE_DAYS).end(off) } else { e }),
+            };
+            PointLot { id: ctx.id(n + 1), points: spent.points, remaining: spent.points, earned_at: ctx.now, expires_at, source: format!("refund:{order_id}") }
+        })
+        .collect();
+    if !restored.is_empty() {
+        effects.push(Effect::PointsRestored { lots: restored, reason: format!("refund:{order_id}"), at: ctx.now });
     }
     // 2. Take back the earned points: from the order's own lot first, then soonest-expiring,
     //    at most the balance; the shortfall is recorded. Earned points that expired unspent

@@ -36,6 +36,10 @@ pub struct Program {
     /// Shown to shoppers; not used by the rules.
     #[serde(default)]
     pub name: String,
+    /// The name in other languages by language tag (`en`, `zh-Hant`…); `name` is the fallback.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[cfg_attr(target_arch = "wasm32", tsify(optional, type = "Record<string, string>"))]
+    pub names: Names,
     /// The business day's fixed offset east of UTC, in minutes (default +480, China time).
     #[serde(default = "default_offset")]
     pub utc_offset_minutes: i32,
@@ -70,6 +74,10 @@ pub struct Program {
     pub(crate) index: Index,
 }
 
+/// Names of program content in other languages, by language tag; shoppers' apps pick theirs and
+/// fall back to `name` (the rules never read them).
+pub type Names = BTreeMap<String, String>;
+
 /// Positions by id of SKUs and templates: quotes look them up per line and per coupon.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Index {
@@ -83,6 +91,10 @@ pub(crate) struct Index {
 pub struct Category {
     pub id: String,
     pub name: String,
+    /// The name in other languages by language tag (`en`, `zh-Hant`…); `name` is the fallback.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[cfg_attr(target_arch = "wasm32", tsify(optional, type = "Record<string, string>"))]
+    pub names: Names,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -91,6 +103,10 @@ pub struct Category {
 pub struct Sku {
     pub id: String,
     pub name: String,
+    /// The name in other languages by language tag (`en`, `zh-Hant`…); `name` is the fallback.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[cfg_attr(target_arch = "wasm32", tsify(optional, type = "Record<string, string>"))]
+    pub names: Names,
     pub category: String,
     pub list_price: Fen,
     /// Member price per tier id; a tier without one pays the list price.
@@ -116,6 +132,10 @@ fn yes() -> bool {
 pub struct Tier {
     pub id: String,
     pub name: String,
+    /// The name in other languages by language tag (`en`, `zh-Hant`…); `name` is the fallback.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[cfg_attr(target_arch = "wasm32", tsify(optional, type = "Record<string, string>"))]
+    pub names: Names,
     pub min_growth: Fen,
     /// Purchase points multiplier (bp, 10000 = ×1).
     #[serde(default = "default_bp_one")]
@@ -133,6 +153,10 @@ pub struct Tier {
     /// Benefits in words, for shop fronts.
     #[serde(default)]
     pub perks: Vec<String>,
+    /// `perks` in other languages by language tag; `perks` is the fallback.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[cfg_attr(target_arch = "wasm32", tsify(optional, type = "Record<string, string[]>"))]
+    pub perks_by_language: BTreeMap<String, Vec<String>>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -367,6 +391,10 @@ pub struct Audience {
 pub struct CouponTemplate {
     pub id: String,
     pub name: String,
+    /// The name in other languages by language tag (`en`, `zh-Hant`…); `name` is the fallback.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[cfg_attr(target_arch = "wasm32", tsify(optional, type = "Record<string, string>"))]
+    pub names: Names,
     pub kind: CouponKind,
     #[serde(default)]
     pub min_spend: Fen,
@@ -428,6 +456,10 @@ pub enum RewardGrant {
 pub struct Reward {
     pub id: String,
     pub name: String,
+    /// The name in other languages by language tag (`en`, `zh-Hant`…); `name` is the fallback.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[cfg_attr(target_arch = "wasm32", tsify(optional, type = "Record<string, string>"))]
+    pub names: Names,
     pub cost_points: Points,
     pub grants: RewardGrant,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -532,6 +564,17 @@ impl Program {
         unique(self.coupon_templates.iter().map(|t| &t.id), "couponTemplates")?;
         unique(self.rewards.iter().map(|r| &r.id), "rewards")?;
         unique(self.limited_sales.iter().map(|s| &s.sku), "limitedSales")?;
+        let named = std::iter::once(("names".to_string(), &self.names))
+            .chain(self.categories.iter().enumerate().map(|(i, c)| (format!("categories[{i}].names"), &c.names)))
+            .chain(self.catalog.iter().enumerate().map(|(i, c)| (format!("catalog[{i}].names"), &c.names)))
+            .chain(self.tiers.iter().enumerate().map(|(i, c)| (format!("tiers[{i}].names"), &c.names)))
+            .chain(self.coupon_templates.iter().enumerate().map(|(i, c)| (format!("couponTemplates[{i}].names"), &c.names)))
+            .chain(self.rewards.iter().enumerate().map(|(i, c)| (format!("rewards[{i}].names"), &c.names)));
+        for (path, names) in named {
+            if let Some((tag, _)) = names.iter().find(|(tag, name)| tag.is_empty() || tag.len() > 35 || name.is_empty()) {
+                return bad(format!("{path}.{tag}"), "needs a language tag (at most 35 characters) and a non-empty name");
+            }
+        }
         if self.catalog.is_empty() {
             return bad("catalog".into(), "must list at least one SKU");
         }

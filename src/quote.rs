@@ -244,6 +244,9 @@ pub enum UnusableReason {
     Audience,
     /// Used by another order (e.g. redeemed from another device first).
     AlreadyUsed,
+    /// Chosen, but it would save nothing on this order (a free-shipping coupon when the
+    /// threshold already waives shipping): it is not applied and stays in the wallet.
+    NoSaving,
     NotFound,
 }
 
@@ -257,6 +260,7 @@ impl UnusableReason {
             UnusableReason::NotStackable => "cannot be combined with the other coupons chosen",
             UnusableReason::Audience => "not for this member's tier",
             UnusableReason::AlreadyUsed => "already used by another order",
+            UnusableReason::NoSaving => "saves nothing on this order",
             UnusableReason::NotFound => "not in the wallet",
         }
     }
@@ -869,6 +873,17 @@ impl<'a> Pricer<'a> {
         };
         // `run` succeeded for this selection when it was chosen; an empty one always succeeds.
         let outcome = self.run(&selection, true).unwrap_or_default();
+        // A chosen coupon that applies but saves nothing is said so, not silently dropped.
+        for &ci in selection.iter().filter(|ci| !outcome.applied.iter().any(|(a, ..)| a == *ci)) {
+            let c = &self.candidates[ci];
+            self.unusable.push(UnusableCoupon {
+                id: c.coupon.id.clone(),
+                template: c.template.id.clone(),
+                name: c.template.name.clone(),
+                reason: UnusableReason::NoSaving,
+                missing: 0,
+            });
+        }
         self.finish(selection, outcome, points)
     }
 

@@ -972,9 +972,9 @@ fn s8_refund_restores_spent_points_with_grace_and_takes_back_earned_ones() {
     let effects = m.refund("o1", refund_at).unwrap();
     let restored: Vec<(i64, Option<i64>)> = effects
         .iter()
-        .filter_map(|e| match e {
-            Effect::PointsCredited { lot, .. } => Some((lot.points, lot.expires_at)),
-            _ => None,
+        .flat_map(|e| match e {
+            Effect::PointsRestored { lots, .. } => lots.iter().map(|l| (l.points, l.expires_at)).collect(),
+            _ => vec![],
         })
         .collect();
     // The 300 had expired on 12 Nov: 30 days' grace from the refund day (through 14 Dec).
@@ -1555,4 +1555,69 @@ fn s8_negative_points_in_an_order_are_refused() {
     let mut m = Member::new(program(), now);
     let e = rejection(m.run(Mutation::PlaceOrder { order_id: "o".into(), lines: lines(&[("tea", 1)]), coupons: vec![], points: -100, expected_total: 10000 }, now));
     assert_eq!((e.code(), e.details()["path"].clone()), ("INVALID_INPUT", json!("points")));
+}
+
+#[test]
+fn s1_the_next_bonus_counts_the_check_ins_still_needed_today_included() {
+    // Weekly cycle, checked in Mon–Thu: on Friday morning day 7 needs Fri, Sat and Sun.
+    let mut m = Member::new(program(), at(2026, 11, 16, 8, 0));
+    for d in 16..=19 {
+        m.check_in(at(2026, 11, d, 9, 0)).unwrap();
+    }
+    let next = siyu::checkin::streak(&m.program, &m.state, at(2026, 11, 20, 8, 0)).next_bonus.unwrap();
+    assert_eq!((next.day, next.in_days, next.check_ins), (7, 2, 3));
+    m.check_in(at(2026, 11, 20, 9, 0)).unwrap();
+    let next = siyu::checkin::streak(&m.program, &m.state, at(2026, 11, 20, 10, 0)).next_bonus.unwrap();
+    assert_eq!((next.day, next.in_days, next.check_ins), (7, 2, 2));
+}
+
+#[test]
+fn s7_a_chosen_coupon_that_saves_nothing_is_reported_not_silently_dropped() {
+    let thu = at(2026, 11, 19, 10, 0);
+    let mut m = Member::new(program(), thu);
+    m.give("ship", "ship", thu);
+    // Tea + nuts = 15000 ships free by the threshold: the chosen free-shipping coupon saves nothing.
+    let q = m.quote(&[("tea", 1), ("nuts", 1)], CouponChoice::Chosen(vec!["ship".into()]), no_points(), thu);
+    assert!(q.coupons.is_empty());
+    let u = q.unusable.iter().find(|u| u.id == "ship").unwrap();
+    assert_eq!(u.reason, UnusableReason::NoSaving);
+    // Placing it anyway is not an error: the coupon is just not used.
+    m.buy("o1", &[("tea", 1), ("nuts", 1)], &["ship"], 0, thu).unwrap();
+    assert_eq!(m.state.coupon("ship").unwrap().state, CouponState::Available);
+}
+
+#[test]
+fn s8_a_refund_gives_spent_points_back_in_one_ledger_entry() {
+    let p = program_with(|v| v["points"]["expiry"] = json!({ "type": "rollingDays", "days": 10 }));
+    let mut m = Member::new(p, 0);
+    m.grant(300, at(2026, 11, 1, 10, 0));
+    m.grant(200, at(2026, 11, 9, 10, 0));
+    m.buy("o1", &[("tea", 1)], &[], 500, at(2026, 11, 10, 12, 0)).unwrap();
+    let before = m.state.ledger.len();
+    m.refund("o1", at(2026, 11, 14, 10, 0)).unwrap();
+    let entries: Vec<(i64, usize)> = m.state.ledger[before..].iter().map(|e| (e.delta, e.lots.len())).collect();
+    // +500 from two lots in one entry, then the 95 earned taken back.
+    assert_eq!(entries, vec![(500, 2), (-95, 1)]);
+}
+
+#[test]
+fn s12_program_content_carries_names_in_other_languages_with_a_fallback() {
+    let p = program_with(|v| {
+        v["names"] = json!({ "en": "Little Tea Shop" });
+        v["catalog"][0]["names"] = json!({ "en": "Longjing 250g", "zh-Hant": "龍井 250g" });
+        v["tiers"][1]["names"] = json!({ "en": "Gold" });
+    });
+    assert_eq!(p.names["en"], "Little Tea Shop");
+    assert_eq!((p.catalog[0].name.as_str(), p.catalog[0].names["en"].as_str()), ("龙井 250g", "Longjing 250g"));
+    // The names survive a round trip; content without them has none.
+    let again = Program::from_json(&serde_json::to_string(&p).unwrap()).unwrap();
+    assert_eq!(again.tiers[1].names["en"], "Gold");
+    assert!(again.tiers[0].names.is_empty());
+    let e = Program::from_json(&{
+        let mut v = program_json();
+        v["rewards"][0]["names"] = json!({ "en": "" });
+        v.to_string()
+    })
+    .unwrap_err();
+    assert_eq!(e.details()["path"], json!("rewards[0].names.en"));
 }

@@ -2,7 +2,7 @@
 // sync status, reversals and the QA clock. Pages live in views/.
 import init, { openMall, callApi } from '/pkg/index.js';
 import { html, raw } from './html.js';
-import { t, setLang, getLang, errorText } from './i18n.js';
+import { t, setLang, getLang, errorText, local, nameIn } from './i18n.js';
 import { fmtMoney, fmtDateTime, fmtCountdown, setUtcOffset, instantOf, wallParts } from './format.js';
 import { ICONS } from './icons.js';
 import * as home from './views/home.js';
@@ -59,8 +59,11 @@ const prefs = {
   },
 };
 
+/** The cart and the shopper's choices for it (coupons, points) survive a reload. */
 function saveCart() {
-  if (app.session) prefs.set(`cart.${app.session.memberId}`, app.cart);
+  if (!app.session) return;
+  prefs.set(`cart.${app.session.memberId}`, app.cart);
+  prefs.set(`cartChoice.${app.session.memberId}`, { couponChoice: app.ui.couponChoice, points: app.ui.points });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -72,6 +75,9 @@ export function toast(message, { error = false, code } = {}) {
   el.setAttribute('role', error ? 'alert' : 'status');
   if (code) el.dataset.code = code;
   el.textContent = message;
+  // One status toast at a time: a new one replaces the last (three quick adds to the cart show
+  // one line, not a stack over the page); errors stay until they time out.
+  if (!error) els.toasts.querySelectorAll('.toast:not(.toast-error)').forEach((old) => old.remove());
   els.toasts.append(el);
   setTimeout(() => el.classList.add('toast-out'), error ? 4200 : 2400);
   setTimeout(() => el.remove(), error ? 4600 : 2800);
@@ -212,10 +218,7 @@ function render() {
 }
 
 function storeName() {
-  const name = app.program?.name ?? '';
-  const i = name.indexOf(' ');
-  if (i < 0) return name;
-  return getLang() === 'en' ? name.slice(i + 1) : name.slice(0, i);
+  return local(app.program);
 }
 
 function syncBadge() {
@@ -291,7 +294,7 @@ function addToCart(sku, qty = 1) {
   if (line) line.qty = Math.min(999, line.qty + qty);
   else app.cart.push({ sku, qty });
   saveCart();
-  const name = app.program.catalog.find((s) => s.id === sku)?.name ?? sku;
+  const name = nameIn(app.program.catalog, sku);
   toast(t('added', { name }));
   render();
 }
@@ -304,6 +307,9 @@ const SHELL_ACTIONS = {
   toggleLang: () => {
     setLang(getLang() === 'zh' ? 'en' : 'zh');
     prefs.set('lang', getLang());
+    // The last announcement was in the other language.
+    els.live.textContent = '';
+    lastAnnounced = '';
     render();
   },
   syncNow: async () => {
@@ -355,7 +361,11 @@ document.addEventListener(
   'toggle',
   (event) => {
     const el = event.target;
-    if (el.tagName === 'DETAILS' && el.dataset.key) (app.ui.open ??= {})[el.dataset.key] = el.open;
+    if (el.tagName !== 'DETAILS' || !el.dataset.key) return;
+    const was = app.ui.open?.[el.dataset.key] ?? false;
+    (app.ui.open ??= {})[el.dataset.key] = el.open;
+    // Some sections load more when opened (the whole points history): draw them again.
+    if ('renderOnToggle' in el.dataset && was !== el.open) render();
   },
   true,
 );
@@ -524,7 +534,8 @@ async function startMall() {
   app.client?.close();
   app.client = await openMall({ program: app.program, memberId, getToken: () => app.session.token });
   app.cart = prefs.get(`cart.${memberId}`, []);
-  app.ui = { category: 'all', couponChoice: 'best', points: 0, couponTab: 'available', month: null, shownQuote: null };
+  const choice = prefs.get(`cartChoice.${memberId}`, {});
+  app.ui = { category: 'all', couponChoice: choice.couponChoice ?? 'best', points: choice.points ?? 0, couponTab: 'available', month: null, shownQuote: null };
   app.client.on('status', onStatus);
   app.client.on('change', scheduleRender);
   app.client.on('reversals', onReversals);

@@ -1,5 +1,16 @@
 // Money, numbers, dates (in the program's business time zone) and coupon rules in words.
-import { t, getLang } from './i18n.js';
+import { t, getLang, nameIn } from './i18n.js';
+
+/** A short order number for shoppers: `7` for the 7th order id of a device, after four
+ * characters that tell devices apart (`K3F9-7`); the full id stays in data attributes. */
+export function shortOrderNo(id) {
+  const m = /^(.*)-o(\d+)$/.exec(id);
+  const [device, n] = m ? [m[1], m[2]] : [id, ''];
+  let h = 0x811c9dc5;
+  for (const ch of device) h = Math.imul(h ^ ch.codePointAt(0), 0x01000193) >>> 0;
+  const tag = h.toString(36).toUpperCase().padStart(4, '0').slice(-4);
+  return n ? `${tag}-${n}` : tag;
+}
 
 const money = new Intl.NumberFormat('zh-CN', { style: 'currency', currency: 'CNY' });
 
@@ -129,7 +140,7 @@ export function couponRule(coupon, program) {
   }
   const scope = coupon.scope ?? {};
   if (scope.categories?.length) {
-    const names = scope.categories.map((id) => program.categories?.find((c) => c.id === id)?.name ?? id).join('、');
+    const names = scope.categories.map((id) => nameIn(program.categories, id)).join(t('listSeparator'));
     parts.push(t('ruleScopeCategories', { names }));
   } else if (scope.skus?.length) {
     parts.push(t('ruleScopeSkus'));

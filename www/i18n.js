@@ -90,9 +90,12 @@ const STRINGS = {
   cycleRolling: ['断签后重新计算', 'Resets on a missed day'],
   cycleProgress: ['本轮签到进度', 'Cycle progress'],
   cycleDay: [(p) => `第 ${p.n} 天`, (p) => `Day ${p.n}`],
+  cycleDoneWeek: [(p) => `本周已签 ${p.n} 天`, (p) => `${p.n} day(s) checked in this week`],
+  cycleDoneMonth: [(p) => `本月连签 ${p.n} 天`, (p) => `${p.n} day(s) in a row this month`],
+  // `n` check-ins still needed to reach bonus day `day`, today's included while `today`.
   nextBonus: [
-    (p) => (p.inDays === 0 ? `今天签到额外得 ${p.reward}` : `再签 ${p.inDays} 天，第 ${p.day} 天额外得 ${p.reward}`),
-    (p) => (p.inDays === 0 ? `Check in today for a bonus: ${p.reward}` : `${p.inDays} more day(s): day ${p.day} brings ${p.reward}`),
+    (p) => (p.today && p.n === 1 ? `今天签到额外得 ${p.reward}` : `再签 ${p.n} 天${p.today ? '（含今天）' : ''}，第 ${p.day} 天额外得 ${p.reward}`),
+    (p) => (p.today && p.n === 1 ? `Check in today for a bonus: ${p.reward}` : `${p.n} more check-in${p.n === 1 ? '' : 's'}${p.today ? ' (today included)' : ''}: day ${p.day} brings ${p.reward}`),
   ],
   bonusPoints: [(p) => `${p.n} 积分`, (p) => `${p.n} pts`],
   bonusCoupon: [(p) => `${p.name}`, (p) => `${p.name}`],
@@ -136,6 +139,11 @@ const STRINGS = {
   reasonClaim_PER_MEMBER_LIMIT: ['已领取', 'Claimed'],
   reasonClaim_QUOTA_EXHAUSTED: ['已领完', 'All gone'],
   reasonClaim_COUPON_ENDED: ['活动已结束', 'Ended'],
+  rewardGoods: ['实物礼品，包邮到家', 'A gift, shipped to you'],
+  storeFallback: ['禾本良品', 'Heben Wholefoods'],
+  listSeparator: ['、', ', '],
+  reasonLine: [(p) => `${p.name}：${p.reason}`, (p) => `${p.name}: ${p.reason}`],
+  reason_NO_SAVING: ['本单用不上（已免运费）', 'Saves nothing on this order (shipping is already free)'],
   useNow: ['去使用', 'Use'],
   notYetValid: ['未生效', 'Not yet valid'],
   lockedInOrder: ['订单待确认', 'In a pending order'],
@@ -143,6 +151,11 @@ const STRINGS = {
   validFrom: [(p) => `${p.date} 起可用`, (p) => `Valid from ${p.date}`],
   daysLeft: [(p) => `剩 ${p.n} 天`, (p) => `${p.n} day(s) left`],
   usedOn: [(p) => `用于订单 ${p.id}`, (p) => `Used on order ${p.id}`],
+  orderNo: [(p) => `订单 ${p.no}`, (p) => `Order ${p.no}`],
+  refundBack: [(p) => `已退回 ${p.n} 积分`, (p) => `${p.n} points returned`],
+  refundTaken: [(p) => `扣回所得 ${p.n} 积分`, (p) => `${p.n} earned points reversed`],
+  refundPointsBack: ['退回抵扣积分', 'Points paid with, returned'],
+  refundPointsTaken: ['扣回订单所得积分', 'Points earned, taken back'],
   rewardsTitle: ['积分兑换', 'Points mall'],
   redeem: [(p) => `${p.n} 积分兑换`, (p) => `Redeem · ${p.n} pts`],
   redeemLabel: [(p) => `用 ${p.n} 积分兑换 ${p.name}`, (p) => `Redeem ${p.name} for ${p.n} points`],
@@ -192,6 +205,7 @@ const STRINGS = {
   couponsTitle: ['优惠券', 'Coupons'],
   couponsBest: ['已为你选择最优组合', 'Best combination chosen for you'],
   couponsManual: ['已按你的选择', 'Your choice'],
+  couponsManualSome: [(p) => `已按你的选择，其中 ${p.n} 张未使用（原因见下）`, (p) => `Your choice: ${p.n} not applied (see why below)`],
   couponsNoneUsable: ['暂无可用于本单的优惠券', 'No coupon fits this cart yet'],
   couponsNone: ['不使用优惠券', 'No coupon'],
   couponsChange: ['更换', 'Change'],
@@ -221,7 +235,8 @@ const STRINGS = {
   sumPoints: ['积分抵扣', 'Points'],
   sumShipping: ['运费', 'Shipping'],
   shippingFree: ['包邮', 'Free'],
-  shippingFreeBy: [(p) => `满 ${p.min} 包邮`, (p) => `Free over ${p.min}`],
+  shippingFreeBy: [(p) => `满 ${p.min} 包邮`, (p) => `Free shipping over ${p.min}`],
+  shippingWaivedByCoupon: [(p) => `包邮：${p.name}`, (p) => `Free shipping: ${p.name}`],
   shippingHint: [(p) => `再买 ${p.money} 包邮`, (p) => `${p.money} more for free shipping`],
   total: ['合计', 'Total'],
   saved: [(p) => `共省 ${p.money}`, (p) => `You save ${p.money}`],
@@ -380,6 +395,18 @@ export function setLang(value) {
 
 export function getLang() {
   return lang;
+}
+
+/** Program content (store, tier, product, category, coupon, reward) in the shopper's language:
+ * its `names[lang]`, else its `name`. */
+export function local(item) {
+  return item?.names?.[lang] ?? item?.name ?? '';
+}
+
+/** The local name of the item of `list` with this id (the id itself when unknown). */
+export function nameIn(list, id) {
+  const item = list?.find((x) => x.id === id);
+  return item ? local(item) : id;
 }
 
 const index = () => (lang === 'en' ? 1 : 0);

@@ -113,7 +113,10 @@ pub fn histories(program: &Program, now: i64) -> Vec<(String, MemberState, Vec<E
     let mut day = -360;
     let mut i = 0;
     while day <= -3 {
-        for k in 0..3 {
+        // Oldest first: the history is written in the order it happened. The last round starts
+        // the streak that runs up to yesterday: over a week, so this week's cycle is whole.
+        let back = if day + 17 > -3 { 7 } else { 3 };
+        for k in (0..back).rev() {
             let t = s.at(now, day - k, 8);
             s.check_in(t);
         }
@@ -127,7 +130,8 @@ pub fn histories(program: &Program, now: i64) -> Vec<(String, MemberState, Vec<E
         day += 17;
         i += 1;
     }
-    for d in (-6..=-1).rev() {
+    // The streak runs on from the last order's day (17 days before `day`) up to yesterday.
+    for d in (day - 16)..=-1 {
         let t = s.at(now, d, 8);
         s.check_in(t);
     }
@@ -184,6 +188,11 @@ mod tests {
         let last = lapsing.orders.iter().map(|o| o.placed_at).max().unwrap();
         assert!(now - last > 120 * MS_PER_DAY);
         assert!(get("new").orders.is_empty());
+        // Every history is written in time order: the points ledger reads newest first.
+        for (member, state, _) in &h {
+            let bad = state.ledger.windows(2).find(|w| w[0].at > w[1].at);
+            assert!(bad.is_none(), "{member}'s ledger is out of date order: {bad:?}");
+        }
         let _ = seg;
     }
 

@@ -687,6 +687,18 @@ async fn load_stock(conn: &mut AnyConnection, db: &Db) -> Result<Stock, sqlx::Er
 }
 
 /// The natural-key guard rows and counters of a list of effects.
+/// The guard row of a point lot: its id is taken once.
+async fn insert_lot(db: &Db, conn: &mut AnyConnection, member: &str, lot: &siyu::state::PointLot) -> Result<(), sqlx::Error> {
+    sqlx::query(&db.sql("INSERT INTO point_lots (member_id, lot_id, points, earned_at) VALUES ($1, $2, $3, $4)"))
+        .bind(member)
+        .bind(lot.id.as_str())
+        .bind(lot.points)
+        .bind(lot.earned_at)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
 async fn write_guards(conn: &mut AnyConnection, db: &Db, member: &str, effects: &[Effect]) -> Result<(), WriteError> {
     for effect in effects {
         match effect {
@@ -703,14 +715,11 @@ async fn write_guards(conn: &mut AnyConnection, db: &Db, member: &str, effects: 
                     .execute(&mut *conn)
                     .await?;
             }
-            Effect::PointsCredited { lot, .. } => {
-                sqlx::query(&db.sql("INSERT INTO point_lots (member_id, lot_id, points, earned_at) VALUES ($1, $2, $3, $4)"))
-                    .bind(member)
-                    .bind(lot.id.as_str())
-                    .bind(lot.points)
-                    .bind(lot.earned_at)
-                    .execute(&mut *conn)
-                    .await?;
+            Effect::PointsCredited { lot, .. } => insert_lot(db, conn, member, lot).await?,
+            Effect::PointsRestored { lots, .. } => {
+                for lot in lots {
+                    insert_lot(db, conn, member, lot).await?;
+                }
             }
             Effect::CouponIssued { coupon } => {
                 sqlx::query(&db.sql("INSERT INTO coupons (member_id, coupon_id, template, source, issued_at) VALUES ($1, $2, $3, $4, $5)"))

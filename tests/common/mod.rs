@@ -161,6 +161,7 @@ pub fn credited(effects: &[Effect]) -> Points {
         .iter()
         .map(|e| match e {
             Effect::PointsCredited { lot, .. } => lot.points,
+            Effect::PointsRestored { lots, .. } => lots.iter().map(|l| l.points).sum(),
             _ => 0,
         })
         .sum()

@@ -1,8 +1,8 @@
 // Cart and checkout: lines with "why this price", coupons (best by default, changeable, unusable
 // ones with reasons and the 凑单 hint), the points slider, the summary and placing the order.
 import { html, raw } from '../html.js';
-import { t, errorText } from '../i18n.js';
-import { fmtMoney, fmtNumber } from '../format.js';
+import { t, errorText, nameIn } from '../i18n.js';
+import { fmtMoney, fmtNumber, fmtDate, couponRule } from '../format.js';
 import { ICONS } from '../icons.js';
 
 /** A quote as a plain object (the engine keeps priced carts in wasm until asked). */
@@ -18,7 +18,7 @@ function request(ctx) {
   return { lines: ctx.cart.map((l) => ({ sku: l.sku, qty: l.qty })), coupons: ctx.ui.couponChoice, points: ctx.ui.points };
 }
 
-function stepLabel(adj, quote, tierName) {
+function stepLabel(program, adj, quote, tierName) {
   switch (adj.kind) {
     case 'memberPrice':
       return t('step_memberPrice', { tier: tierName });
@@ -27,35 +27,41 @@ function stepLabel(adj, quote, tierName) {
     case 'memberDay':
       return t('step_memberDay');
     case 'coupon':
-      return t('step_coupon', { name: quote.coupons.find((c) => c.id === adj.source)?.name ?? adj.source });
+      return t('step_coupon', { name: templateName(program, quote.coupons.find((c) => c.id === adj.source)?.template ?? adj.source) });
     default:
       return t('step_points');
   }
 }
 
+/** A coupon template's name in the shopper's language. */
+function templateName(program, id) {
+  return nameIn(program.couponTemplates, id);
+}
+
 function line(ctx, quote, l, tierName) {
   const sku = ctx.program.catalog.find((s) => s.id === l.sku);
+  const name = nameIn(ctx.program.catalog, l.sku);
   const key = `why-${l.sku}`;
   return html`
     <li class="cart-line" data-sku=${l.sku}>
       <div class="line-main">
         <span class="line-image" aria-hidden="true">${sku?.image ?? '🛍️'}</span>
         <div class="line-info">
-          <h3>${l.name}</h3>
+          <h3>${name}</h3>
           <p class="price-row"><span class="price">${fmtMoney(l.unitPrice)}</span>${l.unitPrice < l.listPrice ? html`<s class="list-price">${fmtMoney(l.listPrice)}</s>` : ''}</p>
           ${l.flag ? html`<p class="line-flag" role="note">${t(`flag_${l.flag}`)}</p>` : ''}
         </div>
-        <div class="qty" role="group" aria-label=${t('qtyLabel', { name: l.name })}>
-          <button type="button" class="qty-btn" data-action="qty" data-arg=${`${l.sku}:-1`} aria-label=${l.qty === 1 ? t('remove', { name: l.name }) : t('qtyMinus', { name: l.name })}>${raw(ICONS.minus)}</button>
+        <div class="qty" role="group" aria-label=${t('qtyLabel', { name })}>
+          <button type="button" class="qty-btn" data-action="qty" data-arg=${`${l.sku}:-1`} aria-label=${l.qty === 1 ? t('remove', { name }) : t('qtyMinus', { name })}>${raw(ICONS.minus)}</button>
           <span class="qty-value" aria-live="polite">${l.qty}</span>
-          <button type="button" class="qty-btn" data-action="qty" data-arg=${`${l.sku}:1`} aria-label=${t('qtyPlus', { name: l.name })}>${raw(ICONS.plus)}</button>
+          <button type="button" class="qty-btn" data-action="qty" data-arg=${`${l.sku}:1`} aria-label=${t('qtyPlus', { name })}>${raw(ICONS.plus)}</button>
         </div>
       </div>
       <details class="why" data-key=${key} ${ctx.ui.open?.[key] ? raw('open') : ''}>
         <summary><span>${t('whyPrice')}</span><span class="why-paid">${t('stepPaid')} <strong>${fmtMoney(l.paid)}</strong></span></summary>
         <ol class="steps">
           <li><span>${t('stepList')} ${fmtMoney(l.listPrice)} × ${l.qty}</span><span>${fmtMoney(l.listAmount)}</span></li>
-          ${l.adjustments.map((a) => html`<li data-kind=${a.kind}><span>${stepLabel(a, quote, tierName)}</span><span class="minus">−${fmtMoney(a.amount)}</span></li>`)}
+          ${l.adjustments.map((a) => html`<li data-kind=${a.kind}><span>${stepLabel(ctx.program, a, quote, tierName)}</span><span class="minus">−${fmtMoney(a.amount)}</span></li>`)}
           <li class="step-total"><span>${t('stepPaid')}</span><span>${fmtMoney(l.paid)}</span></li>
         </ol>
       </details>
@@ -64,18 +70,26 @@ function line(ctx, quote, l, tierName) {
 
 function couponSection(ctx, quote) {
   const choice = ctx.ui.couponChoice;
+  const notApplied = Array.isArray(choice) ? quote.unusable.filter((u) => choice.includes(u.id)).length : 0;
   const note =
-    choice === 'none' ? t('couponsNone') : choice !== 'best' ? t('couponsManual') : quote.coupons.length ? t('couponsBest') : t('couponsNoneUsable');
-  const names = new Map(ctx.mall.wallet().available.map((c) => [c.id, c.name]));
+    choice === 'none'
+      ? t('couponsNone')
+      : choice !== 'best'
+        ? notApplied
+          ? t('couponsManualSome', { n: notApplied })
+          : t('couponsManual')
+        : quote.coupons.length
+          ? t('couponsBest')
+          : t('couponsNoneUsable');
   // Expired coupons live in the wallet's expired tab; here only what the shopper can act on, one
   // row per template and reason.
   const rows = new Map();
   for (const u of quote.unusable) {
-    if (u.reason === 'EXPIRED' || u.reason === 'NOT_FOUND') continue;
+    if (u.reason === 'EXPIRED' || (u.reason === 'NOT_FOUND' && !(Array.isArray(choice) && choice.includes(u.id)))) continue;
     const key = `${u.template}|${u.reason}|${u.missing}`;
     const row = rows.get(key);
     if (row) row.count += 1;
-    else rows.set(key, { u, name: u.name || names.get(u.id) || u.id, count: 1 });
+    else rows.set(key, { u, name: u.template ? templateName(ctx.program, u.template) : u.id, count: 1 });
   }
   const unusable = [...rows.values()];
   return html`
@@ -85,14 +99,14 @@ function couponSection(ctx, quote) {
         <button type="button" class="link-btn" data-action="chooseCoupons" aria-haspopup="dialog">${t('couponsChange')}${raw(ICONS.chevron)}</button>
       </div>
       ${quote.coupons.length
-        ? html`<ul class="plain-list applied">${quote.coupons.map((c) => html`<li data-coupon=${c.id}><span>${c.name}</span><span class="minus">−${fmtMoney(c.discount)}</span></li>`)}</ul>`
+        ? html`<ul class="plain-list applied">${quote.coupons.map((c) => html`<li data-coupon=${c.id}><span>${templateName(ctx.program, c.template)}</span><span class="minus">−${fmtMoney(c.discount)}</span></li>`)}</ul>`
         : ''}
       <p class="muted small" id="coupon-choice-note">${note}</p>
       ${unusable.length
         ? html`<ul class="plain-list unusable" aria-label=${t('unusableTitle', { n: unusable.length })}>
             ${unusable.map(({ u, name, count }) => {
               const times = count > 1 ? ` ×${count}` : '';
-              const text = u.reason === 'BELOW_MIN_SPEND' ? t('reason_BELOW_MIN_SPEND', { missing: fmtMoney(u.missing), name }) : `${name}${times}：${t(`reason_${u.reason}`)}`;
+              const text = u.reason === 'BELOW_MIN_SPEND' ? t('reason_BELOW_MIN_SPEND', { missing: fmtMoney(u.missing), name }) : t('reasonLine', { name: `${name}${times}`, reason: t(`reason_${u.reason}`) });
               return html`<li data-reason=${u.reason} data-template=${u.template} class=${u.reason === 'BELOW_MIN_SPEND' ? 'add-on' : ''}>
                 <span>${text}</span>${u.reason === 'BELOW_MIN_SPEND' ? html`<a class="link-btn" href="#/home">${t('addOn')}</a>` : ''}</li>`;
             })}
@@ -122,6 +136,12 @@ function pointsSection(quote, program) {
     </section>`;
 }
 
+/** The signed fen of a summary amount as shown ("−¥11.59" → -1159), for tests and tools. */
+function fenOf(text) {
+  const m = /(−)?[^\d]*([\d,]+)\.(\d\d)/.exec(text);
+  return m ? (m[1] ? -1 : 1) * (Number(m[2].replace(/,/g, '')) * 100 + Number(m[3])) : '';
+}
+
 function summary(ctx, quote) {
   const rows = [[t('sumList'), fmtMoney(quote.listTotal), 'list']];
   const memberSaving = quote.listTotal - quote.goods;
@@ -130,14 +150,22 @@ function summary(ctx, quote) {
   if (quote.couponDiscount > 0) rows.push([t('sumCoupons'), `−${fmtMoney(quote.couponDiscount)}`, 'coupons']);
   if (quote.points.value > 0) rows.push([t('sumPoints'), `−${fmtMoney(quote.points.value)}`, 'points']);
   const threshold = ctx.program.shipping.freeThreshold;
-  const shipping = quote.shipping === 0 ? (quote.shippingWaivedBy === 'threshold' && threshold ? t('shippingFreeBy', { min: fmtMoney(threshold) }) : t('shippingFree')) : fmtMoney(quote.shipping);
-  rows.push([t('sumShipping'), shipping, 'shipping']);
+  // The fee is a line of its own, and so is what waived it: every saving is an amount shown, and
+  // "you save" is their sum.
+  if (quote.shippingBase > 0) rows.push([t('sumShipping'), fmtMoney(quote.shippingBase), 'shipping']);
+  const waived = quote.shippingBase - quote.shipping;
+  if (waived > 0) {
+    const by = quote.shippingWaivedBy === 'threshold' && threshold
+      ? t('shippingFreeBy', { min: fmtMoney(threshold) })
+      : t('shippingWaivedByCoupon', { name: templateName(ctx.program, quote.coupons.find((c) => c.id === quote.shippingWaivedBy)?.template ?? '') });
+    rows.push([by, `−${fmtMoney(waived)}`, 'shippingWaived']);
+  }
   const hint = quote.shipping > 0 && threshold ? t('shippingHint', { money: fmtMoney(threshold - quote.goodsAfterCoupons) }) : '';
   return html`
     <section class="card" aria-labelledby="summary-title">
       <h2 class="section-title" id="summary-title">${t('summary')}</h2>
       <dl class="summary">
-        ${rows.map(([k, v, id]) => html`<div class="summary-row" data-row=${id}><dt>${k}</dt><dd>${v}</dd></div>`)}
+        ${rows.map(([k, v, id]) => html`<div class="summary-row" data-row=${id}><dt>${k}</dt><dd data-fen=${fenOf(v)}>${v}</dd></div>`)}
       </dl>
       ${hint ? html`<p class="muted small">${hint}</p>` : ''}
       <p class="earn small">${t('earn', { n: fmtNumber(quote.points.earn) })}</p>
@@ -161,7 +189,7 @@ export function view(ctx) {
       <button type="button" class="btn btn-ghost" data-action="clearCart">${t('cancel')}</button>`;
   }
   ctx.ui.shownQuote = quote;
-  const tierName = ctx.mall.tier().tierName;
+  const tierName = nameIn(ctx.program.tiers, ctx.mall.tier().tier);
   return html`
     <h1 class="page-title">${t('tabCart')}</h1>
     <section class="card cart-lines" aria-label=${t('tabCart')}>
@@ -225,6 +253,7 @@ export const actions = {
   },
   pointsChange(el, ctx) {
     ctx.ui.points = Number(el.value);
+    ctx.saveCart();
     ctx.render();
   },
   async chooseCoupons(el, ctx) {
@@ -234,8 +263,9 @@ export const actions = {
     const body = usable.length
       ? html`<fieldset class="choose-list"><legend class="sr-only">${t('couponsChooseTitle')}</legend>
           ${usable.map(
-            (c) => html`<label class="choose-item"><input type="checkbox" name="coupon" value=${c.id} ${chosen.has(c.id) ? raw('checked') : ''}>
-              <span><strong>${c.name}</strong><small>${c.stackGroup === 'shipping' ? t('group_shipping') : t(`group_${c.stackGroup}`)}</small></span></label>`,
+            (c) => html`<label class="choose-item" data-coupon=${c.id}><input type="checkbox" name="coupon" value=${c.id} ${chosen.has(c.id) ? raw('checked') : ''}>
+              <span><strong>${templateName(ctx.program, c.template)}</strong><small class="choose-rule">${couponRule(ctx.program.couponTemplates.find((x) => x.id === c.template), ctx.program)}</small>
+              <small class="muted">${t('validUntil', { date: fmtDate(c.validTo - 1) })}</small></span></label>`,
           )}</fieldset>`
       : html`<p class="muted">${t('walletEmpty')}</p>`;
     const { value, data } = await ctx.ask({
@@ -255,6 +285,7 @@ export const actions = {
     } else {
       ctx.ui.couponChoice = value;
     }
+    ctx.saveCart();
     ctx.render();
   },
   async placeOrder(el, ctx) {

@@ -1,7 +1,7 @@
 // Check-in: streak and cycle progress with the next bonus, the button with its reward, and the
 // month calendar with makeup on missed days.
 import { html, raw } from '../html.js';
-import { t } from '../i18n.js';
+import { t, nameIn } from '../i18n.js';
 import { fmtNumber, fmtDay } from '../format.js';
 import { ICONS } from '../icons.js';
 
@@ -14,7 +14,7 @@ function rewardWords(mall, bonus) {
   const parts = [];
   if (bonus.points) parts.push(t('bonusPoints', { n: bonus.points }));
   for (const id of bonus.coupons ?? []) {
-    const name = mall.program().couponTemplates?.find((c) => c.id === id)?.name ?? id;
+    const name = nameIn(mall.program().couponTemplates, id);
     parts.push(t('bonusCoupon', { name }));
   }
   return parts.join(' + ');
@@ -50,8 +50,9 @@ function streakCard(mall) {
         <h2 id="streak-title" class="streak-count" data-streak=${streak.streak}>${t('streakDays', { n: streak.streak })}</h2>
         <span class="muted small">${cycleNote}</span>
       </div>
+      ${rules.cycle === 'rolling' ? '' : html`<p class="small cycle-count" id="cycle-count" data-cycle-day=${streak.cycleDay}>${t(rules.cycle === 'weekly' ? 'cycleDoneWeek' : 'cycleDoneMonth', { n: streak.cycleDay })}</p>`}
       <ol class="cycle" aria-label=${t('cycleProgress')}>${slots}</ol>
-      ${next ? html`<p class="next-bonus" id="next-bonus">${raw(ICONS.gift)}<span>${t('nextBonus', { inDays: next.inDays, day: next.day, reward: rewardWords(mall, next) })}</span></p>` : ''}
+      ${next ? html`<p class="next-bonus" id="next-bonus" data-check-ins=${next.checkIns} data-day=${next.day}>${raw(ICONS.gift)}<span>${t('nextBonus', { n: next.checkIns, today: !streak.checkedInToday, day: next.day, reward: rewardWords(mall, next) })}</span></p>` : ''}
       ${streak.checkedInToday
         ? html`<button type="button" class="btn btn-block btn-done" id="checkin-btn" disabled>${raw(ICONS.check)} ${t('checkedIn')}</button>`
         : html`<button type="button" class="btn btn-block btn-primary btn-big" id="checkin-btn" data-action="checkIn">${t('checkInBtn', { n: streak.todaysReward })}</button>`}

@@ -1,8 +1,8 @@
 // Coupons: the wallet's four tabs, the claim centre and the points mall. Every coupon says its
 // rule in words.
 import { html } from '../html.js';
-import { t } from '../i18n.js';
-import { fmtDate, fmtNumber, couponStub, couponRule } from '../format.js';
+import { t, getLang, local, nameIn } from '../i18n.js';
+import { fmtDate, fmtNumber, couponStub, couponRule, shortOrderNo } from '../format.js';
 
 const TABS = [
   ['available', 'walletAvailable'],
@@ -18,7 +18,7 @@ export function couponCard(coupon, program, { side = '', note = '', muted = fals
     <article class=${`coupon${muted ? ' coupon-muted' : ''}`} data-template=${attrs.template ?? coupon.template ?? coupon.id} data-coupon=${attrs.id ?? ''}>
       <div class="coupon-stub" aria-hidden="true"><strong>${stub.big}</strong><small>${stub.small}</small></div>
       <div class="coupon-body">
-        <h3 class="coupon-name">${coupon.name}${badge}</h3>
+        <h3 class="coupon-name">${coupon.template ? nameIn(program.couponTemplates, coupon.template) : local(coupon)}${badge}</h3>
         <p class="coupon-rule">${couponRule(coupon, program)}</p>
         ${note ? html`<p class="coupon-note">${note}</p>` : ''}
       </div>
@@ -45,7 +45,7 @@ function walletList(mall, program, tab) {
     else if (c.status === 'locked') side = html`<span class="status-tag">${t('lockedInOrder')}</span>`;
     else if (c.status === 'used') side = html`<span class="status-tag">${t('walletUsed')}</span>`;
     else side = html`<span class="status-tag">${t('walletExpired')}</span>`;
-    const usedNote = c.orderId ? ` · ${t('usedOn', { id: c.orderId })}` : '';
+    const usedNote = c.orderId ? ` · ${t('usedOn', { id: shortOrderNo(c.orderId) })}` : '';
     return html`<li>${couponCard(c, program, { side, note: note + usedNote, muted: c.status === 'used' || c.status === 'expired', attrs: { id: c.id } })}</li>`;
   })}</ul>`;
 }
@@ -69,7 +69,7 @@ function claimCentre(mall, program) {
       <h2 class="section-title" id="claim-title">${t('claimCentre')}</h2>
       <ul class="coupon-list" role="list" id="claim-centre">
         ${offers.map((o) => {
-          const name = o.template.name;
+          const name = local(o.template);
           const badge = o.memberDayOnly ? html` <span class="tag tag-amber">${t('memberDayOnly')}</span>` : '';
           const quota = o.remaining !== null ? t('quotaLeft', { n: fmtNumber(o.remaining) }) : '';
           const side = o.claimable
@@ -91,9 +91,9 @@ function rewards(mall, program) {
       <ul class="reward-list" role="list">
         ${list.map(
           (r) => html`<li class="card reward">
-            <div><h3>${r.name}</h3><p class="muted small">${r.grants.type === 'goods' ? r.grants.description : couponRule(program.couponTemplates.find((c) => c.id === r.grants.template), program)}</p></div>
+            <div><h3>${local(r)}</h3><p class="muted small">${r.grants.type === 'goods' ? (getLang() === 'zh' ? r.grants.description : t('rewardGoods')) : couponRule(program.couponTemplates.find((c) => c.id === r.grants.template), program)}</p></div>
             <button type="button" class="btn btn-small btn-outline" data-action="redeem" data-arg=${r.id} ${balance < r.costPoints ? html`disabled` : ''}
-              aria-label=${t('redeemLabel', { n: r.costPoints, name: r.name })}>${t('redeem', { n: fmtNumber(r.costPoints) })}</button>
+              aria-label=${t('redeemLabel', { n: r.costPoints, name: local(r) })}>${t('redeem', { n: fmtNumber(r.costPoints) })}</button>
           </li>`,
         )}
       </ul>
@@ -122,13 +122,14 @@ export const actions = {
   },
   async claim(el, ctx) {
     const id = el.dataset.arg;
-    const name = ctx.program.couponTemplates.find((c) => c.id === id)?.name ?? id;
+    const name = nameIn(ctx.program.couponTemplates, id);
     el.disabled = true;
     await ctx.mutate((m) => m.claimCoupon(id), t('claimed', { name }));
   },
   async redeem(el, ctx) {
     const reward = ctx.program.rewards.find((r) => r.id === el.dataset.arg);
-    const ok = await ctx.confirmAsk(t('rewardsTitle'), t('redeemAsk', { n: fmtNumber(reward.costPoints), name: reward.name }), t('confirm'));
-    if (ok) await ctx.mutate((m) => m.redeemReward(reward.id), t('redeemed', { name: reward.name }));
+    const name = local(reward);
+    const ok = await ctx.confirmAsk(t('rewardsTitle'), t('redeemAsk', { n: fmtNumber(reward.costPoints), name }), t('confirm'));
+    if (ok) await ctx.mutate((m) => m.redeemReward(reward.id), t('redeemed', { name }));
   },
 };

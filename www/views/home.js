@@ -1,6 +1,6 @@
 // Home: member card, member-day banner, reminders, the limited sale, products at member prices.
 import { html, raw } from '../html.js';
-import { t } from '../i18n.js';
+import { t, local, nameIn } from '../i18n.js';
 import { fmtMoney, fmtNumber, fmtDay, fmtDate, fmtDateTime, fmtCountdown, fmtDiscountBp, fmtMultiplier } from '../format.js';
 import { ICONS } from '../icons.js';
 import { plainQuote } from './cart.js';
@@ -12,7 +12,7 @@ export function memberCard(mall) {
   return html`
     <section class="card member-card" aria-labelledby="member-card-title">
       <div class="member-top">
-        <span class=${`tier-badge tier-${tier.tier}`} id="member-card-title">${tier.tierName}</span>
+        <span class=${`tier-badge tier-${tier.tier}`} id="member-card-title">${nameIn(mall.program().tiers, tier.tier)}</span>
         <span class="member-id">${mall.state().memberId}</span>
       </div>
       <div class="member-points">
@@ -29,7 +29,7 @@ export function memberCard(mall) {
 }
 
 function nextTierName(mall, id) {
-  return mall.program().tiers.find((x) => x.id === id)?.name ?? id;
+  return nameIn(mall.program().tiers, id);
 }
 
 function memberDayBanner(mall) {
@@ -55,10 +55,10 @@ function memberDayBanner(mall) {
     </section>`;
 }
 
-function reminderItem(r) {
+function reminderItem(program, r) {
   switch (r.type) {
     case 'couponExpiring':
-      return { text: t('remindCoupon', { name: r.name, days: r.daysLeft }), href: '#/coupons' };
+      return { text: t('remindCoupon', { name: nameIn(program.couponTemplates, r.template), days: r.daysLeft }), href: '#/coupons' };
     case 'pointsExpiring':
       return { text: t('remindPoints', { n: fmtNumber(r.points), date: fmtDate(r.firstExpiry - 1) }), href: '#/me' };
     case 'streakAtRisk':
@@ -73,7 +73,8 @@ function reminderItem(r) {
 }
 
 function reminders(mall) {
-  const items = mall.reminders().map(reminderItem).filter(Boolean);
+  const program = mall.program();
+  const items = mall.reminders().map((r) => reminderItem(program, r)).filter(Boolean);
   if (!items.length) return '';
   return html`
     <section class="card reminders" aria-labelledby="reminders-title">
@@ -104,7 +105,7 @@ function limitedSale(mall, program) {
   const canBuy = flag === null;
   let note;
   if (started) note = t('saleEnds', { at: fmtDateTime(sale.endsAt) });
-  else if (early > 0) note = t('saleEarly', { tier: tier.tierName, min: early, at: fmtDateTime(opensAt) });
+  else if (early > 0) note = t('saleEarly', { tier: nameIn(program.tiers, tier.tier), min: early, at: fmtDateTime(opensAt) });
   else note = t('saleNoEarly');
   const label = canBuy ? (started ? t('saleBuy') : t('saleEarlyBuy')) : t(`flag_${flag}`);
   return html`
@@ -116,7 +117,7 @@ function limitedSale(mall, program) {
       <div class="sale-body">
         <div class="sale-image" aria-hidden="true">${sku.image ?? '🛍️'}</div>
         <div class="sale-info">
-          <h3>${sku.name}</h3>
+          <h3>${local(sku)}</h3>
           <p class="price-row"><span class="price">${fmtMoney(price)}</span><s class="list-price" aria-label=${`${t('listPrice')} ${fmtMoney(sku.listPrice)}`}>${fmtMoney(sku.listPrice)}</s></p>
           <p class="muted small">${t('saleLimit', { n: sale.perMember, left })}</p>
           <p class=${`small ${early > 0 ? 'hint-green' : 'muted'}`}>${note}</p>
@@ -125,7 +126,7 @@ function limitedSale(mall, program) {
       <div class="sale-foot">
         ${!started && now < opensAt ? html`<span class="muted small">${t('memberDayStartsIn')} <span class="countdown" data-deadline=${Date.now() + (opensAt - now)}>${fmtCountdown(opensAt - now)}</span></span>` : html`<span></span>`}
         <button type="button" class="btn btn-primary btn-small" data-action="add" data-arg=${sale.sku} ${canBuy ? '' : raw('disabled')}
-          aria-label=${canBuy ? t('addToCart', { name: sku.name }) : `${sku.name}: ${label}`}>${label}</button>
+          aria-label=${canBuy ? t('addToCart', { name: local(sku) }) : `${local(sku)}: ${label}`}>${label}</button>
       </div>
     </section>`;
 }
@@ -137,18 +138,18 @@ function productCard(program, tier, sku, memberDay) {
   return html`
     <li class="product">
       <div class="product-image" aria-hidden="true">${sku.image ?? '🛍️'}</div>
-      <h3 class="product-name">${sku.name}</h3>
+      <h3 class="product-name">${local(sku)}</h3>
       <div class="product-foot">
         <div class="product-prices">
           <span class="price">${fmtMoney(price)}</span>
           ${member !== undefined && member < sku.listPrice
-            ? html`<span class="tag">${t('memberPriceTag', { tier: tier.tierName.replace(/会员$/, '') })}</span><s class="list-price" aria-label=${`${t('listPrice')} ${fmtMoney(sku.listPrice)}`}>${fmtMoney(sku.listPrice)}</s>`
+            ? html`<span class="tag">${t('memberPriceTag', { tier: nameIn(program.tiers, tier.tier).replace(/会员$/, '') })}</span><s class="list-price" aria-label=${`${t('listPrice')} ${fmtMoney(sku.listPrice)}`}>${fmtMoney(sku.listPrice)}</s>`
             : ''}
           ${memberDay.today && memberDay.discountBp && sku.memberDayEligible !== false ? html`<span class="tag tag-amber">${t('memberDayMark')} ${fmtDiscountBp(memberDay.discountBp)}</span>` : ''}
         </div>
         ${onSale
-          ? html`<a class="icon-btn" href="#limited-sale" aria-label=${`${sku.name}: ${t('saleTitle')}`}>${raw(ICONS.bolt)}</a>`
-          : html`<button type="button" class="icon-btn icon-btn-primary" data-action="add" data-arg=${sku.id} aria-label=${t('addToCart', { name: sku.name })}>${raw(ICONS.plus)}</button>`}
+          ? html`<a class="icon-btn" href="#limited-sale" aria-label=${`${local(sku)}: ${t('saleTitle')}`}>${raw(ICONS.bolt)}</a>`
+          : html`<button type="button" class="icon-btn icon-btn-primary" data-action="add" data-arg=${sku.id} aria-label=${t('addToCart', { name: local(sku) })}>${raw(ICONS.plus)}</button>`}
       </div>
     </li>`;
 }
@@ -165,7 +166,7 @@ function products(mall, program, ui) {
       </div>
       <div class="chips" role="group" aria-label=${t('products')}>
         ${[{ id: 'all', name: t('allCategories') }, ...cats].map(
-          (c) => html`<button type="button" class="chip" aria-pressed=${ui.category === c.id ? 'true' : 'false'} data-action="category" data-arg=${c.id}>${c.name}</button>`,
+          (c) => html`<button type="button" class="chip" aria-pressed=${ui.category === c.id ? 'true' : 'false'} data-action="category" data-arg=${c.id}>${local(c)}</button>`,
         )}
       </div>
       <ul class="product-grid" role="list">${list.map((s) => productCard(program, tier, s, md))}</ul>

@@ -1,6 +1,6 @@
 // Login: choose one of the server's demo members.
 import { html, raw } from '../html.js';
-import { t, getLang } from '../i18n.js';
+import { t, getLang, local } from '../i18n.js';
 import { ICONS } from '../icons.js';
 
 const MEMBERS = [
@@ -10,7 +10,7 @@ const MEMBERS = [
 ];
 
 function storeName(program) {
-  const name = program?.name ?? '禾本良品 Heben Wholefoods';
+  const name = program ? local(program) : t('storeFallback');
   const i = name.indexOf(' ');
   if (i < 0) return name;
   return getLang() === 'en' ? name.slice(i + 1) : name.slice(0, i);

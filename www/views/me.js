@@ -1,8 +1,8 @@
 // Me: tier benefits and progress, points (lots and ledger), orders with refund, birthday (set
 // once), the segments the store sees, and settings.
 import { html, raw } from '../html.js';
-import { t, getLang } from '../i18n.js';
-import { fmtMoney, fmtMoneyShort, fmtNumber, fmtDate, fmtDateTime, fmtDay } from '../format.js';
+import { t, getLang, local, nameIn } from '../i18n.js';
+import { fmtMoney, fmtMoneyShort, fmtNumber, fmtDate, fmtDateTime, fmtDay, shortOrderNo } from '../format.js';
 import { ICONS } from '../icons.js';
 
 function tierCard(mall) {
@@ -14,28 +14,50 @@ function tierCard(mall) {
     <section class="card" aria-labelledby="tier-title" id="tier-card">
       <div class="row">
         <h2 class="section-title" id="tier-title">${t('tierBenefits')}</h2>
-        <span class=${`tier-badge tier-${tier.tier}`}>${tier.tierName}</span>
+        <span class=${`tier-badge tier-${tier.tier}`}>${nameIn(program.tiers, tier.tier)}</span>
       </div>
-      <ul class="perks" role="list">${tier.perks.map((p) => html`<li>${raw(ICONS.check)}<span>${p}</span></li>`)}</ul>
+      <ul class="perks" role="list">${perksOf(program.tiers.find((x) => x.id === tier.tier), tier).map((p) => html`<li>${raw(ICONS.check)}<span>${p}</span></li>`)}</ul>
       <p class="muted small">${t('growth', { money: fmtMoney(tier.growth) })}</p>
       <div class="progress" role="progressbar" aria-label=${t('tierProgress')} aria-valuemin="0" aria-valuemax="100" aria-valuenow=${pct}><span style=${`width:${pct}%`}></span></div>
-      <p class="small">${next ? t('toNextTier', { money: fmtMoney(tier.toNext), tier: next.name }) : t('topTier')}</p>
+      <p class="small">${next ? t('toNextTier', { money: fmtMoney(tier.toNext), tier: local(next) }) : t('topTier')}</p>
       ${tier.keep ? html`<p class="small hint-amber">${t('tierKeep', { date: fmtDay(tier.keep.dropsOn, { weekday: false }), money: fmtMoney(tier.keep.spendNeeded) })}</p>` : ''}
       <ol class="ladder" aria-label=${t('tierLadder')}>
         ${program.tiers.map(
           (x) => html`<li class=${x.id === tier.tier ? 'ladder-current' : ''} aria-current=${x.id === tier.tier ? 'true' : 'false'}>
-            <span class=${`tier-dot tier-${x.id}`} aria-hidden="true"></span><span>${x.name}</span><span class="muted small">${t('tierFrom', { money: fmtMoneyShort(x.minGrowth) })}</span></li>`,
+            <span class=${`tier-dot tier-${x.id}`} aria-hidden="true"></span><span>${local(x)}</span><span class="muted small">${t('tierFrom', { money: fmtMoneyShort(x.minGrowth) })}</span></li>`,
         )}
       </ol>
     </section>`;
 }
 
+/** A tier's benefits in the shopper's language (the program's words, else the engine's copy). */
+function perksOf(tier, progress) {
+  return tier?.perksByLanguage?.[getLang()] ?? tier?.perks ?? progress.perks;
+}
+
 function reasonText(reason, program) {
   const [kind, id] = reason.split(/:(.*)/s);
   if (kind === 'checkIn' || kind === 'makeupCheckIn') return t(`reason_${kind}`);
-  if (kind === 'order' || kind === 'refund') return t(`reason_${kind}`, { id });
-  if (kind === 'reward') return t('reason_reward', { name: program.rewards?.find((r) => r.id === id)?.name ?? id });
+  if (kind === 'order' || kind === 'refund') return t(`reason_${kind}`, { id: shortOrderNo(id) });
+  if (kind === 'reward') return t('reason_reward', { name: nameIn(program.rewards, id) });
   return reason;
+}
+
+/** A refund writes one entry for the points it gives back and one for the earned points it
+ * takes back: the history shows them as one row with the net total, the parts on tap. */
+function groupRefunds(entries) {
+  const rows = [];
+  for (const e of entries) {
+    const last = rows.at(-1);
+    if (last && e.reason.startsWith('refund:') && last.reason === e.reason) {
+      last.parts.push(e);
+      last.delta += e.delta;
+      last.shortfall += e.shortfall;
+    } else {
+      rows.push({ ...e, parts: [e] });
+    }
+  }
+  return rows;
 }
 
 /** Live lots summed per expiry, soonest first (the order they are spent in). */
@@ -43,10 +65,17 @@ function pointsCard(mall, ui) {
   const p = mall.points();
   const program = mall.program();
   const showAll = ui.open?.ledger;
-  const ledger = p.ledger.slice(0, 8);
-  const rest = showAll ? mall.ledger(8, p.ledgerTotal) : p.ledger.slice(8);
-  const entry = (e) => html`<li class="ledger-row"><span><span class="ledger-reason">${reasonText(e.reason, program)}</span><small class="muted">${fmtDateTime(e.at)}${e.shortfall ? t('shortfall', { n: e.shortfall }) : ''}</small></span>
-      <span class=${e.delta >= 0 ? 'plus' : 'minus'}>${e.delta >= 0 ? '+' : '−'}${fmtNumber(Math.abs(e.delta))}</span></li>`;
+  const rows = groupRefunds(showAll ? mall.ledger(0, p.ledgerTotal) : p.ledger);
+  const ledger = rows.slice(0, 8);
+  const rest = rows.slice(8);
+  const signed = (n) => `${n >= 0 ? '+' : '−'}${fmtNumber(Math.abs(n))}`;
+  const line = (e) => html`<span><span class="ledger-reason">${reasonText(e.reason, program)}</span><small class="muted">${fmtDateTime(e.at)}${e.shortfall ? t('shortfall', { n: e.shortfall }) : ''}</small></span>
+      <span class=${e.delta >= 0 ? 'plus' : 'minus'}>${signed(e.delta)}</span>`;
+  const entry = (e) =>
+    e.parts.length > 1
+      ? html`<li class="ledger-row ledger-group" data-at=${e.at} data-delta=${e.delta}><details><summary>${line(e)}</summary>
+          <ul class="plain-list ledger-parts">${e.parts.map((x) => html`<li data-delta=${x.delta}><span>${x.delta >= 0 ? t('refundPointsBack') : t('refundPointsTaken')}</span><span>${signed(x.delta)}</span></li>`)}</ul></details></li>`
+      : html`<li class="ledger-row" data-at=${e.at} data-delta=${e.delta}>${line(e)}</li>`;
   return html`
     <section class="card" aria-labelledby="points-card-title" id="points-card">
       <div class="row">
@@ -63,9 +92,17 @@ function pointsCard(mall, ui) {
       <h3 class="sub-title">${t('ledger')}</h3>
       <ul class="plain-list ledger" id="ledger">${ledger.map(entry)}</ul>
       ${rest.length
-        ? html`<details data-key="ledger" ${showAll ? raw('open') : ''}><summary class="link-btn">${t('ledgerAll')}</summary><ul class="plain-list ledger">${rest.map(entry)}</ul></details>`
+        ? html`<details data-key="ledger" data-render-on-toggle ${showAll ? raw('open') : ''}><summary class="link-btn">${t('ledgerAll')}</summary><ul class="plain-list ledger">${rest.map(entry)}</ul></details>`
         : ''}
     </section>`;
+}
+
+/** What a refund reversed: the points paid with came back, the points earned were taken back. */
+function refundedWords(o) {
+  const parts = [];
+  if (o.pointsUsed) parts.push(t('refundBack', { n: fmtNumber(o.pointsUsed) }));
+  if (o.pointsEarned) parts.push(t('refundTaken', { n: fmtNumber(o.pointsEarned) }));
+  return parts.length ? parts.join(t('listSeparator')) : t('orderRefunded');
 }
 
 function ordersCard(mall) {
@@ -85,12 +122,12 @@ function ordersCard(mall) {
             const label = { refunded: t('orderRefunded'), pending: t('orderPending'), done: t('orderDone') }[state];
             const canRefund = !o.refundedAt && now - o.placedAt < windowMs;
             return html`<li class="order" data-order=${o.id} data-state=${state}>
-              <div class="order-top"><span class="muted small">${fmtDateTime(o.placedAt)} · ${o.id}</span><span class=${`status-tag status-${state}`}>${label}</span></div>
+              <div class="order-top"><span class="muted small">${fmtDateTime(o.placedAt)} · <span class="order-no">${t('orderNo', { no: shortOrderNo(o.id) })}</span></span><span class=${`status-tag status-${state}`}>${label}</span></div>
               <div class="order-mid"><span class="order-pics" aria-hidden="true">${pictures}</span><span class="small">${t('orderItems', { n: items })}</span>
                 <strong class="price">${fmtMoney(o.total)}</strong></div>
-              <div class="order-foot"><span class="muted small">${o.pointsEarned ? t('orderEarned', { n: fmtNumber(o.pointsEarned) }) : ''}</span>
+              <div class="order-foot"><span class="muted small order-points">${o.refundedAt ? refundedWords(o) : o.pointsEarned ? t('orderEarned', { n: fmtNumber(o.pointsEarned) }) : ''}</span>
                 ${canRefund
-                  ? html`<button type="button" class="btn btn-small btn-outline" data-action="refund" data-arg=${o.id} aria-label=${t('refundLabel', { id: o.id })}>${t('refund')}</button>`
+                  ? html`<button type="button" class="btn btn-small btn-outline" data-action="refund" data-arg=${o.id} aria-label=${t('refundLabel', { id: shortOrderNo(o.id) })}>${t('refund')}</button>`
                   : !o.refundedAt
                     ? html`<span class="muted small">${t('refundClosed')}</span>`
                     : ''}
@@ -168,7 +205,7 @@ export function view({ mall, ui }) {
 export const actions = {
   async refund(el, ctx) {
     const order = ctx.mall.state().orders.find((o) => o.id === el.dataset.arg);
-    const ok = await ctx.confirmAsk(t('refund'), t('refundAsk', { id: order.id, money: fmtMoney(order.total) }), t('refund'), { danger: true });
+    const ok = await ctx.confirmAsk(t('refund'), t('refundAsk', { id: shortOrderNo(order.id), money: fmtMoney(order.total) }), t('refund'), { danger: true });
     if (ok) await ctx.mutate((m) => m.refundOrder(order.id), t('refunded', { money: fmtMoney(order.total) }));
   },
   async setBirthday(el, ctx) {
