@@ -1,18 +1,28 @@
 // Types of the browser sync shim (sync.js).
 import type { Mall, Program, Reversal, Snapshot } from './siyu.js';
 
-/** A key-value store for the member's record and the device's client id. */
+/** A key-value store for the member's record. Values are JSON-serialisable. */
 export interface SyncStorage {
-    readonly kind: "indexeddb" | "localstorage" | "memory";
+    /** What it is, for the status (`indexeddb`, `localstorage`, `memory`, or an adapter's own name). */
+    readonly kind: string;
     get(key: string): Promise<unknown>;
-    /** Rejects with the browser's error (e.g. a QuotaExceededError) when it cannot write. */
+    /** Rejects with the platform's error (e.g. a QuotaExceededError) when it cannot write. */
     put(key: string, value: unknown): Promise<void>;
+    /**
+     * Write `value` only if the stored record's `rev` is still `rev` (0 when there is none);
+     * resolves whether it wrote. Optional: without it the shim reads, compares and writes, which is
+     * atomic only where `get` and `put` are (one tab at a time, or synchronous storage).
+     */
+    putIfRev?(key: string, rev: number, value: StoredRecord): Promise<boolean>;
 }
 
-/** What is stored per member: the snapshot (queue included) and a revision shared by tabs. */
+/** What is stored per member: the snapshot (queue included) as JSON text, its client id, and a
+ * revision shared by tabs. */
 export interface StoredRecord {
     rev: number;
-    snapshot: Snapshot;
+    clientId: string;
+    /** `mall.snapshotJson()` (older records hold the object). */
+    snapshot: string | Snapshot;
     savedAt: number;
 }
 
@@ -51,7 +61,8 @@ export interface SyncOptions {
 export interface OpenMallOptions extends Omit<SyncOptions, "mall" | "memberId"> {
     program: Program | string;
     memberId: string;
-    /** Defaults to this device's id for the member, made once and kept in storage. */
+    /** Defaults to the id stored with the member's record on this device, or a new one (a client id
+     * is never reused without the record holding its queue). */
     clientId?: string;
 }
 
@@ -74,9 +85,10 @@ export interface SyncStatus {
     /** The HTTP status of the server's refusal, when there was one (0 = no reply). */
     httpStatus?: number;
     /**
-     * true: syncing is held until the app reloads — the server refused the oldest pending batch
-     * as a client bug (400, 413 for a single mutation, 422: it is not sent again while it heads the
-     * queue; pulls go on), or speaks another protocol version (426: nothing is sent).
+     * true: syncing is held until the app reloads — the server speaks another protocol version
+     * (426: nothing is sent). Every other refusal recovers by itself: a mutation the server will
+     * never decide becomes a reversal, and the queue moves to a new client id when the old one
+     * cannot go on (`CLIENT_NOT_OWNED`, `MUTATION_ID_REUSED`).
      */
     halted?: boolean;
     /** Device time of the last completed round. */
@@ -105,7 +117,10 @@ export interface SyncClient {
     /**
      * Apply a mutation optimistically, persist the queue and snapshot in one write, then sync.
      * `fn` runs synchronously, e.g. `m => m.claimCoupon("nuts-8")`; a SiyuError it throws rejects
-     * the promise and nothing is queued.
+     * the promise and nothing is queued. When the device cannot save it (`STORAGE_FULL`,
+     * `STORAGE_FAILED`), the change is undone and the promise rejects with that code: nothing is
+     * shown applied that a reload would lose. `fn` may run more than once when another tab wrote
+     * in between; it should only call the mall.
      */
     mutate<T>(fn: (mall: Mall) => T): Promise<T>;
     /** Push what is queued, then pull; resolves once this round is over. */

@@ -10,11 +10,12 @@ import { Mall, backoffDelayMs } from './siyu.js';
 const DB_NAME = 'siyu';
 const STORE = 'kv';
 const recordKey = (memberId) => `mall:${memberId}`;
-// A client id belongs to one member (the server refuses it for another): one per member and device.
-const clientIdKey = (memberId) => `clientId:${memberId}`;
 
 // ---------------------------------------------------------------------------------------------
-// Storage: IndexedDB, else localStorage, else memory. One record per member: {rev, snapshot}.
+// Storage: IndexedDB, else localStorage, else memory. One record per member: {rev, clientId,
+// snapshot}. A write names the revision it builds on (`putIfRev`): when another tab wrote in
+// between, it is refused and the writer starts again from what that tab stored — so two tabs
+// never hand out one mutation id twice, with or without Web Locks.
 
 function request(req) {
   return new Promise((resolve, reject) => {
@@ -42,7 +43,32 @@ async function indexedDbStorage(idb) {
         tx.onerror = tx.onabort = () => reject(tx.error ?? new Error('IndexedDB transaction aborted'));
       });
     },
+    // One readwrite transaction: no other tab's write can land between the check and the put.
+    putIfRev(key, rev, value) {
+      return new Promise((resolve, reject) => {
+        const tx = db.transaction(STORE, 'readwrite');
+        const store = tx.objectStore(STORE);
+        let written = false;
+        const read = store.get(key);
+        read.onsuccess = () => {
+          if ((read.result?.rev ?? 0) !== rev) return;
+          store.put(value, key);
+          written = true;
+        };
+        tx.oncomplete = () => resolve(written);
+        tx.onerror = tx.onabort = () => reject(tx.error ?? new Error('IndexedDB transaction aborted'));
+      });
+    },
   };
+}
+
+/** `putIfRev` for a storage without one: read, compare, write (atomic where get and put are). */
+async function putIfRev(storage, key, rev, value) {
+  if (storage.putIfRev) return storage.putIfRev(key, rev, value);
+  const current = await storage.get(key);
+  if ((current?.rev ?? 0) !== rev) return false;
+  await storage.put(key, value);
+  return true;
 }
 
 function localStorageStorage(ls, prefix = 'siyu:') {
@@ -58,6 +84,13 @@ function localStorageStorage(ls, prefix = 'siyu:') {
     async put(key, value) {
       ls.setItem(prefix + key, JSON.stringify(value));
     },
+    // Synchronous within one task: no other tab runs between the read and the write.
+    async putIfRev(key, rev, value) {
+      const text = ls.getItem(prefix + key);
+      if ((text === null ? 0 : (JSON.parse(text)?.rev ?? 0)) !== rev) return false;
+      ls.setItem(prefix + key, JSON.stringify(value));
+      return true;
+    },
   };
 }
 
@@ -66,11 +99,17 @@ export function memoryStorage() {
   const map = new Map();
   return {
     kind: 'memory',
+    // Stored as JSON text, like the other storages (and with no need for `structuredClone`).
     async get(key) {
-      return map.has(key) ? structuredClone(map.get(key)) : null;
+      return map.has(key) ? JSON.parse(map.get(key)) : null;
     },
     async put(key, value) {
-      map.set(key, structuredClone(value));
+      map.set(key, JSON.stringify(value));
+    },
+    async putIfRev(key, rev, value) {
+      if ((map.has(key) ? (JSON.parse(map.get(key))?.rev ?? 0) : 0) !== rev) return false;
+      map.set(key, JSON.stringify(value));
+      return true;
     },
   };
 }
@@ -180,9 +219,6 @@ class SyncClient {
   #dirty = false; // the last write failed: memory is ahead of storage
   #storageError = null;
   #network = { state: 'idle' }; // idle | ok | offline | error (+ code, message, httpStatus)
-  // A push the server refused as a client bug (400, 413 for one mutation, 422): that batch is not
-  // sent again until the app reloads or the queue moves on (pulls go on). {firstId, httpStatus, code, message}
-  #halted = null;
   // 426: this app speaks a protocol the server no longer does; nothing is sent until a reload.
   #stopped = null;
   // Mutations per push, lowered when the server answers 413 to a larger batch.
@@ -254,7 +290,7 @@ class SyncClient {
     const pending = this.#mall.pendingCount();
     const base = { pending, lastSyncedAt: this.#lastSyncedAt, storage: this.storageKind };
     if (this.#storageError) return { ...base, state: 'error', ...this.#storageError };
-    const refused = this.#stopped ?? this.#halted;
+    const refused = this.#stopped;
     if (refused) return { ...base, state: 'error', code: refused.code, message: refused.message, httpStatus: refused.httpStatus, halted: true };
     const n = this.#network;
     if (n.state === 'offline') return { ...base, state: 'offline' };
@@ -301,16 +337,38 @@ class SyncClient {
 
   /**
    * Run `fn` against the mall under the member's lock, after adopting any newer data another tab
-   * wrote; persist and announce if `write`.
+   * wrote; persist and announce if `write`. When another tab wrote in between (no Web Locks),
+   * `fn` runs again on what it stored. With `keepOnly: 'saved'` (a shopper's change) a change
+   * that cannot be saved is undone and refused: nothing is shown applied that a reload would lose.
    */
-  #exclusive(fn, write) {
+  #exclusive(fn, write, { keepOnly } = {}) {
     const body = async () => {
-      await this.#refresh();
-      const result = fn(this.#mall);
-      if (write) await this.#persist();
-      return result;
+      for (let attempt = 0; ; attempt++) {
+        await this.#refresh(attempt > 0);
+        const result = fn(this.#mall);
+        if (!write) return result;
+        const saved = await this.#persist();
+        if (saved === 'conflict' && attempt < 8) continue;
+        if (saved !== 'ok' && keepOnly === 'saved' && this.#storage) {
+          const error = this.#storageError ?? { code: 'STORAGE_FAILED', message: 'another tab keeps writing: try again' };
+          await this.#restoreSaved();
+          this.#emit('change', this.#mall);
+          this.#emitStatus();
+          throw Object.assign(new Error(error.message), { name: 'SiyuError', code: error.code, details: {} });
+        }
+        return result;
+      }
     };
     return this.#locked(body);
+  }
+
+  /** Back to what storage holds (the last write that succeeded). */
+  async #restoreSaved() {
+    const record = await this.#storage.get(recordKey(this.#memberId)).catch(() => null);
+    const mall = record && recordClientId(record) === this.#clientId ? tryRestore(this.#program, this.#memberId, record) : null;
+    this.#mall = mall ?? new Mall(this.#program, { memberId: this.#memberId, clientId: this.#clientId });
+    this.#rev = record?.rev ?? this.#rev;
+    this.#dirty = false;
   }
 
   /** One writer at a time: across tabs with Web Locks, else within this page. */
@@ -323,8 +381,9 @@ class SyncClient {
     return this.#locked(() => this.#refresh());
   }
 
-  async #refresh() {
-    if (!this.#storage || this.#dirty) return false;
+  /** Adopt what another tab stored (`force`: even over unsaved memory); true if anything changed. */
+  async #refresh(force = false) {
+    if (!this.#storage || (this.#dirty && !force)) return false;
     let record;
     try {
       record = await this.#storage.get(recordKey(this.#memberId));
@@ -332,30 +391,52 @@ class SyncClient {
       return false;
     }
     if (!record || record.rev === this.#rev || !record.snapshot) return false;
-    if (recordClientId(record) !== this.#clientId) return false;
-    this.#mall = new Mall(this.#program, { memberId: this.#memberId, clientId: this.#clientId, snapshot: record.snapshot });
+    if (recordClientId(record) !== this.#clientId) {
+      // Another tab moved the queue to a new client id: follow it.
+      if (!record.clientId) return false;
+      this.#clientId = record.clientId;
+    }
+    // An unreadable record (a newer format) is not adopted; the next write replaces it.
+    const mall = tryRestore(this.#program, this.#memberId, record);
+    if (!mall) {
+      this.#rev = record.rev;
+      return false;
+    }
+    this.#mall = mall;
     this.#rev = record.rev;
+    this.#dirty = false;
     return true;
   }
 
+  /** Write the mall on top of the revision this tab last read: 'ok', 'conflict' or 'failed'. */
   async #persist() {
-    this.#rev += 1;
+    let outcome = 'ok';
     if (this.#storage) {
+      const record = { rev: this.#rev + 1, clientId: this.#clientId, snapshot: this.#mall.snapshotJson(), savedAt: Date.now() };
       try {
-        await this.#storage.put(recordKey(this.#memberId), { rev: this.#rev, clientId: this.#clientId, snapshot: this.#mall.snapshotJson(), savedAt: Date.now() });
-        this.#dirty = false;
-        this.#storageError = null;
+        if (await putIfRev(this.#storage, recordKey(this.#memberId), this.#rev, record)) {
+          this.#rev = record.rev;
+          this.#dirty = false;
+          this.#storageError = null;
+        } else {
+          outcome = 'conflict';
+        }
       } catch (e) {
-        // Keep everything in memory; the next write tries again.
+        // Kept in memory (sync results: the server has them anyway); the next write tries again.
+        outcome = 'failed';
         this.#dirty = true;
         this.#storageError = isQuotaError(e)
-          ? { code: 'STORAGE_FULL', message: 'device storage is full: changes are kept in memory until it frees up' }
+          ? { code: 'STORAGE_FULL', message: 'device storage is full: new changes cannot be saved until it frees up' }
           : { code: 'STORAGE_FAILED', message: `cannot save on this device: ${e?.message ?? e}` };
       }
+    } else {
+      this.#rev += 1;
     }
+    if (outcome === 'conflict') return outcome;
     this.#post({ type: 'changed', rev: this.#rev });
     this.#emit('change', this.#mall);
     this.#emitStatus();
+    return outcome;
   }
 
   #post(message) {
@@ -375,10 +456,12 @@ class SyncClient {
         this.#emitStatus();
         this.#emitReversals();
       }
-      if (this.#leader) this.sync();
+      // Another tab queued a change: push it. (A reply another tab stored needs no round: without
+      // Web Locks every tab leads, and answering each other's writes would never end.)
+      if (this.#leader && this.#mall.pendingCount() > 0) this.sync();
     } else if (message.type === 'network' && !this.#leader) {
       this.#lastSyncedAt = message.lastSyncedAt ?? this.#lastSyncedAt;
-      this.#halted = message.refused ?? null;
+      this.#stopped = message.refused ?? this.#stopped;
       this.#setNetwork(message.network);
     } else if (message.type === 'sync' && this.#leader) {
       this.sync();
@@ -387,7 +470,7 @@ class SyncClient {
 
   #setNetwork(network) {
     this.#network = network;
-    if (this.#leader) this.#post({ type: 'network', network, lastSyncedAt: this.#lastSyncedAt, refused: this.#stopped ?? this.#halted });
+    if (this.#leader) this.#post({ type: 'network', network, lastSyncedAt: this.#lastSyncedAt, refused: this.#stopped });
     this.#emitStatus();
   }
 
@@ -418,7 +501,7 @@ class SyncClient {
    * SiyuError) rejects the promise and nothing is queued.
    */
   async mutate(fn) {
-    const result = await this.#exclusive(fn, true);
+    const result = await this.#exclusive(fn, true, { keepOnly: 'saved' });
     this.sync();
     return result;
   }
@@ -467,9 +550,7 @@ class SyncClient {
       const token = await this.#getToken();
       // Push the queue in batches, oldest first, until it is empty or stops shrinking.
       let body = this.#batch(await this.#exclusive((m) => m.pushRequest(), false));
-      // The refused batch left the queue (decided after all, or dropped by another tab): go on.
-      if (this.#halted && body.mutations[0]?.id !== this.#halted.firstId) this.#halted = null;
-      while (body.mutations.length > 0 && !this.#halted) {
+      while (body.mutations.length > 0) {
         let reply;
         try {
           reply = await callApi(this.#fetch, `${this.#baseUrl}/push`, { token, body });
@@ -481,18 +562,34 @@ class SyncClient {
             this.#again = true;
             break;
           }
-          // Too large: send fewer mutations at a time (the server's maximum if it names one).
           const n = body.mutations.length;
-          if (e.status === 413 && n > 1) {
-            const max = Number.isInteger(e.details?.max) && e.details.max > 0 && e.details.max < n ? e.details.max : Math.ceil(n / 2);
+          // Too large, or refused as a request: find the one mutation at fault by sending fewer
+          // at a time (the server's maximum for 413 if it names one).
+          if ((e.status === 413 || e.status === 400 || (e.status === 422 && e.code !== 'MUTATION_ID_REUSED')) && n > 1) {
+            const max = e.status === 413 && Number.isInteger(e.details?.max) && e.details.max > 0 && e.details.max < n ? e.details.max : e.status === 413 ? Math.ceil(n / 2) : 1;
             this.#maxBatch = max;
             body = this.#batch(body);
             continue;
           }
-          // 400, 413 (one mutation), 422: a client bug. Sending the same batch again cannot help:
-          // stop pushing it and report it; pulls go on.
-          if (e.status === 400 || e.status === 413 || e.status === 422) {
-            this.#halted = { firstId: body.mutations[0].id, httpStatus: e.status, code: e.code, message: e.message };
+          // One mutation the server will never decide: it leaves the queue as a reversal with the
+          // server's reason, and the rest moves to a new client id (the server waits for this id
+          // under the old one). The queue never strands and nothing vanishes unsaid.
+          if (e.status === 413 || e.status === 400 || (e.status === 422 && e.code !== 'MUTATION_ID_REUSED')) {
+            const id = body.mutations[0].id;
+            await this.#exclusive((m) => {
+              m.refusePending(id, { code: e.code, message: e.message, details: e.details ?? {} });
+              this.#moveToNewClient(m);
+            }, true);
+            this.#emitReversals();
+            this.#again = true;
+            break;
+          }
+          // The server decided other changes under these ids (this device's data was lost and
+          // restarted with an old client id), or the client id is another member's: same queue,
+          // new client id, numbered from 1.
+          if ((e.status === 422 && e.code === 'MUTATION_ID_REUSED') || (e.status === 403 && e.code === 'CLIENT_NOT_OWNED')) {
+            await this.#exclusive((m) => this.#moveToNewClient(m), true);
+            this.#again = true;
             break;
           }
           throw e;
@@ -508,20 +605,23 @@ class SyncClient {
       }
       const pull = await this.#exclusive((m) => m.pullRequest(), false);
       const sentAt = Date.now();
-      const reply = await callApi(this.#fetch, `${this.#baseUrl}/pull`, { token, body: pull });
+      let reply;
+      try {
+        reply = await callApi(this.#fetch, `${this.#baseUrl}/pull`, { token, body: pull });
+      } catch (e) {
+        if (!(e instanceof SyncError && e.status === 403 && e.code === 'CLIENT_NOT_OWNED')) throw e;
+        await this.#exclusive((m) => this.#moveToNewClient(m), true);
+        this.#again = true;
+        return;
+      }
       const receivedAt = Date.now();
       await this.#exclusive((m) => m.applyPullResponse(reply, sentAt, receivedAt), true);
       if (!this.#again) this.#attempt = 0;
-      // The pull may have settled a refused batch (it was decided after all).
-      if (this.#halted) {
-        const next = await this.#exclusive((m) => m.pushRequest(), false);
-        if (next.mutations[0]?.id !== this.#halted.firstId) this.#halted = null;
-      }
       this.#lastSyncedAt = Date.now();
       this.#setNetwork({ state: 'ok' });
       this.#emitReversals();
-      // Pending mutations start another round, unless they wait behind a refused batch.
-      if (this.#mall.pendingCount() > 0 && !this.#halted) this.#again = true;
+      // Pending mutations start another round.
+      if (this.#mall.pendingCount() > 0) this.#again = true;
     } catch (e) {
       const error = e instanceof SyncError ? e : new SyncError(0, e?.code ?? 'SYNC_FAILED', e?.message ?? String(e));
       const offline = error.status === 0 && error.code === 'NETWORK';
@@ -537,6 +637,13 @@ class SyncClient {
         this.#retryTimer = setTimeout(() => this.sync(), delay);
       }
     }
+  }
+
+  /** The queue goes on under a fresh client id (the caller persists). */
+  #moveToNewClient(mall) {
+    this.#clientId = newClientId();
+    mall.moveToClient(this.#clientId);
+    this.#maxBatch = Infinity;
   }
 
   /** Stop syncing, give up leadership and close the channel. Storage keeps everything. */
@@ -562,36 +669,53 @@ function newClientId() {
 
 /**
  * Restore a member's mall from this device's storage (or start a fresh one) and sync it. The
- * client id is kept per member on this device, so the same queue resumes after a reload.
+ * client id lives in the record beside its queue, so the same queue resumes after a reload; a
+ * client id is never reused without that record (the server may have decided ids it would hand
+ * out again), so a device that lost its record starts under a new one.
  */
 export async function openMall(options) {
   const { program, memberId } = options;
   if (!memberId) throw new TypeError('openMall: `memberId` is required');
   const storage = options.storage ?? (await openStorage());
   const programText = typeof program === 'string' ? program : JSON.stringify(program);
-  let clientId = options.clientId ?? (await storage.get(clientIdKey(memberId)).catch(() => null));
-  if (!clientId) {
-    clientId = newClientId();
-    await storage.put(clientIdKey(memberId), clientId).catch(() => {});
-  }
-  let record = await storage.get(recordKey(memberId)).catch(() => null);
+  const record = await storage.get(recordKey(memberId)).catch(() => null);
   let mall = null;
   let storageError = null;
-  if (record?.snapshot && recordClientId(record) === clientId) {
-    try {
-      mall = new Mall(programText, { memberId, clientId, snapshot: record.snapshot });
-    } catch (e) {
-      // Unreadable (a newer format, a changed program): keep the record aside, start afresh.
+  if (record?.snapshot && (!options.clientId || recordClientId(record) === options.clientId)) {
+    mall = tryRestore(programText, memberId, record);
+    if (!mall) {
+      // Unreadable (a newer format, a changed program): keep the record aside, start afresh; our
+      // first write replaces it (its revision is taken over below).
       await storage.put(`${recordKey(memberId)}:unreadable`, record).catch(() => {});
-      storageError = { code: 'SNAPSHOT_UNREADABLE', message: `the saved data could not be restored: ${e?.message ?? e}` };
-      record = null;
+      storageError = { code: 'SNAPSHOT_UNREADABLE', message: 'the saved data could not be restored: starting afresh from the server' };
     }
   }
-  mall ??= new Mall(programText, { memberId, clientId });
-  return new SyncClient({ ...options, mall, memberId, programText, storage, rev: record?.rev ?? 0, storageError });
+  let rev = record?.rev ?? 0;
+  if (!mall) {
+    mall = new Mall(programText, { memberId, clientId: options.clientId ?? newClientId() });
+    // Stored at once, so that a reload resumes this client id; if it cannot be stored, the next
+    // start takes another one, which is safe.
+    const fresh = { rev: rev + 1, clientId: mall.clientId, snapshot: mall.snapshotJson(), savedAt: Date.now() };
+    if (await putIfRev(storage, recordKey(memberId), rev, fresh).catch(() => false)) rev = fresh.rev;
+  }
+  return new SyncClient({ ...options, mall, memberId, programText, storage, rev, storageError });
+}
+
+/** A mall from a stored record, or null when the record cannot be read. */
+function tryRestore(programText, memberId, record) {
+  try {
+    return new Mall(programText, { memberId, clientId: recordClientId(record), snapshot: record.snapshot });
+  } catch {
+    return null;
+  }
 }
 
 /** The client a stored record belongs to (records keep the snapshot as JSON text; older ones as an object). */
 function recordClientId(record) {
-  return record.clientId ?? record.snapshot?.clientId;
+  if (record.clientId) return record.clientId;
+  try {
+    return (typeof record.snapshot === 'string' ? JSON.parse(record.snapshot) : record.snapshot)?.clientId;
+  } catch {
+    return undefined;
+  }
 }

@@ -20,6 +20,9 @@ pub const SNAPSHOT_VERSION: u32 = 1;
 #[serde(rename_all = "camelCase")]
 pub struct Reversal {
     pub mutation_id: u64,
+    /// The client id the mutation was sent under (ids start again under a new client id).
+    #[serde(default)]
+    pub client_id: String,
     pub name: String,
     pub error: ErrorBody,
 }
@@ -231,6 +234,33 @@ impl Mall {
         self.rebuild(self.now(received_at));
     }
 
+    /// Move the queue to a new client id, when the server will not decide it under the old one:
+    /// the id belongs to another member (`CLIENT_NOT_OWNED`), it decided other changes under these
+    /// mutation ids (`MUTATION_ID_REUSED`), or a refused mutation left a gap it waits on. The
+    /// pending mutations are numbered again from 1, so no id is ever sent for two intents; what
+    /// the server acknowledged under the old id comes back with the next pull's whole state.
+    pub fn move_to_client(&mut self, client_id: &str, now: Instant) {
+        self.client_id = client_id.to_string();
+        for (n, p) in self.pending.iter_mut().enumerate() {
+            p.id = n as u64 + 1;
+        }
+        self.next_mutation_id = self.pending.len() as u64 + 1;
+        self.acknowledged.clear();
+        self.cookie = None;
+        self.rebuild(now);
+    }
+
+    /// The server refused this pending mutation as a request (400, or 413 on its own): it can
+    /// never be decided, so it leaves the queue as a reversal with the server's error instead of
+    /// vanishing. Returns whether it was pending.
+    pub fn refuse(&mut self, id: u64, error: ErrorBody, now: Instant) -> bool {
+        let Some(i) = self.pending.iter().position(|p| p.id == id) else { return false };
+        let p = self.pending.remove(i);
+        self.reversals.push(Reversal { mutation_id: id, client_id: self.client_id.clone(), name: p.name, error });
+        self.rebuild(now);
+        true
+    }
+
     /// The id the next mutation will get.
     pub fn next_mutation_id(&self) -> u64 {
         self.next_mutation_id
@@ -245,8 +275,8 @@ impl Mall {
             let Some(error) = r.rejection() else { continue };
             let id = r.mutation_id();
             let Some(p) = self.pending.iter().chain(&self.acknowledged).find(|p| p.id == id) else { continue };
-            if !self.reversals.iter().any(|v| v.mutation_id == id) {
-                self.reversals.push(Reversal { mutation_id: id, name: p.name.clone(), error: error.clone() });
+            if !self.reversals.iter().any(|v| v.mutation_id == id && v.client_id == self.client_id) {
+                self.reversals.push(Reversal { mutation_id: id, client_id: self.client_id.clone(), name: p.name.clone(), error: error.clone() });
             }
         }
     }
@@ -371,5 +401,37 @@ mod tests {
         reply.server_time = WEDNESDAY + 86_400_000;
         mall.on_pull_response(&reply, WEDNESDAY - 100, WEDNESDAY + 100);
         assert_eq!(mall.now(WEDNESDAY), WEDNESDAY + 86_400_000);
+    }
+
+    #[test]
+    fn a_queue_moved_to_a_new_client_is_numbered_from_one_and_keeps_its_intents() {
+        let mut mall = Mall::new(program(), "m1", "old", WEDNESDAY);
+        mall.mutate(Mutation::CheckIn {}, WEDNESDAY).unwrap();
+        mall.mutate(Mutation::ClaimCoupon { template: "free-ship".into() }, WEDNESDAY).unwrap();
+        mall.mutate(Mutation::SetBirthday { birthday: crate::time::MonthDay { month: 5, day: 5 } }, WEDNESDAY).unwrap();
+        // The server acknowledged the first under the old id.
+        mall.on_push_response(&PushResponse::<Verdict> { results: vec![], last_mutation_id: 1 }, WEDNESDAY);
+        mall.move_to_client("new", WEDNESDAY);
+        let pushed = mall.push_request();
+        assert_eq!(pushed.client_id, "new");
+        assert_eq!(pushed.mutations.iter().map(|m| (m.id, m.name.as_str())).collect::<Vec<_>>(), vec![(1, "claimCoupon"), (2, "setBirthday")]);
+        assert_eq!(mall.next_mutation_id(), 3);
+        assert_eq!(mall.cookie(), None, "the next pull brings the whole state, the old client's changes included");
+        // The claim is still shown, under its new derived id.
+        assert!(mall.state().coupons.iter().any(|c| c.id == "new-1-0"));
+    }
+
+    #[test]
+    fn a_refused_mutation_leaves_the_queue_as_a_reversal() {
+        let mut mall = Mall::new(program(), "m1", "c1", WEDNESDAY);
+        mall.mutate(Mutation::CheckIn {}, WEDNESDAY).unwrap();
+        mall.mutate(Mutation::ClaimCoupon { template: "free-ship".into() }, WEDNESDAY).unwrap();
+        let error = ErrorBody { code: "BAD_REQUEST".into(), message: "refused".into(), details: serde_json::json!({}) };
+        assert!(mall.refuse(1, error, WEDNESDAY));
+        assert_eq!(mall.pending().iter().map(|p| p.id).collect::<Vec<_>>(), vec![2]);
+        let r = &mall.reversals()[0];
+        assert_eq!((r.mutation_id, r.client_id.as_str(), r.name.as_str(), r.error.code.as_str()), (1, "c1", "checkIn", "BAD_REQUEST"));
+        assert!(mall.state().check_ins.is_empty(), "the refused check-in is no longer shown");
+        assert!(!mall.refuse(7, ErrorBody { code: "X".into(), message: "x".into(), details: serde_json::json!({}) }, WEDNESDAY));
     }
 }

@@ -506,6 +506,30 @@ impl Mall {
         Ok(())
     }
 
+    /// Move the queue to a new client id (after `CLIENT_NOT_OWNED` or `MUTATION_ID_REUSED`): the
+    /// pending mutations are numbered again from 1 under it.
+    #[wasm_bindgen(js_name = moveToClient)]
+    pub fn move_to_client(&mut self, #[wasm_bindgen(unchecked_param_type = "string")] client_id: JsValue) -> Result<(), JsValue> {
+        let client_id = string_arg(&client_id, "clientId")?;
+        if client_id.is_empty() || client_id.len() > 128 {
+            return Err(bad_arg("clientId", "must be 1..=128 characters".into()));
+        }
+        let now = self.at(None)?;
+        self.core.move_to_client(&client_id, now);
+        Ok(())
+    }
+
+    /// The server refused pending mutation `id` as a request (400, or 413 on its own): it leaves
+    /// the queue as a reversal carrying `error` (`{code, message, details?}`). Returns whether it
+    /// was pending.
+    #[wasm_bindgen(js_name = refusePending)]
+    pub fn refuse_pending(&mut self, id: f64, #[wasm_bindgen(unchecked_param_type = "ErrorBody")] error: JsValue) -> Result<bool, JsValue> {
+        let id = count_arg(id, "id")? as u64;
+        let error: crate::sync::ErrorBody = from_js("error", &error)?;
+        let now = self.at(None)?;
+        Ok(self.core.refuse(id, error, now))
+    }
+
     /// Mutations the server rejected after they were shown: show them, then `dismissReversals()`.
     #[wasm_bindgen(unchecked_return_type = "Reversal[]")]
     pub fn reversals(&self) -> Result<JsValue, JsValue> {

@@ -380,7 +380,7 @@ const ERRORS = {
   INTERNAL: ['服务器出错，稍后自动重试', 'Server error; retrying shortly'],
   BAD_REQUEST: ['请求有误', 'Bad request'],
   VERSION_NOT_SUPPORTED: ['请刷新页面以更新商城', 'Please reload to update the mall'],
-  STORAGE_FULL: ['手机存储已满，改动暂存在内存中', 'Device storage is full; changes are kept in memory'],
+  STORAGE_FULL: ['手机存储已满，这次改动没有保存，请清理空间后重试', 'Device storage is full: this change was not saved; free some space and try again'],
   STORAGE_FAILED: ['无法保存到本机', 'Cannot save on this device'],
   SNAPSHOT_UNREADABLE: ['本机数据无法恢复，已重新同步', 'Saved data could not be restored; resynced'],
   NOT_FOUND: ['未找到', 'Not found'],

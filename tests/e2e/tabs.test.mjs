@@ -75,3 +75,31 @@ test('switching members on one device keeps each member apart', async () => {
   assert.deepEqual(errors, []);
   await context.close();
 });
+
+test('two tabs without Web Locks (older Safari) claim at once: both claims reach the server, no id is used twice', async () => {
+  const { context, page: first, errors } = await newPhone(env.browser);
+  // A browser without navigator.locks: every tab leads, and IndexedDB's conditional write keeps
+  // their queues apart.
+  await context.addInitScript(() => Object.defineProperty(Navigator.prototype, 'locks', { get: () => undefined }));
+  await loginAs(first, env.server.url, 'new');
+  const second = await context.newPage();
+  second.on('pageerror', (e) => errors.push(`pageerror (second tab): ${e.message}`));
+  await second.goto(`${env.server.url}/#/coupons`);
+  await waitSynced(second);
+  await go(first, 'coupons');
+  assert.deepEqual(await Promise.all([first, second].map((p) => p.evaluate(() => window.siyuApp.client.leader))), [true, true]);
+  // Both tabs claim in the same moment, each from what it last read.
+  await Promise.all([
+    first.evaluate(() => window.siyuApp.client.mutate((m) => m.claimCoupon('free-ship'))),
+    second.evaluate(() => window.siyuApp.client.mutate((m) => m.claimCoupon('pct-90-cap30'))),
+  ]);
+  for (const p of [first, second]) await p.evaluate(() => window.siyuApp.client.sync());
+  await waitSynced(first);
+  await waitSynced(second);
+  const templates = (await env.server.serverState('new')).coupons.map((c) => c.template).sort();
+  assert.deepEqual(templates, ['free-ship', 'pct-90-cap30']);
+  const reversals = await first.evaluate(() => window.siyuApp.client.mall.reversals().length);
+  assert.equal(reversals, 0);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
