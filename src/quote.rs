@@ -693,7 +693,13 @@ impl<'a> Pricer<'a> {
                 .chain(reps.iter().filter(|r| !self.candidates[**r].template.exclusive && self.candidates[**r].template.stack_group == g).map(|r| Some(*r)))
                 .collect()
         };
-        let (items, orders, ships) = (of(StackGroup::Item), of(StackGroup::Order), of(StackGroup::Shipping));
+        let (items, orders, mut ships) = (of(StackGroup::Item), of(StackGroup::Order), of(StackGroup::Shipping));
+        // Every free-shipping coupon that applies saves the same fee: the first that applies in
+        // tie order (soonest expiry, then id) beats the rest, so the search stops there.
+        crate::sort::sort_by(&mut ships, |a, b| {
+            let key = |s: &Option<usize>| s.map(|i| (self.candidates[i].coupon.valid_to, self.candidates[i].coupon.id.as_str()));
+            key(a).cmp(&key(b))
+        });
         let mut best: Vec<usize> = Vec::new();
         let mut best_total = self.run(&[], false).map(|o| self.total_before_points(&o)).unwrap_or(Fen::MAX);
         // Tries a selection; returns the shipping it leaves when it is valid and every coupon saves.
@@ -718,7 +724,9 @@ impl<'a> Pricer<'a> {
                     for s in ships.iter().flatten() {
                         let mut sel = goods.clone();
                         sel.push(*s);
-                        consider(sel, self);
+                        if consider(sel, self).is_some() {
+                            break;
+                        }
                     }
                 }
             }

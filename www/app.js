@@ -151,6 +151,7 @@ function scheduleRender() {
   if (renderQueued) return;
   renderQueued = true;
   requestAnimationFrame(() => {
+    if (!renderQueued) return; // drawn already (see onStatus)
     renderQueued = false;
     render();
   });
@@ -390,6 +391,13 @@ function onStatus(status) {
     els.live.textContent = text;
   }
   if (status.state === 'error' && status.code === 'UNAUTHENTICATED') relogin();
+  // The badge never says "synced" above a page drawn from older data: a change waiting for the
+  // next frame is drawn now, badge included.
+  if (renderQueued) {
+    renderQueued = false;
+    render();
+    return;
+  }
   const badge = document.getElementById('sync-badge');
   if (badge) badge.outerHTML = String(syncBadge());
 }

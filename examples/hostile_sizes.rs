@@ -1,0 +1,85 @@
+//! Hostile sizes, timed natively: validating very large programs (the server runs the same check
+//! on `PUT /api/program`) and pricing a cart against a wallet of many distinct coupons.
+//! `cargo run --release --example hostile_sizes`
+use serde_json::{json, Value};
+use siyu::quote::{CouponChoice, PointsChoice, QuoteRequest};
+use siyu::state::{MemberState, OrderLine};
+use siyu::{Effect, Program, Stock};
+use std::time::Instant;
+
+fn base() -> Value {
+    serde_json::from_str(include_str!("../programs/health-food.json")).expect("demo program")
+}
+
+fn time<T>(what: &str, f: impl FnOnce() -> T) -> T {
+    let start = Instant::now();
+    let out = f();
+    println!("{what:<58} {:>9.1} ms", start.elapsed().as_secs_f64() * 1000.0);
+    out
+}
+
+fn main() {
+    // 30,000 categories and 30,000 SKUs, each SKU in its own category.
+    let mut p = base();
+    p["categories"] = (0..30_000).map(|i| json!({ "id": format!("c{i}"), "name": format!("类{i}") })).collect();
+    p["catalog"] = (0..30_000).map(|i| json!({ "id": format!("s{i}"), "name": format!("品{i}"), "category": format!("c{i}"), "listPrice": 1000 })).collect();
+    p["couponTemplates"].as_array_mut().unwrap().iter_mut().for_each(|t| {
+        t.as_object_mut().unwrap().remove("scope");
+    });
+    p["limitedSales"] = json!([]);
+    let text = p.to_string();
+    time("validate: 30,000 SKUs in 30,000 categories", || Program::from_json(&text).expect("valid"));
+
+    // 10,000 tiers, every SKU with a member price for the last one.
+    let mut p = base();
+    let tiers: Vec<Value> = (0..10_000).map(|i| json!({ "id": format!("t{i}"), "name": format!("级{i}"), "minGrowth": i * 100 })).collect();
+    p["tiers"] = Value::Array(tiers);
+    for sku in p["catalog"].as_array_mut().unwrap() {
+        sku["memberPrices"] = json!({ "t9999": 100 });
+    }
+    for t in p["couponTemplates"].as_array_mut().unwrap() {
+        t["audience"].as_object_mut().map(|a| a.remove("minTier"));
+    }
+    p["gifts"] = json!({});
+    for t in p["couponTemplates"].as_array_mut().unwrap() {
+        t.as_object_mut().unwrap().remove("audience");
+    }
+    let text = p.to_string();
+    time("validate: 10,000 tiers", || Program::from_json(&text).expect("valid"));
+
+    // A wallet of n distinct templates in all three groups, and a four-line cart, best coupons.
+    for n in [300usize, 600, 1000] {
+        let mut p = base();
+        let groups = ["item", "order", "shipping"];
+        p["couponTemplates"] = (0..n)
+            .map(|i| {
+                let group = groups[i % 3];
+                let kind = if group == "shipping" { json!({ "type": "freeShipping" }) } else { json!({ "type": "amountOff", "amount": 100 + (i as i64 * 7) % 900 }) };
+                json!({ "id": format!("x{i}"), "name": format!("券{i}"), "kind": kind, "minSpend": (i as i64 * 13) % 9000,
+                        "stackGroup": group, "validity": { "type": "relative", "days": 1 + i % 30 } })
+            })
+            .collect();
+        p["gifts"] = json!({});
+        p["rewards"] = json!([]);
+        p["checkIn"]["streakBonuses"] = json!([]);
+        for t in p["tiers"].as_array_mut().unwrap() {
+            t.as_object_mut().unwrap().remove("birthdayCoupon");
+        }
+        p["birthday"].as_object_mut().unwrap().remove("coupon");
+        let program = Program::from_json(&p.to_string()).expect("valid");
+        let now = 1_795_572_000_000;
+        let mut state = MemberState::new("m", now);
+        let effects: Vec<Effect> = program
+            .coupon_templates
+            .iter()
+            .map(|t| Effect::CouponIssued { coupon: siyu::coupons::issue(&program, t, format!("w-{}", t.id), "test", now) })
+            .collect();
+        siyu::apply_effects(&mut state, &effects);
+        let lines = ["almond-250", "oats-1kg", "greentea-100", "chia-300"].iter().map(|s| OrderLine { sku: s.to_string(), qty: 1 }).collect();
+        let request = QuoteRequest { lines, coupons: CouponChoice::default(), points: PointsChoice::Amount(0) };
+        let q = time(&format!("quote, best of {n} distinct coupons in the wallet"), || {
+            siyu::quote::quote(&program, &state, &Stock::initial(&program), &request, now).expect("priced")
+        });
+        assert!(!q.coupons.is_empty());
+    }
+}
