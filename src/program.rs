@@ -85,7 +85,7 @@ pub(crate) struct Index {
     templates: BTreeMap<String, usize>,
     tiers: BTreeMap<String, usize>,
     sales: BTreeMap<String, usize>,
-    categories: std::collections::BTreeSet<String>,
+    categories: BTreeMap<String, usize>,
 }
 
 /// Position of `id` by the index, or by a scan when the program was not loaded through
@@ -523,7 +523,7 @@ impl Program {
             templates: program.coupon_templates.iter().enumerate().map(|(i, t)| (t.id.clone(), i)).collect(),
             tiers: program.tiers.iter().enumerate().map(|(i, t)| (t.id.clone(), i)).collect(),
             sales: program.limited_sales.iter().enumerate().map(|(i, s)| (s.sku.clone(), i)).collect(),
-            categories: program.categories.iter().map(|c| c.id.clone()).collect(),
+            categories: program.categories.iter().enumerate().map(|(i, c)| (c.id.clone(), i)).collect(),
         };
         program.validate()?;
         Ok(program)
@@ -547,11 +547,7 @@ impl Program {
 
     /// Whether the program declares this category.
     fn has_category(&self, id: &str) -> bool {
-        if self.index.categories.is_empty() {
-            self.categories.iter().any(|c| c.id == id)
-        } else {
-            self.index.categories.contains(id)
-        }
+        lookup(&self.index.categories, &self.categories, id, |c| &c.id).is_some()
     }
 
     pub fn template(&self, id: &str) -> Option<&CouponTemplate> {
