@@ -329,9 +329,11 @@ class SyncClient {
   /** Announce the undismissed reversals when one appears that was not announced yet. */
   #emitReversals() {
     const reversals = this.#mall.reversals();
-    const fresh = reversals.filter((r) => !this.#announced.has(r.mutationId));
+    // Keyed by client id too: ids start again at 1 when the queue moves to a new client id.
+    const key = (r) => `${r.clientId}:${r.mutationId}`;
+    const fresh = reversals.filter((r) => !this.#announced.has(key(r)));
     if (!fresh.length) return;
-    for (const r of fresh) this.#announced.add(r.mutationId);
+    for (const r of fresh) this.#announced.add(key(r));
     this.#emit('reversals', reversals);
   }
 
@@ -362,12 +364,14 @@ class SyncClient {
     return this.#locked(body);
   }
 
-  /** Back to what storage holds (the last write that succeeded). */
+  /** Back to what storage holds (the last write that succeeded, under whatever client id it
+   * has); with nothing readable there, a fresh mall under a new client id (ids are never reused). */
   async #restoreSaved() {
     const record = await this.#storage.get(recordKey(this.#memberId)).catch(() => null);
-    const mall = record && recordClientId(record) === this.#clientId ? tryRestore(this.#program, this.#memberId, record) : null;
-    this.#mall = mall ?? new Mall(this.#program, { memberId: this.#memberId, clientId: this.#clientId });
-    this.#rev = record?.rev ?? this.#rev;
+    const mall = record ? tryRestore(this.#program, this.#memberId, record) : null;
+    if (mall) this.#rev = record.rev;
+    this.#mall = mall ?? new Mall(this.#program, { memberId: this.#memberId, clientId: newClientId() });
+    this.#clientId = this.#mall.clientId;
     this.#dirty = false;
   }
 

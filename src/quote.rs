@@ -1145,6 +1145,49 @@ fn sale_flag(program: &Program, state: &MemberState, tier: &Tier, stock: &Stock,
     None
 }
 
+/// The figures of a priced cart without its explanation: small enough to cross as a plain value
+/// that nothing in wasm memory has to outlive (a cart badge that re-prices on every change).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(rename_all = "camelCase")]
+pub struct QuoteTotals {
+    pub total: Fen,
+    pub list_total: Fen,
+    pub goods: Fen,
+    pub member_day_discount: Fen,
+    pub coupon_discount: Fen,
+    pub goods_after_coupons: Fen,
+    pub paid: Fen,
+    pub shipping_base: Fen,
+    pub shipping: Fen,
+    pub saved: Fen,
+    pub points_used: Points,
+    pub points_earned: Points,
+    pub coupon_ids: Vec<String>,
+    pub orderable: bool,
+}
+
+impl From<&Quote> for QuoteTotals {
+    fn from(q: &Quote) -> Self {
+        QuoteTotals {
+            total: q.total,
+            list_total: q.list_total,
+            goods: q.goods,
+            member_day_discount: q.member_day_discount,
+            coupon_discount: q.coupon_discount,
+            goods_after_coupons: q.goods_after_coupons,
+            paid: q.paid,
+            shipping_base: q.shipping_base,
+            shipping: q.shipping,
+            saved: q.saved,
+            points_used: q.points.used,
+            points_earned: q.points.earn,
+            coupon_ids: q.coupon_ids.clone(),
+            orderable: q.orderable,
+        }
+    }
+}
+
 /// The wallet for a cart: the coupons it could use (none applied) and the others with their
 /// reason (the 凑单 hint included).
 #[derive(Clone, Debug, PartialEq, Serialize)]

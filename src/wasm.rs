@@ -325,6 +325,19 @@ impl Mall {
         Ok(PricedCart { quote })
     }
 
+    /// The figures of `quote(request)` as a plain object: nothing stays in wasm memory, so it can
+    /// be called as often as a page re-renders and left to the garbage collector.
+    #[wasm_bindgen(js_name = quoteTotals, unchecked_return_type = "QuoteTotals")]
+    pub fn quote_totals(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "QuoteRequest")] request: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "Instant | Date | null")] now: Option<JsValue>,
+    ) -> Result<JsValue, JsValue> {
+        let request: QuoteRequest = from_js("quote request", &request)?;
+        let quote = crate::quote::quote(&self.core.program, self.core.state(), self.core.stock(), &request, self.at(now)?).map_err(|e| rejection(e.into()))?;
+        to_js(&crate::quote::QuoteTotals::from(&quote))
+    }
+
     /// The wallet for a cart: coupons it can use and the others with reasons (凑单 hint included).
     /// Takes the same `{lines}` request as `quote` (or just the lines).
     #[wasm_bindgen(js_name = cartCoupons, unchecked_return_type = "CartCoupons")]

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const siyu = await import(`${root}pkg/index.js`);
-siyu.initSync({ module: readFileSync(`${root}pkg/siyu_bg.wasm`) });
+const wasm = siyu.initSync({ module: readFileSync(`${root}pkg/siyu_bg.wasm`) });
 const program = JSON.parse(readFileSync(`${root}programs/health-food.json`, 'utf8'));
 const WEDNESDAY = Date.parse('2026-11-25T10:00:00+08:00');
 
@@ -101,4 +101,18 @@ test('a wrong argument throws INVALID_INPUT naming it and the module keeps worki
   const receipt = mall.claimCoupon('full-300-50', WEDNESDAY);
   assert.equal(receipt.coupon.template, 'full-300-50');
   assert.equal(mall.pendingCount(), 1);
+});
+
+test('quoteTotals re-prices without leaving anything in wasm memory', () => {
+  const mall = new siyu.Mall(program, { memberId: 'm1', clientId: 'node-4', now: WEDNESDAY });
+  const cart = { lines: [{ sku: 'protein-1kg', qty: 1 }, { sku: 'almond-250', qty: 2 }] };
+  const priced = mall.quote(cart, WEDNESDAY);
+  const totals = mall.quoteTotals(cart, WEDNESDAY);
+  assert.deepEqual([totals.total, totals.saved, totals.couponIds], [priced.total, priced.saved, priced.couponIds]);
+  priced.free();
+  for (let i = 0; i < 2000; i++) mall.quoteTotals(cart, WEDNESDAY);
+  const before = wasm.memory.buffer.byteLength;
+  for (let i = 0; i < 50_000; i++) mall.quoteTotals(cart, WEDNESDAY);
+  // A quote left unfreed keeps about 1.7 kB each (50,000 would be 85 MB); totals keep nothing.
+  assert.ok(wasm.memory.buffer.byteLength - before < 1_000_000, `wasm memory grew ${wasm.memory.buffer.byteLength - before} bytes`);
 });
