@@ -206,8 +206,11 @@ impl MallOptions {
         if !options.is_object() {
             return Err(bad("", "expected an object {memberId, clientId, snapshot?, now?}"));
         }
-        for key in js_sys::Object::keys(options.unchecked_ref::<js_sys::Object>()).iter() {
-            let key = key.as_string().unwrap_or_default();
+        // Reflect.ownKeys is imported with `catch`: an object whose traps throw (a Proxy) is refused
+        // here instead of unwinding through wasm.
+        let keys = js_sys::Reflect::own_keys(options).map_err(|_| bad("", "its keys cannot be read"))?;
+        for key in keys.iter() {
+            let Some(key) = key.as_string() else { continue }; // symbols (framework bookkeeping)
             if !["memberId", "clientId", "snapshot", "now"].contains(&key.as_str()) {
                 return Err(bad(&key, &format!("unknown field `{key}`, expected memberId, clientId, snapshot or now")));
             }

@@ -116,3 +116,20 @@ test('quoteTotals re-prices without leaving anything in wasm memory', () => {
   // A quote left unfreed keeps about 1.7 kB each (50,000 would be 85 MB); totals keep nothing.
   assert.ok(wasm.memory.buffer.byteLength - before < 1_000_000, `wasm memory grew ${wasm.memory.buffer.byteLength - before} bytes`);
 });
+
+test('calls on freed objects and options that throw never unwind through wasm: the module keeps working', () => {
+  const freed = new siyu.Mall(program, { memberId: 'm1', clientId: 'node-5', now: WEDNESDAY });
+  const priced = freed.quote({ lines: [{ sku: 'almond-250', qty: 1 }] }, WEDNESDAY);
+  priced.free();
+  freed.free();
+  const hostile = new Proxy({}, { ownKeys: () => { throw new Error('no keys'); } });
+  // Far more than the ~21,800 unwinds that used to exhaust the module's stack.
+  for (let i = 0; i < 30_000; i++) {
+    assert.throws(() => freed.checkIn(WEDNESDAY), (e) => e.code === 'INVALID_INPUT');
+    assert.throws(() => priced.total, (e) => e.code === 'INVALID_INPUT');
+    assert.throws(() => new siyu.Mall(program, hostile), (e) => e.code === 'INVALID_INPUT');
+  }
+  const mall = new siyu.Mall(program, { memberId: 'm1', clientId: 'node-6', now: WEDNESDAY });
+  assert.equal(mall.checkIn(WEDNESDAY).mutationId, 1);
+  assert.ok(mall.quote({ lines: [{ sku: 'almond-250', qty: 1 }] }, WEDNESDAY).total > 0);
+});
