@@ -37,6 +37,12 @@ const SCHEMA: &[&str] = &[
         body TEXT NOT NULL,
         updated_at BIGINT NOT NULL
     )",
+    // The program's version: bumped by every replacement, read by every push transaction, so
+    // that every server decides with the program in force (one row; none = the start-up program).
+    "CREATE TABLE IF NOT EXISTS program_version (
+        id BIGINT PRIMARY KEY,
+        version BIGINT NOT NULL CHECK (version >= 1)
+    )",
     // One row per member: the authoritative state and its versions. `version` counts decisions
     // (it is the pull cookie); `state_version` is the version at which the state last changed.
     "CREATE TABLE IF NOT EXISTS members (
@@ -169,6 +175,11 @@ impl Db {
         for statement in SCHEMA {
             sqlx::query(statement).execute(&self.pool).await?;
         }
+        // Databases made before decisions recorded their program version get the column (0: the
+        // version is not known for those).
+        if sqlx::query("SELECT program_version FROM mutations LIMIT 1").fetch_optional(&self.pool).await.is_err() {
+            sqlx::query("ALTER TABLE mutations ADD COLUMN program_version BIGINT NOT NULL DEFAULT 0").execute(&self.pool).await?;
+        }
         Ok(())
     }
 
@@ -182,16 +193,33 @@ impl Db {
         row.map(|r| r.try_get::<String, _>(0)).transpose()
     }
 
-    pub async fn store_program(&self, body: &str, now: i64) -> Result<(), sqlx::Error> {
+    /// Store a new program and bump its version, in one transaction; returns the new version.
+    pub async fn store_program(&self, body: &str, now: i64) -> Result<i64, sqlx::Error> {
+        let mut tx = match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        };
         sqlx::query(&self.sql(
             "INSERT INTO program (id, body, updated_at) VALUES (1, $1, $2)
              ON CONFLICT (id) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at",
         ))
         .bind(body)
         .bind(now)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
-        Ok(())
+        let bumped = sqlx::query("UPDATE program_version SET version = version + 1 WHERE id = 1").execute(&mut *tx).await?;
+        if bumped.rows_affected() == 0 {
+            sqlx::query("INSERT INTO program_version (id, version) VALUES (1, 1)").execute(&mut *tx).await?;
+        }
+        let version: i64 = sqlx::query("SELECT version FROM program_version WHERE id = 1").fetch_one(&mut *tx).await?.try_get(0)?;
+        tx.commit().await?;
+        Ok(version)
+    }
+
+    /// The version of the stored program (0 when none was ever stored).
+    pub async fn program_version(&self) -> Result<i64, sqlx::Error> {
+        let row: Option<AnyRow> = sqlx::query("SELECT version FROM program_version WHERE id = 1").fetch_optional(&self.pool).await?;
+        Ok(row.map(|r| r.try_get::<i64, _>(0)).transpose()?.unwrap_or(0))
     }
 
     /// Create the counters of a program that do not exist yet (existing ones keep their count).

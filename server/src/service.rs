@@ -53,7 +53,10 @@ struct Bucket {
 
 pub struct Service {
     pub db: Db,
-    program: RwLock<Arc<Program>>,
+    /// The program in force and its version in the database (0: the start-up program, none
+    /// stored). Every push transaction checks the version and reloads a newer program, so every
+    /// server sharing the database decides with the same one.
+    program: RwLock<(i64, Arc<Program>)>,
     pub signer: Signer,
     pub clock: Clock,
     pub config: Config,
@@ -103,9 +106,10 @@ impl From<sqlx::Error> for WriteError {
 impl Service {
     pub async fn new(db: Db, program: Program, signer: Signer, clock: Clock, config: Config) -> Result<Arc<Service>, sqlx::Error> {
         db.init_stock(&Stock::initial(&program)).await?;
+        let version = db.program_version().await?;
         Ok(Arc::new(Service {
             db,
-            program: RwLock::new(Arc::new(program)),
+            program: RwLock::new((version, Arc::new(program))),
             signer,
             clock,
             config,
@@ -116,7 +120,33 @@ impl Service {
     }
 
     pub fn program(&self) -> Arc<Program> {
-        self.program.read().expect("program lock").clone()
+        self.program.read().expect("program lock").1.clone()
+    }
+
+    /// The program in force for a decision in `tx`, with its version: a newer one stored by
+    /// another server is loaded first. On PostgreSQL the version row is read `FOR SHARE`, so a
+    /// replacement waits for the decisions under way and they for it.
+    async fn program_in(&self, tx: &mut AnyConnection) -> Result<(i64, Arc<Program>), WriteError> {
+        let db = &self.db;
+        let read = match db.backend {
+            Backend::Sqlite => "SELECT version FROM program_version WHERE id = 1",
+            Backend::Postgres => "SELECT version FROM program_version WHERE id = 1 FOR SHARE",
+        };
+        let version: i64 = match sqlx::query(read).fetch_optional(&mut *tx).await? {
+            Some(row) => row.try_get(0)?,
+            None => 0,
+        };
+        let cached = self.program.read().expect("program lock").clone();
+        if version == cached.0 {
+            return Ok(cached);
+        }
+        let body: String = sqlx::query("SELECT body FROM program WHERE id = 1").fetch_one(&mut *tx).await?.try_get(0)?;
+        let program = Arc::new(Program::from_json(&body).map_err(|e| WriteError::Db(sqlx::Error::Protocol(e.to_string())))?);
+        let mut slot = self.program.write().expect("program lock");
+        if slot.0 < version {
+            *slot = (version, program.clone());
+        }
+        Ok((version, program))
     }
 
     pub fn now(&self) -> i64 {
@@ -191,9 +221,12 @@ impl Service {
             ApiError::new(422, "INVALID_PROGRAM", e.to_string()).with_details(e.details())
         })?;
         let canonical = serde_json::to_string(&program).map_err(|e| ApiError::internal(e.to_string()))?;
-        self.db.store_program(&canonical, self.now()).await?;
+        let version = self.db.store_program(&canonical, self.now()).await?;
         self.db.init_stock(&Stock::initial(&program)).await?;
-        *self.program.write().expect("program lock") = Arc::new(program);
+        let mut slot = self.program.write().expect("program lock");
+        if slot.0 < version {
+            *slot = (version, Arc::new(program));
+        }
         Ok(json!({ "ok": true }))
     }
 
@@ -434,6 +467,7 @@ impl Service {
             .await?
             .try_get(0)?;
 
+        let (program_version, program) = self.program_in(&mut tx).await?;
         let mut steps = Vec::with_capacity(ms.len());
         let mut state: Option<Arc<MemberState>> = None;
         let mut stock: Option<Stock> = None;
@@ -475,7 +509,6 @@ impl Service {
             }
             let current = state.as_mut().expect("loaded");
             let counters = stock.as_mut().expect("loaded");
-            let program = self.program();
             // The clock never runs backwards inside one batch.
             now = now.max(self.now());
             let args_text = m.args.to_string();
@@ -508,8 +541,8 @@ impl Service {
             };
             let outcome_text = serde_json::to_string(&outcome).map_err(|e| WriteError::Db(sqlx::Error::Protocol(e.to_string())))?;
             sqlx::query(&db.sql(
-                "INSERT INTO mutations (member_id, client_id, mutation_id, seq, name, args, client_time, decided_at, status, outcome)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                "INSERT INTO mutations (member_id, client_id, mutation_id, seq, name, args, client_time, decided_at, status, outcome, program_version)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
             ))
             .bind(member)
             .bind(client)
@@ -521,6 +554,7 @@ impl Service {
             .bind(now)
             .bind(status)
             .bind(outcome_text)
+            .bind(program_version)
             .execute(&mut *tx)
             .await?;
             last = id;
