@@ -39,6 +39,10 @@ cargo test -p siyu-server --release 2>&1 | tee /tmp/siyu-server-tests.log | grep
 grep -qE '^error|^test result: FAILED' /tmp/siyu-server-tests.log && exit 1
 record "server: $(grep -E '^test result' /tmp/siyu-server-tests.log | awk '{p+=$4; f+=$6} END {print p" passed, "f" failed"}')"
 
+step "server: the OpenAPI description against the server (schemathesis, two fixed seeds)"
+bash scripts/schemathesis.sh | tee /tmp/siyu-schemathesis.log
+record "schemathesis: $(grep -oE '[0-9]+ generated' /tmp/siyu-schemathesis.log | awk '{s+=$1} END {print s}') generated cases, 0 failures"
+
 if [ -d tests/e2e ] && ls tests/e2e/*.test.mjs >/dev/null 2>&1; then
   step "end to end: the demo mall in Chromium"
   # One run, no retry: a journey that fails is a failure.

@@ -87,14 +87,40 @@ impl From<sqlx::Error> for ApiError {
     }
 }
 
-/// Parse a JSON body strictly, naming the path of the first problem.
+/// Parse a JSON body strictly, naming the path of the first problem. JSON has one number type:
+/// `2877398.0` is the integer 2877398 (JSON Schema agrees), so a body refused only for integral
+/// numbers written as floats is read again with them as integers.
 pub fn parse_json<T: serde::de::DeserializeOwned>(what: &str, bytes: &[u8]) -> Result<T, ApiError> {
     let de = &mut serde_json::Deserializer::from_slice(bytes);
-    let value = serde_path_to_error::deserialize(de).map_err(|e| {
+    let first = serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
         ApiError::bad_request(format!("invalid {what}: {inner}"))
             .with_details(json!({ "path": if path == "." { String::new() } else { path }, "problem": inner.to_string() }))
-    })?;
-    Ok(value)
+    });
+    let Err(error) = first else { return first };
+    let Ok(mut value) = serde_json::from_slice::<Value>(bytes) else { return Err(error) };
+    if !integral_numbers(&mut value) {
+        return Err(error);
+    }
+    serde_json::from_value(value).map_err(|_| error)
+}
+
+/// Turn integral floats into integers; whether any changed. Only up to 2^53 in magnitude, where
+/// a float is exact: beyond, `9223372036854775808` (an integer too large for i64, read as a float)
+/// could not be told from `9223372036854775807.0`, and stays refused.
+pub fn integral_numbers(value: &mut Value) -> bool {
+    const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
+    match value {
+        Value::Number(n) => match n.as_f64().filter(|f| n.is_f64() && f.fract() == 0.0 && f.abs() <= EXACT) {
+            Some(f) => {
+                *value = if f < 0.0 { Value::from(f as i64) } else { Value::from(f as u64) };
+                true
+            }
+            None => false,
+        },
+        Value::Array(items) => items.iter_mut().fold(false, |changed, v| integral_numbers(v) | changed),
+        Value::Object(fields) => fields.values_mut().fold(false, |changed, v| integral_numbers(v) | changed),
+        _ => false,
+    }
 }

@@ -57,9 +57,10 @@ fn authorization(headers: &HeaderMap) -> Option<&str> {
 /// The checks every sync request gets before its strict parse: JSON at all, the protocol
 /// version (so a newer client gets 426, not a complaint about new fields), and the batch size.
 fn precheck(bytes: &[u8]) -> Result<(), ApiError> {
-    let value: Value = serde_json::from_slice(bytes).map_err(|e| {
+    let mut value: Value = serde_json::from_slice(bytes).map_err(|e| {
         ApiError::bad_request(format!("the body is not valid JSON: {e}")).with_details(json!({ "path": "", "problem": e.to_string() }))
     })?;
+    crate::error::integral_numbers(&mut value); // `"protocol": 1.0` is version 1
     let obj = value.as_object().ok_or_else(|| ApiError::bad_request("the body must be a JSON object").with_details(json!({ "path": "" })))?;
     match obj.get("protocol") {
         Some(p) if p.as_u64() == Some(PROTOCOL_VERSION as u64) => {}

@@ -193,3 +193,21 @@ async fn demo_members_are_seeded_once() {
     let r = s.push("loyal", &siyu::sync::PushRequest { protocol: 1, client_id: "loyal-phone".into(), mutations: vec![t] }).await.unwrap();
     assert!(matches!(r.results[0].outcome.original(), siyu::sync::StoredOutcome::Applied { .. }));
 }
+
+#[tokio::test]
+async fn integral_numbers_written_as_floats_are_integers_and_larger_ones_stay_refused() {
+    let s = svc(config()).await;
+    let t = token(&s, "floaty");
+    // `1.0` is the integer 1 in JSON (and in JSON Schema): the push and the pull are taken.
+    let body = r#"{"protocol": 1.0, "clientId": "f1", "mutations": [{"id": 1.0, "name": "checkIn", "args": {}, "clientTime": 1772416800000.0}]}"#;
+    let (st, _, v) = call(&s, "POST", "/api/push", Some(&t), body.to_string()).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(v["lastMutationId"], json!(1));
+    let (st, _, v) = call(&s, "POST", "/api/pull", Some(&t), r#"{"protocol": 1, "clientId": "f1", "cookie": 0.0}"#.to_string()).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    // A fraction, or an integer beyond what a float holds exactly, is still refused.
+    let (st, _, v) = call(&s, "POST", "/api/pull", Some(&t), r#"{"protocol": 1, "clientId": "f1", "cookie": 1.5}"#.to_string()).await;
+    assert_eq!((st, v["details"]["path"].clone()), (StatusCode::BAD_REQUEST, json!("cookie")));
+    let (st, _, _) = call(&s, "POST", "/api/pull", Some(&t), r#"{"protocol": 1, "clientId": "f1", "cookie": 18446744073709551616}"#.to_string()).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+}

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Schemathesis (from PyPI) against the reference server and server/openapi.yaml: every check, two
+# fixed seeds, at most 100 examples per operation, so that the description and the server agree.
+# Needs target/release/siyu-server (scripts/test.sh builds it).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+VERSION=4.32.5
+if ! schemathesis --version 2>/dev/null | grep -q "$VERSION"; then
+  echo "[schemathesis] installing schemathesis $VERSION from PyPI"
+  python3 -m pip install -q --disable-pip-version-check "schemathesis==$VERSION"
+fi
+dir=$(mktemp -d)
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+url="http://127.0.0.1:$port"
+# The admin token is not given to the fuzzer: PUT /api/program is only ever refused.
+SIYU_SECRET=schemathesis-secret-0123456789 SIYU_ADMIN_TOKEN="$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')" \
+  target/release/siyu-server --demo --database "sqlite://$dir/st.db" --listen "127.0.0.1:$port" \
+  --www www --pkg pkg --data-dir "$dir" --rate-burst 0 > "$dir/server.log" 2>&1 &
+server=$!
+trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$dir"' EXIT
+for _ in $(seq 100); do curl -sf "$url/api/health" > /dev/null && break; sleep 0.1; done
+token=$(curl -sf -X POST -H 'content-type: application/json' -d '{"memberId":"schemathesis"}' "$url/api/login" | python3 -c 'import sys, json; print(json.load(sys.stdin)["token"])')
+for seed in 1 2; do
+  schemathesis --config-file server/schemathesis.toml run server/openapi.yaml --url "$url" \
+    --checks all --seed "$seed" --max-examples 100 --workers 1 --no-color \
+    --header "Authorization: Bearer $token" > "$dir/seed-$seed.log" 2>&1 || { cat "$dir/seed-$seed.log"; exit 1; }
+  grep -E '^ +[0-9]+ generated' "$dir/seed-$seed.log" | sed "s/^ */schemathesis seed $seed: /"
+done
