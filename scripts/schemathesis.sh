@@ -17,7 +17,8 @@ SIYU_SECRET=schemathesis-secret-0123456789 SIYU_ADMIN_TOKEN="$(head -c 24 /dev/u
   target/release/siyu-server --demo --database "sqlite://$dir/st.db" --listen "127.0.0.1:$port" \
   --www www --pkg pkg --data-dir "$dir" --rate-burst 0 > "$dir/server.log" 2>&1 &
 server=$!
-trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$dir"' EXIT
+# Stop the server on the way out, keeping the script's own exit status (not the server's).
+trap 'status=$?; kill $server 2>/dev/null; wait $server 2>/dev/null || true; rm -rf "$dir"; exit $status' EXIT
 for _ in $(seq 100); do curl -sf "$url/api/health" > /dev/null && break; sleep 0.1; done
 token=$(curl -sf -X POST -H 'content-type: application/json' -d '{"memberId":"schemathesis"}' "$url/api/login" | python3 -c 'import sys, json; print(json.load(sys.stdin)["token"])')
 for seed in 1 2; do
