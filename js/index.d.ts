@@ -1,3 +1,29 @@
 export * from './siyu.js';
 export { default } from './siyu.js';
 export * from './sync.js';
+import type { ErrorCode } from './siyu.js';
+
+/** Codes of the package itself and of the device, beside the engine's `ErrorCode`s. */
+export type DeviceErrorCode =
+    /** An engine call before `init()` (or `initSync`, `initWith`) finished. */
+    | "NOT_INITIALIZED"
+    /** An init path needs a global this runtime does not have (`details.missing` names it). */
+    | "UNSUPPORTED_RUNTIME"
+    /** The device's storage is full: the change was not kept. */
+    | "STORAGE_FULL"
+    /** The device's storage refused the write for another reason. */
+    | "STORAGE_FAILED";
+
+/**
+ * What every siyu call throws: a real `Error` with a stable `code`. `e instanceof SiyuError` and
+ * `isSiyuError(e)` both recognise the engine's errors (made inside wasm) and the package's own.
+ */
+export declare class SiyuError extends Error {
+    constructor(code: ErrorCode | DeviceErrorCode, message: string, details?: Record<string, unknown>);
+    readonly name: "SiyuError";
+    readonly code: ErrorCode | DeviceErrorCode;
+    readonly details: Record<string, unknown>;
+}
+
+/** Narrows a caught value to a `SiyuError`. */
+export declare function isSiyuError(e: unknown): e is SiyuError;

@@ -1,9 +1,11 @@
 // The npm package `siyu`: the engine (wasm) and the thin browser shim that syncs it.
 import { Mall, PricedCart } from './siyu.js';
+import { SiyuError } from './errors.js';
 
 export * from './siyu.js';
 export { default } from './siyu.js';
 export * from './sync.js';
+export { SiyuError, isSiyuError } from './errors.js';
 
 // A method called on a freed (or never constructed) object would enter wasm with a null pointer,
 // and the engine's refusal would unwind through wasm frames without restoring its stack: enough
@@ -16,10 +18,10 @@ for (const Class of [Mall, PricedCart]) {
     const guard = (fn) =>
       function guarded(...args) {
         if (!(this?.__wbg_ptr > 0)) {
-          throw Object.assign(new Error(`${Class.name}.${key} called on a freed ${Class.name}`), {
-            name: 'SiyuError',
-            code: 'INVALID_INPUT',
-            details: { input: 'this', path: '', problem: `the ${Class.name} was freed` },
+          throw new SiyuError('INVALID_INPUT', `${Class.name}.${key} called on a freed ${Class.name}`, {
+            input: 'this',
+            path: '',
+            problem: `the ${Class.name} was freed`,
           });
         }
         return fn.apply(this, args);

@@ -1,4 +1,4 @@
-// Types of the browser sync shim (sync.js).
+// Types of the sync shim (sync.js). No DOM types: it also runs in mini-programs and node.
 import type { Mall, Program, Reversal, Snapshot } from './siyu.js';
 
 /** A key-value store for the member's record. Values are JSON-serialisable. */
@@ -27,8 +27,10 @@ export interface StoredRecord {
 }
 
 export interface OpenStorageOptions {
-    indexedDB?: IDBFactory;
-    localStorage?: Storage;
+    /** The browser's `indexedDB` (default: the global one). */
+    indexedDB?: object;
+    /** The browser's `localStorage` (default: the global one). */
+    localStorage?: { getItem(key: string): string | null; setItem(key: string, value: string): void; removeItem(key: string): void };
 }
 
 /** The best storage this browser offers: IndexedDB, else localStorage, else memory. */
@@ -36,7 +38,37 @@ export function openStorage(options?: OpenStorageOptions): Promise<SyncStorage>;
 /** Storage that forgets everything on reload. */
 export function memoryStorage(): SyncStorage;
 
-export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
+/** What the shim sends: always a JSON text body (or none) and plain headers. */
+export interface FetchInit {
+    method: string;
+    headers: Record<string, string>;
+    body?: string;
+    cache?: "no-store";
+}
+
+/** The part of a fetch `Response` the shim reads. */
+export interface FetchResponse {
+    readonly ok: boolean;
+    readonly status: number;
+    readonly statusText: string;
+    readonly headers: { get(name: string): string | null };
+    text(): Promise<string>;
+}
+
+/** `fetch`, or an adapter with its shape (`wxFetch` over `wx.request`). */
+export type FetchLike = (input: string, init: FetchInit) => Promise<FetchResponse>;
+
+/** When to sync without being asked: the platform's network and foreground events. */
+export interface SyncLifecycle {
+    /** Call `online` when the network returns, `offline` when it goes, `foreground` when the app
+     * or page is shown again; returns what stops listening. */
+    subscribe(handlers: { online(): void; offline(): void; foreground(): void }): (() => void) | void;
+    /** false when the platform knows it is offline (a round is then not tried). */
+    online?(): boolean | undefined;
+}
+
+/** A browser page's lifecycle: `online`/`offline` on window, `visibilitychange`, `navigator.onLine`. */
+export function browserLifecycle(): SyncLifecycle;
 
 export interface SyncOptions {
     /** The mall to sync. */
@@ -48,8 +80,10 @@ export interface SyncOptions {
     /** A bearer token, or a provider called before each round. One of the two is required. */
     token?: string;
     getToken?: () => string | Promise<string>;
-    /** Defaults to the global fetch. */
+    /** Defaults to the global fetch (required where there is none). */
     fetch?: FetchLike;
+    /** Defaults to `browserLifecycle()`. */
+    lifecycle?: SyncLifecycle;
     /** Where the queue and snapshot live; without it nothing survives a reload. */
     storage?: SyncStorage | null;
     /** How often the leader pulls when nothing else happens (default 30 000). */

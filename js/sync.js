@@ -1,4 +1,4 @@
-// The thin browser shim around the engine: HTTP, storage and tabs. Every rule — what a mutation
+// The thin shim around the engine: HTTP, storage, tabs and the app's lifecycle. Every rule — what a mutation
 // does, how a reply is merged, how long to back off — lives in the engine; this file only moves
 // bytes and keeps them safe.
 //
@@ -6,6 +6,7 @@
 //   client.on('status', s => badge(s));          // synced | pending | offline | error
 //   await client.mutate(mall => mall.checkIn()); // optimistic, persisted, then synced
 import { Mall, backoffDelayMs } from './siyu.js';
+import { SiyuError } from './errors.js';
 
 const DB_NAME = 'siyu';
 const STORE = 'kv';
@@ -132,8 +133,9 @@ export async function openStorage({ indexedDB = globalThis.indexedDB, localStora
   return memoryStorage();
 }
 
+/** A full device: the browser's quota errors, or an adapter's `STORAGE_FULL`. */
 function isQuotaError(e) {
-  return e?.name === 'QuotaExceededError' || e?.code === 22 || e?.name === 'NS_ERROR_DOM_QUOTA_REACHED';
+  return e?.name === 'QuotaExceededError' || e?.code === 22 || e?.name === 'NS_ERROR_DOM_QUOTA_REACHED' || e?.code === 'STORAGE_FULL';
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -191,6 +193,32 @@ export async function callApi(fetchFn, url, { token, body, method = body === und
 }
 
 // ---------------------------------------------------------------------------------------------
+// Lifecycle: when to sync without being asked.
+
+/**
+ * A browser page's: the window's `online`/`offline` events, the document becoming visible, and
+ * `navigator.onLine`. Where there is no window or document (node, workers), nothing is heard.
+ */
+export function browserLifecycle() {
+  return {
+    subscribe({ online, offline, foreground }) {
+      const win = globalThis.window;
+      const doc = globalThis.document;
+      const visible = () => doc.visibilityState === 'visible' && foreground();
+      win?.addEventListener?.('online', online);
+      win?.addEventListener?.('offline', offline);
+      doc?.addEventListener?.('visibilitychange', visible);
+      return () => {
+        win?.removeEventListener?.('online', online);
+        win?.removeEventListener?.('offline', offline);
+        doc?.removeEventListener?.('visibilitychange', visible);
+      };
+    },
+    online: () => globalThis.navigator?.onLine,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
 // The client
 
 function localMutex() {
@@ -236,6 +264,7 @@ class SyncClient {
   #lastSyncedAt = null;
   #closed = false;
   #teardown = [];
+  #lifecycle;
 
   constructor(options) {
     const { mall, baseUrl = '/api', token, getToken, fetch: fetchFn, storage = null, intervalMs = 30_000, rev = 0 } = options;
@@ -247,7 +276,11 @@ class SyncClient {
     this.#program = options.programText ?? JSON.stringify(mall.program());
     this.#baseUrl = baseUrl.replace(/\/+$/, '');
     this.#getToken = getToken ?? (() => token);
-    this.#fetch = fetchFn ?? globalThis.fetch.bind(globalThis);
+    const platformFetch = typeof fetch === 'function' ? fetch : null;
+    if (!fetchFn && !platformFetch) {
+      throw new TypeError('createSyncClient: this runtime has no `fetch`: pass `fetch` (in a mini-program, the siyu/miniprogram entry passes one over wx.request)');
+    }
+    this.#fetch = fetchFn ?? ((url, init) => platformFetch(url, init));
     this.#storage = storage;
     this.#intervalMs = intervalMs;
     this.#rev = rev;
@@ -258,18 +291,15 @@ class SyncClient {
       this.#channel = new BroadcastChannel(`siyu:${this.#memberId}`);
       this.#channel.onmessage = (e) => this.#onMessage(e.data);
     }
-    const win = globalThis.window;
-    const doc = globalThis.document;
-    if (win?.addEventListener) this.#listen(win, 'online', () => this.sync());
-    if (win?.addEventListener) this.#listen(win, 'offline', () => this.#setNetwork({ state: 'offline' }));
-    if (doc?.addEventListener) this.#listen(doc, 'visibilitychange', () => doc.visibilityState === 'visible' && this.sync());
+    this.#lifecycle = options.lifecycle ?? browserLifecycle();
+    const unsubscribe = this.#lifecycle.subscribe({
+      online: () => this.sync(),
+      offline: () => this.#setNetwork({ state: 'offline' }),
+      foreground: () => this.sync(),
+    });
+    if (typeof unsubscribe === 'function') this.#teardown.push(unsubscribe);
     this.#electLeader();
     if (this.#locks) this.sync(); // a follower asks the leader for a round (and its status)
-  }
-
-  #listen(target, type, fn) {
-    target.addEventListener(type, fn);
-    this.#teardown.push(() => target.removeEventListener(type, fn));
   }
 
   /** The engine instance. It is replaced when another tab changes the member's data. */
@@ -356,7 +386,7 @@ class SyncClient {
           await this.#restoreSaved();
           this.#emit('change', this.#mall);
           this.#emitStatus();
-          throw Object.assign(new Error(error.message), { name: 'SiyuError', code: error.code, details: {} });
+          throw new SiyuError(error.code, error.message);
         }
         return result;
       }
@@ -546,7 +576,7 @@ class SyncClient {
   async #round() {
     clearTimeout(this.#retryTimer);
     if (this.#stopped) return; // 426: only a reload helps
-    if (globalThis.navigator?.onLine === false) {
+    if (this.#lifecycle.online?.() === false) {
       this.#setNetwork({ state: 'offline' });
       return; // the `online` event starts the next round
     }

@@ -39,6 +39,11 @@ cargo test -p siyu-server --release 2>&1 | tee /tmp/siyu-server-tests.log | grep
 grep -qE '^error|^test result: FAILED' /tmp/siyu-server-tests.log && exit 1
 record "server: $(grep -E '^test result' /tmp/siyu-server-tests.log | awk '{p+=$4; f+=$6} END {print p" passed, "f" failed"}')"
 
+step "mini-program: the example in a simulated WeChat runtime against the server"
+node --test --test-concurrency=1 tests/miniprogram/ > /tmp/siyu-miniprogram-tests.log 2>&1 || { cat /tmp/siyu-miniprogram-tests.log; exit 1; }
+tail -9 /tmp/siyu-miniprogram-tests.log
+record "mini-program (simulated runtime): $(grep -E '^# pass' /tmp/siyu-miniprogram-tests.log | awk '{print $3}') passed"
+
 step "server: the OpenAPI description against the server (schemathesis, two fixed seeds)"
 bash scripts/schemathesis.sh | tee /tmp/siyu-schemathesis.log
 record "schemathesis: $(grep -oE '[0-9]+ generated' /tmp/siyu-schemathesis.log | awk '{s+=$1} END {print s}') generated cases, 0 failures"

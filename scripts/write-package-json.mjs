@@ -14,14 +14,17 @@ const pkg = {
   main: './index.js',
   module: './index.js',
   types: './index.d.ts',
+  // WeChat DevTools' "build npm" copies this folder to miniprogram_npm/siyu/ (CommonJS + .wasm.br).
+  miniprogram: 'miniprogram',
   exports: {
     '.': { types: './index.d.ts', default: './index.js' },
     './engine': { types: './siyu.d.ts', default: './siyu.js' },
+    './miniprogram': { types: './miniprogram/index.d.ts', default: './miniprogram/index.js' },
     './siyu_bg.wasm': './siyu_bg.wasm',
     './package.json': './package.json',
   },
   files,
   sideEffects: ['./snippets/*'],
-  keywords: ['wasm', 'loyalty', 'membership', 'coupons', 'points', 'check-in', 'mini-mall'],
+  keywords: ['miniprogram', 'wechat', 'wasm', 'loyalty', 'membership', 'coupons', 'points', 'check-in', 'mini-mall'],
 };
 writeFileSync(new URL('../pkg/package.json', import.meta.url), JSON.stringify(pkg, null, 2) + '\n');

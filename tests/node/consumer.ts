@@ -1,5 +1,5 @@
 // A strict TypeScript consumer of the package: compiles only if the published types are right.
-import init, { Mall, type Quote, type SiyuError, type Wallet, type ErrorCode } from 'siyu';
+import init, { Mall, SiyuError, isSiyuError, type Quote, type Wallet, type ErrorCode, type DeviceErrorCode } from 'siyu';
 
 export async function shopperDay(program: string): Promise<number> {
   await init();
@@ -12,8 +12,12 @@ export async function shopperDay(program: string): Promise<number> {
   try {
     mall.placeOrder({ orderId: mall.nextOrderId(), lines: plain.lines.map((l) => ({ sku: l.sku, qty: l.qty })), coupons: priced.couponIds, expectedTotal: priced.total });
   } catch (e) {
-    const code: ErrorCode = (e as SiyuError).code;
-    if (code === 'PRICE_CHANGED') return -1;
+    // Both narrow `unknown`: the guard and `instanceof` (the engine's errors are made in wasm).
+    if (isSiyuError(e)) {
+      const code: ErrorCode | DeviceErrorCode = e.code;
+      if (code === 'PRICE_CHANGED') return -1;
+    }
+    if (e instanceof SiyuError && e.code === 'NOT_INITIALIZED') return -2;
   }
   return wallet.available.length + reasons.length + plain.total;
 }
