@@ -4,7 +4,7 @@ use crate::error::{parse_json, ApiError};
 use crate::service::Service;
 use axum::body::{Body, Bytes};
 use axum::extract::State;
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
@@ -13,6 +13,7 @@ use serde_json::{json, Value};
 use siyu::sync::{PullRequest, PushRequest, MAX_BATCH, PROTOCOL_VERSION};
 use std::path::Path;
 use std::sync::Arc;
+use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::services::ServeDir;
 
 /// The largest request body accepted (a full batch of large orders fits many times over).
@@ -168,9 +169,32 @@ async fn api_method_not_allowed() -> Response {
     ApiError::new(405, "METHOD_NOT_ALLOWED", "this API route does not take that method").into_response()
 }
 
+/// CORS for the configured origins: the preflight is answered for them, and their pages may read
+/// the API's replies (and `Retry-After`). Tokens travel in `Authorization`, never in cookies, so
+/// credentials are not allowed.
+fn cors(origins: &[String]) -> Option<CorsLayer> {
+    if origins.is_empty() {
+        return None;
+    }
+    let allow = if origins.iter().any(|o| o == "*") {
+        AllowOrigin::any()
+    } else {
+        AllowOrigin::list(origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()))
+    };
+    Some(
+        CorsLayer::new()
+            .allow_origin(allow)
+            .allow_methods([Method::GET, Method::POST, Method::PUT])
+            .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT])
+            .expose_headers([header::RETRY_AFTER])
+            .max_age(std::time::Duration::from_secs(600)),
+    )
+}
+
 /// The API alone (what the tests drive).
 pub fn api_router(svc: Arc<Service>) -> Router {
-    Router::new()
+    let cors = cors(&svc.config.cors_origins);
+    let router = Router::new()
         .route("/api/push", post(push))
         .route("/api/pull", post(pull))
         .route("/api/login", post(login))
@@ -179,7 +203,11 @@ pub fn api_router(svc: Arc<Service>) -> Router {
         .route("/api/health", get(health))
         .route("/api/{*rest}", axum::routing::any(api_not_found))
         .method_not_allowed_fallback(api_method_not_allowed)
-        .with_state(svc)
+        .with_state(svc);
+    match cors {
+        Some(layer) => router.layer(layer),
+        None => router,
+    }
 }
 
 /// The API plus the static mall: `www/` at `/` and `pkg/` at `/pkg/`.

@@ -21,6 +21,9 @@ OPTIONS:
   --rate-burst N       requests per member in a burst, 0 = no limit [default 120]
   --rate-per-sec R     requests per member per second, sustained [default 20]
   --max-connections N  database pool size [default 16]
+  --cors-origin ORIGIN let pages of ORIGIN (https://shop.example.com, or * for any) call the
+                       API from a browser; repeatable [env SIYU_CORS_ORIGINS, comma-separated;
+                       default: none, same origin only]
   --issue-token MEMBER print a bearer token for MEMBER and exit
   -h, --help           this help
 
@@ -41,6 +44,7 @@ struct Args {
     rate_per_sec: f64,
     max_connections: u32,
     issue_token: Option<String>,
+    cors_origins: Vec<String>,
 }
 
 fn fail(message: &str) -> ! {
@@ -61,6 +65,7 @@ fn parse_args() -> Args {
         rate_per_sec: 20.0,
         max_connections: 16,
         issue_token: None,
+        cors_origins: std::env::var("SIYU_CORS_ORIGINS").ok().map(|v| split_origins(&v)).unwrap_or_default(),
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -77,6 +82,13 @@ fn parse_args() -> Args {
             "--rate-per-sec" => args.rate_per_sec = value("--rate-per-sec").parse().unwrap_or_else(|_| fail("--rate-per-sec takes a number")),
             "--max-connections" => args.max_connections = value("--max-connections").parse().unwrap_or_else(|_| fail("--max-connections takes a whole number")),
             "--issue-token" => args.issue_token = Some(value("--issue-token")),
+            "--cors-origin" => {
+                let origin = value("--cors-origin");
+                if (origin != "*" && !(origin.starts_with("https://") || origin.starts_with("http://"))) || origin.ends_with('/') {
+                    fail("--cors-origin takes an origin such as https://shop.example.com (no path, no trailing /) or *");
+                }
+                args.cors_origins.push(origin);
+            }
             "-h" | "--help" => {
                 print!("{USAGE}");
                 std::process::exit(0)
@@ -85,6 +97,10 @@ fn parse_args() -> Args {
         }
     }
     args
+}
+
+fn split_origins(list: &str) -> Vec<String> {
+    list.split(',').map(str::trim).filter(|o| !o.is_empty()).map(String::from).collect()
 }
 
 /// A path as given, or else next to the repository root (so `cargo run -p siyu-server` works from
@@ -152,6 +168,7 @@ async fn main() {
         rate_burst: args.rate_burst,
         rate_per_sec: args.rate_per_sec,
         admin_token: std::env::var("SIYU_ADMIN_TOKEN").ok().filter(|t| !t.is_empty()),
+        cors_origins: args.cors_origins.clone(),
     };
     let seed_program = program.clone();
     let svc = Service::new(db, program, signer, clock, config).await.unwrap_or_else(|e| fail(&format!("cannot prepare the database: {e}")));

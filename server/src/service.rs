@@ -38,11 +38,14 @@ pub struct Config {
     pub rate_per_sec: f64,
     /// The token that may replace the program (env SIYU_ADMIN_TOKEN); none = nobody may.
     pub admin_token: Option<String>,
+    /// Origins of other sites allowed to call the API from a browser (CORS); `*` for any. Empty:
+    /// same origin only (mini-programs and native apps send no Origin and need none).
+    pub cors_origins: Vec<String>,
 }
 
 impl Default for Config {
     fn default() -> Self {
-        Config { demo: false, rate_burst: 120, rate_per_sec: 20.0, admin_token: None }
+        Config { demo: false, rate_burst: 120, rate_per_sec: 20.0, admin_token: None, cors_origins: Vec::new() }
     }
 }
 

@@ -211,3 +211,50 @@ async fn integral_numbers_written_as_floats_are_integers_and_larger_ones_stay_re
     let (st, _, _) = call(&s, "POST", "/api/pull", Some(&t), r#"{"protocol": 1, "clientId": "f1", "cookie": 18446744073709551616}"#.to_string()).await;
     assert_eq!(st, StatusCode::BAD_REQUEST);
 }
+
+async fn preflight(svc: &Arc<Service>, origin: &str) -> axum::response::Response {
+    let req = Request::builder()
+        .method("OPTIONS")
+        .uri("/api/push")
+        .header("origin", origin)
+        .header("access-control-request-method", "POST")
+        .header("access-control-request-headers", "authorization, content-type")
+        .body(Body::empty())
+        .unwrap();
+    api_router(svc.clone()).oneshot(req).await.unwrap()
+}
+
+#[tokio::test]
+async fn cors_is_answered_for_configured_origins_only() {
+    let shop = "https://shop.example.com";
+    let s = svc(Config { cors_origins: vec![shop.into()], ..config() }).await;
+    // The preflight of a configured origin is answered, naming it and what it may send.
+    let ok = preflight(&s, shop).await;
+    assert_eq!(ok.status(), StatusCode::OK);
+    let h = ok.headers();
+    assert_eq!(h["access-control-allow-origin"], shop);
+    let methods = h["access-control-allow-methods"].to_str().unwrap().to_ascii_uppercase();
+    assert!(methods.contains("POST"), "{methods}");
+    let headers = h["access-control-allow-headers"].to_str().unwrap().to_ascii_lowercase();
+    assert!(headers.contains("authorization") && headers.contains("content-type"), "{headers}");
+    assert!(h.get("access-control-allow-credentials").is_none());
+    // Another origin gets no permission.
+    let other = preflight(&s, "https://evil.example.net").await;
+    assert!(other.headers().get("access-control-allow-origin").is_none());
+    // A real request from the shop's page can read the reply (and Retry-After).
+    let req = Request::builder().method("GET").uri("/api/health").header("origin", shop).body(Body::empty()).unwrap();
+    let reply = api_router(s.clone()).oneshot(req).await.unwrap();
+    assert_eq!(reply.status(), StatusCode::OK);
+    assert_eq!(reply.headers()["access-control-allow-origin"], shop);
+    assert!(reply.headers()["access-control-expose-headers"].to_str().unwrap().to_ascii_lowercase().contains("retry-after"));
+
+    // `*`: any origin.
+    let any = svc(Config { cors_origins: vec!["*".into()], ..config() }).await;
+    assert_eq!(preflight(&any, "https://anywhere.example").await.headers()["access-control-allow-origin"], "*");
+
+    // Not configured: same origin only; a preflight is not a route (405, as before).
+    let closed = svc(config()).await;
+    let refused = preflight(&closed, shop).await;
+    assert_eq!(refused.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert!(refused.headers().get("access-control-allow-origin").is_none());
+}
