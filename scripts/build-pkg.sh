@@ -31,7 +31,6 @@ node scripts/patch-glue.mjs
 
 cp js/*.js js/*.d.ts pkg/
 node scripts/build-miniprogram.mjs
+cp README.md LICENSE-MIT LICENSE-APACHE pkg/
 node scripts/write-package-json.mjs
-cp README.md pkg/README.md
-cp LICENSE-MIT LICENSE-APACHE pkg/
 echo "pkg/ built: $(wc -c < pkg/siyu_bg.wasm) bytes wasm, $(gzip -9 -c pkg/siyu_bg.wasm | wc -c) gzip, $(wc -c < pkg/miniprogram/siyu_bg.wasm.br) brotli"
