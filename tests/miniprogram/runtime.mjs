@@ -127,8 +127,11 @@ export function launch({ appDir, storageDir, network = { online: true }, maxTota
     },
   };
 
+  let killed = false;
   const timer = (set, clear) => ({
+    // A killed app's code does not run again: its late callbacks schedule nothing.
     set: (fn, ms, ...args) => {
+      if (killed) return 0;
       const id = set(() => {
         timers.delete(id);
         fn(...args);
@@ -142,7 +145,18 @@ export function launch({ appDir, storageDir, network = { online: true }, maxTota
     },
   });
   const timeout = timer(setTimeout, clearTimeout);
-  const interval = { set: (fn, ms) => { const id = setInterval(fn, ms); timers.add(id); return id; }, clear: (id) => { timers.delete(id); clearInterval(id); } };
+  const interval = {
+    set: (fn, ms) => {
+      if (killed) return 0;
+      const id = setInterval(fn, ms);
+      timers.add(id);
+      return id;
+    },
+    clear: (id) => {
+      timers.delete(id);
+      clearInterval(id);
+    },
+  };
 
   const context = vm.createContext({
     wx,
@@ -225,7 +239,10 @@ export function launch({ appDir, storageDir, network = { online: true }, maxTota
     },
     /** The app is killed: its sync stops and its timers die with it. */
     kill() {
+      killed = true;
       app?.client?.close();
+      // Still opening: close it once it is open.
+      app?.ready?.then((client) => client?.close(), () => {});
       for (const id of timers) {
         clearTimeout(id);
         clearInterval(id);
