@@ -100,43 +100,6 @@ pub enum Rejection {
     Birthday(BirthdayError),
 }
 
-/// Every stable error code, for documentation and tests.
-pub const ALL_CODES: &[&str] = &[
-    "INVALID_PROGRAM",
-    "INVALID_INPUT",
-    "ALREADY_CHECKED_IN",
-    "MAKEUP_NOT_OFFERED",
-    "MAKEUP_DAY_NOT_MISSED",
-    "MAKEUP_OUT_OF_WINDOW",
-    "MAKEUP_LIMIT_REACHED",
-    "INSUFFICIENT_POINTS",
-    "BELOW_MIN_BALANCE",
-    "UNKNOWN_TEMPLATE",
-    "NOT_CLAIMABLE",
-    "COUPON_ENDED",
-    "AUDIENCE",
-    "PER_MEMBER_LIMIT",
-    "QUOTA_EXHAUSTED",
-    "COUPON_NOT_FOUND",
-    "COUPON_UNUSABLE",
-    "EMPTY_CART",
-    "UNKNOWN_SKU",
-    "INVALID_QUANTITY",
-    "TOO_MANY_COUPONS",
-    "TOO_MANY_LINES",
-    "AMOUNT_TOO_LARGE",
-    "INVALID_ORDER_ID",
-    "DUPLICATE_ORDER_ID",
-    "LINE_UNAVAILABLE",
-    "PRICE_CHANGED",
-    "ORDER_NOT_FOUND",
-    "ALREADY_REFUNDED",
-    "REFUND_WINDOW_CLOSED",
-    "UNKNOWN_REWARD",
-    "REWARD_LIMIT_REACHED",
-    "OUT_OF_STOCK",
-    "BIRTHDAY_ALREADY_SET",
-];
 
 impl ProgramError {
     pub fn code(&self) -> &'static str {
@@ -161,8 +124,7 @@ impl fmt::Display for ProgramError {
 impl fmt::Display for InputError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            InputError::Invalid { what, path, problem } if path.is_empty() => write!(f, "invalid {what}: {problem}"),
-            InputError::Invalid { what, path, problem } => write!(f, "invalid {what} at {path}: {problem}"),
+            InputError::Invalid { what, path, problem } => f.write_str(&invalid(what, path, problem)),
         }
     }
 }
@@ -174,166 +136,184 @@ impl InputError {
     }
 }
 
-impl Rejection {
-    pub fn code(&self) -> &'static str {
-        match self {
-            Rejection::Input(_) => "INVALID_INPUT",
-            Rejection::CheckIn(e) => match e {
-                CheckInError::AlreadyCheckedIn { .. } => "ALREADY_CHECKED_IN",
-                CheckInError::MakeupNotOffered => "MAKEUP_NOT_OFFERED",
-                CheckInError::MakeupDayNotMissed { .. } => "MAKEUP_DAY_NOT_MISSED",
-                CheckInError::MakeupOutOfWindow { .. } => "MAKEUP_OUT_OF_WINDOW",
-                CheckInError::MakeupLimitReached { .. } => "MAKEUP_LIMIT_REACHED",
-            },
-            Rejection::Points(e) => match e {
-                PointsError::Insufficient { .. } => "INSUFFICIENT_POINTS",
-                PointsError::BelowMinBalance { .. } => "BELOW_MIN_BALANCE",
-            },
-            Rejection::Coupon(e) => match e {
-                CouponError::UnknownTemplate { .. } => "UNKNOWN_TEMPLATE",
-                CouponError::NotClaimable { .. } => "NOT_CLAIMABLE",
-                CouponError::Ended { .. } => "COUPON_ENDED",
-                CouponError::Audience { .. } => "AUDIENCE",
-                CouponError::PerMemberLimit { .. } => "PER_MEMBER_LIMIT",
-                CouponError::QuotaExhausted { .. } => "QUOTA_EXHAUSTED",
-                CouponError::CouponNotFound { .. } => "COUPON_NOT_FOUND",
-                CouponError::CouponUnusable { .. } => "COUPON_UNUSABLE",
-            },
-            Rejection::Order(e) => match e {
-                OrderError::EmptyCart => "EMPTY_CART",
-                OrderError::UnknownSku { .. } => "UNKNOWN_SKU",
-                OrderError::InvalidQuantity { .. } => "INVALID_QUANTITY",
-                OrderError::TooManyCoupons { .. } => "TOO_MANY_COUPONS",
-                OrderError::TooManyLines { .. } => "TOO_MANY_LINES",
-                OrderError::AmountTooLarge { .. } => "AMOUNT_TOO_LARGE",
-                OrderError::InvalidOrderId => "INVALID_ORDER_ID",
-                OrderError::DuplicateOrderId { .. } => "DUPLICATE_ORDER_ID",
-                OrderError::LineUnavailable { .. } => "LINE_UNAVAILABLE",
-                OrderError::PriceChanged { .. } => "PRICE_CHANGED",
-                OrderError::OrderNotFound { .. } => "ORDER_NOT_FOUND",
-                OrderError::AlreadyRefunded { .. } => "ALREADY_REFUNDED",
-                OrderError::RefundWindowClosed { .. } => "REFUND_WINDOW_CLOSED",
-            },
-            Rejection::Reward(e) => match e {
-                RewardError::UnknownReward { .. } => "UNKNOWN_REWARD",
-                RewardError::LimitReached { .. } => "REWARD_LIMIT_REACHED",
-                RewardError::OutOfStock { .. } => "OUT_OF_STOCK",
-            },
-            Rejection::Birthday(BirthdayError::AlreadySet) => "BIRTHDAY_ALREADY_SET",
-        }
-    }
+/// The one table of rejections: each stable code once, with every variant that carries it, its
+/// message and its details. `code()`, `message()`, `details()`, `ALL_CODES` and the TypeScript
+/// `ErrorCode` union are all generated from it. (`INVALID_PROGRAM` belongs to `ProgramError`.)
+macro_rules! rejections {
+    ($( $code:literal { $( $pattern:pat => ($message:expr, $details:expr $(,)?) ),+ $(,)? } )*) => {
+        /// Every stable error code, for documentation and tests.
+        pub const ALL_CODES: &[&str] = &["INVALID_PROGRAM", $($code),*];
 
-    pub fn message(&self) -> String {
-        match self {
-            Rejection::Input(e) => e.to_string(),
-            Rejection::CheckIn(e) => match e {
-                CheckInError::AlreadyCheckedIn { day } => format!("already checked in on {day}"),
-                CheckInError::MakeupNotOffered => "this program offers no makeup check-in".into(),
-                CheckInError::MakeupDayNotMissed { day, reason } => format!("{day} is not a missed day: {reason}"),
-                CheckInError::MakeupOutOfWindow { day, rule: MakeupLimit::Window { window_days } } => {
-                    format!("{day} is more than {window_days} days back: outside the makeup window")
-                }
-                CheckInError::MakeupOutOfWindow { day, rule: MakeupLimit::Cycle { cycle_start } } => {
-                    format!("{day} is outside the current cycle, which started on {cycle_start}")
-                }
-                CheckInError::MakeupLimitReached { max_per_month } => format!("at most {max_per_month} makeup check-ins per month"),
-            },
-            Rejection::Points(e) => match e {
-                PointsError::Insufficient { needed, balance } => format!("needs {needed} points, balance is {balance}"),
-                PointsError::BelowMinBalance { min_balance, balance } => {
-                    format!("paying with points needs a balance of at least {min_balance}, balance is {balance}")
-                }
-            },
-            Rejection::Coupon(e) => match e {
-                CouponError::UnknownTemplate { template } => format!("unknown coupon template {template:?}"),
-                CouponError::NotClaimable { template } => format!("coupon {template:?} is not offered for claiming"),
-                CouponError::Ended { template, .. } => format!("coupon {template:?} has ended: its validity is over"),
-                CouponError::Audience { template, reason } => format!("coupon {template:?} is not for this member: {reason}"),
-                CouponError::PerMemberLimit { template, limit } => format!("coupon {template:?} may be claimed {limit} time(s) per member"),
-                CouponError::QuotaExhausted { template } => format!("coupon {template:?} has run out"),
-                CouponError::CouponNotFound { coupon } => format!("no coupon {coupon:?} in the wallet"),
-                CouponError::CouponUnusable { coupon, reason } => format!("coupon {coupon:?} cannot be used for this order: {reason}"),
-            },
-            Rejection::Order(e) => match e {
-                OrderError::EmptyCart => "the order has no lines".into(),
-                OrderError::UnknownSku { sku } => format!("unknown SKU {sku:?}"),
-                OrderError::InvalidQuantity { sku } => format!("quantity of {sku:?} must be 1..=999"),
-                OrderError::TooManyCoupons { max } => format!("at most {max} coupons can be chosen for one order"),
-                OrderError::TooManyLines { max } => format!("a cart has at most {max} lines"),
-                OrderError::AmountTooLarge { what } => format!("the cart is too large to price exactly: {what} out of range"),
-                OrderError::InvalidOrderId => "order id must be 1..=64 characters".into(),
-                OrderError::DuplicateOrderId { order_id } => format!("order {order_id:?} already exists"),
-                OrderError::LineUnavailable { sku, reason } => format!("{sku:?} cannot be bought now: {reason}"),
-                OrderError::PriceChanged { expected, quote } => {
-                    format!("the total changed from {} to {}: please confirm the new price", yuan(*expected), yuan(quote.total))
-                }
-                OrderError::OrderNotFound { order_id } => format!("no order {order_id:?}"),
-                OrderError::AlreadyRefunded { order_id } => format!("order {order_id:?} is already refunded"),
-                OrderError::RefundWindowClosed { order_id, refund_days } => {
-                    format!("order {order_id:?} is past its {refund_days}-day refund window")
-                }
-            },
-            Rejection::Reward(e) => match e {
-                RewardError::UnknownReward { reward } => format!("unknown reward {reward:?}"),
-                RewardError::LimitReached { reward, limit } => format!("reward {reward:?} may be redeemed {limit} time(s) per member"),
-                RewardError::OutOfStock { reward } => format!("reward {reward:?} is out of stock"),
-            },
-            Rejection::Birthday(BirthdayError::AlreadySet) => "the birthday is set once and cannot be changed".into(),
-        }
-    }
+        /// The TypeScript union of every code (in the package's generated types).
+        pub const ERROR_CODE_TS: &str = concat!(
+            "/** Every error code siyu throws or returns. */\nexport type ErrorCode =\n  | \"INVALID_PROGRAM\"",
+            $( "\n  | \"", $code, "\"", )*
+            ";\n"
+        );
 
-    pub fn details(&self) -> Value {
-        match self {
-            Rejection::Input(InputError::Invalid { what, path, problem }) => json!({ "input": what, "path": path, "problem": problem }),
-            Rejection::CheckIn(e) => match e {
-                CheckInError::AlreadyCheckedIn { day } => json!({ "day": day }),
-                CheckInError::MakeupDayNotMissed { day, reason } => json!({ "day": day, "reason": reason }),
-                CheckInError::MakeupOutOfWindow { day, rule: MakeupLimit::Window { window_days } } => {
-                    json!({ "day": day, "rule": "window", "windowDays": window_days })
-                }
-                CheckInError::MakeupOutOfWindow { day, rule: MakeupLimit::Cycle { cycle_start } } => {
-                    json!({ "day": day, "rule": "cycle", "cycleStart": cycle_start })
-                }
-                CheckInError::MakeupLimitReached { max_per_month } => json!({ "maxPerMonth": max_per_month }),
-                CheckInError::MakeupNotOffered => json!({}),
-            },
-            Rejection::Points(e) => match e {
-                PointsError::Insufficient { needed, balance } => json!({ "needed": needed, "balance": balance }),
-                PointsError::BelowMinBalance { min_balance, balance } => json!({ "minBalance": min_balance, "balance": balance }),
-            },
-            Rejection::Coupon(e) => match e {
-                CouponError::UnknownTemplate { template }
-                | CouponError::NotClaimable { template }
-                | CouponError::QuotaExhausted { template } => json!({ "template": template }),
-                CouponError::Ended { template, ended_at } => json!({ "template": template, "endedAt": ended_at }),
-                CouponError::Audience { template, reason } => json!({ "template": template, "reason": reason }),
-                CouponError::PerMemberLimit { template, limit } => json!({ "template": template, "limit": limit }),
-                CouponError::CouponNotFound { coupon } => json!({ "coupon": coupon }),
-                CouponError::CouponUnusable { coupon, reason } => json!({ "coupon": coupon, "reason": reason }),
-            },
-            Rejection::Order(e) => match e {
-                OrderError::EmptyCart | OrderError::InvalidOrderId => json!({}),
-                OrderError::UnknownSku { sku } | OrderError::InvalidQuantity { sku } => json!({ "sku": sku }),
-                OrderError::TooManyCoupons { max } | OrderError::TooManyLines { max } => json!({ "max": max }),
-                OrderError::AmountTooLarge { what } => json!({ "what": what }),
-                OrderError::LineUnavailable { sku, reason } => json!({ "sku": sku, "reason": reason }),
-                OrderError::PriceChanged { expected, quote } => {
-                    // Through text, so the quote has one serializer in the module, not two.
-                    let quote: Value = serde_json::to_string(quote).ok().and_then(|t| serde_json::from_str(&t).ok()).unwrap_or(Value::Null);
-                    json!({ "expected": expected, "actual": quote["total"], "quote": quote })
-                }
-                OrderError::DuplicateOrderId { order_id }
-                | OrderError::OrderNotFound { order_id }
-                | OrderError::AlreadyRefunded { order_id } => json!({ "orderId": order_id }),
-                OrderError::RefundWindowClosed { order_id, refund_days } => json!({ "orderId": order_id, "refundDays": refund_days }),
-            },
-            Rejection::Reward(e) => match e {
-                RewardError::UnknownReward { reward } | RewardError::OutOfStock { reward } => json!({ "reward": reward }),
-                RewardError::LimitReached { reward, limit } => json!({ "reward": reward, "limit": limit }),
-            },
-            Rejection::Birthday(_) => json!({}),
+        impl Rejection {
+            #[allow(unused_variables)]
+            pub fn code(&self) -> &'static str {
+                match self { $( $( $pattern => $code, )+ )* }
+            }
+
+            #[allow(unused_variables)]
+            pub fn message(&self) -> String {
+                match self { $( $( $pattern => $message, )+ )* }
+            }
+
+            #[allow(unused_variables)]
+            pub fn details(&self) -> Value {
+                match self { $( $( $pattern => $details, )+ )* }
+            }
         }
+    };
+}
+
+use Rejection as R;
+
+rejections! {
+    "INVALID_INPUT" {
+        R::Input(InputError::Invalid { what, path, problem }) =>
+            (invalid(what, path, problem), json!({ "input": what, "path": path, "problem": problem })),
     }
+    "ALREADY_CHECKED_IN" {
+        R::CheckIn(CheckInError::AlreadyCheckedIn { day }) => (format!("already checked in on {day}"), json!({ "day": day })),
+    }
+    "MAKEUP_NOT_OFFERED" {
+        R::CheckIn(CheckInError::MakeupNotOffered) => ("this program offers no makeup check-in".into(), json!({})),
+    }
+    "MAKEUP_DAY_NOT_MISSED" {
+        R::CheckIn(CheckInError::MakeupDayNotMissed { day, reason }) =>
+            (format!("{day} is not a missed day: {reason}"), json!({ "day": day, "reason": reason })),
+    }
+    "MAKEUP_OUT_OF_WINDOW" {
+        R::CheckIn(CheckInError::MakeupOutOfWindow { day, rule: MakeupLimit::Window { window_days } }) => (
+            format!("{day} is more than {window_days} days back: outside the makeup window"),
+            json!({ "day": day, "rule": "window", "windowDays": window_days }),
+        ),
+        R::CheckIn(CheckInError::MakeupOutOfWindow { day, rule: MakeupLimit::Cycle { cycle_start } }) => (
+            format!("{day} is outside the current cycle, which started on {cycle_start}"),
+            json!({ "day": day, "rule": "cycle", "cycleStart": cycle_start }),
+        ),
+    }
+    "MAKEUP_LIMIT_REACHED" {
+        R::CheckIn(CheckInError::MakeupLimitReached { max_per_month }) =>
+            (format!("at most {max_per_month} makeup check-ins per month"), json!({ "maxPerMonth": max_per_month })),
+    }
+    "INSUFFICIENT_POINTS" {
+        R::Points(PointsError::Insufficient { needed, balance }) =>
+            (format!("needs {needed} points, balance is {balance}"), json!({ "needed": needed, "balance": balance })),
+    }
+    "BELOW_MIN_BALANCE" {
+        R::Points(PointsError::BelowMinBalance { min_balance, balance }) => (
+            format!("paying with points needs a balance of at least {min_balance}, balance is {balance}"),
+            json!({ "minBalance": min_balance, "balance": balance }),
+        ),
+    }
+    "UNKNOWN_TEMPLATE" {
+        R::Coupon(CouponError::UnknownTemplate { template }) => (format!("unknown coupon template {template:?}"), json!({ "template": template })),
+    }
+    "NOT_CLAIMABLE" {
+        R::Coupon(CouponError::NotClaimable { template }) =>
+            (format!("coupon {template:?} is not offered for claiming"), json!({ "template": template })),
+    }
+    "COUPON_ENDED" {
+        R::Coupon(CouponError::Ended { template, ended_at }) =>
+            (format!("coupon {template:?} has ended: its validity is over"), json!({ "template": template, "endedAt": ended_at })),
+    }
+    "AUDIENCE" {
+        R::Coupon(CouponError::Audience { template, reason }) =>
+            (format!("coupon {template:?} is not for this member: {reason}"), json!({ "template": template, "reason": reason })),
+    }
+    "PER_MEMBER_LIMIT" {
+        R::Coupon(CouponError::PerMemberLimit { template, limit }) =>
+            (format!("coupon {template:?} may be claimed {limit} time(s) per member"), json!({ "template": template, "limit": limit })),
+    }
+    "QUOTA_EXHAUSTED" {
+        R::Coupon(CouponError::QuotaExhausted { template }) => (format!("coupon {template:?} has run out"), json!({ "template": template })),
+    }
+    "COUPON_NOT_FOUND" {
+        R::Coupon(CouponError::CouponNotFound { coupon }) => (format!("no coupon {coupon:?} in the wallet"), json!({ "coupon": coupon })),
+    }
+    "COUPON_UNUSABLE" {
+        R::Coupon(CouponError::CouponUnusable { coupon, reason }) =>
+            (format!("coupon {coupon:?} cannot be used for this order: {reason}"), json!({ "coupon": coupon, "reason": reason })),
+    }
+    "EMPTY_CART" {
+        R::Order(OrderError::EmptyCart) => ("the order has no lines".into(), json!({})),
+    }
+    "UNKNOWN_SKU" {
+        R::Order(OrderError::UnknownSku { sku }) => (format!("unknown SKU {sku:?}"), json!({ "sku": sku })),
+    }
+    "INVALID_QUANTITY" {
+        R::Order(OrderError::InvalidQuantity { sku }) => (format!("quantity of {sku:?} must be 1..=999"), json!({ "sku": sku })),
+    }
+    "TOO_MANY_COUPONS" {
+        R::Order(OrderError::TooManyCoupons { max }) => (format!("at most {max} coupons can be chosen for one order"), json!({ "max": max })),
+    }
+    "TOO_MANY_LINES" {
+        R::Order(OrderError::TooManyLines { max }) => (format!("a cart has at most {max} lines"), json!({ "max": max })),
+    }
+    "AMOUNT_TOO_LARGE" {
+        R::Order(OrderError::AmountTooLarge { what }) =>
+            (format!("the cart is too large to price exactly: {what} out of range"), json!({ "what": what })),
+    }
+    "INVALID_ORDER_ID" {
+        R::Order(OrderError::InvalidOrderId) => ("order id must be 1..=64 characters".into(), json!({})),
+    }
+    "DUPLICATE_ORDER_ID" {
+        R::Order(OrderError::DuplicateOrderId { order_id }) => (format!("order {order_id:?} already exists"), json!({ "orderId": order_id })),
+    }
+    "LINE_UNAVAILABLE" {
+        R::Order(OrderError::LineUnavailable { sku, reason }) =>
+            (format!("{sku:?} cannot be bought now: {reason}"), json!({ "sku": sku, "reason": reason })),
+    }
+    "PRICE_CHANGED" {
+        R::Order(OrderError::PriceChanged { expected, quote }) => (
+            format!("the total changed from {} to {}: please confirm the new price", yuan(*expected), yuan(quote.total)),
+            price_changed(*expected, quote),
+        ),
+    }
+    "ORDER_NOT_FOUND" {
+        R::Order(OrderError::OrderNotFound { order_id }) => (format!("no order {order_id:?}"), json!({ "orderId": order_id })),
+    }
+    "ALREADY_REFUNDED" {
+        R::Order(OrderError::AlreadyRefunded { order_id }) => (format!("order {order_id:?} is already refunded"), json!({ "orderId": order_id })),
+    }
+    "REFUND_WINDOW_CLOSED" {
+        R::Order(OrderError::RefundWindowClosed { order_id, refund_days }) => (
+            format!("order {order_id:?} is past its {refund_days}-day refund window"),
+            json!({ "orderId": order_id, "refundDays": refund_days }),
+        ),
+    }
+    "UNKNOWN_REWARD" {
+        R::Reward(RewardError::UnknownReward { reward }) => (format!("unknown reward {reward:?}"), json!({ "reward": reward })),
+    }
+    "REWARD_LIMIT_REACHED" {
+        R::Reward(RewardError::LimitReached { reward, limit }) =>
+            (format!("reward {reward:?} may be redeemed {limit} time(s) per member"), json!({ "reward": reward, "limit": limit })),
+    }
+    "OUT_OF_STOCK" {
+        R::Reward(RewardError::OutOfStock { reward }) => (format!("reward {reward:?} is out of stock"), json!({ "reward": reward })),
+    }
+    "BIRTHDAY_ALREADY_SET" {
+        R::Birthday(BirthdayError::AlreadySet) => ("the birthday is set once and cannot be changed".into(), json!({})),
+    }
+}
+
+fn invalid(what: &str, path: &str, problem: &str) -> String {
+    if path.is_empty() {
+        format!("invalid {what}: {problem}")
+    } else {
+        format!("invalid {what} at {path}: {problem}")
+    }
+}
+
+fn price_changed(expected: Fen, quote: &Quote) -> Value {
+    // Through text, so the quote has one serializer in the module, not two.
+    let quote: Value = serde_json::to_string(quote).ok().and_then(|t| serde_json::from_str(&t).ok()).unwrap_or(Value::Null);
+    json!({ "expected": expected, "actual": quote["total"], "quote": quote })
 }
 
 impl fmt::Display for Rejection {
