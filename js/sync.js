@@ -5,7 +5,7 @@
 //   const client = await openMall({ program, memberId, baseUrl: '/api', getToken });
 //   client.on('status', s => badge(s));          // synced | pending | offline | error
 //   await client.mutate(mall => mall.checkIn()); // optimistic, persisted, then synced
-import { Mall, backoffDelayMs } from './siyu.js';
+import { Mall, backoffDelayMs, pushRecovery, pullRecovery } from './siyu.js';
 import { SiyuError } from './errors.js';
 
 const DB_NAME = 'siyu';
@@ -152,9 +152,9 @@ export class SyncError extends Error {
     this.retryAfterMs = retryAfterMs;
   }
 
-  /** Network failures, 408, 429 and 5xx are worth retrying; other 4xx are not. */
+  /** Network failures, 408, 429 and 5xx are worth retrying; other 4xx are not (the engine's rule). */
   get retryable() {
-    return this.status === 0 || this.status === 408 || this.status === 429 || this.status >= 500;
+    return pullRecovery(this.status, this.code).action === 'retry';
   }
 }
 
@@ -590,25 +590,21 @@ class SyncClient {
           reply = await callApi(this.#fetch, `${this.#baseUrl}/push`, { token, body });
         } catch (e) {
           if (!(e instanceof SyncError)) throw e;
-          // OUT_OF_ORDER: the server decided more than we know; the pull below catches up.
-          if (e.status === 409 && this.#attempt < 3) {
+          // The engine decides what a refusal means (siyu::sync::push_recovery); this only acts.
+          const n = body.mutations.length;
+          const maxHint = Number.isInteger(e.details?.max) ? e.details.max : undefined;
+          const recovery = pushRecovery(e.status, e.code, maxHint, n, this.#attempt);
+          if (recovery.action === 'catchUp') {
             this.#attempt += 1;
             this.#again = true;
             break;
           }
-          const n = body.mutations.length;
-          // Too large, or refused as a request: find the one mutation at fault by sending fewer
-          // at a time (the server's maximum for 413 if it names one).
-          if ((e.status === 413 || e.status === 400 || (e.status === 422 && e.code !== 'MUTATION_ID_REUSED')) && n > 1) {
-            const max = e.status === 413 && Number.isInteger(e.details?.max) && e.details.max > 0 && e.details.max < n ? e.details.max : e.status === 413 ? Math.ceil(n / 2) : 1;
-            this.#maxBatch = max;
+          if (recovery.action === 'shrink') {
+            this.#maxBatch = recovery.max;
             body = this.#batch(body);
             continue;
           }
-          // One mutation the server will never decide: it leaves the queue as a reversal with the
-          // server's reason, and the rest moves to a new client id (the server waits for this id
-          // under the old one). The queue never strands and nothing vanishes unsaid.
-          if (e.status === 413 || e.status === 400 || (e.status === 422 && e.code !== 'MUTATION_ID_REUSED')) {
+          if (recovery.action === 'refuseFirst') {
             const id = body.mutations[0].id;
             await this.#exclusive((m) => {
               m.refusePending(id, { code: e.code, message: e.message, details: e.details ?? {} });
@@ -618,10 +614,7 @@ class SyncClient {
             this.#again = true;
             break;
           }
-          // The server decided other changes under these ids (this device's data was lost and
-          // restarted with an old client id), or the client id is another member's: same queue,
-          // new client id, numbered from 1.
-          if ((e.status === 422 && e.code === 'MUTATION_ID_REUSED') || (e.status === 403 && e.code === 'CLIENT_NOT_OWNED')) {
+          if (recovery.action === 'moveClient') {
             await this.#exclusive((m) => this.#moveToNewClient(m), true);
             this.#again = true;
             break;
@@ -643,7 +636,7 @@ class SyncClient {
       try {
         reply = await callApi(this.#fetch, `${this.#baseUrl}/pull`, { token, body: pull });
       } catch (e) {
-        if (!(e instanceof SyncError && e.status === 403 && e.code === 'CLIENT_NOT_OWNED')) throw e;
+        if (!(e instanceof SyncError && pullRecovery(e.status, e.code).action === 'moveClient')) throw e;
         await this.#exclusive((m) => this.#moveToNewClient(m), true);
         this.#again = true;
         return;
@@ -659,13 +652,14 @@ class SyncClient {
     } catch (e) {
       const error = e instanceof SyncError ? e : new SyncError(0, e?.code ?? 'SYNC_FAILED', e?.message ?? String(e));
       const offline = error.status === 0 && error.code === 'NETWORK';
-      if (error.status === 426) {
+      const recovery = pullRecovery(error.status, error.code).action;
+      if (recovery === 'halt') {
         this.#stopped = { httpStatus: 426, code: error.code, message: error.message };
         this.#setNetwork({ state: 'error', code: error.code, message: error.message, httpStatus: 426 });
         return;
       }
       this.#setNetwork(offline ? { state: 'offline' } : { state: 'error', code: error.code, message: error.message, httpStatus: error.status });
-      if (error.retryable) {
+      if (recovery === 'retry') {
         const delay = backoffDelayMs(this.#attempt, Math.random(), error.retryAfterMs ?? undefined);
         this.#attempt += 1;
         this.#retryTimer = setTimeout(() => this.sync(), delay);

@@ -16,6 +16,10 @@ use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 
+// The ErrorCode union comes from the one table of rejections (`error::rejections!`).
+#[wasm_bindgen(typescript_custom_section)]
+const TS_ERROR_CODES: &'static str = crate::error::ERROR_CODE_TS;
+
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &'static str = r#"
 /** Money in fen (分): integer, 100 = ¥1. */
@@ -30,22 +34,22 @@ export type Instant = number;
 export type Day = string;
 /** A birthday, `MM-DD`. */
 export type MonthDay = string;
-/** Every error code siyu throws or returns. */
-export type ErrorCode =
-  | "INVALID_PROGRAM" | "INVALID_INPUT"
-  | "ALREADY_CHECKED_IN" | "MAKEUP_NOT_OFFERED" | "MAKEUP_DAY_NOT_MISSED" | "MAKEUP_OUT_OF_WINDOW" | "MAKEUP_LIMIT_REACHED"
-  | "INSUFFICIENT_POINTS" | "BELOW_MIN_BALANCE"
-  | "UNKNOWN_TEMPLATE" | "NOT_CLAIMABLE" | "COUPON_ENDED" | "AUDIENCE" | "PER_MEMBER_LIMIT" | "QUOTA_EXHAUSTED" | "COUPON_NOT_FOUND" | "COUPON_UNUSABLE"
-  | "EMPTY_CART" | "UNKNOWN_SKU" | "INVALID_QUANTITY" | "TOO_MANY_COUPONS" | "TOO_MANY_LINES" | "AMOUNT_TOO_LARGE" | "INVALID_ORDER_ID" | "DUPLICATE_ORDER_ID" | "LINE_UNAVAILABLE" | "PRICE_CHANGED"
-  | "ORDER_NOT_FOUND" | "ALREADY_REFUNDED" | "REFUND_WINDOW_CLOSED"
-  | "UNKNOWN_REWARD" | "REWARD_LIMIT_REACHED" | "OUT_OF_STOCK"
-  | "BIRTHDAY_ALREADY_SET";
 /** What every siyu method throws: a real Error with a stable code. */
 export interface SiyuError extends Error {
   name: "SiyuError";
   code: ErrorCode;
   details: Record<string, unknown>;
 }
+/**
+ * What a sync client does after the server refused a push or pull (the policy lives in the
+ * engine): `catchUp` (pull, then push again), `shrink` (send at most `max` per push), `refuseFirst`
+ * (the first queued mutation becomes a reversal; the rest moves to a new client id), `moveClient`
+ * (the queue goes on under a new client id), `halt` (426: nothing more is sent), `retry` (after
+ * `backoffDelayMs`), `report` (shown in the status).
+ */
+export type Recovery =
+  | { action: "catchUp" } | { action: "shrink"; max: number } | { action: "refuseFirst" } | { action: "moveClient" }
+  | { action: "halt" } | { action: "retry" } | { action: "report" };
 /** Options of `new Mall(program, options)`. */
 export interface MallOptions {
   /** The member this client acts for. */
@@ -185,6 +189,20 @@ pub fn error_codes() -> Result<JsValue, JsValue> {
     to_js(&crate::error::ALL_CODES)
 }
 
+/// What to do after the server refused a push of `batch` mutations (`status` 0 = no reply);
+/// `maxHint` is a 413's `details.max`, `catchUps` the catch-ups just before. See `Recovery`.
+#[wasm_bindgen(js_name = pushRecovery, unchecked_return_type = "Recovery")]
+pub fn push_recovery(status: u16, code: &str, max_hint: Option<f64>, batch: u32, catch_ups: u32) -> Result<JsValue, JsValue> {
+    let max_hint = max_hint.filter(|m| m.is_finite() && *m >= 0.0 && m.fract() == 0.0).map(|m| m as u64);
+    to_js(&crate::sync::push_recovery(status, code, max_hint, batch as usize, catch_ups))
+}
+
+/// What to do after the server refused a pull. See `Recovery`.
+#[wasm_bindgen(js_name = pullRecovery, unchecked_return_type = "Recovery")]
+pub fn pull_recovery(status: u16, code: &str) -> Result<JsValue, JsValue> {
+    to_js(&crate::sync::pull_recovery(status, code))
+}
+
 /// Full-jitter backoff: wait this many ms before retry `attempt` (0-based); `random` in [0, 1).
 #[wasm_bindgen(js_name = backoffDelayMs)]
 pub fn backoff_delay_ms(attempt: u32, random: f64, retry_after_ms: Option<f64>) -> f64 {
@@ -252,6 +270,13 @@ struct PlaceOrderArgs {
     #[serde(default)]
     points: i64,
     expected_total: i64,
+}
+
+/// Runs once when the module is initialised. A panic is a bug (nothing reachable from input
+/// panics), but should one happen its message reaches the console before the module traps.
+#[wasm_bindgen(start)]
+fn start() {
+    console_error_panic_hook::set_once();
 }
 
 /// One member's mini-mall: queries, optimistic mutations, the pending queue and snapshots.
