@@ -10,11 +10,13 @@ pub struct ApiError {
     pub details: Value,
     /// Seconds, for 429 and 503.
     pub retry_after: Option<u64>,
+    /// What went wrong inside, for the log only: never sent to the client.
+    pub cause: Option<String>,
 }
 
 impl ApiError {
     pub fn new(status: u16, code: &'static str, message: impl Into<String>) -> ApiError {
-        ApiError { status, code, message: message.into(), details: json!({}), retry_after: None }
+        ApiError { status, code, message: message.into(), details: json!({}), retry_after: None, cause: None }
     }
 
     pub fn with_details(mut self, details: Value) -> ApiError {
@@ -54,14 +56,20 @@ impl ApiError {
         e
     }
 
-    pub fn unavailable(message: impl Into<String>) -> ApiError {
-        let mut e = ApiError::new(503, "UNAVAILABLE", message);
+    /// A passing condition (a busy database): the client retries; `cause` is logged, not sent.
+    pub fn unavailable(cause: impl Into<String>) -> ApiError {
+        let mut e = ApiError::new(503, "UNAVAILABLE", "the server is busy: retry shortly");
         e.retry_after = Some(1);
+        e.cause = Some(cause.into());
         e
     }
 
-    pub fn internal(message: impl Into<String>) -> ApiError {
-        ApiError::new(500, "INTERNAL", message)
+    /// A failure inside the server: the client gets a generic message (and the request id to quote),
+    /// the log gets `cause`.
+    pub fn internal(cause: impl Into<String>) -> ApiError {
+        let mut e = ApiError::new(500, "INTERNAL", "the server failed to handle this request");
+        e.cause = Some(cause.into());
+        e
     }
 
     pub fn body(&self) -> Value {

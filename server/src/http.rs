@@ -4,7 +4,7 @@ use crate::error::{parse_json, ApiError};
 use crate::service::Service;
 use axum::body::{Body, Bytes};
 use axum::extract::State;
-use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
@@ -14,6 +14,8 @@ use siyu::sync::{PullRequest, PushRequest, MAX_BATCH, PROTOCOL_VERSION};
 use std::path::Path;
 use std::sync::Arc;
 use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
 use tower_http::services::ServeDir;
 
 /// The largest request body accepted (a full batch of large orders fits many times over).
@@ -22,6 +24,13 @@ pub const MAX_BODY_BYTES: usize = 1 << 20;
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        // Inside the request's span, so the log line carries its id.
+        match (&self.cause, self.status) {
+            (Some(cause), 500..) => tracing::error!(code = self.code, %cause, "request failed"),
+            (None, 500..) => tracing::error!(code = self.code, message = %self.message, "request failed"),
+            (Some(cause), _) => tracing::warn!(code = self.code, %cause, "request refused"),
+            (None, _) => tracing::debug!(code = self.code, message = %self.message, "request refused"),
+        }
         let mut response = (status, axum::Json(self.body())).into_response();
         if let Some(secs) = self.retry_after {
             if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
@@ -204,9 +213,42 @@ pub fn api_router(svc: Arc<Service>) -> Router {
         .route("/api/{*rest}", axum::routing::any(api_not_found))
         .method_not_allowed_fallback(api_method_not_allowed)
         .with_state(svc);
-    match cors {
+    let router = match cors {
         Some(layer) => router.layer(layer),
         None => router,
+    };
+    traced(router)
+}
+
+/// Every request gets an id (`x-request-id`: the caller's if it sent one, else the next number),
+/// echoed in the reply, and a span carrying it, its method and path, so every log line of the
+/// request — a 500's cause included — can be found from what the client saw.
+fn traced(router: Router) -> Router {
+    let header = HeaderName::from_static("x-request-id");
+    router
+        .layer(PropagateRequestIdLayer::new(header.clone()))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|request: &axum::http::Request<Body>| {
+                    let id = request.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
+                    tracing::info_span!("request", id = %id, method = %request.method(), path = %request.uri().path())
+                })
+                .on_response(|response: &Response, latency: std::time::Duration, _span: &tracing::Span| {
+                    tracing::info!(status = response.status().as_u16(), ms = latency.as_millis() as u64, "answered");
+                }),
+        )
+        .layer(SetRequestIdLayer::new(header, NextRequestId::default()))
+}
+
+/// Request ids: a process-wide counter (unique per server process; the log's timestamps and the
+/// host tell processes apart).
+#[derive(Clone, Default)]
+struct NextRequestId(Arc<std::sync::atomic::AtomicU64>);
+
+impl MakeRequestId for NextRequestId {
+    fn make_request_id<B>(&mut self, _: &axum::http::Request<B>) -> Option<RequestId> {
+        let n = self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        HeaderValue::from_str(&format!("r{n}")).ok().map(RequestId::new)
     }
 }
 

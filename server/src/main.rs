@@ -30,6 +30,7 @@ OPTIONS:
 ENVIRONMENT:
   SIYU_SECRET          HMAC secret for bearer tokens
   SIYU_ADMIN_TOKEN     bearer token allowed to PUT /api/program
+  SIYU_LOG             log filter: info (default), debug, siyu_server=debug,tower_http=warn …
 ";
 
 struct Args {
@@ -138,6 +139,12 @@ fn data_dir(args: &Args) -> PathBuf {
 #[tokio::main]
 async fn main() {
     let args = parse_args();
+    // Logs to stderr; SIYU_LOG (e.g. `debug`, `siyu_server=debug,tower_http=info`) sets the level.
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("SIYU_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")))
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .init();
     let secret = auth::load_secret(&data_dir(&args)).unwrap_or_else(|e| fail(&format!("cannot keep the token secret: {e}")));
     let signer = auth::Signer::new(secret);
     if let Some(member) = &args.issue_token {
@@ -174,18 +181,19 @@ async fn main() {
     let svc = Service::new(db, program, signer, clock, config).await.unwrap_or_else(|e| fail(&format!("cannot prepare the database: {e}")));
     if args.demo {
         match demo::seed(&svc.db, &seed_program, now).await {
-            Ok(seeded) if !seeded.is_empty() => eprintln!("siyu-server: seeded demo members {}", seeded.join(", ")),
+            Ok(seeded) if !seeded.is_empty() => tracing::info!(members = %seeded.join(", "), "seeded demo members"),
             Ok(_) => {}
             Err(e) => fail(&format!("cannot seed the demo members: {e}")),
         }
     }
     let app = http::router(svc, &locate(&args.www), &locate(&args.pkg));
     let listener = tokio::net::TcpListener::bind(&args.listen).await.unwrap_or_else(|e| fail(&format!("cannot listen on {}: {e}", args.listen)));
-    eprintln!(
-        "siyu-server: listening on http://{} ({}{})",
-        listener.local_addr().map(|a| a.to_string()).unwrap_or_else(|_| args.listen.clone()),
-        if args.database.starts_with("postgres") { "PostgreSQL" } else { "SQLite" },
-        if args.demo { ", demo mode" } else { "" }
+    tracing::info!(
+        address = %format!("http://{}", listener.local_addr().map(|a| a.to_string()).unwrap_or_else(|_| args.listen.clone())),
+        database = if args.database.starts_with("postgres") { "PostgreSQL" } else { "SQLite" },
+        demo = args.demo,
+        cors = %args.cors_origins.join(","),
+        "listening"
     );
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;

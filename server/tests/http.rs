@@ -258,3 +258,35 @@ async fn cors_is_answered_for_configured_origins_only() {
     assert_eq!(refused.status(), StatusCode::METHOD_NOT_ALLOWED);
     assert!(refused.headers().get("access-control-allow-origin").is_none());
 }
+
+#[tokio::test]
+async fn a_server_failure_answers_a_generic_500_with_the_request_id_and_keeps_the_cause_out() {
+    let s = svc(config()).await;
+    let t = token(&s, "m1");
+    let (status, _, _) = call(&s, "POST", "/api/push", Some(&t), push_body("c1", 1..=1)).await;
+    assert_eq!(status, StatusCode::OK);
+    // The stored state is damaged: the server cannot read it.
+    sqlx::query("UPDATE members SET state = 'not json at all' WHERE member_id = 'm1'").execute(&s.db.pool).await.unwrap();
+    let req = Request::builder()
+        .method("POST")
+        .uri("/api/pull")
+        .header("content-type", "application/json")
+        .header("authorization", format!("Bearer {t}"))
+        .body(Body::from(json!({ "protocol": 1, "clientId": "c1", "cookie": null }).to_string()))
+        .unwrap();
+    let response = api_router(s.clone()).oneshot(req).await.unwrap();
+    assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    let id = response.headers().get("x-request-id").expect("every reply names its request").to_str().unwrap().to_string();
+    assert!(!id.is_empty());
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+    let body: Value = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(body["code"], "INTERNAL");
+    let text = body.to_string();
+    for inside in ["unreadable", "expected", "not json", "line", "sqlx", "state"] {
+        assert!(!text.contains(inside), "the reply leaks {inside:?}: {text}");
+    }
+    // A request id the caller sent is kept.
+    let req = Request::builder().method("GET").uri("/api/health").header("x-request-id", "client-7").body(Body::empty()).unwrap();
+    let response = api_router(s.clone()).oneshot(req).await.unwrap();
+    assert_eq!(response.headers()["x-request-id"], "client-7");
+}
