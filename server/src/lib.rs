@@ -12,6 +12,7 @@ pub mod error;
 pub mod http;
 pub mod rng;
 pub mod service;
+pub mod store;
 
 pub use clock::Clock;
 pub use db::{Backend, Db};

@@ -1,5 +1,6 @@
-//! The service layer: push, pull, login and the program, independent of HTTP. The HTTP handlers
-//! (`http`) parse requests and call these; the tests and the benchmark call them directly.
+//! The service layer: push, pull, login and the program, independent of HTTP and of SQL. The
+//! HTTP handlers (`http`) parse requests and call these; the tests and the benchmark call them
+//! directly; every statement they run is a function of the store (`store`).
 //!
 //! Every mutation is decided by `siyu::apply` in one database transaction that locks the member:
 //! load state and stock, apply, write the new state, the natural-key guard rows, the counters, the
@@ -7,13 +8,13 @@
 
 use crate::auth::{valid_id, Signer};
 use crate::clock::Clock;
-use crate::db::{guard_violation, Backend, Db};
+use crate::db::Db;
+use crate::store::{self, WriteError};
 use crate::error::ApiError;
 use serde_json::{json, Value};
 use siyu::sync::{ErrorBody, MutationResult, Outcome, PullRequest, PullResponse, PushMutation, PushRequest, PushResponse, StoredOutcome, MAX_BATCH, PROTOCOL_VERSION};
 use siyu::{apply, apply_effects, Ctx, Effect, MemberState, Program, Stock};
-use sqlx::any::AnyRow;
-use sqlx::{AnyConnection, Row};
+use sqlx::AnyConnection;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 
@@ -92,19 +93,6 @@ enum Step {
     OutOfOrder(i64),
 }
 
-enum WriteError {
-    Guard(String),
-    Db(sqlx::Error),
-}
-
-impl From<sqlx::Error> for WriteError {
-    fn from(e: sqlx::Error) -> Self {
-        match guard_violation(&e) {
-            Some(g) => WriteError::Guard(g),
-            None => WriteError::Db(e),
-        }
-    }
-}
 
 impl Service {
     pub async fn new(db: Db, program: Program, signer: Signer, clock: Clock, config: Config) -> Result<Arc<Service>, sqlx::Error> {
@@ -130,20 +118,12 @@ impl Service {
     /// another server is loaded first. On PostgreSQL the version row is read `FOR SHARE`, so a
     /// replacement waits for the decisions under way and they for it.
     async fn program_in(&self, tx: &mut AnyConnection) -> Result<(i64, Arc<Program>), WriteError> {
-        let db = &self.db;
-        let read = match db.backend {
-            Backend::Sqlite => "SELECT version FROM program_version WHERE id = 1",
-            Backend::Postgres => "SELECT version FROM program_version WHERE id = 1 FOR SHARE",
-        };
-        let version: i64 = match sqlx::query(read).fetch_optional(&mut *tx).await? {
-            Some(row) => row.try_get(0)?,
-            None => 0,
-        };
+        let version = store::program_version(tx, &self.db).await?;
         let cached = self.program.read().expect("program lock").clone();
         if version == cached.0 {
             return Ok(cached);
         }
-        let body: String = sqlx::query("SELECT body FROM program WHERE id = 1").fetch_one(&mut *tx).await?.try_get(0)?;
+        let body = store::program_body(tx).await?;
         let program = Arc::new(Program::from_json(&body).map_err(|e| WriteError::Db(sqlx::Error::Protocol(e.to_string())))?);
         let mut slot = self.program.write().expect("program lock");
         if slot.0 < version {
@@ -240,77 +220,39 @@ impl Service {
         if let Some(owner) = self.owners.lock().expect("owners lock").get(client) {
             return if owner == member { Ok(()) } else { Err(not_owned(client)) };
         }
-        let db = &self.db;
         let now = self.now();
-        let owner: Option<String> = sqlx::query(&db.sql("SELECT member_id FROM client_owners WHERE client_id = $1"))
-            .bind(client)
-            .fetch_optional(&db.pool)
-            .await?
-            .map(|r: AnyRow| r.try_get(0))
-            .transpose()?;
-        let owner = match owner {
-            Some(o) => o,
-            None => {
-                sqlx::query(&db.sql("INSERT INTO client_owners (client_id, member_id, created_at) VALUES ($1, $2, $3) ON CONFLICT (client_id) DO NOTHING"))
-                    .bind(client)
-                    .bind(member)
-                    .bind(now)
-                    .execute(&db.pool)
-                    .await?;
-                let row: AnyRow = sqlx::query(&db.sql("SELECT member_id FROM client_owners WHERE client_id = $1")).bind(client).fetch_one(&db.pool).await?;
-                row.try_get(0)?
-            }
-        };
+        let owner = store::claim_client(&self.db, client, member, now).await?;
         if owner != member {
             return Err(not_owned(client));
         }
         self.ensure_member(member).await?;
-        sqlx::query(&db.sql("INSERT INTO clients (member_id, client_id, last_mutation_id, created_at) VALUES ($1, $2, 0, $3) ON CONFLICT (member_id, client_id) DO NOTHING"))
-            .bind(member)
-            .bind(client)
-            .bind(now)
-            .execute(&db.pool)
-            .await?;
+        store::register_client(&self.db, member, client, now).await?;
         remember(&mut self.owners.lock().expect("owners lock"), OWNERS_LIMIT, client, member.to_string());
         Ok(())
     }
 
     /// Create a member with an empty state if it does not exist yet.
     pub async fn ensure_member(&self, member: &str) -> Result<(), ApiError> {
-        let db = &self.db;
-        let exists = sqlx::query(&db.sql("SELECT 1 FROM members WHERE member_id = $1")).bind(member).fetch_optional(&db.pool).await?.is_some();
-        if !exists {
+        let mut conn = self.db.pool.acquire().await?;
+        if !store::member_exists(&mut conn, &self.db, member).await? {
             let now = self.now();
             let state = serde_json::to_string(&MemberState::new(member, now)).map_err(|e| ApiError::internal(e.to_string()))?;
-            sqlx::query(&db.sql(
-                "INSERT INTO members (member_id, version, state_version, state, created_at, updated_at) VALUES ($1, 0, 0, $2, $3, $3)
-                 ON CONFLICT (member_id) DO NOTHING",
-            ))
-            .bind(member)
-            .bind(state)
-            .bind(now)
-            .execute(&db.pool)
-            .await?;
+            store::insert_member(&mut conn, &self.db, member, &state, now).await?;
         }
         Ok(())
     }
 
     /// The member's authoritative state (for tests and tools).
     pub async fn member_state(&self, member: &str) -> Result<Option<(i64, MemberState)>, ApiError> {
-        let row = sqlx::query(&self.db.sql("SELECT version, state FROM members WHERE member_id = $1")).bind(member).fetch_optional(&self.db.pool).await?;
-        match row {
+        match store::member_row(&self.db, member).await? {
             None => Ok(None),
-            Some(r) => {
-                let version: i64 = r.try_get(0)?;
-                let text: String = r.try_get(1)?;
-                Ok(Some((version, decode_state(&text)?)))
-            }
+            Some((version, text)) => Ok(Some((version, decode_state(&text)?))),
         }
     }
 
     pub async fn stock(&self) -> Result<Stock, ApiError> {
         let mut conn = self.db.pool.acquire().await?;
-        Ok(load_stock(&mut conn, &self.db).await?)
+        Ok(store::load_stock(&mut conn, &self.db).await?)
     }
 
     // ---- push -------------------------------------------------------------------------------
@@ -336,7 +278,6 @@ impl Service {
         self.rate_check(member)?;
         self.ensure_client(member, &req.client_id).await?;
         let client = req.client_id.as_str();
-        let db = &self.db;
 
         let mut last = self.last_mutation_id(member, client).await?;
         if let Some(first) = req.mutations.first() {
@@ -348,18 +289,8 @@ impl Service {
         let mut stored: HashMap<i64, (String, String, StoredOutcome)> = HashMap::new();
         let seen: Vec<&PushMutation> = req.mutations.iter().filter(|m| m.id as i64 <= last).collect();
         if let (Some(lo), Some(hi)) = (seen.first(), seen.last()) {
-            let rows = sqlx::query(&db.sql(
-                "SELECT mutation_id, name, args, outcome FROM mutations WHERE member_id = $1 AND client_id = $2 AND mutation_id >= $3 AND mutation_id <= $4",
-            ))
-            .bind(member)
-            .bind(client)
-            .bind(lo.id as i64)
-            .bind(hi.id as i64)
-            .fetch_all(&db.pool)
-            .await?;
-            for r in rows {
-                let id: i64 = r.try_get(0)?;
-                stored.insert(id, (r.try_get(1)?, r.try_get(2)?, decode_outcome(&r.try_get::<String, _>(3)?)?));
+            for row in store::decided(&self.db, member, client, lo.id as i64, hi.id as i64).await? {
+                stored.insert(row.id, (row.name, row.args, decode_outcome(&row.outcome)?));
             }
             for m in &seen {
                 let (name, args, _) = stored.get(&(m.id as i64)).ok_or_else(|| ApiError::internal(format!("mutation {} is decided but not stored", m.id)))?;
@@ -406,15 +337,7 @@ impl Service {
     }
 
     async fn last_mutation_id(&self, member: &str, client: &str) -> Result<i64, ApiError> {
-        let row = sqlx::query(&self.db.sql("SELECT last_mutation_id FROM clients WHERE member_id = $1 AND client_id = $2"))
-            .bind(member)
-            .bind(client)
-            .fetch_optional(&self.db.pool)
-            .await?;
-        Ok(match row {
-            Some(r) => r.try_get(0)?,
-            None => 0,
-        })
+        Ok(store::last_mutation_id(&self.db, member, client).await?)
     }
 
     /// Decide one mutation. A guard that fires rolls the attempt back; the mutation is decided
@@ -452,23 +375,9 @@ impl Service {
     /// the first mutation that is not the next one (duplicate, reused, out of order).
     async fn try_decide(&self, member: &str, client: &str, ms: &[PushMutation], forced: Option<ErrorBody>) -> Result<Vec<(u64, Step)>, WriteError> {
         let db = &self.db;
-        let mut tx = match db.backend {
-            Backend::Sqlite => db.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => db.pool.begin().await?,
-        };
-        let lock = match db.backend {
-            Backend::Sqlite => "SELECT version, state_version FROM members WHERE member_id = $1",
-            Backend::Postgres => "SELECT version, state_version FROM members WHERE member_id = $1 FOR UPDATE",
-        };
-        let row = sqlx::query(&db.sql(lock)).bind(member).fetch_one(&mut *tx).await?;
-        let mut version: i64 = row.try_get(0)?;
-        let mut state_version: i64 = row.try_get(1)?;
-        let mut last: i64 = sqlx::query(&db.sql("SELECT last_mutation_id FROM clients WHERE member_id = $1 AND client_id = $2"))
-            .bind(member)
-            .bind(client)
-            .fetch_one(&mut *tx)
-            .await?
-            .try_get(0)?;
+        let mut tx = store::begin_write(db).await?;
+        let (mut version, mut state_version) = store::member_versions(&mut tx, db, member, true).await?;
+        let mut last = store::client_last_in(&mut tx, db, member, client).await?;
 
         let (program_version, program) = self.program_in(&mut tx).await?;
         let mut steps = Vec::with_capacity(ms.len());
@@ -481,13 +390,8 @@ impl Service {
             let id = m.id as i64;
             if id <= last {
                 // Decided meanwhile by a concurrent push of the same client.
-                let row = sqlx::query(&db.sql("SELECT name, args, outcome FROM mutations WHERE member_id = $1 AND client_id = $2 AND mutation_id = $3"))
-                    .bind(member)
-                    .bind(client)
-                    .bind(id)
-                    .fetch_one(&mut *tx)
-                    .await?;
-                let (name, args, outcome): (String, String, String) = (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
+                let row = store::decided_in(&mut tx, db, member, client, id).await?;
+                let (name, args, outcome) = (row.name, row.args, row.outcome);
                 if !same_payload(m, &name, &args) {
                     steps.push((m.id, Step::Reused));
                     break;
@@ -504,11 +408,11 @@ impl Service {
                 state = Some(match cached {
                     Some(s) => s,
                     None => {
-                        let text: String = sqlx::query(&db.sql("SELECT state FROM members WHERE member_id = $1")).bind(member).fetch_one(&mut *tx).await?.try_get(0)?;
+                        let text = store::member_state(&mut tx, db, member).await?;
                         Arc::new(decode_state(&text).map_err(|e| WriteError::Db(sqlx::Error::Protocol(e.message)))?)
                     }
                 });
-                stock = Some(load_stock(&mut tx, db).await?);
+                stock = Some(store::load_stock(&mut tx, db).await?);
             }
             let current = state.as_mut().expect("loaded");
             let counters = stock.as_mut().expect("loaded");
@@ -529,7 +433,7 @@ impl Service {
             version += 1;
             let outcome = match decision {
                 Ok(applied) => {
-                    write_guards(&mut tx, db, member, &applied.effects).await?;
+                    store::write_guards(&mut tx, db, member, &applied.effects).await?;
                     apply_effects(Arc::make_mut(current), &applied.effects);
                     siyu::apply_stock(counters, &applied.effects);
                     state_version = version;
@@ -543,23 +447,20 @@ impl Service {
                 StoredOutcome::Rejected { .. } => "rejected",
             };
             let outcome_text = serde_json::to_string(&outcome).map_err(|e| WriteError::Db(sqlx::Error::Protocol(e.to_string())))?;
-            sqlx::query(&db.sql(
-                "INSERT INTO mutations (member_id, client_id, mutation_id, seq, name, args, client_time, decided_at, status, outcome, program_version)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-            ))
-            .bind(member)
-            .bind(client)
-            .bind(id)
-            .bind(version)
-            .bind(m.name.as_str())
-            .bind(args_text)
-            .bind(m.client_time)
-            .bind(now)
-            .bind(status)
-            .bind(outcome_text)
-            .bind(program_version)
-            .execute(&mut *tx)
-            .await?;
+            let decision = store::Decision {
+                member,
+                client,
+                id,
+                seq: version,
+                name: m.name.as_str(),
+                args: &args_text,
+                client_time: m.client_time,
+                decided_at: now,
+                status,
+                outcome: &outcome_text,
+                program_version,
+            };
+            store::record(&mut tx, db, &decision).await?;
             last = id;
             steps.push((m.id, Step::Decided(outcome)));
         }
@@ -569,31 +470,12 @@ impl Service {
             tx.rollback().await?;
             return Ok(steps);
         }
-        if changed {
-            let next = state.as_ref().expect("loaded");
-            let text = serde_json::to_string(&**next).map_err(|e| WriteError::Db(sqlx::Error::Protocol(e.to_string())))?;
-            sqlx::query(&db.sql("UPDATE members SET version = $2, state_version = $3, state = $4, updated_at = $5 WHERE member_id = $1"))
-                .bind(member)
-                .bind(version)
-                .bind(state_version)
-                .bind(text)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-        } else {
-            sqlx::query(&db.sql("UPDATE members SET version = $2, updated_at = $3 WHERE member_id = $1"))
-                .bind(member)
-                .bind(version)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-        }
-        sqlx::query(&db.sql("UPDATE clients SET last_mutation_id = $3 WHERE member_id = $1 AND client_id = $2"))
-            .bind(member)
-            .bind(client)
-            .bind(last)
-            .execute(&mut *tx)
-            .await?;
+        let text = match (changed, state.as_ref()) {
+            (true, Some(next)) => Some(serde_json::to_string(&**next).map_err(|e| WriteError::Db(sqlx::Error::Protocol(e.to_string())))?),
+            _ => None,
+        };
+        store::save_member(&mut tx, db, member, version, text.as_deref().map(|t| (state_version, t)), now).await?;
+        store::set_client_last(&mut tx, db, member, client, last).await?;
         tx.commit().await?;
         if changed {
             if let Some(state) = state {
@@ -614,43 +496,24 @@ impl Service {
         self.rate_check(member)?;
         self.ensure_client(member, &req.client_id).await?;
         let db = &self.db;
-        let mut tx = match db.backend {
-            Backend::Sqlite => db.pool.begin().await?,
-            Backend::Postgres => db.pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await?,
-        };
-        let row = sqlx::query(&db.sql("SELECT version, state_version FROM members WHERE member_id = $1")).bind(member).fetch_one(&mut *tx).await?;
-        let version: i64 = row.try_get(0)?;
-        let state_version: i64 = row.try_get(1)?;
+        let mut tx = store::begin_read(db).await?;
+        let (version, state_version) = store::member_versions(&mut tx, db, member, false).await?;
         // A cookie from the future (the data was restored or moved) counts as none, and the reply
         // says so, so that the client adopts the state even though the cookie goes down.
         let reset = req.cookie.is_some_and(|c| c > version as u64);
         let cookie = req.cookie.map(|c| c as i64).filter(|c| *c <= version);
         let state = if cookie.is_none_or(|c| state_version > c) {
-            let text: String = sqlx::query(&db.sql("SELECT state FROM members WHERE member_id = $1")).bind(member).fetch_one(&mut *tx).await?.try_get(0)?;
-            Some(decode_state(&text)?)
+            Some(decode_state(&store::member_state(&mut tx, db, member).await?)?)
         } else {
             None
         };
-        let last: i64 = sqlx::query(&db.sql("SELECT last_mutation_id FROM clients WHERE member_id = $1 AND client_id = $2"))
-            .bind(member)
-            .bind(&req.client_id)
-            .fetch_one(&mut *tx)
-            .await?
-            .try_get(0)?;
-        let rows = sqlx::query(&db.sql(&format!(
-            "SELECT mutation_id, outcome FROM mutations WHERE member_id = $1 AND client_id = $2 AND seq > $3 ORDER BY mutation_id DESC LIMIT {MAX_PULL_RESULTS}"
-        )))
-        .bind(member)
-        .bind(&req.client_id)
-        .bind(cookie.unwrap_or(0))
-        .fetch_all(&mut *tx)
-        .await?;
+        let last = store::client_last_in(&mut tx, db, member, &req.client_id).await?;
+        let rows = store::outcomes_since(&mut tx, db, member, &req.client_id, cookie.unwrap_or(0), MAX_PULL_RESULTS).await?;
         let mut results = Vec::with_capacity(rows.len());
-        for r in rows.iter().rev() {
-            let id: i64 = r.try_get(0)?;
-            results.push(MutationResult { id: id as u64, outcome: decode_outcome(&r.try_get::<String, _>(1)?)?.into() });
+        for (id, outcome) in rows.iter().rev() {
+            results.push(MutationResult { id: *id as u64, outcome: decode_outcome(outcome)?.into() });
         }
-        let stock = load_stock(&mut tx, db).await?;
+        let stock = store::load_stock(&mut tx, db).await?;
         tx.commit().await?;
         let now = self.now();
         let program = self.program();
@@ -712,147 +575,18 @@ fn decode_outcome(text: &str) -> Result<StoredOutcome, ApiError> {
     serde_json::from_str(text).map_err(|e| ApiError::internal(format!("stored outcome is unreadable: {e}")))
 }
 
-async fn load_stock(conn: &mut AnyConnection, db: &Db) -> Result<Stock, sqlx::Error> {
-    let rows = sqlx::query(&db.sql("SELECT counter, remaining FROM stock")).fetch_all(&mut *conn).await?;
-    let mut stock = Stock::default();
-    for r in rows {
-        let counter: String = r.try_get(0)?;
-        let remaining: i64 = r.try_get(1)?;
-        stock.remaining.insert(counter, remaining.clamp(0, u32::MAX as i64) as u32);
-    }
-    Ok(stock)
-}
-
-/// The natural-key guard rows and counters of a list of effects.
-/// The guard row of a point lot: its id is taken once.
-async fn insert_lot(db: &Db, conn: &mut AnyConnection, member: &str, lot: &siyu::state::PointLot) -> Result<(), sqlx::Error> {
-    sqlx::query(&db.sql("INSERT INTO point_lots (member_id, lot_id, points, earned_at) VALUES ($1, $2, $3, $4)"))
-        .bind(member)
-        .bind(lot.id.as_str())
-        .bind(lot.points)
-        .bind(lot.earned_at)
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
-}
-
-async fn write_guards(conn: &mut AnyConnection, db: &Db, member: &str, effects: &[Effect]) -> Result<(), WriteError> {
-    for effect in effects {
-        match effect {
-            Effect::CheckedIn { check_in, .. } => {
-                let kind = match check_in.kind {
-                    siyu::state::CheckInKind::Normal => "normal",
-                    siyu::state::CheckInKind::Makeup => "makeup",
-                };
-                sqlx::query(&db.sql("INSERT INTO check_ins (member_id, business_day, kind, at) VALUES ($1, $2, $3, $4)"))
-                    .bind(member)
-                    .bind(check_in.day.to_string())
-                    .bind(kind)
-                    .bind(check_in.at)
-                    .execute(&mut *conn)
-                    .await?;
-            }
-            Effect::PointsCredited { lot, .. } => insert_lot(db, conn, member, lot).await?,
-            Effect::PointsRestored { lots, .. } => {
-                for lot in lots {
-                    insert_lot(db, conn, member, lot).await?;
-                }
-            }
-            Effect::CouponIssued { coupon } => {
-                sqlx::query(&db.sql("INSERT INTO coupons (member_id, coupon_id, template, source, issued_at) VALUES ($1, $2, $3, $4, $5)"))
-                    .bind(member)
-                    .bind(coupon.id.as_str())
-                    .bind(coupon.template.as_str())
-                    .bind(coupon.source.as_str())
-                    .bind(coupon.claimed_at)
-                    .execute(&mut *conn)
-                    .await?;
-            }
-            Effect::CouponUsed { coupon, order_id, at } => {
-                sqlx::query(&db.sql("INSERT INTO coupon_uses (member_id, coupon_id, order_id, used_at) VALUES ($1, $2, $3, $4)"))
-                    .bind(member)
-                    .bind(coupon.as_str())
-                    .bind(order_id.as_str())
-                    .bind(*at)
-                    .execute(&mut *conn)
-                    .await?;
-            }
-            Effect::CouponReturned { coupon } => {
-                sqlx::query(&db.sql("DELETE FROM coupon_uses WHERE member_id = $1 AND coupon_id = $2"))
-                    .bind(member)
-                    .bind(coupon.as_str())
-                    .execute(&mut *conn)
-                    .await?;
-            }
-            Effect::OrderPlaced { order } => {
-                sqlx::query(&db.sql("INSERT INTO orders (member_id, order_id, placed_at, total, paid) VALUES ($1, $2, $3, $4, $5)"))
-                    .bind(member)
-                    .bind(order.id.as_str())
-                    .bind(order.placed_at)
-                    .bind(order.total)
-                    .bind(order.paid)
-                    .execute(&mut *conn)
-                    .await?;
-            }
-            Effect::OrderRefunded { order_id, at, .. } => {
-                let done = sqlx::query(&db.sql("UPDATE orders SET refunded_at = $3 WHERE member_id = $1 AND order_id = $2 AND refunded_at IS NULL"))
-                    .bind(member)
-                    .bind(order_id.as_str())
-                    .bind(*at)
-                    .execute(&mut *conn)
-                    .await?;
-                if done.rows_affected() != 1 {
-                    return Err(WriteError::Guard("orders.refunded_at".into()));
-                }
-            }
-            // The revoked gift leaves the member's state; its issue row stays as the guard that
-            // the id was used.
-            Effect::StockTaken { .. } | Effect::StockReturned { .. } | Effect::CouponRevoked { .. } => {}
-            Effect::PointsDebited { .. } | Effect::RewardRedeemed { .. } | Effect::BirthdaySet { .. } => {}
-        }
-    }
-    // Shared counters last and in key order, so two transactions taking the same counters lock
-    // them in the same order. A counter that would go below zero fires its CHECK guard; one
-    // that does not exist (dropped from the program) is unlimited.
-    let mut deltas: std::collections::BTreeMap<String, i64> = std::collections::BTreeMap::new();
-    for effect in effects {
-        match effect {
-            Effect::StockTaken { counter, units } => *deltas.entry(counter.key()).or_default() -= *units as i64,
-            Effect::StockReturned { counter, units } => *deltas.entry(counter.key()).or_default() += *units as i64,
-            _ => {}
-        }
-    }
-    for (counter, delta) in deltas.into_iter().filter(|(_, d)| *d != 0) {
-        sqlx::query(&db.sql("UPDATE stock SET remaining = remaining + $2 WHERE counter = $1"))
-            .bind(counter)
-            .bind(delta)
-            .execute(&mut *conn)
-            .await?;
-    }
-    Ok(())
-}
-
 /// Insert a member with a ready-made state and its guard rows (demo seeding). Does nothing if the
 /// member exists.
 pub async fn insert_member(db: &Db, member: &str, state: &MemberState, effects: &[Effect], now: i64) -> Result<bool, ApiError> {
-    let mut tx = match db.backend {
-        Backend::Sqlite => db.pool.begin_with("BEGIN IMMEDIATE").await?,
-        Backend::Postgres => db.pool.begin().await?,
-    };
-    let exists = sqlx::query(&db.sql("SELECT 1 FROM members WHERE member_id = $1")).bind(member).fetch_optional(&mut *tx).await?.is_some();
-    if exists {
+    let mut tx = store::begin_write(db).await?;
+    if store::member_exists(&mut tx, db, member).await? {
         tx.rollback().await?;
         return Ok(false);
     }
     let text = serde_json::to_string(state).map_err(|e| ApiError::internal(e.to_string()))?;
-    sqlx::query(&db.sql("INSERT INTO members (member_id, version, state_version, state, created_at, updated_at) VALUES ($1, 0, 0, $2, $3, $3)"))
-        .bind(member)
-        .bind(text)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
+    store::insert_member(&mut tx, db, member, &text, now).await?;
     let seedless: Vec<Effect> = effects.iter().filter(|e| !matches!(e, Effect::StockTaken { .. } | Effect::StockReturned { .. })).cloned().collect();
-    match write_guards(&mut tx, db, member, &seedless).await {
+    match store::write_guards(&mut tx, db, member, &seedless).await {
         Ok(()) => {}
         Err(WriteError::Guard(g)) => return Err(ApiError::internal(format!("seed history violates {g}"))),
         Err(WriteError::Db(e)) => return Err(e.into()),

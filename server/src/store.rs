@@ -1,0 +1,395 @@
+//! The store: every SQL statement the service runs, as typed functions over a connection (inside
+//! the caller's transaction) or the pool. The schema, migrations and dialect are in `db`; what a
+//! request means is in `service`, which holds no SQL.
+
+use crate::db::{guard_violation, Backend, Db};
+use siyu::{Effect, Stock};
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+
+/// A write that failed: a guard (a natural-key or CHECK constraint that says the change conflicts
+/// with what is recorded), or the database itself.
+#[derive(Debug)]
+pub enum WriteError {
+    Guard(String),
+    Db(sqlx::Error),
+}
+
+impl From<sqlx::Error> for WriteError {
+    fn from(e: sqlx::Error) -> Self {
+        match guard_violation(&e) {
+            Some(g) => WriteError::Guard(g),
+            None => WriteError::Db(e),
+        }
+    }
+}
+
+/// A transaction that decides: on SQLite it takes the write lock at once (`BEGIN IMMEDIATE`), so
+/// two deciders never both read and then fail to upgrade.
+pub async fn begin_write(db: &Db) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+    match db.backend {
+        Backend::Sqlite => db.pool.begin_with("BEGIN IMMEDIATE").await,
+        Backend::Postgres => db.pool.begin().await,
+    }
+}
+
+/// A transaction that only reads one consistent snapshot (a pull).
+pub async fn begin_read(db: &Db) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+    match db.backend {
+        Backend::Sqlite => db.pool.begin().await,
+        Backend::Postgres => db.pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await,
+    }
+}
+
+// ---- program ------------------------------------------------------------------------------------
+
+/// The stored program's version (0: none stored). On PostgreSQL the row is read `FOR SHARE`, so a
+/// replacement waits for the decisions under way and they for it.
+pub async fn program_version(conn: &mut AnyConnection, db: &Db) -> Result<i64, sqlx::Error> {
+    let read = match db.backend {
+        Backend::Sqlite => "SELECT version FROM program_version WHERE id = 1",
+        Backend::Postgres => "SELECT version FROM program_version WHERE id = 1 FOR SHARE",
+    };
+    match sqlx::query(read).fetch_optional(&mut *conn).await? {
+        Some(row) => row.try_get(0),
+        None => Ok(0),
+    }
+}
+
+pub async fn program_body(conn: &mut AnyConnection) -> Result<String, sqlx::Error> {
+    sqlx::query("SELECT body FROM program WHERE id = 1").fetch_one(&mut *conn).await?.try_get(0)
+}
+
+// ---- clients ------------------------------------------------------------------------------------
+
+/// The member a client id belongs to: the recorded one, or `member` if the client is new (the
+/// first to register it wins a race).
+pub async fn claim_client(db: &Db, client: &str, member: &str, now: i64) -> Result<String, sqlx::Error> {
+    let read = db.sql("SELECT member_id FROM client_owners WHERE client_id = $1");
+    if let Some(row) = sqlx::query(&read).bind(client).fetch_optional(&db.pool).await? {
+        return row.try_get(0);
+    }
+    sqlx::query(&db.sql("INSERT INTO client_owners (client_id, member_id, created_at) VALUES ($1, $2, $3) ON CONFLICT (client_id) DO NOTHING"))
+        .bind(client)
+        .bind(member)
+        .bind(now)
+        .execute(&db.pool)
+        .await?;
+    let row: AnyRow = sqlx::query(&read).bind(client).fetch_one(&db.pool).await?;
+    row.try_get(0)
+}
+
+/// The member's client row, created with no mutation decided if missing.
+pub async fn register_client(db: &Db, member: &str, client: &str, now: i64) -> Result<(), sqlx::Error> {
+    sqlx::query(&db.sql("INSERT INTO clients (member_id, client_id, last_mutation_id, created_at) VALUES ($1, $2, 0, $3) ON CONFLICT (member_id, client_id) DO NOTHING"))
+        .bind(member)
+        .bind(client)
+        .bind(now)
+        .execute(&db.pool)
+        .await?;
+    Ok(())
+}
+
+/// The last mutation id decided for the client (0: none or no such client).
+pub async fn last_mutation_id(db: &Db, member: &str, client: &str) -> Result<i64, sqlx::Error> {
+    let row = sqlx::query(&db.sql("SELECT last_mutation_id FROM clients WHERE member_id = $1 AND client_id = $2"))
+        .bind(member)
+        .bind(client)
+        .fetch_optional(&db.pool)
+        .await?;
+    row.map_or(Ok(0), |r| r.try_get(0))
+}
+
+/// The same, inside a transaction, for a client that exists.
+pub async fn client_last_in(conn: &mut AnyConnection, db: &Db, member: &str, client: &str) -> Result<i64, sqlx::Error> {
+    sqlx::query(&db.sql("SELECT last_mutation_id FROM clients WHERE member_id = $1 AND client_id = $2"))
+        .bind(member)
+        .bind(client)
+        .fetch_one(&mut *conn)
+        .await?
+        .try_get(0)
+}
+
+pub async fn set_client_last(conn: &mut AnyConnection, db: &Db, member: &str, client: &str, last: i64) -> Result<(), sqlx::Error> {
+    sqlx::query(&db.sql("UPDATE clients SET last_mutation_id = $3 WHERE member_id = $1 AND client_id = $2"))
+        .bind(member)
+        .bind(client)
+        .bind(last)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+// ---- members ------------------------------------------------------------------------------------
+
+pub async fn member_exists(conn: &mut AnyConnection, db: &Db, member: &str) -> Result<bool, sqlx::Error> {
+    Ok(sqlx::query(&db.sql("SELECT 1 FROM members WHERE member_id = $1")).bind(member).fetch_optional(&mut *conn).await?.is_some())
+}
+
+/// A new member with `state` (JSON) at version 0; nothing if the member exists.
+pub async fn insert_member(conn: &mut AnyConnection, db: &Db, member: &str, state: &str, now: i64) -> Result<(), sqlx::Error> {
+    sqlx::query(&db.sql(
+        "INSERT INTO members (member_id, version, state_version, state, created_at, updated_at) VALUES ($1, 0, 0, $2, $3, $3)
+         ON CONFLICT (member_id) DO NOTHING",
+    ))
+    .bind(member)
+    .bind(state)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// The member's version and state (JSON), if the member exists.
+pub async fn member_row(db: &Db, member: &str) -> Result<Option<(i64, String)>, sqlx::Error> {
+    let row = sqlx::query(&db.sql("SELECT version, state FROM members WHERE member_id = $1")).bind(member).fetch_optional(&db.pool).await?;
+    row.map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).transpose()
+}
+
+/// The member's `(version, state_version)`; with `lock`, the row is held until the transaction
+/// ends (`FOR UPDATE` on PostgreSQL; SQLite's write transaction already excludes others).
+pub async fn member_versions(conn: &mut AnyConnection, db: &Db, member: &str, lock: bool) -> Result<(i64, i64), sqlx::Error> {
+    let read = match (db.backend, lock) {
+        (Backend::Postgres, true) => "SELECT version, state_version FROM members WHERE member_id = $1 FOR UPDATE",
+        _ => "SELECT version, state_version FROM members WHERE member_id = $1",
+    };
+    let row = sqlx::query(&db.sql(read)).bind(member).fetch_one(&mut *conn).await?;
+    Ok((row.try_get(0)?, row.try_get(1)?))
+}
+
+/// The member's state (JSON).
+pub async fn member_state(conn: &mut AnyConnection, db: &Db, member: &str) -> Result<String, sqlx::Error> {
+    sqlx::query(&db.sql("SELECT state FROM members WHERE member_id = $1")).bind(member).fetch_one(&mut *conn).await?.try_get(0)
+}
+
+/// After a decision: the new version, and the new state (JSON) when it changed.
+pub async fn save_member(conn: &mut AnyConnection, db: &Db, member: &str, version: i64, state: Option<(i64, &str)>, now: i64) -> Result<(), sqlx::Error> {
+    match state {
+        Some((state_version, text)) => {
+            sqlx::query(&db.sql("UPDATE members SET version = $2, state_version = $3, state = $4, updated_at = $5 WHERE member_id = $1"))
+                .bind(member)
+                .bind(version)
+                .bind(state_version)
+                .bind(text)
+                .bind(now)
+                .execute(&mut *conn)
+                .await?
+        }
+        None => {
+            sqlx::query(&db.sql("UPDATE members SET version = $2, updated_at = $3 WHERE member_id = $1"))
+                .bind(member)
+                .bind(version)
+                .bind(now)
+                .execute(&mut *conn)
+                .await?
+        }
+    };
+    Ok(())
+}
+
+// ---- mutations ----------------------------------------------------------------------------------
+
+/// A decided mutation as stored: its intent as sent (name, args JSON) and its outcome (JSON).
+pub struct StoredMutation {
+    pub id: i64,
+    pub name: String,
+    pub args: String,
+    pub outcome: String,
+}
+
+/// The client's decided mutations with ids in `lo..=hi`.
+pub async fn decided(db: &Db, member: &str, client: &str, lo: i64, hi: i64) -> Result<Vec<StoredMutation>, sqlx::Error> {
+    let rows = sqlx::query(&db.sql(
+        "SELECT mutation_id, name, args, outcome FROM mutations WHERE member_id = $1 AND client_id = $2 AND mutation_id >= $3 AND mutation_id <= $4",
+    ))
+    .bind(member)
+    .bind(client)
+    .bind(lo)
+    .bind(hi)
+    .fetch_all(&db.pool)
+    .await?;
+    rows.iter().map(|r| Ok(StoredMutation { id: r.try_get(0)?, name: r.try_get(1)?, args: r.try_get(2)?, outcome: r.try_get(3)? })).collect()
+}
+
+/// One decided mutation of the client, inside a transaction.
+pub async fn decided_in(conn: &mut AnyConnection, db: &Db, member: &str, client: &str, id: i64) -> Result<StoredMutation, sqlx::Error> {
+    let row = sqlx::query(&db.sql("SELECT name, args, outcome FROM mutations WHERE member_id = $1 AND client_id = $2 AND mutation_id = $3"))
+        .bind(member)
+        .bind(client)
+        .bind(id)
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok(StoredMutation { id, name: row.try_get(0)?, args: row.try_get(1)?, outcome: row.try_get(2)? })
+}
+
+/// A decision to record: the mutation as sent, when, with which program, and its outcome.
+pub struct Decision<'a> {
+    pub member: &'a str,
+    pub client: &'a str,
+    pub id: i64,
+    /// The member's version after this decision (the pull cookie orders results by it).
+    pub seq: i64,
+    pub name: &'a str,
+    pub args: &'a str,
+    pub client_time: i64,
+    pub decided_at: i64,
+    pub status: &'static str,
+    pub outcome: &'a str,
+    pub program_version: i64,
+}
+
+pub async fn record(conn: &mut AnyConnection, db: &Db, d: &Decision<'_>) -> Result<(), sqlx::Error> {
+    sqlx::query(&db.sql(
+        "INSERT INTO mutations (member_id, client_id, mutation_id, seq, name, args, client_time, decided_at, status, outcome, program_version)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    ))
+    .bind(d.member)
+    .bind(d.client)
+    .bind(d.id)
+    .bind(d.seq)
+    .bind(d.name)
+    .bind(d.args)
+    .bind(d.client_time)
+    .bind(d.decided_at)
+    .bind(d.status)
+    .bind(d.outcome)
+    .bind(d.program_version)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// The client's outcomes (JSON) decided after member version `after`, newest first, at most `limit`.
+pub async fn outcomes_since(conn: &mut AnyConnection, db: &Db, member: &str, client: &str, after: i64, limit: usize) -> Result<Vec<(i64, String)>, sqlx::Error> {
+    let rows = sqlx::query(&db.sql(&format!(
+        "SELECT mutation_id, outcome FROM mutations WHERE member_id = $1 AND client_id = $2 AND seq > $3 ORDER BY mutation_id DESC LIMIT {limit}"
+    )))
+    .bind(member)
+    .bind(client)
+    .bind(after)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
+}
+
+// ---- shared counters and guard rows -------------------------------------------------------------
+
+pub async fn load_stock(conn: &mut AnyConnection, db: &Db) -> Result<Stock, sqlx::Error> {
+    let rows = sqlx::query(&db.sql("SELECT counter, remaining FROM stock")).fetch_all(&mut *conn).await?;
+    let mut stock = Stock::default();
+    for r in rows {
+        let counter: String = r.try_get(0)?;
+        let remaining: i64 = r.try_get(1)?;
+        stock.remaining.insert(counter, remaining.clamp(0, u32::MAX as i64) as u32);
+    }
+    Ok(stock)
+}
+
+/// The guard row of a point lot: its id is taken once.
+async fn insert_lot(db: &Db, conn: &mut AnyConnection, member: &str, lot: &siyu::state::PointLot) -> Result<(), sqlx::Error> {
+    sqlx::query(&db.sql("INSERT INTO point_lots (member_id, lot_id, points, earned_at) VALUES ($1, $2, $3, $4)"))
+        .bind(member)
+        .bind(lot.id.as_str())
+        .bind(lot.points)
+        .bind(lot.earned_at)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// The natural-key guard rows and counters of a list of effects.
+pub async fn write_guards(conn: &mut AnyConnection, db: &Db, member: &str, effects: &[Effect]) -> Result<(), WriteError> {
+    for effect in effects {
+        match effect {
+            Effect::CheckedIn { check_in, .. } => {
+                let kind = match check_in.kind {
+                    siyu::state::CheckInKind::Normal => "normal",
+                    siyu::state::CheckInKind::Makeup => "makeup",
+                };
+                sqlx::query(&db.sql("INSERT INTO check_ins (member_id, business_day, kind, at) VALUES ($1, $2, $3, $4)"))
+                    .bind(member)
+                    .bind(check_in.day.to_string())
+                    .bind(kind)
+                    .bind(check_in.at)
+                    .execute(&mut *conn)
+                    .await?;
+            }
+            Effect::PointsCredited { lot, .. } => insert_lot(db, conn, member, lot).await?,
+            Effect::PointsRestored { lots, .. } => {
+                for lot in lots {
+                    insert_lot(db, conn, member, lot).await?;
+                }
+            }
+            Effect::CouponIssued { coupon } => {
+                sqlx::query(&db.sql("INSERT INTO coupons (member_id, coupon_id, template, source, issued_at) VALUES ($1, $2, $3, $4, $5)"))
+                    .bind(member)
+                    .bind(coupon.id.as_str())
+                    .bind(coupon.template.as_str())
+                    .bind(coupon.source.as_str())
+                    .bind(coupon.claimed_at)
+                    .execute(&mut *conn)
+                    .await?;
+            }
+            Effect::CouponUsed { coupon, order_id, at } => {
+                sqlx::query(&db.sql("INSERT INTO coupon_uses (member_id, coupon_id, order_id, used_at) VALUES ($1, $2, $3, $4)"))
+                    .bind(member)
+                    .bind(coupon.as_str())
+                    .bind(order_id.as_str())
+                    .bind(*at)
+                    .execute(&mut *conn)
+                    .await?;
+            }
+            Effect::CouponReturned { coupon } => {
+                sqlx::query(&db.sql("DELETE FROM coupon_uses WHERE member_id = $1 AND coupon_id = $2"))
+                    .bind(member)
+                    .bind(coupon.as_str())
+                    .execute(&mut *conn)
+                    .await?;
+            }
+            Effect::OrderPlaced { order } => {
+                sqlx::query(&db.sql("INSERT INTO orders (member_id, order_id, placed_at, total, paid) VALUES ($1, $2, $3, $4, $5)"))
+                    .bind(member)
+                    .bind(order.id.as_str())
+                    .bind(order.placed_at)
+                    .bind(order.total)
+                    .bind(order.paid)
+                    .execute(&mut *conn)
+                    .await?;
+            }
+            Effect::OrderRefunded { order_id, at, .. } => {
+                let done = sqlx::query(&db.sql("UPDATE orders SET refunded_at = $3 WHERE member_id = $1 AND order_id = $2 AND refunded_at IS NULL"))
+                    .bind(member)
+                    .bind(order_id.as_str())
+                    .bind(*at)
+                    .execute(&mut *conn)
+                    .await?;
+                if done.rows_affected() != 1 {
+                    return Err(WriteError::Guard("orders.refunded_at".into()));
+                }
+            }
+            // The revoked gift leaves the member's state; its issue row stays as the guard that
+            // the id was used.
+            Effect::StockTaken { .. } | Effect::StockReturned { .. } | Effect::CouponRevoked { .. } => {}
+            Effect::PointsDebited { .. } | Effect::RewardRedeemed { .. } | Effect::BirthdaySet { .. } => {}
+        }
+    }
+    // Shared counters last and in key order, so two transactions taking the same counters lock
+    // them in the same order. A counter that would go below zero fires its CHECK guard; one
+    // that does not exist (dropped from the program) is unlimited.
+    let mut deltas: std::collections::BTreeMap<String, i64> = std::collections::BTreeMap::new();
+    for effect in effects {
+        match effect {
+            Effect::StockTaken { counter, units } => *deltas.entry(counter.key()).or_default() -= *units as i64,
+            Effect::StockReturned { counter, units } => *deltas.entry(counter.key()).or_default() += *units as i64,
+            _ => {}
+        }
+    }
+    for (counter, delta) in deltas.into_iter().filter(|(_, d)| *d != 0) {
+        sqlx::query(&db.sql("UPDATE stock SET remaining = remaining + $2 WHERE counter = $1"))
+            .bind(counter)
+            .bind(delta)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
