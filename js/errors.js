@@ -3,7 +3,7 @@
 
 /** `e` is an error thrown by siyu: an `Error` named `SiyuError` with a string `code`. */
 export function isSiyuError(e) {
-  return e instanceof Error && e.name === 'SiyuError' && typeof e.code === 'string';
+  return e instanceof Error && e.name === 'SiyuError' && typeof (/** @type {{ code?: unknown }} */ (e)).code === 'string';
 }
 
 /**

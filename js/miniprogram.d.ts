@@ -1,15 +1,16 @@
-// Types of the mini-program entry (pkg/miniprogram/index.js, `require('siyu')` after WeChat's npm build).
-import type { InitOutput, Instantiated, WasmImports } from '../siyu.js';
-import type { FetchLike, FetchResponse, SyncLifecycle, OpenMallOptions, SyncClient, SyncOptions, SyncStorage } from '../sync.js';
+// Types of the mini-program entry (pkg/miniprogram/index.js, `require('siyu')` after WeChat's npm
+// build). Written next to miniprogram.js; the copy in miniprogram/ imports from its parent.
+import type { InitOutput, Instantiated, WasmImports } from './siyu.js';
+import type { FetchLike, FetchResponse, SyncLifecycle, OpenMallOptions, SyncClient, SyncOptions, SyncStorage } from './sync.js';
 
 export {
     Mall, PricedCart, validateProgram, errorCodes, backoffDelayMs, initWith,
     SyncError, callApi, memoryStorage,
-} from '../index.js';
-export { SiyuError, isSiyuError } from '../index.js';
-export type * from '../siyu.js';
-export type * from '../sync.js';
-export type { DeviceErrorCode } from '../index.js';
+} from './index.js';
+export { SiyuError, isSiyuError } from './index.js';
+export type * from './siyu.js';
+export type * from './sync.js';
+export type { DeviceErrorCode } from './index.js';
 
 /** `miniprogram_npm/siyu/siyu_bg.wasm.br`, where WeChat's npm build puts the engine. */
 export declare const WASM_PATH: string;

@@ -60,6 +60,7 @@ export function init(options = {}) {
  * then reported `STORAGE_FULL`). A value larger than `maxBytes` (UTF-8) is written in parts, and the
  * record's head is written last, so a write cut short leaves the previous record whole.
  */
+/** @param {import('./miniprogram.js').KeyValueStorageOptions} options */
 export function keyValueStorage({ kind, read, write, remove, maxBytes, isFull = () => false, prefix = 'siyu:' }) {
   // Each UTF-16 unit is at most 3 bytes of UTF-8, so parts of this many units always fit.
   const partUnits = Math.max(1, Math.floor((maxBytes - 64) / 3));
@@ -128,11 +129,14 @@ export function wxStorage(api = platformWx()) {
   if (!api) throw new TypeError('wxStorage: no `wx` in this runtime: pass it');
   return keyValueStorage({
     kind: 'wx',
-    read: (key) => api.getStorageSync(key),
+    read: (key) => {
+      const value = api.getStorageSync(key);
+      return typeof value === 'string' ? value : null; // anything else under the key is not ours
+    },
     write: (key, text) => api.setStorageSync(key, text),
     remove: (key) => api.removeStorageSync(key),
     maxBytes: 1024 * 1024,
-    isFull: (e) => /exceed|quota|limit|max size/i.test(e?.errMsg ?? e?.message ?? ''),
+    isFull: (/** @type {any} */ e) => /exceed|quota|limit|max size/i.test(e?.errMsg ?? e?.message ?? ''),
   });
 }
 

@@ -115,7 +115,10 @@ export function memoryStorage() {
   };
 }
 
-/** The best storage this browser offers: IndexedDB, else localStorage, else memory. */
+/**
+ * The best storage this browser offers: IndexedDB, else localStorage, else memory.
+ * @param {import('./sync.js').OpenStorageOptions} [options]
+ */
 export async function openStorage({ indexedDB = globalThis.indexedDB, localStorage } = {}) {
   if (indexedDB) {
     try {
@@ -166,7 +169,12 @@ function retryAfterMs(response, details) {
   return Number.isNaN(date) ? null : Math.max(0, date - Date.now());
 }
 
-/** POST (or GET without a body) JSON to the API; throws SyncError. */
+/**
+ * POST (or GET without a body) JSON to the API; throws SyncError.
+ * @param {import('./sync.js').FetchLike} fetchFn
+ * @param {string} url
+ * @param {import('./sync.js').CallApiOptions} [options]
+ */
 export async function callApi(fetchFn, url, { token, body, method = body === undefined ? 'GET' : 'POST' } = {}) {
   const headers = { Accept: 'application/json' };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
@@ -372,8 +380,10 @@ class SyncClient {
    * wrote; persist and announce if `write`. When another tab wrote in between (no Web Locks),
    * `fn` runs again on what it stored. With `keepOnly: 'saved'` (a shopper's change) a change
    * that cannot be saved is undone and refused: nothing is shown applied that a reload would lose.
+   * @param {{ keepOnly?: 'saved' }} [options]
    */
-  #exclusive(fn, write, { keepOnly } = {}) {
+  #exclusive(fn, write, options = {}) {
+    const { keepOnly } = options;
     const body = async () => {
       for (let attempt = 0; ; attempt++) {
         await this.#refresh(attempt > 0);

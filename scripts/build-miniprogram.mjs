@@ -26,5 +26,8 @@ const br = brotliCompressSync(wasm, {
   params: { [constants.BROTLI_PARAM_QUALITY]: 11, [constants.BROTLI_PARAM_SIZE_HINT]: wasm.length },
 });
 writeFileSync(new URL('siyu_bg.wasm.br', out), br);
-writeFileSync(new URL('index.d.ts', out), readFileSync(new URL('miniprogram.d.ts', pkg)));
+// The types sit one folder down from where they were written: their imports go up one.
+const types = readFileSync(new URL('miniprogram.d.ts', pkg), 'utf8').replace(/from '\.\/(siyu|sync|index)\.js'/g, "from '../$1.js'");
+if (!types.includes("from '../index.js'")) throw new Error('build-miniprogram: miniprogram.d.ts imports not found');
+writeFileSync(new URL('index.d.ts', out), types);
 console.log(`pkg/miniprogram: index.js ${code.length} bytes (CommonJS), siyu_bg.wasm.br ${br.length} bytes`);

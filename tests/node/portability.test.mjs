@@ -131,3 +131,11 @@ test('the module needs only MVP wasm features plus mutable globals (what the iOS
   const glue = readFileSync(join(pkg, 'siyu.js'), 'utf8');
   assert.doesNotMatch(glue, /__wbindgen_externrefs/, 'no externref table');
 });
+
+test('the shim’s JavaScript type-checks against its own declarations (checkJs), so they cannot drift', () => {
+  try {
+    execFileSync(join(root, 'node_modules', '.bin', 'tsc'), ['-p', join(root, 'tests', 'js-types', 'tsconfig.json')], { encoding: 'utf8' });
+  } catch (e) {
+    assert.fail(e.stdout);
+  }
+});
