@@ -3,14 +3,15 @@
 use crate::error::{parse_json, ApiError};
 use crate::service::Service;
 use axum::body::{Body, Bytes};
-use axum::extract::State;
+use axum::extract::{FromRequest, FromRequestParts, Request, State};
+use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use siyu::sync::{PullRequest, PushRequest, MAX_BATCH, PROTOCOL_VERSION};
+use siyu::sync::{PullRequest, PullResponse, PushRequest, PushResponse, MAX_BATCH, PROTOCOL_VERSION};
 use std::path::Path;
 use std::sync::Arc;
 use tower_http::cors::{AllowOrigin, CorsLayer};
@@ -41,23 +42,85 @@ impl IntoResponse for ApiError {
     }
 }
 
-fn ok(value: impl serde::Serialize) -> Response {
-    let mut response = axum::Json(value).into_response();
-    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
-}
+/// A JSON reply that no cache keeps (member data, the clock, the program in force).
+pub struct NoStore<T>(pub T);
 
-fn reply<T: serde::Serialize>(result: Result<T, ApiError>) -> Response {
-    match result {
-        Ok(v) => ok(v),
-        Err(e) => e.into_response(),
+impl<T: serde::Serialize> IntoResponse for NoStore<T> {
+    fn into_response(self) -> Response {
+        let mut response = axum::Json(self.0).into_response();
+        response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        response
     }
 }
 
-async fn read_body(body: Body) -> Result<Bytes, ApiError> {
-    axum::body::to_bytes(body, MAX_BODY_BYTES).await.map_err(|_| {
-        ApiError::too_large(format!("the request body is larger than {MAX_BODY_BYTES} bytes")).with_details(json!({ "maxBytes": MAX_BODY_BYTES }))
-    })
+type Reply<T> = Result<NoStore<T>, ApiError>;
+
+/// The member a request acts for, from its `Authorization: Bearer …` token.
+pub struct Member(pub String);
+
+impl FromRequestParts<Arc<Service>> for Member {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, svc: &Arc<Service>) -> Result<Self, ApiError> {
+        svc.authenticate(authorization(&parts.headers)).map(Member)
+    }
+}
+
+/// A request made with the admin token.
+pub struct Admin;
+
+impl FromRequestParts<Arc<Service>> for Admin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, svc: &Arc<Service>) -> Result<Self, ApiError> {
+        svc.check_admin(authorization(&parts.headers)).map(|()| Admin)
+    }
+}
+
+/// The body's bytes, at most `MAX_BODY_BYTES` (else 413 `BODY_TOO_LARGE`).
+pub struct RawBody(pub Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for RawBody {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, _: &S) -> Result<Self, ApiError> {
+        axum::body::to_bytes(request.into_body(), MAX_BODY_BYTES).await.map(RawBody).map_err(|_| {
+            ApiError::new(413, "BODY_TOO_LARGE", format!("the request body is larger than {MAX_BODY_BYTES} bytes"))
+                .with_details(json!({ "maxBytes": MAX_BODY_BYTES }))
+        })
+    }
+}
+
+/// A JSON request body, parsed strictly (unknown fields refused, the path of the first problem
+/// named). Sync requests are prechecked first (`precheck`).
+pub struct JsonBody<T>(pub T);
+
+/// What a JSON body is called in errors, and whether it is a sync request.
+pub trait RequestBody: serde::de::DeserializeOwned {
+    const WHAT: &'static str;
+    const SYNC: bool = false;
+}
+
+impl RequestBody for PushRequest {
+    const WHAT: &'static str = "push request";
+    const SYNC: bool = true;
+}
+
+impl RequestBody for PullRequest {
+    const WHAT: &'static str = "pull request";
+    const SYNC: bool = true;
+}
+
+impl<S: Send + Sync, T: RequestBody> FromRequest<S> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        let RawBody(bytes) = RawBody::from_request(request, state).await?;
+        if T::SYNC {
+            precheck(&bytes)?;
+        }
+        parse_json(T::WHAT, &bytes).map(JsonBody)
+    }
 }
 
 fn authorization(headers: &HeaderMap) -> Option<&str> {
@@ -85,24 +148,12 @@ fn precheck(bytes: &[u8]) -> Result<(), ApiError> {
     Ok(())
 }
 
-async fn push(State(svc): State<Arc<Service>>, headers: HeaderMap, body: Body) -> Response {
-    reply(async {
-        let member = svc.authenticate(authorization(&headers))?;
-        let bytes = read_body(body).await?;
-        precheck(&bytes)?;
-        let req: PushRequest = parse_json("push request", &bytes)?;
-        svc.push(&member, &req).await
-    }.await)
+async fn push(State(svc): State<Arc<Service>>, Member(member): Member, JsonBody(req): JsonBody<PushRequest>) -> Reply<PushResponse> {
+    svc.push(&member, &req).await.map(NoStore)
 }
 
-async fn pull(State(svc): State<Arc<Service>>, headers: HeaderMap, body: Body) -> Response {
-    reply(async {
-        let member = svc.authenticate(authorization(&headers))?;
-        let bytes = read_body(body).await?;
-        precheck(&bytes)?;
-        let req: PullRequest = parse_json("pull request", &bytes)?;
-        svc.pull(&member, &req).await
-    }.await)
+async fn pull(State(svc): State<Arc<Service>>, Member(member): Member, JsonBody(req): JsonBody<PullRequest>) -> Reply<PullResponse> {
+    svc.pull(&member, &req).await.map(NoStore)
 }
 
 #[derive(Deserialize)]
@@ -111,24 +162,20 @@ struct LoginRequest {
     member_id: String,
 }
 
-async fn login(State(svc): State<Arc<Service>>, body: Body) -> Response {
-    reply(async {
-        let bytes = read_body(body).await?;
-        let req: LoginRequest = parse_json("login request", &bytes)?;
-        svc.login(&req.member_id)
-    }.await)
+impl RequestBody for LoginRequest {
+    const WHAT: &'static str = "login request";
 }
 
-async fn get_program(State(svc): State<Arc<Service>>) -> Response {
-    ok(&*svc.program())
+async fn login(State(svc): State<Arc<Service>>, JsonBody(req): JsonBody<LoginRequest>) -> Reply<Value> {
+    svc.login(&req.member_id).map(NoStore)
 }
 
-async fn put_program(State(svc): State<Arc<Service>>, headers: HeaderMap, body: Body) -> Response {
-    reply(async {
-        svc.check_admin(authorization(&headers))?;
-        let bytes = read_body(body).await?;
-        svc.put_program(&bytes).await
-    }.await)
+async fn get_program(State(svc): State<Arc<Service>>) -> NoStore<Arc<siyu::Program>> {
+    NoStore(svc.program())
+}
+
+async fn put_program(State(svc): State<Arc<Service>>, _: Admin, RawBody(bytes): RawBody) -> Reply<Value> {
+    svc.put_program(&bytes).await.map(NoStore)
 }
 
 #[derive(Deserialize)]
@@ -137,37 +184,42 @@ struct ClockRequest {
     offset_ms: i64,
 }
 
+impl RequestBody for ClockRequest {
+    const WHAT: &'static str = "clock request";
+}
+
 fn clock_body(svc: &Service) -> Value {
     let now = svc.now();
     json!({ "offsetMs": svc.clock.offset_ms(), "now": now, "businessDay": svc.program().business_day(now) })
 }
 
-async fn get_clock(State(svc): State<Arc<Service>>) -> Response {
-    if !svc.config.demo {
-        return ApiError::not_found("the QA clock is only offered in demo mode").into_response();
+fn demo_only(svc: &Service) -> Result<(), ApiError> {
+    if svc.config.demo {
+        Ok(())
+    } else {
+        Err(ApiError::not_found("the QA clock is only offered in demo mode"))
     }
-    ok(clock_body(&svc))
 }
 
-async fn set_clock(State(svc): State<Arc<Service>>, body: Body) -> Response {
-    reply(async {
-        if !svc.config.demo {
-            return Err(ApiError::not_found("the QA clock is only offered in demo mode"));
-        }
-        let bytes = read_body(body).await?;
-        let req: ClockRequest = parse_json("clock request", &bytes)?;
-        // At most ±10 years.
-        // `unsigned_abs`: `i64::MIN.abs()` overflows.
-        if req.offset_ms.unsigned_abs() > 10 * 366 * 86_400_000 {
-            return Err(ApiError::bad_request("offsetMs must be within ±10 years").with_details(json!({ "path": "offsetMs" })));
-        }
-        svc.clock.set_offset_ms(req.offset_ms);
-        Ok(clock_body(&svc))
-    }.await)
+async fn get_clock(State(svc): State<Arc<Service>>) -> Reply<Value> {
+    demo_only(&svc)?;
+    Ok(NoStore(clock_body(&svc)))
 }
 
-async fn health(State(svc): State<Arc<Service>>) -> Response {
-    ok(json!({ "ok": true, "protocol": PROTOCOL_VERSION, "maxBatch": MAX_BATCH, "demo": svc.config.demo, "serverTime": svc.now() }))
+async fn set_clock(State(svc): State<Arc<Service>>, request: Request) -> Reply<Value> {
+    // Demo mode is checked before the body is read.
+    demo_only(&svc)?;
+    let JsonBody(req): JsonBody<ClockRequest> = JsonBody::from_request(request, &svc).await?;
+    // At most ±10 years. `unsigned_abs`: `i64::MIN.abs()` overflows.
+    if req.offset_ms.unsigned_abs() > 10 * 366 * 86_400_000 {
+        return Err(ApiError::bad_request("offsetMs must be within ±10 years").with_details(json!({ "path": "offsetMs" })));
+    }
+    svc.clock.set_offset_ms(req.offset_ms);
+    Ok(NoStore(clock_body(&svc)))
+}
+
+async fn health(State(svc): State<Arc<Service>>) -> NoStore<Value> {
+    NoStore(json!({ "ok": true, "protocol": PROTOCOL_VERSION, "maxBatch": MAX_BATCH, "demo": svc.config.demo, "serverTime": svc.now() }))
 }
 
 async fn api_not_found() -> Response {

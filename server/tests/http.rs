@@ -52,7 +52,7 @@ async fn request_errors_are_json_with_codes() {
         ("/api/push", Some("forged.token"), push_body("a1", 1..=1), 401, "UNAUTHENTICATED"),
         ("/api/pull", Some("x"), json!({ "protocol": 1, "clientId": "a1" }).to_string(), 401, "UNAUTHENTICATED"),
         ("/api/push", Some(&t), push_body("a1", 1..=101), 413, "BATCH_TOO_LARGE"),
-        ("/api/push", Some(&t), "x".repeat(MAX_BODY_BYTES + 10), 413, "BATCH_TOO_LARGE"),
+        ("/api/push", Some(&t), "x".repeat(MAX_BODY_BYTES + 10), 413, "BODY_TOO_LARGE"),
         ("/api/push", Some(&t), json!({ "protocol": 2, "clientId": "a1", "mutations": [], "newField": true }).to_string(), 426, "VERSION_NOT_SUPPORTED"),
         ("/api/pull", Some(&t), json!({ "protocol": 0, "clientId": "a1" }).to_string(), 426, "VERSION_NOT_SUPPORTED"),
         ("/api/push", Some(&t), push_body("a1", 3..=4), 409, "OUT_OF_ORDER"),
