@@ -5,10 +5,12 @@
 
 use crate::error::{BirthdayError, InputError, Rejection};
 use crate::program::{Points, Program};
-use crate::state::{CheckIn, CheckInKind, CouponState, LedgerEntry, LotAmount, MemberState, Order, OrderLine, PointLot, Redemption};
-use crate::stock::{Counter, Stock};
-use crate::time::{Day, Instant, MonthDay};
+use crate::state::{CheckIn, CheckInKind, MemberState, OrderLine};
+use crate::stock::Counter;
+use crate::time::{Day, MonthDay};
 use serde::{Deserialize, Serialize};
+
+pub use crate::effects::{apply_effects, apply_stock, credit, debit, Applied, Ctx, Effect};
 
 /// A member's intent. It carries no amounts the server would have to trust: prices, points and
 /// the business day are recomputed from the program and the clock of whoever applies it.
@@ -141,79 +143,6 @@ impl TryFrom<MutationParts> for Mutation {
     }
 }
 
-/// What `apply` is given besides the state.
-#[derive(Clone, Copy, Debug)]
-pub struct Ctx<'a> {
-    pub now: Instant,
-    pub client_id: &'a str,
-    pub mutation_id: u64,
-    /// Shared counters as the applier knows them (authoritative on the server).
-    pub stock: &'a Stock,
-}
-
-impl Ctx<'_> {
-    /// The n-th id this mutation creates.
-    pub fn id(&self, n: usize) -> String {
-        format!("{}-{}-{}", self.client_id, self.mutation_id, n)
-    }
-}
-
-/// One change to the member's state (or to a shared counter).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
-#[serde(tag = "type", rename_all = "camelCase")]
-pub enum Effect {
-    #[serde(rename_all = "camelCase")]
-    CheckedIn { check_in: CheckIn, streak: u32, cycle_day: u32 },
-    #[serde(rename_all = "camelCase")]
-    PointsCredited { lot: PointLot, reason: String },
-    /// Spent points given back by a refund: one new lot per lot they came from, and one ledger
-    /// entry for them all.
-    #[serde(rename_all = "camelCase")]
-    PointsRestored { lots: Vec<PointLot>, reason: String, at: Instant },
-    #[serde(rename_all = "camelCase")]
-    PointsDebited { lots: Vec<LotAmount>, reason: String, shortfall: Points, at: Instant },
-    #[serde(rename_all = "camelCase")]
-    CouponIssued { coupon: crate::state::CouponInstance },
-    #[serde(rename_all = "camelCase")]
-    CouponUsed { coupon: String, order_id: String, at: Instant },
-    #[serde(rename_all = "camelCase")]
-    CouponReturned { coupon: String },
-    /// A gift coupon taken back, unused, by the refund of the order that issued it.
-    #[serde(rename_all = "camelCase")]
-    CouponRevoked { coupon: String, order_id: String },
-    #[serde(rename_all = "camelCase")]
-    OrderPlaced { order: Order },
-    #[serde(rename_all = "camelCase")]
-    OrderRefunded {
-        order_id: String,
-        at: Instant,
-        /// The order's gift coupon when it was already used (by this order id) and so stays.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        #[cfg_attr(target_arch = "wasm32", tsify(optional))]
-        gift_used_by: Option<String>,
-    },
-    #[serde(rename_all = "camelCase")]
-    RewardRedeemed { redemption: Redemption },
-    #[serde(rename_all = "camelCase")]
-    BirthdaySet {
-        #[cfg_attr(target_arch = "wasm32", tsify(type = "MonthDay"))]
-        birthday: MonthDay,
-    },
-    #[serde(rename_all = "camelCase")]
-    StockTaken { counter: Counter, units: u32 },
-    #[serde(rename_all = "camelCase")]
-    StockReturned { counter: Counter, units: u32 },
-}
-
-/// The outcome of an accepted mutation.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
-#[serde(rename_all = "camelCase")]
-pub struct Applied {
-    pub effects: Vec<Effect>,
-}
-
 /// Decide a mutation. Pure: same inputs, same effects and ids.
 pub fn apply(program: &Program, state: &MemberState, mutation: &Mutation, ctx: &Ctx) -> Result<Applied, Rejection> {
     let effects = match mutation {
@@ -276,104 +205,6 @@ fn makeup(program: &Program, state: &MemberState, day: Day, ctx: &Ctx) -> Result
         cycle_day: after.cycle_day,
     });
     Ok(effects)
-}
-
-/// A new lot of `points` earned now, with the program's expiry.
-pub fn credit(program: &Program, ctx: &Ctx, n: usize, points: Points, reason: &str) -> Effect {
-    Effect::PointsCredited {
-        lot: PointLot {
-            id: ctx.id(n),
-            points,
-            remaining: points,
-            earned_at: ctx.now,
-            expires_at: crate::points::expiry_of(program, ctx.now),
-            source: reason.to_string(),
-        },
-        reason: reason.to_string(),
-    }
-}
-
-/// Spend `points` soonest-expiring first, or reject INSUFFICIENT_POINTS.
-pub fn debit(state: &MemberState, points: Points, reason: &str, now: Instant) -> Result<Effect, Rejection> {
-    let lots = crate::points::plan_spend(state, points, now)?;
-    Ok(Effect::PointsDebited { lots, reason: reason.to_string(), shortfall: 0, at: now })
-}
-
-/// Apply effects to the member's state. Counter effects are left to whoever keeps the counters
-/// (see `apply_stock`).
-pub fn apply_effects(state: &mut MemberState, effects: &[Effect]) {
-    for effect in effects {
-        match effect {
-            Effect::CheckedIn { check_in, .. } => {
-                let at = state.check_ins.partition_point(|c| c.day < check_in.day);
-                state.check_ins.insert(at, check_in.clone());
-            }
-            Effect::PointsCredited { lot, reason } => {
-                state.ledger.push(LedgerEntry {
-                    at: lot.earned_at,
-                    delta: lot.points,
-                    reason: reason.clone(),
-                    lots: vec![LotAmount { lot: lot.id.clone(), points: lot.points }],
-                    shortfall: 0,
-                });
-                state.lots.push(lot.clone());
-            }
-            Effect::PointsRestored { lots, reason, at } => {
-                state.ledger.push(LedgerEntry {
-                    at: *at,
-                    delta: lots.iter().map(|l| l.points).sum(),
-                    reason: reason.clone(),
-                    lots: lots.iter().map(|l| LotAmount { lot: l.id.clone(), points: l.points }).collect(),
-                    shortfall: 0,
-                });
-                state.lots.extend(lots.iter().cloned());
-            }
-            Effect::PointsDebited { lots, reason, shortfall, at } => {
-                let mut total = 0;
-                for take in lots {
-                    if let Some(lot) = state.lots.iter_mut().find(|l| l.id == take.lot) {
-                        let n = take.points.min(lot.remaining);
-                        lot.remaining -= n;
-                        total += n;
-                    }
-                }
-                state.ledger.push(LedgerEntry { at: *at, delta: -total, reason: reason.clone(), lots: lots.clone(), shortfall: *shortfall });
-            }
-            Effect::CouponIssued { coupon } => state.coupons.push(coupon.clone()),
-            Effect::CouponUsed { coupon, order_id, at } => {
-                if let Some(c) = state.coupons.iter_mut().find(|c| c.id == *coupon) {
-                    c.state = CouponState::Used { order_id: order_id.clone(), at: *at };
-                }
-            }
-            Effect::CouponReturned { coupon } => {
-                if let Some(c) = state.coupons.iter_mut().find(|c| c.id == *coupon) {
-                    c.state = CouponState::Available;
-                }
-            }
-            Effect::CouponRevoked { coupon, .. } => state.coupons.retain(|c| c.id != *coupon),
-            Effect::OrderPlaced { order } => state.orders.push(order.clone()),
-            Effect::OrderRefunded { order_id, at, gift_used_by } => {
-                if let Some(o) = state.orders.iter_mut().find(|o| o.id == *order_id) {
-                    o.refunded_at = Some(*at);
-                    o.gift_used_by.clone_from(gift_used_by);
-                }
-            }
-            Effect::RewardRedeemed { redemption } => state.redemptions.push(redemption.clone()),
-            Effect::BirthdaySet { birthday } => state.birthday = Some(*birthday),
-            Effect::StockTaken { .. } | Effect::StockReturned { .. } => {}
-        }
-    }
-}
-
-/// Apply the counter effects to a stock.
-pub fn apply_stock(stock: &mut Stock, effects: &[Effect]) {
-    for effect in effects {
-        match effect {
-            Effect::StockTaken { counter, units } => stock.adjust(counter, -(*units as i64)),
-            Effect::StockReturned { counter, units } => stock.adjust(counter, *units as i64),
-            _ => {}
-        }
-    }
 }
 
 #[cfg(test)]

@@ -1,8 +1,7 @@
 //! Errors: one enum per domain area, each with a stable `code` (SCREAMING_SNAKE_CASE) and a clear
 //! message. `Rejection` wraps them all for `apply`; it serializes as `{code, message, details}`.
 
-use crate::program::{Fen, Points};
-use crate::quote::Quote;
+use crate::units::{Fen, Points};
 use serde::Serialize;
 use serde_json::{json, Value};
 use std::fmt;
@@ -70,7 +69,8 @@ pub enum OrderError {
     InvalidOrderId,
     DuplicateOrderId { order_id: String },
     LineUnavailable { sku: String, reason: &'static str },
-    PriceChanged { expected: Fen, quote: Box<Quote> },
+    /// `quote` is the new quote as JSON (what the client shows), `actual` its total.
+    PriceChanged { expected: Fen, actual: Fen, quote: Box<Value> },
     OrderNotFound { order_id: String },
     AlreadyRefunded { order_id: String },
     RefundWindowClosed { order_id: String, refund_days: u32 },
@@ -270,9 +270,9 @@ rejections! {
             (format!("{sku:?} cannot be bought now: {reason}"), json!({ "sku": sku, "reason": reason })),
     }
     "PRICE_CHANGED" {
-        R::Order(OrderError::PriceChanged { expected, quote }) => (
-            format!("the total changed from {} to {}: please confirm the new price", yuan(*expected), yuan(quote.total)),
-            price_changed(*expected, quote),
+        R::Order(OrderError::PriceChanged { expected, actual, quote }) => (
+            format!("the total changed from {} to {}: please confirm the new price", yuan(*expected), yuan(*actual)),
+            json!({ "expected": expected, "actual": actual, "quote": quote }),
         ),
     }
     "ORDER_NOT_FOUND" {
@@ -310,11 +310,6 @@ fn invalid(what: &str, path: &str, problem: &str) -> String {
     }
 }
 
-fn price_changed(expected: Fen, quote: &Quote) -> Value {
-    // Through text, so the quote has one serializer in the module, not two.
-    let quote: Value = serde_json::to_string(quote).ok().and_then(|t| serde_json::from_str(&t).ok()).unwrap_or(Value::Null);
-    json!({ "expected": expected, "actual": quote["total"], "quote": quote })
-}
 
 impl fmt::Display for Rejection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -4,6 +4,7 @@
 //! code runs in the browser (through `wasm`, the only binding module) and natively on the server.
 //! Money is integer fen, time is injected, and every change goes through [`apply::apply`].
 
+pub mod units;
 pub mod time;
 pub mod error;
 pub mod json_path;
@@ -23,6 +24,7 @@ pub mod orders;
 pub mod rewards;
 pub mod segments;
 pub mod reminders;
+pub mod effects;
 pub mod apply;
 pub mod mall;
 pub mod sync;

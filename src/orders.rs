@@ -1,6 +1,6 @@
 //! §8 Orders: placing an order at the re-computed price, and full refunds.
 
-use crate::apply::{credit, debit, Ctx, Effect};
+use crate::effects::{credit, debit, Ctx, Effect};
 use crate::error::{CouponError, InputError, OrderError, PointsError, Rejection};
 use crate::program::{Points, Program};
 use crate::quote::{CouponChoice, PointsChoice, Pricer, UnusableReason};
@@ -54,7 +54,9 @@ pub fn place(
         return Err(PointsError::BelowMinBalance { min_balance: program.points.min_balance, balance: quote.points.balance }.into());
     }
     if quote.total != expected_total {
-        return Err(OrderError::PriceChanged { expected: expected_total, quote: Box::new(quote) }.into());
+        // Through text, so the quote has one serializer in the module, not two.
+        let json = serde_json::to_string(&quote).ok().and_then(|t| serde_json::from_str(&t).ok()).unwrap_or(serde_json::Value::Null);
+        return Err(OrderError::PriceChanged { expected: expected_total, actual: quote.total, quote: Box::new(json) }.into());
     }
     let mut effects = Vec::new();
     let mut spent_lots = Vec::new();
@@ -148,7 +150,7 @@ pub fn refund(program: &Program, state: &MemberState, order_id: &str, ctx: &Ctx)
     //    gave the member nothing: they are not taken back from other lots.
     if order.points_earned > 0 {
         let mut after = state.clone();
-        crate::apply::apply_effects(&mut after, &effects);
+        crate::effects::apply_effects(&mut after, &effects);
         let mut plan: Vec<LotAmount> = Vec::new();
         let mut left = order.points_earned;
         if let Some(lot) = order.earned_lot.as_ref().and_then(|id| after.lots.iter_mut().find(|l| l.id == *id)) {

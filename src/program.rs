@@ -9,10 +9,7 @@ use crate::time::{Day, Instant};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-pub type Fen = i64;
-pub type Points = i64;
-/// Basis points: 10000 = 100 %, and for multipliers 10000 = ×1.
-pub type Bp = i64;
+pub use crate::units::{Bp, Fen, Points};
 
 pub const BP_ONE: Bp = 10_000;
 
@@ -778,7 +775,7 @@ impl Program {
                 }
             }
             for (j, s) in t.audience.segments.iter().enumerate() {
-                if !crate::segments::is_known_segment(s) {
+                if !is_known_segment(s) {
                     return bad(at(&format!("audience.segments[{j}]")), "is not a known segment");
                 }
             }
@@ -941,4 +938,23 @@ impl TryFrom<crate::tagged::Tagged> for RewardGrant {
             _ => Err(t.unknown_type("`coupon`, `goods`")),
         }
     }
+}
+
+/// The segment tags a coupon audience may name (computed by `segments`).
+pub const KNOWN_SEGMENTS: &[&str] = &[
+    "activity.3d",
+    "activity.7d",
+    "activity.14d",
+    "lifecycle.prospect",
+    "lifecycle.new",
+    "lifecycle.loyal",
+    "lifecycle.lapsing",
+    "lifecycle.active",
+    "priceSensitivity.high",
+    "priceSensitivity.medium",
+    "priceSensitivity.low",
+];
+
+pub fn is_known_segment(name: &str) -> bool {
+    KNOWN_SEGMENTS.contains(&name)
 }

@@ -1,6 +1,6 @@
 //! §9 The points mall: redeeming rewards for points.
 
-use crate::apply::{debit, Ctx, Effect};
+use crate::effects::{debit, Ctx, Effect};
 use crate::error::{Rejection, RewardError};
 use crate::program::{Program, RewardGrant};
 use crate::state::{MemberState, Redemption};

@@ -41,23 +41,7 @@ pub struct Segments {
     pub tags: Vec<String>,
 }
 
-pub const KNOWN_SEGMENTS: &[&str] = &[
-    "activity.3d",
-    "activity.7d",
-    "activity.14d",
-    "lifecycle.prospect",
-    "lifecycle.new",
-    "lifecycle.loyal",
-    "lifecycle.lapsing",
-    "lifecycle.active",
-    "priceSensitivity.high",
-    "priceSensitivity.medium",
-    "priceSensitivity.low",
-];
-
-pub fn is_known_segment(name: &str) -> bool {
-    KNOWN_SEGMENTS.contains(&name)
-}
+pub use crate::program::{is_known_segment, KNOWN_SEGMENTS};
 
 /// The latest check-in or order at or before `now`.
 pub fn last_activity(state: &MemberState, now: Instant) -> Option<Instant> {

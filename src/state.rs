@@ -1,7 +1,7 @@
 //! The member's state: everything the engine knows about one member. It changes only by
 //! applying effects (see `apply`).
 
-use crate::program::{Fen, Points};
+use crate::units::{Fen, Points};
 use crate::time::{Day, Instant, MonthDay};
 use serde::{Deserialize, Serialize};
 
