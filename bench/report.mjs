@@ -199,7 +199,7 @@ export function render(r) {
     p('"total only" prices the same cart but brings back only the total: the difference is the cost of turning the explanation into a JS object.', '');
     const ids = [
       ['50 × 2 chosen', headline.chosen], ['50 × 50 best', headline.best], ['50 × 50 best, rich', headline.bestRich],
-      ['200 × 200 best', ['catalog', 'demo', 200, 200, 'best']], ['200 × 200 best, rich', ['rich', 'rich', 200, 200, 'best']],
+      ['100 × 200 best', ['catalog', 'demo', 100, 200, 'best']], ['100 × 200 best, rich', ['rich', 'rich', 100, 200, 'best']],
     ];
     p(table(['case', 'full quote', 'total only', 'JSON round trip', 'request / result size'], ids.map(([name, k]) => {
       const x = get(q, ...k);

@@ -70,7 +70,7 @@ const BASE_NAMES = {
 
 /**
  * The demo program with a catalog of `skus` SKUs (the demo's 20 plus generated ones in 8
- * categories), so a 200-line cart needs no repeated SKU. Rules and templates are untouched.
+ * categories), so a 100-line cart needs no repeated SKU. Rules and templates are untouched.
  */
 export function withCatalog(program, skus) {
   const p = clone(program);
