@@ -93,18 +93,28 @@ export function keyValueStorage({ kind, read, write, remove, maxBytes, isFull = 
       store(key, text);
     } else {
       parts = Math.ceil(text.length / partUnits);
-      for (let i = 0; i < parts; i++) store(`${key}@${rev}#${i}`, text.slice(i * partUnits, (i + 1) * partUnits));
-      store(key, JSON.stringify({ rev, clientId: value?.clientId, parts }));
+      let written = 0;
+      try {
+        for (; written < parts; written++) store(`${key}@${rev}#${written}`, text.slice(written * partUnits, (written + 1) * partUnits));
+        store(key, JSON.stringify({ rev, clientId: value?.clientId, parts }));
+      } catch (e) {
+        // The head still names the previous record; the parts of this one would only take space.
+        for (let i = 0; i < written; i++) {
+          if (!(old?.rev === rev && i < old.parts)) removeQuietly(`${prefix}${key}@${rev}#${i}`);
+        }
+        throw e;
+      }
     }
     // The previous record's parts that the new head does not name.
     if (old?.parts !== undefined) {
-      for (let i = old.rev === rev ? parts : 0; i < old.parts; i++) {
-        try {
-          remove(`${prefix}${key}@${old.rev}#${i}`);
-        } catch {
-          // Left behind; harmless.
-        }
-      }
+      for (let i = old.rev === rev ? parts : 0; i < old.parts; i++) removeQuietly(`${prefix}${key}@${old.rev}#${i}`);
+    }
+  };
+  const removeQuietly = (fullKey) => {
+    try {
+      remove(fullKey);
+    } catch {
+      // Left behind; harmless.
     }
   };
   return {

@@ -182,3 +182,36 @@ test('in a mini-program: calls before init and an init without WXWebAssembly say
   mall.free();
   bare.kill();
 });
+
+test('a split record that does not fit leaves the previous one whole and no parts behind', async () => {
+  const phone = install('split-full', 'new');
+  const mp = launch({ ...phone, start: false });
+  const siyu = mp.require('siyu');
+  const storage = siyu.keyValueStorage({
+    kind: 'wx',
+    read: (k) => mp.wx.getStorageSync(k),
+    write: (k, t) => mp.wx.setStorageSync(k, t),
+    remove: (k) => mp.wx.removeStorageSync(k),
+    maxBytes: 4096,
+    prefix: 'small:',
+  });
+  const first = { rev: 1, clientId: 'c', snapshot: 'a'.repeat(6000), savedAt: 1 };
+  await storage.put('m', first);
+  const keysBefore = mp.wx.getStorageInfoSync().keys.sort();
+  // Storage fills up: the next, larger record cannot be written whole.
+  const full = launch({ ...phone, start: false, maxTotalBytes: keysBefore.length * 4200 });
+  const tight = full.require('siyu').keyValueStorage({
+    kind: 'wx',
+    read: (k) => full.wx.getStorageSync(k),
+    write: (k, t) => full.wx.setStorageSync(k, t),
+    remove: (k) => full.wx.removeStorageSync(k),
+    maxBytes: 4096,
+    isFull: (e) => /exceed/.test(e.errMsg),
+    prefix: 'small:',
+  });
+  await assert.rejects(tight.put('m', { rev: 2, clientId: 'c', snapshot: 'b'.repeat(30000), savedAt: 2 }), (e) => e.code === 'STORAGE_FULL');
+  assert.deepEqual(full.wx.getStorageInfoSync().keys.sort(), keysBefore, 'no parts of the refused record are left');
+  assert.equal(JSON.stringify(await tight.get('m')), JSON.stringify(first));
+  full.kill();
+  mp.kill();
+});
