@@ -37,6 +37,19 @@ function install(name, memberId) {
 
 const synced = (page) => page.data.sync === '已同步';
 
+/** The package's key-value storage over the runtime's wx storage, with 4 kB keys. */
+function smallKeys(mp) {
+  return mp.require('siyu').keyValueStorage({
+    kind: 'wx',
+    read: (k) => mp.wx.getStorageSync(k),
+    write: (k, t) => mp.wx.setStorageSync(k, t),
+    remove: (k) => mp.wx.removeStorageSync(k),
+    maxBytes: 4096,
+    isFull: (e) => /exceed/.test(e.errMsg),
+    prefix: 'small:',
+  });
+}
+
 test('the runtime holds only what a mini-program has', () => {
   const phone = install('bare', 'new');
   const mp = launch({ ...phone, start: false });
@@ -139,15 +152,7 @@ test('records larger than one wx key are split and read back whole; old parts ar
   const phone = install('split', 'new');
   const mp = launch(phone);
   const client = await mp.app.ready;
-  const siyu = mp.require('siyu');
-  const storage = siyu.keyValueStorage({
-    kind: 'wx',
-    read: (k) => mp.wx.getStorageSync(k),
-    write: (k, t) => mp.wx.setStorageSync(k, t),
-    remove: (k) => mp.wx.removeStorageSync(k),
-    maxBytes: 4096,
-    prefix: 'small:',
-  });
+  const storage = smallKeys(mp);
   const keys = () => mp.wx.getStorageInfoSync().keys.filter((k) => k.startsWith('small:')).length;
   const record = { rev: 1, clientId: client.mall.clientId, snapshot: client.mall.snapshotJson() + '签'.repeat(5000), savedAt: 1 };
   await storage.put('m', record);
@@ -186,29 +191,13 @@ test('in a mini-program: calls before init and an init without WXWebAssembly say
 test('a split record that does not fit leaves the previous one whole and no parts behind', async () => {
   const phone = install('split-full', 'new');
   const mp = launch({ ...phone, start: false });
-  const siyu = mp.require('siyu');
-  const storage = siyu.keyValueStorage({
-    kind: 'wx',
-    read: (k) => mp.wx.getStorageSync(k),
-    write: (k, t) => mp.wx.setStorageSync(k, t),
-    remove: (k) => mp.wx.removeStorageSync(k),
-    maxBytes: 4096,
-    prefix: 'small:',
-  });
+  const storage = smallKeys(mp);
   const first = { rev: 1, clientId: 'c', snapshot: 'a'.repeat(6000), savedAt: 1 };
   await storage.put('m', first);
   const keysBefore = mp.wx.getStorageInfoSync().keys.sort();
   // Storage fills up: the next, larger record cannot be written whole.
   const full = launch({ ...phone, start: false, maxTotalBytes: keysBefore.length * 4200 });
-  const tight = full.require('siyu').keyValueStorage({
-    kind: 'wx',
-    read: (k) => full.wx.getStorageSync(k),
-    write: (k, t) => full.wx.setStorageSync(k, t),
-    remove: (k) => full.wx.removeStorageSync(k),
-    maxBytes: 4096,
-    isFull: (e) => /exceed/.test(e.errMsg),
-    prefix: 'small:',
-  });
+  const tight = smallKeys(full);
   await assert.rejects(tight.put('m', { rev: 2, clientId: 'c', snapshot: 'b'.repeat(30000), savedAt: 2 }), (e) => e.code === 'STORAGE_FULL');
   assert.deepEqual(full.wx.getStorageInfoSync().keys.sort(), keysBefore, 'no parts of the refused record are left');
   assert.equal(JSON.stringify(await tight.get('m')), JSON.stringify(first));
