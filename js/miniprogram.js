@@ -84,8 +84,8 @@ export function keyValueStorage({ kind, read, write, remove, maxBytes, isFull = 
     for (let i = 0; i < head.parts; i++) text += read(`${prefix}${key}@${head.rev}#${i}`) ?? '';
     return JSON.parse(text);
   };
-  const put = (key, value) => {
-    const old = load(key);
+  // `old`: the head stored now (putIfRev has read it already: one parse per write, not two).
+  const put = (key, value, old = load(key)) => {
     const text = JSON.stringify(value);
     const rev = value?.rev ?? 0;
     let parts = 0;
@@ -127,8 +127,9 @@ export function keyValueStorage({ kind, read, write, remove, maxBytes, isFull = 
     },
     // Synchronous from read to write: nothing else runs in between.
     async putIfRev(key, rev, value) {
-      if ((load(key)?.rev ?? 0) !== rev) return false;
-      put(key, value);
+      const old = load(key);
+      if ((old?.rev ?? 0) !== rev) return false;
+      put(key, value, old);
       return true;
     },
   };
