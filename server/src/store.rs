@@ -90,24 +90,25 @@ pub async fn register_client(db: &Db, member: &str, client: &str, now: i64) -> R
     Ok(())
 }
 
-/// The last mutation id decided for the client (0: none or no such client).
-pub async fn last_mutation_id(db: &Db, member: &str, client: &str) -> Result<i64, sqlx::Error> {
+/// The last mutation id decided for the client; `None` when there is no such client.
+async fn client_last(conn: &mut AnyConnection, db: &Db, member: &str, client: &str) -> Result<Option<i64>, sqlx::Error> {
     let row = sqlx::query(&db.sql("SELECT last_mutation_id FROM clients WHERE member_id = $1 AND client_id = $2"))
         .bind(member)
         .bind(client)
-        .fetch_optional(&db.pool)
+        .fetch_optional(&mut *conn)
         .await?;
-    row.map_or(Ok(0), |r| r.try_get(0))
+    row.map(|r| r.try_get(0)).transpose()
+}
+
+/// The last mutation id decided for the client (0: none or no such client).
+pub async fn last_mutation_id(db: &Db, member: &str, client: &str) -> Result<i64, sqlx::Error> {
+    let mut conn = db.pool.acquire().await?;
+    Ok(client_last(&mut conn, db, member, client).await?.unwrap_or(0))
 }
 
 /// The same, inside a transaction, for a client that exists.
 pub async fn client_last_in(conn: &mut AnyConnection, db: &Db, member: &str, client: &str) -> Result<i64, sqlx::Error> {
-    sqlx::query(&db.sql("SELECT last_mutation_id FROM clients WHERE member_id = $1 AND client_id = $2"))
-        .bind(member)
-        .bind(client)
-        .fetch_one(&mut *conn)
-        .await?
-        .try_get(0)
+    client_last(conn, db, member, client).await?.ok_or(sqlx::Error::RowNotFound)
 }
 
 pub async fn set_client_last(conn: &mut AnyConnection, db: &Db, member: &str, client: &str, last: i64) -> Result<(), sqlx::Error> {
