@@ -128,12 +128,13 @@ export function launch({ appDir, storageDir, network = { online: true }, maxTota
   };
 
   let killed = false;
-  const timer = (set, clear) => ({
-    // A killed app's code does not run again: its late callbacks schedule nothing.
+  // The app's timers, so that killing it stops them; a killed app's late callbacks schedule
+  // nothing. A timeout leaves the set when it fires; an interval stays until cleared.
+  const tracked = (set, clear, once) => ({
     set: (fn, ms, ...args) => {
       if (killed) return 0;
       const id = set(() => {
-        timers.delete(id);
+        if (once) timers.delete(id);
         fn(...args);
       }, ms);
       timers.add(id);
@@ -144,19 +145,8 @@ export function launch({ appDir, storageDir, network = { online: true }, maxTota
       clear(id);
     },
   });
-  const timeout = timer(setTimeout, clearTimeout);
-  const interval = {
-    set: (fn, ms) => {
-      if (killed) return 0;
-      const id = setInterval(fn, ms);
-      timers.add(id);
-      return id;
-    },
-    clear: (id) => {
-      timers.delete(id);
-      clearInterval(id);
-    },
-  };
+  const timeout = tracked(setTimeout, clearTimeout, true);
+  const interval = tracked(setInterval, clearInterval, false);
 
   const context = vm.createContext({
     wx,

@@ -1,6 +1,6 @@
 // Every page renders from the mall and re-renders when it changes (a mutation, a server reply)
 // or when the sync status does. `render(mall, status)` returns the page's data.
-const { syncText } = require('./format.js');
+const { syncText, problem } = require('./format.js');
 
 function watch(page, render) {
   return getApp().ready.then((client) => {
@@ -16,4 +16,17 @@ function unwatch(page) {
   page.unwatch = [];
 }
 
-module.exports = { watch, unwatch };
+/**
+ * A shopper's change: `change(mall)` through the client (optimistic, saved, synced), then the
+ * page's message — `said(result)` when it is kept, the refusal's when it is not.
+ */
+async function act(page, change, said) {
+  const client = await page.ready;
+  try {
+    page.setData({ message: said(await client.mutate(change)) });
+  } catch (e) {
+    page.setData({ message: problem(e) });
+  }
+}
+
+module.exports = { watch, unwatch, act };

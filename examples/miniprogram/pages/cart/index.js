@@ -1,6 +1,6 @@
 // The cart: the best price with coupons and points, explained, and the order.
-const { watch, unwatch } = require('../watch.js');
-const { yuan, problem } = require('../format.js');
+const { watch, unwatch, act } = require('../watch.js');
+const { yuan } = require('../format.js');
 
 // A fixed cart of the demo program's products; a store's cart page keeps its own.
 const LINES = [
@@ -29,23 +29,20 @@ Page({
   onUnload() {
     unwatch(this);
   },
-  async placeOrder() {
-    const client = await this.ready;
-    try {
-      const receipt = await client.mutate((mall) => {
-        const totals = mall.quoteTotals({ lines: LINES, coupons: 'best', points: 'max' });
-        return mall.placeOrder({
-          orderId: mall.nextOrderId(),
-          lines: LINES,
-          coupons: totals.couponIds,
-          points: totals.pointsUsed,
-          expectedTotal: totals.total,
-        });
+  placeOrder() {
+    const order = (mall) => {
+      const totals = mall.quoteTotals({ lines: LINES, coupons: 'best', points: 'max' });
+      return mall.placeOrder({
+        orderId: mall.nextOrderId(),
+        lines: LINES,
+        coupons: totals.couponIds,
+        points: totals.pointsUsed,
+        expectedTotal: totals.total,
       });
+    };
+    return act(this, order, (receipt) => {
       const placed = receipt.effects.find((e) => e.type === 'orderPlaced');
-      this.setData({ message: `下单成功 ${placed ? placed.order.id : ''}` });
-    } catch (e) {
-      this.setData({ message: problem(e) });
-    }
+      return `下单成功 ${placed ? placed.order.id : ''}`;
+    });
   },
 });

@@ -1,6 +1,5 @@
 // Daily check-in: streak, today's reward, the month's calendar, the points balance.
-const { watch, unwatch } = require('../watch.js');
-const { problem } = require('../format.js');
+const { watch, unwatch, act } = require('../watch.js');
 
 function render(mall) {
   const streak = mall.streak();
@@ -25,14 +24,10 @@ Page({
   onUnload() {
     unwatch(this);
   },
-  async checkIn() {
-    const client = await this.ready;
-    try {
-      const receipt = await client.mutate((mall) => mall.checkIn());
+  checkIn() {
+    return act(this, (mall) => mall.checkIn(), (receipt) => {
       const points = receipt.effects.filter((e) => e.type === 'pointsCredited').reduce((sum, e) => sum + e.lot.points, 0);
-      this.setData({ message: `签到成功 +${points} 积分` });
-    } catch (e) {
-      this.setData({ message: problem(e) });
-    }
+      return `签到成功 +${points} 积分`;
+    });
   },
 });

@@ -1,6 +1,6 @@
 // The coupon wallet and the claim centre.
-const { watch, unwatch } = require('../watch.js');
-const { yuan, problem } = require('../format.js');
+const { watch, unwatch, act } = require('../watch.js');
+const { yuan } = require('../format.js');
 
 function render(mall) {
   const wallet = mall.wallet();
@@ -22,14 +22,8 @@ Page({
   onUnload() {
     unwatch(this);
   },
-  async claim(event) {
-    const client = await this.ready;
+  claim(event) {
     const template = event.currentTarget.dataset.template;
-    try {
-      const receipt = await client.mutate((mall) => mall.claimCoupon(template));
-      this.setData({ message: `已领取 ${receipt.coupon ? receipt.coupon.template : template}` });
-    } catch (e) {
-      this.setData({ message: problem(e) });
-    }
+    return act(this, (mall) => mall.claimCoupon(template), (receipt) => `已领取 ${receipt.coupon ? receipt.coupon.template : template}`);
   },
 });
