@@ -1,6 +1,6 @@
 // Times restoring a member from a snapshot file and the first screen's queries, natively:
 // `cargo run --release --example restore_timing -- SNAPSHOT.json NOW_MS`
-use siyu::mall::{Mall, Snapshot};
+use siyu::sync::replica::{Mall, Snapshot};
 use std::time::Instant;
 
 fn main() {

@@ -1,7 +1,7 @@
 //! A shopper's day with the demo program: check in, claim coupons, price a cart with every step
 //! explained, place the order. `cargo run --example shopper_day`
 use siyu::error::yuan;
-use siyu::mall::Mall;
+use siyu::sync::replica::Mall;
 use siyu::quote::{CouponChoice, PointsChoice, QuoteRequest};
 use siyu::state::OrderLine;
 use siyu::Mutation;

@@ -10,13 +10,13 @@ export PATH="$PWD/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 # Our code is compiled for the wasm MVP; the precompiled standard library uses newer features,
 # which binaryen lowers below. Its own target directory keeps the test builds' cache intact.
 target=target/pkg
-RUSTFLAGS="-C target-cpu=mvp" cargo build --release --lib --target wasm32-unknown-unknown --target-dir "$target"
+RUSTFLAGS="-C target-cpu=mvp" cargo build --profile wasm-release --lib --target wasm32-unknown-unknown --target-dir "$target"
 # The module's feature section still lists the standard library's features, and wasm-bindgen
 # would then emit externref glue the MVP build has no support code for: strip the section.
 features="--enable-bulk-memory --enable-bulk-memory-opt --enable-nontrapping-float-to-int --enable-sign-ext
   --enable-mutable-globals --enable-reference-types --enable-multivalue --enable-call-indirect-overlong"
 # shellcheck disable=SC2086
-wasm-opt $features --strip-target-features "$target/wasm32-unknown-unknown/release/siyu.wasm" -o "$target/siyu.wasm"
+wasm-opt $features --strip-target-features "$target/wasm32-unknown-unknown/wasm-release/siyu.wasm" -o "$target/siyu.wasm"
 rm -f pkg/siyu.js pkg/siyu.d.ts pkg/siyu_bg.wasm pkg/siyu_bg.wasm.d.ts
 wasm-bindgen --target web --out-dir pkg --out-name siyu "$target/siyu.wasm"
 # Lower what the standard library brought (memory.copy/fill, sign extension, saturating

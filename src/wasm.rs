@@ -3,14 +3,14 @@
 //! serde-wasm-bindgen conversion, and it keeps maps as plain objects), and turns every error
 //! into a real `Error` with a stable `code` and `details`.
 
-use crate::apply::Mutation;
-use crate::error::{InputError, ProgramError, Rejection};
-use crate::mall::{Mall as Core, Snapshot};
-use crate::program::Program;
-use crate::quote::QuoteRequest;
-use crate::state::OrderLine;
-use crate::sync::{PullResponse, PushResponse, Verdict};
-use crate::time::{Day, Instant, MonthDay};
+use siyu_core::apply::Mutation;
+use siyu_core::error::{InputError, ProgramError, Rejection};
+use siyu_sync::replica::{Mall as Core, Snapshot};
+use siyu_core::program::Program;
+use siyu_core::quote::QuoteRequest;
+use siyu_core::state::OrderLine;
+use siyu_sync::{PullResponse, PushResponse, Verdict};
+use siyu_core::time::{Day, Instant, MonthDay};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsCast;
@@ -18,7 +18,7 @@ use wasm_bindgen::prelude::*;
 
 // The ErrorCode union comes from the one table of rejections (`error::rejections!`).
 #[wasm_bindgen(typescript_custom_section)]
-const TS_ERROR_CODES: &'static str = crate::error::ERROR_CODE_TS;
+const TS_ERROR_CODES: &'static str = siyu_core::error::ERROR_CODE_TS;
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &'static str = r#"
@@ -186,7 +186,7 @@ fn parse_program(value: &JsValue) -> Result<Program, JsValue> {
 /// Every error code, for documentation and exhaustive UI mapping.
 #[wasm_bindgen(js_name = errorCodes, unchecked_return_type = "ErrorCode[]")]
 pub fn error_codes() -> Result<JsValue, JsValue> {
-    to_js(&crate::error::ALL_CODES)
+    to_js(&siyu_core::error::ALL_CODES)
 }
 
 /// What to do after the server refused a push of `batch` mutations (`status` 0 = no reply);
@@ -194,19 +194,19 @@ pub fn error_codes() -> Result<JsValue, JsValue> {
 #[wasm_bindgen(js_name = pushRecovery, unchecked_return_type = "Recovery")]
 pub fn push_recovery(status: u16, code: &str, max_hint: Option<f64>, batch: u32, catch_ups: u32) -> Result<JsValue, JsValue> {
     let max_hint = max_hint.filter(|m| m.is_finite() && *m >= 0.0 && m.fract() == 0.0).map(|m| m as u64);
-    to_js(&crate::sync::push_recovery(status, code, max_hint, batch as usize, catch_ups))
+    to_js(&siyu_sync::push_recovery(status, code, max_hint, batch as usize, catch_ups))
 }
 
 /// What to do after the server refused a pull. See `Recovery`.
 #[wasm_bindgen(js_name = pullRecovery, unchecked_return_type = "Recovery")]
 pub fn pull_recovery(status: u16, code: &str) -> Result<JsValue, JsValue> {
-    to_js(&crate::sync::pull_recovery(status, code))
+    to_js(&siyu_sync::pull_recovery(status, code))
 }
 
 /// Full-jitter backoff: wait this many ms before retry `attempt` (0-based); `random` in [0, 1).
 #[wasm_bindgen(js_name = backoffDelayMs)]
 pub fn backoff_delay_ms(attempt: u32, random: f64, retry_after_ms: Option<f64>) -> f64 {
-    crate::sync::backoff_delay_ms(attempt, random, retry_after_ms.map(|r| r.max(0.0) as u64)) as f64
+    siyu_sync::backoff_delay_ms(attempt, random, retry_after_ms.map(|r| r.max(0.0) as u64)) as f64
 }
 
 /// `MallOptions`, read property by property so that a large snapshot is never re-serialised:
@@ -254,10 +254,10 @@ impl MallOptions {
 #[serde(rename_all = "camelCase")]
 struct Receipt<'a> {
     mutation_id: u64,
-    effects: &'a [crate::apply::Effect],
+    effects: &'a [siyu_core::apply::Effect],
     /// The coupon a claim (or a coupon reward) put in the wallet.
     #[serde(skip_serializing_if = "Option::is_none")]
-    coupon: Option<&'a crate::state::CouponInstance>,
+    coupon: Option<&'a siyu_core::state::CouponInstance>,
 }
 
 #[derive(Deserialize)]
@@ -349,7 +349,7 @@ impl Mall {
     /// `coupons`, `savings`, …) crosses the boundary only when read. `toJSON()` gives it all.
     pub fn quote(&self, #[wasm_bindgen(unchecked_param_type = "QuoteRequest")] request: JsValue, #[wasm_bindgen(unchecked_optional_param_type = "Instant | Date | null")] now: Option<JsValue>) -> Result<PricedCart, JsValue> {
         let request: QuoteRequest = from_js("quote request", &request)?;
-        let quote = crate::quote::quote(&self.core.program, self.core.state(), self.core.stock(), &request, self.at(now)?).map_err(|e| rejection(e.into()))?;
+        let quote = siyu_core::quote::quote(&self.core.program, self.core.state(), self.core.stock(), &request, self.at(now)?).map_err(|e| rejection(e.into()))?;
         Ok(PricedCart { quote })
     }
 
@@ -362,8 +362,8 @@ impl Mall {
         #[wasm_bindgen(unchecked_optional_param_type = "Instant | Date | null")] now: Option<JsValue>,
     ) -> Result<JsValue, JsValue> {
         let request: QuoteRequest = from_js("quote request", &request)?;
-        let quote = crate::quote::quote(&self.core.program, self.core.state(), self.core.stock(), &request, self.at(now)?).map_err(|e| rejection(e.into()))?;
-        to_js(&crate::quote::QuoteTotals::from(&quote))
+        let quote = siyu_core::quote::quote(&self.core.program, self.core.state(), self.core.stock(), &request, self.at(now)?).map_err(|e| rejection(e.into()))?;
+        to_js(&siyu_core::quote::QuoteTotals::from(&quote))
     }
 
     /// The wallet for a cart: coupons it can use and the others with reasons (凑单 hint included).
@@ -379,24 +379,24 @@ impl Mall {
         } else {
             from_js::<QuoteRequest>("cart coupons request", &request)?.lines
         };
-        let coupons = crate::quote::cart_coupons(&self.core.program, self.core.state(), self.core.stock(), &lines, self.at(now)?).map_err(|e| rejection(e.into()))?;
+        let coupons = siyu_core::quote::cart_coupons(&self.core.program, self.core.state(), self.core.stock(), &lines, self.at(now)?).map_err(|e| rejection(e.into()))?;
         to_js(&coupons)
     }
 
     #[wasm_bindgen(unchecked_return_type = "Wallet")]
     pub fn wallet(&self, #[wasm_bindgen(unchecked_optional_param_type = "Instant | Date | null")] now: Option<JsValue>) -> Result<JsValue, JsValue> {
-        to_js(&crate::coupons::wallet(&self.core.program, self.core.state(), self.at(now)?, &self.core.pending_order_ids()))
+        to_js(&siyu_core::coupons::wallet(&self.core.program, self.core.state(), self.at(now)?, &self.core.pending_order_ids()))
     }
 
     #[wasm_bindgen(js_name = claimCentre, unchecked_return_type = "ClaimOffer[]")]
     pub fn claim_centre(&self, #[wasm_bindgen(unchecked_optional_param_type = "Instant | Date | null")] now: Option<JsValue>) -> Result<JsValue, JsValue> {
-        to_js(&crate::coupons::claim_centre(&self.core.program, self.core.state(), self.core.stock(), self.at(now)?))
+        to_js(&siyu_core::coupons::claim_centre(&self.core.program, self.core.state(), self.core.stock(), self.at(now)?))
     }
 
     /// The check-in calendar of a month (1–12).
     #[wasm_bindgen(unchecked_return_type = "Calendar")]
     pub fn calendar(&self, year: i32, month: u8, #[wasm_bindgen(unchecked_optional_param_type = "Instant | Date | null")] now: Option<JsValue>) -> Result<JsValue, JsValue> {
-        let cal = crate::checkin::calendar(&self.core.program, self.core.state(), year, month, self.at(now)?).ok_or_else(|| {
+        let cal = siyu_core::checkin::calendar(&self.core.program, self.core.state(), year, month, self.at(now)?).ok_or_else(|| {
             input_error(InputError::Invalid { what: "calendar", path: "month".into(), problem: "must be 1..=12".into() })
         })?;
         to_js(&cal)
@@ -404,40 +404,40 @@ impl Mall {
 
     #[wasm_bindgen(unchecked_return_type = "Streak")]
     pub fn streak(&self, #[wasm_bindgen(unchecked_optional_param_type = "Instant | Date | null")] now: Option<JsValue>) -> Result<JsValue, JsValue> {
-        to_js(&crate::checkin::streak(&self.core.program, self.core.state(), self.at(now)?))
+        to_js(&siyu_core::checkin::streak(&self.core.program, self.core.state(), self.at(now)?))
     }
 
     #[wasm_bindgen(unchecked_return_type = "PointsSummary")]
     pub fn points(&self, #[wasm_bindgen(unchecked_optional_param_type = "Instant | Date | null")] now: Option<JsValue>) -> Result<JsValue, JsValue> {
-        to_js(&crate::points::summary(self.core.state(), self.at(now)?))
+        to_js(&siyu_core::points::summary(self.core.state(), self.at(now)?))
     }
 
     /// Ledger entries, newest first: `limit` of them after skipping the `offset` newest.
     #[wasm_bindgen(unchecked_return_type = "LedgerEntry[]")]
     pub fn ledger(&self, offset: f64, limit: f64) -> Result<JsValue, JsValue> {
-        to_js(&crate::points::ledger_page(self.core.state(), count_arg(offset, "offset")?, count_arg(limit, "limit")?))
+        to_js(&siyu_core::points::ledger_page(self.core.state(), count_arg(offset, "offset")?, count_arg(limit, "limit")?))
     }
 
     #[wasm_bindgen(unchecked_return_type = "TierProgress")]
     pub fn tier(&self, #[wasm_bindgen(unchecked_optional_param_type = "Instant | Date | null")] now: Option<JsValue>) -> Result<JsValue, JsValue> {
-        to_js(&crate::tiers::progress(&self.core.program, self.core.state(), self.at(now)?))
+        to_js(&siyu_core::tiers::progress(&self.core.program, self.core.state(), self.at(now)?))
     }
 
     #[wasm_bindgen(js_name = memberDay, unchecked_return_type = "MemberDayStatus")]
     pub fn member_day(&self, #[wasm_bindgen(unchecked_optional_param_type = "Instant | Date | null")] now: Option<JsValue>) -> Result<JsValue, JsValue> {
         let now = self.at(now)?;
-        let tier = crate::tiers::current_tier(&self.core.program, self.core.state(), now);
-        to_js(&crate::member_day::status(&self.core.program, tier, now))
+        let tier = siyu_core::tiers::current_tier(&self.core.program, self.core.state(), now);
+        to_js(&siyu_core::member_day::status(&self.core.program, tier, now))
     }
 
     #[wasm_bindgen(unchecked_return_type = "Segments")]
     pub fn segments(&self, #[wasm_bindgen(unchecked_optional_param_type = "Instant | Date | null")] now: Option<JsValue>) -> Result<JsValue, JsValue> {
-        to_js(&crate::segments::of(self.core.state(), self.at(now)?))
+        to_js(&siyu_core::segments::of(self.core.state(), self.at(now)?))
     }
 
     #[wasm_bindgen(unchecked_return_type = "Reminder[]")]
     pub fn reminders(&self, #[wasm_bindgen(unchecked_optional_param_type = "Instant | Date | null")] now: Option<JsValue>) -> Result<JsValue, JsValue> {
-        to_js(&crate::reminders::due(&self.core.program, self.core.state(), self.at(now)?))
+        to_js(&siyu_core::reminders::due(&self.core.program, self.core.state(), self.at(now)?))
     }
 
     fn mutate(&mut self, mutation: Mutation, now: Option<JsValue>) -> Result<JsValue, JsValue> {
@@ -445,7 +445,7 @@ impl Mall {
         let grants_coupon = matches!(mutation, Mutation::ClaimCoupon { .. } | Mutation::RedeemReward { .. });
         let (mutation_id, applied) = self.core.mutate(mutation, now).map_err(rejection)?;
         let coupon = applied.effects.iter().find_map(|e| match e {
-            crate::apply::Effect::CouponIssued { coupon } if grants_coupon => Some(coupon),
+            siyu_core::apply::Effect::CouponIssued { coupon } if grants_coupon => Some(coupon),
             _ => None,
         });
         to_js(&Receipt { mutation_id, effects: &applied.effects, coupon })
@@ -530,7 +530,7 @@ impl Mall {
     /// The body of the next `POST /pull`.
     #[wasm_bindgen(js_name = pullRequest, unchecked_return_type = "PullRequest")]
     pub fn pull_request(&self) -> Result<JsValue, JsValue> {
-        to_js(&crate::sync::PullRequest { protocol: crate::sync::PROTOCOL_VERSION, client_id: self.core.client_id().to_string(), cookie: self.core.cookie() })
+        to_js(&siyu_sync::PullRequest { protocol: siyu_sync::PROTOCOL_VERSION, client_id: self.core.client_id().to_string(), cookie: self.core.cookie() })
     }
 
     /// Adopt a pull reply. `sentAt`/`receivedAt` are device times around the request; they set
@@ -566,7 +566,7 @@ impl Mall {
     #[wasm_bindgen(js_name = refusePending)]
     pub fn refuse_pending(&mut self, id: f64, #[wasm_bindgen(unchecked_param_type = "ErrorBody")] error: JsValue) -> Result<bool, JsValue> {
         let id = count_arg(id, "id")? as u64;
-        let error: crate::sync::ErrorBody = from_js("error", &error)?;
+        let error: siyu_sync::ErrorBody = from_js("error", &error)?;
         let now = self.at(None)?;
         Ok(self.core.refuse(id, error, now))
     }
@@ -622,7 +622,7 @@ impl Mall {
 /// access, so read it once and keep it.
 #[wasm_bindgen]
 pub struct PricedCart {
-    quote: crate::quote::Quote,
+    quote: siyu_core::quote::Quote,
 }
 
 #[wasm_bindgen]

@@ -223,7 +223,7 @@ impl Db {
     }
 
     /// Create the counters of a program that do not exist yet (existing ones keep their count).
-    pub async fn init_stock(&self, stock: &siyu::Stock) -> Result<(), sqlx::Error> {
+    pub async fn init_stock(&self, stock: &siyu_core::Stock) -> Result<(), sqlx::Error> {
         for (counter, remaining) in &stock.remaining {
             sqlx::query(&self.sql("INSERT INTO stock (counter, remaining) VALUES ($1, $2) ON CONFLICT (counter) DO NOTHING"))
                 .bind(counter.as_str())

@@ -3,12 +3,12 @@
 
 use crate::db::Db;
 use crate::error::ApiError;
-use siyu::apply::{apply, apply_effects, Ctx, Effect, Mutation};
-use siyu::program::Program;
-use siyu::quote::{CouponChoice, PointsChoice, QuoteRequest};
-use siyu::state::{MemberState, OrderLine};
-use siyu::stock::Stock;
-use siyu::time::{MonthDay, MS_PER_DAY};
+use siyu_core::apply::{apply, apply_effects, Ctx, Effect, Mutation};
+use siyu_core::program::Program;
+use siyu_core::quote::{CouponChoice, PointsChoice, QuoteRequest};
+use siyu_core::state::{MemberState, OrderLine};
+use siyu_core::stock::Stock;
+use siyu_core::time::{MonthDay, MS_PER_DAY};
 
 const HOUR: i64 = 3_600_000;
 
@@ -76,7 +76,7 @@ impl<'p> Script<'p> {
             return;
         }
         let request = QuoteRequest { lines: lines.clone(), coupons: CouponChoice::default(), points: PointsChoice::Amount(0) };
-        let Ok(quote) = siyu::quote::quote(self.program, &self.state, &self.stock, &request, at) else { return };
+        let Ok(quote) = siyu_core::quote::quote(self.program, &self.state, &self.stock, &request, at) else { return };
         let order_id = format!("H{}-{}", self.state.member_id, self.next_id);
         self.run(
             Mutation::PlaceOrder {
@@ -178,11 +178,11 @@ mod tests {
         let h = histories(&p, now);
         let get = |id: &str| &h.iter().find(|(m, _, _)| m == id).unwrap().1;
         let loyal = get("loyal");
-        let tier = siyu::tiers::current_tier(&p, loyal, now);
+        let tier = siyu_core::tiers::current_tier(&p, loyal, now);
         assert!(tier.id == "gold" || tier.id == "diamond", "loyal is {}", tier.id);
         assert!(loyal.orders.len() >= 15, "loyal has {} orders", loyal.orders.len());
         assert!(loyal.check_ins.len() >= 40);
-        let seg = siyu::segments::of(loyal, now);
+        let seg = siyu_core::segments::of(loyal, now);
         let lapsing = get("lapsing");
         assert_eq!(lapsing.orders.len(), 3);
         let last = lapsing.orders.iter().map(|o| o.placed_at).max().unwrap();

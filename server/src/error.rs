@@ -45,8 +45,8 @@ impl ApiError {
     }
 
     pub fn version(got: Value) -> ApiError {
-        ApiError::new(426, "VERSION_NOT_SUPPORTED", format!("protocol {got} is not supported; this server speaks {}", siyu::sync::PROTOCOL_VERSION))
-            .with_details(json!({ "supported": [siyu::sync::PROTOCOL_VERSION], "got": got }))
+        ApiError::new(426, "VERSION_NOT_SUPPORTED", format!("protocol {got} is not supported; this server speaks {}", siyu_sync::PROTOCOL_VERSION))
+            .with_details(json!({ "supported": [siyu_sync::PROTOCOL_VERSION], "got": got }))
     }
 
     pub fn rate_limited(retry_after: u64) -> ApiError {

@@ -11,7 +11,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use siyu::sync::{PullRequest, PullResponse, PushRequest, PushResponse, MAX_BATCH, PROTOCOL_VERSION};
+use siyu_sync::{PullRequest, PullResponse, PushRequest, PushResponse, MAX_BATCH, PROTOCOL_VERSION};
 use std::path::Path;
 use std::sync::Arc;
 use tower_http::cors::{AllowOrigin, CorsLayer};
@@ -170,7 +170,7 @@ async fn login(State(svc): State<Arc<Service>>, JsonBody(req): JsonBody<LoginReq
     svc.login(&req.member_id).map(NoStore)
 }
 
-async fn get_program(State(svc): State<Arc<Service>>) -> NoStore<Arc<siyu::Program>> {
+async fn get_program(State(svc): State<Arc<Service>>) -> NoStore<Arc<siyu_core::Program>> {
     NoStore(svc.program())
 }
 

@@ -164,7 +164,7 @@ async fn main() {
         },
         Err(e) => fail(&format!("cannot read the stored program: {e}")),
     };
-    let mut program = siyu::Program::from_json(&program_text).unwrap_or_else(|e| fail(&e.to_string()));
+    let mut program = siyu_core::Program::from_json(&program_text).unwrap_or_else(|e| fail(&e.to_string()));
     let clock = Clock::system();
     let now = clock.now();
     if args.demo {

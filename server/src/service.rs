@@ -2,7 +2,7 @@
 //! HTTP handlers (`http`) parse requests and call these; the tests and the benchmark call them
 //! directly; every statement they run is a function of the store (`store`).
 //!
-//! Every mutation is decided by `siyu::apply` in one database transaction that locks the member:
+//! Every mutation is decided by `siyu_core::apply` in one database transaction that locks the member:
 //! load state and stock, apply, write the new state, the natural-key guard rows, the counters, the
 //! stored result and the client's last mutation id, commit.
 
@@ -12,8 +12,8 @@ use crate::db::Db;
 use crate::store::{self, WriteError};
 use crate::error::ApiError;
 use serde_json::{json, Value};
-use siyu::sync::{ErrorBody, MutationResult, Outcome, PullRequest, PullResponse, PushMutation, PushRequest, PushResponse, StoredOutcome, MAX_BATCH, PROTOCOL_VERSION};
-use siyu::{apply, apply_effects, Ctx, Effect, MemberState, Program, Stock};
+use siyu_sync::{ErrorBody, MutationResult, Outcome, PullRequest, PullResponse, PushMutation, PushRequest, PushResponse, StoredOutcome, MAX_BATCH, PROTOCOL_VERSION};
+use siyu_core::{apply, apply_effects, Ctx, Effect, MemberState, Program, Stock};
 use sqlx::AnyConnection;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
@@ -435,7 +435,7 @@ impl Service {
                 Ok(applied) => {
                     store::write_guards(&mut tx, db, member, &applied.effects).await?;
                     apply_effects(Arc::make_mut(current), &applied.effects);
-                    siyu::apply_stock(counters, &applied.effects);
+                    siyu_core::apply_stock(counters, &applied.effects);
                     state_version = version;
                     changed = true;
                     StoredOutcome::Applied { effects: applied.effects }

@@ -3,7 +3,7 @@
 //! request means is in `service`, which holds no SQL.
 
 use crate::db::{guard_violation, Backend, Db};
-use siyu::{Effect, Stock};
+use siyu_core::{Effect, Stock};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
@@ -287,7 +287,7 @@ pub async fn load_stock(conn: &mut AnyConnection, db: &Db) -> Result<Stock, sqlx
 }
 
 /// The guard row of a point lot: its id is taken once.
-async fn insert_lot(db: &Db, conn: &mut AnyConnection, member: &str, lot: &siyu::state::PointLot) -> Result<(), sqlx::Error> {
+async fn insert_lot(db: &Db, conn: &mut AnyConnection, member: &str, lot: &siyu_core::state::PointLot) -> Result<(), sqlx::Error> {
     sqlx::query(&db.sql("INSERT INTO point_lots (member_id, lot_id, points, earned_at) VALUES ($1, $2, $3, $4)"))
         .bind(member)
         .bind(lot.id.as_str())
@@ -304,8 +304,8 @@ pub async fn write_guards(conn: &mut AnyConnection, db: &Db, member: &str, effec
         match effect {
             Effect::CheckedIn { check_in, .. } => {
                 let kind = match check_in.kind {
-                    siyu::state::CheckInKind::Normal => "normal",
-                    siyu::state::CheckInKind::Makeup => "makeup",
+                    siyu_core::state::CheckInKind::Normal => "normal",
+                    siyu_core::state::CheckInKind::Makeup => "makeup",
                 };
                 sqlx::query(&db.sql("INSERT INTO check_ins (member_id, business_day, kind, at) VALUES ($1, $2, $3, $4)"))
                     .bind(member)

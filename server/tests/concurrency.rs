@@ -5,10 +5,10 @@ mod common;
 
 use common::*;
 use serde_json::json;
-use siyu::apply::Mutation;
-use siyu::quote::{CouponChoice, PointsChoice, QuoteRequest};
-use siyu::state::OrderLine;
-use siyu::sync::{PullRequest, PushMutation, PushRequest, StoredOutcome, PROTOCOL_VERSION};
+use siyu_core::apply::Mutation;
+use siyu_core::quote::{CouponChoice, PointsChoice, QuoteRequest};
+use siyu_core::state::OrderLine;
+use siyu_sync::{PullRequest, PushMutation, PushRequest, StoredOutcome, PROTOCOL_VERSION};
 use sqlx::Row;
 
 const N: usize = 50;
@@ -24,7 +24,7 @@ async fn same_coupon_fifty_ways(url: &str, tag: String) {
     let coupon = state.coupons[0].id.clone();
     let lines = vec![OrderLine { sku: "protein-1kg".into(), qty: 1 }];
     let now = clock.load(std::sync::atomic::Ordering::SeqCst);
-    let quote = siyu::quote::quote(
+    let quote = siyu_core::quote::quote(
         &svc.program(),
         &state,
         &svc.stock().await.unwrap(),

@@ -181,17 +181,17 @@ async fn demo_members_are_seeded_once() {
     assert!(siyu_server::demo::seed(&s.db, &program, START).await.unwrap().is_empty());
     let loyal = s.member_state("loyal").await.unwrap().unwrap().1;
     assert!(loyal.orders.len() >= 15);
-    let seg = siyu::segments::of(&loyal, START);
+    let seg = siyu_core::segments::of(&loyal, START);
     let lapsing = s.member_state("lapsing").await.unwrap().unwrap().1;
-    let lseg = siyu::segments::of(&lapsing, START);
-    assert_eq!(seg.lifecycle, siyu::segments::Lifecycle::Loyal);
-    assert_eq!(lseg.lifecycle, siyu::segments::Lifecycle::Lapsing);
-    let tier = siyu::tiers::current_tier(&program, &loyal, START);
+    let lseg = siyu_core::segments::of(&lapsing, START);
+    assert_eq!(seg.lifecycle, siyu_core::segments::Lifecycle::Loyal);
+    assert_eq!(lseg.lifecycle, siyu_core::segments::Lifecycle::Lapsing);
+    let tier = siyu_core::tiers::current_tier(&program, &loyal, START);
     assert!(["gold", "diamond"].contains(&tier.id.as_str()), "loyal is {}", tier.id);
     // The seeded history is consistent with the guards: pushing on top works.
-    let t = siyu::sync::PushMutation::new(1, &siyu::apply::Mutation::CheckIn {}, 0);
-    let r = s.push("loyal", &siyu::sync::PushRequest { protocol: 1, client_id: "loyal-phone".into(), mutations: vec![t] }).await.unwrap();
-    assert!(matches!(r.results[0].outcome.original(), siyu::sync::StoredOutcome::Applied { .. }));
+    let t = siyu_sync::PushMutation::new(1, &siyu_core::apply::Mutation::CheckIn {}, 0);
+    let r = s.push("loyal", &siyu_sync::PushRequest { protocol: 1, client_id: "loyal-phone".into(), mutations: vec![t] }).await.unwrap();
+    assert!(matches!(r.results[0].outcome.original(), siyu_sync::StoredOutcome::Applied { .. }));
 }
 
 #[tokio::test]

@@ -6,16 +6,16 @@ mod common;
 
 use common::*;
 use serde_json::json;
-use siyu::apply::Mutation;
-use siyu::quote::{CouponChoice, PointsChoice, QuoteRequest};
-use siyu::state::{MemberState, OrderLine};
-use siyu::sync::{PushMutation, PushRequest, StoredOutcome, PROTOCOL_VERSION};
-use siyu::{Program, Stock};
+use siyu_core::apply::Mutation;
+use siyu_core::quote::{CouponChoice, PointsChoice, QuoteRequest};
+use siyu_core::state::{MemberState, OrderLine};
+use siyu_sync::{PushMutation, PushRequest, StoredOutcome, PROTOCOL_VERSION};
+use siyu_core::{Program, Stock};
 use sqlx::Row;
 
 fn total(program: &Program, lines: &[OrderLine]) -> i64 {
     let request = QuoteRequest { lines: lines.to_vec(), coupons: CouponChoice::default(), points: PointsChoice::Amount(0) };
-    siyu::quote::quote(program, &MemberState::new("m", START), &Stock::initial(program), &request, START).unwrap().total
+    siyu_core::quote::quote(program, &MemberState::new("m", START), &Stock::initial(program), &request, START).unwrap().total
 }
 
 async fn two_servers_decide_with_the_program_in_force(url: &str) {

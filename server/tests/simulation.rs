@@ -1,4 +1,4 @@
-//! A seeded, deterministic simulation: several devices/tabs of one member, each a `siyu::mall::Mall`,
+//! A seeded, deterministic simulation: several devices/tabs of one member, each a `siyu_sync::replica::Mall`,
 //! sync through a faulty in-process network against the real service layer (in-memory SQLite):
 //! dropped requests, dropped replies, duplicates, delayed (reordered) requests, 5xx before and
 //! after processing, crashes that restore from the persisted snapshot, and skewed device clocks.
@@ -10,13 +10,13 @@ mod common;
 
 use common::*;
 use serde_json::Value;
-use siyu::apply::{apply_effects, Mutation};
-use siyu::mall::{Mall, Snapshot};
-use siyu::program::Program;
-use siyu::quote::{CouponChoice, PointsChoice, PointsMode, QuoteRequest};
-use siyu::state::{MemberState, OrderLine};
-use siyu::sync::{PullRequest, PushRequest, StoredOutcome, PROTOCOL_VERSION};
-use siyu::time::MonthDay;
+use siyu_core::apply::{apply_effects, Mutation};
+use siyu_sync::replica::{Mall, Snapshot};
+use siyu_core::program::Program;
+use siyu_core::quote::{CouponChoice, PointsChoice, PointsMode, QuoteRequest};
+use siyu_core::state::{MemberState, OrderLine};
+use siyu_sync::{PullRequest, PushRequest, StoredOutcome, PROTOCOL_VERSION};
+use siyu_core::time::MonthDay;
 use siyu_server::Service;
 use sqlx::Row;
 use std::collections::{BTreeMap, HashSet};
@@ -107,7 +107,7 @@ impl Sim {
                 }
                 let points = if self.rng.chance(30) { PointsChoice::Mode(PointsMode::Max) } else { PointsChoice::Amount(0) };
                 let request = QuoteRequest { lines: lines.clone(), coupons: CouponChoice::default(), points };
-                let quote = siyu::quote::quote(&self.program, &state, &stock, &request, now);
+                let quote = siyu_core::quote::quote(&self.program, &state, &stock, &request, now);
                 let (coupons, points, mut total) = match quote {
                     Ok(q) => (q.coupons.iter().map(|c| c.id.clone()).collect(), q.points.used, q.total),
                     Err(_) => (Vec::new(), 0, 0),
@@ -184,7 +184,7 @@ impl Sim {
         let req = self.devices[d].mall.push_request();
         assert_eq!(req.protocol, PROTOCOL_VERSION);
         if let Some(reply) = self.send(Request::Push(req), faults).await {
-            let response: siyu::sync::PushResponse = serde_json::from_value(reply).unwrap();
+            let response: siyu_sync::PushResponse = serde_json::from_value(reply).unwrap();
             for r in &response.results {
                 match r.outcome.original() {
                     StoredOutcome::Applied { .. } => self.stats.applied += 1,
@@ -202,7 +202,7 @@ impl Sim {
         let req = PullRequest { protocol: PROTOCOL_VERSION, client_id: mall.client_id().to_string(), cookie: mall.cookie() };
         let sent = self.device_now(d);
         if let Some(reply) = self.send(Request::Pull(req), faults).await {
-            let response: siyu::sync::PullResponse = serde_json::from_value(reply).unwrap();
+            let response: siyu_sync::PullResponse = serde_json::from_value(reply).unwrap();
             let received = self.device_now(d);
             self.devices[d].mall.on_pull_response(&response, sent, received);
             self.persist(d);

@@ -5,10 +5,10 @@ mod common;
 
 use common::*;
 use serde_json::{json, Value};
-use siyu::apply::Mutation;
-use siyu::quote::{CouponChoice, PointsChoice, QuoteRequest};
-use siyu::state::{MemberState, OrderLine};
-use siyu::sync::{PullRequest, PushMutation, PushRequest, PushResponse, StoredOutcome, PROTOCOL_VERSION};
+use siyu_core::apply::Mutation;
+use siyu_core::quote::{CouponChoice, PointsChoice, QuoteRequest};
+use siyu_core::state::{MemberState, OrderLine};
+use siyu_sync::{PullRequest, PushMutation, PushRequest, PushResponse, StoredOutcome, PROTOCOL_VERSION};
 use siyu_server::{ApiError, Service};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
@@ -64,7 +64,7 @@ impl T {
     async fn order(&self, member: &str, order_id: &str, lines: Vec<OrderLine>, coupons: Vec<String>) -> Mutation {
         let state = self.state(member).await;
         let stock = self.svc.stock().await.unwrap();
-        let q = siyu::quote::quote(&self.svc.program(), &state, &stock, &QuoteRequest { lines: lines.clone(), coupons: CouponChoice::Chosen(coupons.clone()), points: PointsChoice::Amount(0) }, self.now()).unwrap();
+        let q = siyu_core::quote::quote(&self.svc.program(), &state, &stock, &QuoteRequest { lines: lines.clone(), coupons: CouponChoice::Chosen(coupons.clone()), points: PointsChoice::Amount(0) }, self.now()).unwrap();
         Mutation::PlaceOrder { order_id: order_id.into(), lines, coupons, points: 0, expected_total: q.total }
     }
 }
@@ -188,7 +188,7 @@ async fn a_reused_mutation_id_is_refused(t: &T) {
     assert_eq!((err.status, err.code), (422, "MUTATION_ID_REUSED"));
     // The same payload again is a duplicate with the stored original.
     let r = t.push_raw(&m, &c, vec![PushMutation { id: 1, name: "claimCoupon".into(), args: json!({ "template": "nuts-8" }), client_time: 99 }]).await.unwrap();
-    assert!(matches!(&r.results[0].outcome, siyu::sync::Outcome::Duplicate { original: StoredOutcome::Applied { .. } }));
+    assert!(matches!(&r.results[0].outcome, siyu_sync::Outcome::Duplicate { original: StoredOutcome::Applied { .. } }));
     // A gap is out of order.
     let err = t.push_raw(&m, &c, vec![PushMutation { id: 5, name: "checkIn".into(), args: json!({}), client_time: 0 }]).await.unwrap_err();
     assert_eq!((err.status, err.code, err.details["expected"].clone()), (409, "OUT_OF_ORDER", json!(2)));
@@ -246,7 +246,7 @@ async fn oversized_intents_are_invalid_input(t: &T) {
         .push_raw(&m, &c, vec![PushMutation { id: 1, name: "placeOrder".into(), args: json!({ "orderId": "b1", "lines": [{ "sku": "oats-1kg", "qty": 1 }], "coupons": (0..60_000).map(|i| format!("x{i}")).collect::<Vec<_>>(), "expectedTotal": 1 }), client_time: 0 }])
         .await
         .unwrap();
-    assert!(matches!(&again.results[0].outcome, siyu::sync::Outcome::Duplicate { original: StoredOutcome::Rejected { .. } }));
+    assert!(matches!(&again.results[0].outcome, siyu_sync::Outcome::Duplicate { original: StoredOutcome::Rejected { .. } }));
     // An intent just under the size limit is still decided by the rules: here the cap of 100 lines
     // a cart; 100 lines are priced.
     let p = t.push(&m, &c, "placeOrder", json!({ "orderId": "fits", "lines": (0..300).map(|_| json!({ "sku": "oats-1kg", "qty": 1 })).collect::<Vec<_>>(), "expectedTotal": 1 })).await;

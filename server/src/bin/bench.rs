@@ -10,12 +10,12 @@
 //!
 //! It drives the service layer in-process (no HTTP), so it measures the engine and the database.
 
-use siyu::apply::Mutation;
-use siyu::mall::Mall;
-use siyu::program::Program;
-use siyu::quote::{CouponChoice, PointsChoice, QuoteRequest};
-use siyu::state::OrderLine;
-use siyu::sync::{PushResponse, StoredOutcome, MAX_BATCH};
+use siyu_core::apply::Mutation;
+use siyu_sync::replica::Mall;
+use siyu_core::program::Program;
+use siyu_core::quote::{CouponChoice, PointsChoice, QuoteRequest};
+use siyu_core::state::OrderLine;
+use siyu_sync::{PushResponse, StoredOutcome, MAX_BATCH};
 use siyu_server::rng::Rng;
 use siyu_server::auth::Signer;
 use siyu_server::{Clock, Config, Db, Service};
@@ -65,7 +65,7 @@ fn intent(program: &Program, mall: &Mall, rng: &mut Rng, n: usize, now: i64) -> 
             let sku = &program.catalog[rng.below(program.catalog.len() as u64) as usize].id;
             let lines = vec![OrderLine { sku: sku.clone(), qty: 1 + rng.below(2) as u32 }];
             let req = QuoteRequest { lines: lines.clone(), coupons: CouponChoice::default(), points: PointsChoice::Amount(0) };
-            let (coupons, total) = match siyu::quote::quote(program, mall.state(), mall.stock(), &req, now) {
+            let (coupons, total) = match siyu_core::quote::quote(program, mall.state(), mall.stock(), &req, now) {
                 Ok(q) => (q.coupons.iter().map(|c| c.id.clone()).collect(), q.total),
                 Err(_) => (Vec::new(), 0),
             };

@@ -2,7 +2,7 @@
 #![allow(dead_code)]
 
 use serde_json::{json, Value};
-use siyu::program::Program;
+use siyu_core::program::Program;
 use siyu_server::auth::Signer;
 use siyu_server::{Clock, Config, Db, Service};
 use std::sync::atomic::AtomicI64;

@@ -2,13 +2,14 @@
 //! rebase after the server answers. The wasm binding wraps this; the sync simulation drives it
 //! natively.
 
-use crate::apply::{apply, apply_effects, apply_stock, Applied, Ctx, Mutation};
-use crate::error::{InputError, Rejection};
-use crate::program::Program;
-use crate::state::MemberState;
-use crate::stock::Stock;
-use crate::sync::{clock_offset_ms, ErrorBody, PullResponse, PushMutation, PushRequest, PushResponse, ResultVerdict, MAX_BATCH, PROTOCOL_VERSION};
-use crate::time::Instant;
+use crate::policy::clock_offset_ms;
+use crate::protocol::{ErrorBody, PullResponse, PushMutation, PushRequest, PushResponse, ResultVerdict, MAX_BATCH, PROTOCOL_VERSION};
+use siyu_core::apply::{apply, apply_effects, apply_stock, Applied, Ctx, Mutation};
+use siyu_core::error::{InputError, Rejection};
+use siyu_core::program::Program;
+use siyu_core::state::MemberState;
+use siyu_core::stock::Stock;
+use siyu_core::time::Instant;
 use serde::{Deserialize, Serialize};
 
 pub const SNAPSHOT_VERSION: u32 = 1;
@@ -308,10 +309,10 @@ impl Mall {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sync::Verdict;
+    use crate::protocol::Verdict;
 
     fn program() -> Program {
-        Program::from_json(include_str!("../programs/health-food.json")).expect("demo program")
+        Program::from_json(include_str!("../../../programs/health-food.json")).expect("demo program")
     }
 
     const WEDNESDAY: Instant = 1_795_572_000_000;
@@ -321,7 +322,7 @@ mod tests {
             cookie,
             last_mutation_id: last,
             server_time: WEDNESDAY,
-            business_day: crate::time::Day::of(WEDNESDAY, 480),
+            business_day: siyu_core::time::Day::of(WEDNESDAY, 480),
             state,
             stock: Stock::default(),
             results,
@@ -360,7 +361,7 @@ mod tests {
     #[test]
     fn queued_claims_count_against_the_quota_once() {
         let mut mall = Mall::new(program(), "m", "c", WEDNESDAY);
-        let key = crate::stock::Counter::CouponQuota("full-300-50".into());
+        let key = siyu_core::stock::Counter::CouponQuota("full-300-50".into());
         let before = mall.stock().remaining(&key).unwrap();
         mall.mutate(Mutation::ClaimCoupon { template: "full-300-50".into() }, WEDNESDAY).unwrap();
         assert_eq!(mall.stock().remaining(&key), Some(before - 1));
@@ -374,7 +375,7 @@ mod tests {
     fn a_stale_pull_reply_does_not_move_the_state_back() {
         let mut mall = Mall::new(program(), "m", "c", WEDNESDAY);
         let mut newer = MemberState::new("m", WEDNESDAY);
-        newer.birthday = crate::time::MonthDay::parse("05-20");
+        newer.birthday = siyu_core::time::MonthDay::parse("05-20");
         mall.on_pull_response(&pull(9, 0, Some(newer.clone()), vec![]), WEDNESDAY, WEDNESDAY);
         mall.on_pull_response(&pull(4, 0, Some(MemberState::new("m", WEDNESDAY)), vec![]), WEDNESDAY, WEDNESDAY);
         assert_eq!(mall.state(), &newer);
@@ -386,7 +387,7 @@ mod tests {
         let mut mall = Mall::new(program(), "m", "c", WEDNESDAY);
         mall.on_pull_response(&pull(9, 0, Some(MemberState::new("m", WEDNESDAY)), vec![]), WEDNESDAY, WEDNESDAY);
         let mut restored = MemberState::new("m", WEDNESDAY);
-        restored.birthday = crate::time::MonthDay::parse("01-02");
+        restored.birthday = siyu_core::time::MonthDay::parse("01-02");
         let mut reply = pull(3, 0, Some(restored.clone()), vec![]);
         reply.reset = true;
         mall.on_pull_response(&reply, WEDNESDAY, WEDNESDAY);
@@ -408,7 +409,7 @@ mod tests {
         let mut mall = Mall::new(program(), "m1", "old", WEDNESDAY);
         mall.mutate(Mutation::CheckIn {}, WEDNESDAY).unwrap();
         mall.mutate(Mutation::ClaimCoupon { template: "free-ship".into() }, WEDNESDAY).unwrap();
-        mall.mutate(Mutation::SetBirthday { birthday: crate::time::MonthDay { month: 5, day: 5 } }, WEDNESDAY).unwrap();
+        mall.mutate(Mutation::SetBirthday { birthday: siyu_core::time::MonthDay { month: 5, day: 5 } }, WEDNESDAY).unwrap();
         // The server acknowledged the first under the old id.
         mall.on_push_response(&PushResponse::<Verdict> { results: vec![], last_mutation_id: 1 }, WEDNESDAY);
         mall.move_to_client("new", WEDNESDAY);

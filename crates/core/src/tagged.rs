@@ -72,7 +72,7 @@ mod tests {
     use crate::program::{CouponKind, Program};
 
     fn program_with_kind(kind: &str) -> Result<Program, String> {
-        let mut p: serde_json::Value = serde_json::from_str(include_str!("../programs/health-food.json")).unwrap();
+        let mut p: serde_json::Value = serde_json::from_str(include_str!("../../../programs/health-food.json")).unwrap();
         p["couponTemplates"][2]["kind"] = serde_json::from_str(kind).unwrap();
         Program::from_json(&p.to_string()).map_err(|e| e.to_string())
     }
