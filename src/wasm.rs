@@ -374,11 +374,8 @@ impl Mall {
         #[wasm_bindgen(unchecked_param_type = "QuoteRequest | OrderLine[]")] request: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "Instant | Date | null")] now: Option<JsValue>,
     ) -> Result<JsValue, JsValue> {
-        let lines: Vec<OrderLine> = if js_sys::Array::is_array(&request) {
-            from_js("lines", &request)?
-        } else {
-            from_js::<QuoteRequest>("cart coupons request", &request)?.lines
-        };
+        let text = json_text(&request).ok_or_else(|| input_error(InputError::Invalid { what: "cart coupons request", path: String::new(), problem: "not JSON-serialisable".into() }))?;
+        let lines = siyu_core::quote::cart_lines_from_json(&text).map_err(input_error)?;
         let coupons = siyu_core::quote::cart_coupons(&self.core.program, self.core.state(), self.core.stock(), &lines, self.at(now)?).map_err(|e| rejection(e.into()))?;
         to_js(&coupons)
     }
@@ -499,7 +496,7 @@ impl Mall {
     /// A fresh order id, unique for this client: derived from the client id and the next mutation id.
     #[wasm_bindgen(js_name = nextOrderId)]
     pub fn next_order_id(&self) -> String {
-        format!("{}-o{}", self.core.client_id(), self.core.next_mutation_id())
+        self.core.next_order_id()
     }
 
     /// Mutations applied here and not yet decided by the server, oldest first.
@@ -530,7 +527,7 @@ impl Mall {
     /// The body of the next `POST /pull`.
     #[wasm_bindgen(js_name = pullRequest, unchecked_return_type = "PullRequest")]
     pub fn pull_request(&self) -> Result<JsValue, JsValue> {
-        to_js(&siyu_sync::PullRequest { protocol: siyu_sync::PROTOCOL_VERSION, client_id: self.core.client_id().to_string(), cookie: self.core.cookie() })
+        to_js(&self.core.pull_request())
     }
 
     /// Adopt a pull reply. `sentAt`/`receivedAt` are device times around the request; they set

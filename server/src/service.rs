@@ -12,7 +12,7 @@ use crate::db::Db;
 use crate::store::{self, WriteError};
 use crate::error::ApiError;
 use serde_json::{json, Value};
-use siyu_sync::{ErrorBody, MutationResult, Outcome, PullRequest, PullResponse, PushMutation, PushRequest, PushResponse, StoredOutcome, MAX_BATCH, PROTOCOL_VERSION};
+use siyu_sync::{ErrorBody, Intent, MutationResult, Outcome, PullRequest, PullResponse, PushMutation, PushRequest, PushResponse, StoredOutcome, MAX_BATCH, PROTOCOL_VERSION};
 use siyu_core::{apply, apply_effects, Ctx, Effect, MemberState, Program, Stock};
 use sqlx::AnyConnection;
 use std::collections::HashMap;
@@ -418,15 +418,16 @@ impl Service {
             let counters = stock.as_mut().expect("loaded");
             // The clock never runs backwards inside one batch.
             now = now.max(self.now());
-            let args_text = m.args.to_string();
+            let args_text = m.intent.args().to_string();
             let decision = match forced.take() {
                 Some(error) => Err(error),
-                None if args_text.len() > MAX_ARGS_BYTES || m.name.len() > MAX_NAME_BYTES => Err(oversized_intent(args_text.len(), m.name.len())),
+                None if args_text.len() > MAX_ARGS_BYTES || m.intent.name().len() > MAX_NAME_BYTES => Err(oversized_intent(args_text.len(), m.intent.name().len())),
                 None => m
+                    .intent
                     .mutation()
                     .and_then(|mutation| {
                         let ctx = Ctx { now, client_id: client, mutation_id: m.id, stock: counters };
-                        apply(&program, current, &mutation, &ctx)
+                        apply(&program, current, &*mutation, &ctx)
                     })
                     .map_err(|r| ErrorBody::from(&r)),
             };
@@ -452,7 +453,7 @@ impl Service {
                 client,
                 id,
                 seq: version,
-                name: m.name.as_str(),
+                name: m.intent.name(),
                 args: &args_text,
                 client_time: m.client_time,
                 decided_at: now,
@@ -563,8 +564,10 @@ fn oversized_intent(args_bytes: usize, name_bytes: usize) -> ErrorBody {
     }
 }
 
+/// Whether a stored mutation is the one pushed again (the same intent; for an unreadable one, the
+/// same name and arguments).
 fn same_payload(m: &PushMutation, name: &str, args: &str) -> bool {
-    m.name == name && serde_json::from_str::<Value>(args).is_ok_and(|a| a == m.args)
+    serde_json::from_str::<Value>(args).is_ok_and(|args| Intent::read(name.to_string(), args) == m.intent)
 }
 
 fn decode_state(text: &str) -> Result<MemberState, ApiError> {

@@ -17,7 +17,7 @@ async fn same_coupon_fifty_ways(url: &str, tag: String) {
     let (svc, clock) = service_on(url, test_program(&tag), START, config()).await;
     let member = format!("crowd-{tag}");
     let setup = format!("setup-{tag}");
-    let claim = PushMutation::new(1, &Mutation::ClaimCoupon { template: "pct-90-cap30".into() }, 0);
+    let claim = PushMutation::new(1, Mutation::ClaimCoupon { template: "pct-90-cap30".into() }, 0);
     let r = svc.push(&member, &PushRequest { protocol: PROTOCOL_VERSION, client_id: setup.clone(), mutations: vec![claim] }).await.unwrap();
     assert!(matches!(r.results[0].outcome.original(), StoredOutcome::Applied { .. }));
     let state = svc.member_state(&member).await.unwrap().unwrap().1;
@@ -43,7 +43,7 @@ async fn same_coupon_fifty_ways(url: &str, tag: String) {
         let order = Mutation::PlaceOrder { order_id: format!("same-coupon-{i}"), lines: lines.clone(), coupons: vec![coupon.clone()], points: 0, expected_total: quote.total };
         let claim = Mutation::ClaimCoupon { template: "free-ship".into() };
         tasks.push(tokio::spawn(async move {
-            let ms = vec![PushMutation::new(1, &order, 0), PushMutation::new(2, &claim, 0)];
+            let ms = vec![PushMutation::new(1, order.clone(), 0), PushMutation::new(2, claim.clone(), 0)];
             let r = svc.push(&member, &PushRequest { protocol: PROTOCOL_VERSION, client_id: client.clone(), mutations: ms }).await.unwrap();
             let p = svc.pull(&member, &PullRequest { protocol: PROTOCOL_VERSION, client_id: client, cookie: None }).await.unwrap();
             assert_eq!(p.last_mutation_id, 2);
@@ -98,7 +98,7 @@ async fn quota_raced_by_members(url: &str, tag: String) {
         let template = template.clone();
         let tag = tag.clone();
         tasks.push(tokio::spawn(async move {
-            let m = PushMutation::new(1, &Mutation::ClaimCoupon { template }, 0);
+            let m = PushMutation::new(1, Mutation::ClaimCoupon { template }, 0);
             let r = svc.push(&format!("racer{i}-{tag}"), &PushRequest { protocol: PROTOCOL_VERSION, client_id: format!("racer{i}-{tag}"), mutations: vec![m] }).await.unwrap();
             r.results[0].outcome.original()
         }));

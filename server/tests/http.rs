@@ -189,7 +189,7 @@ async fn demo_members_are_seeded_once() {
     let tier = siyu_core::tiers::current_tier(&program, &loyal, START);
     assert!(["gold", "diamond"].contains(&tier.id.as_str()), "loyal is {}", tier.id);
     // The seeded history is consistent with the guards: pushing on top works.
-    let t = siyu_sync::PushMutation::new(1, &siyu_core::apply::Mutation::CheckIn {}, 0);
+    let t = siyu_sync::PushMutation::new(1, siyu_core::apply::Mutation::CheckIn {}, 0);
     let r = s.push("loyal", &siyu_sync::PushRequest { protocol: 1, client_id: "loyal-phone".into(), mutations: vec![t] }).await.unwrap();
     assert!(matches!(r.results[0].outcome.original(), siyu_sync::StoredOutcome::Applied { .. }));
 }

@@ -40,7 +40,7 @@ async fn two_servers_decide_with_the_program_in_force(url: &str) {
     b.ensure_member(&member).await.unwrap();
     let order = |id: u64, expected: i64| {
         let m = Mutation::PlaceOrder { order_id: format!("o{id}"), lines: lines.clone(), coupons: vec![], points: 0, expected_total: expected };
-        PushMutation::new(id, &m, START)
+        PushMutation::new(id, m.clone(), START)
     };
     let push = |m: PushMutation| PushRequest { protocol: PROTOCOL_VERSION, client_id: client.clone(), mutations: vec![m] };
     let r = b.push(&member, &push(order(1, old))).await.unwrap();

@@ -131,7 +131,7 @@ impl Sim {
         let now = self.devices[d].mall.now(self.device_now(d));
         if let Ok((id, _)) = self.devices[d].mall.mutate(intent, now) {
             let p = self.devices[d].mall.pending().iter().find(|p| p.id == id).expect("queued").clone();
-            self.queued.insert((self.devices[d].mall.client_id().to_string(), id), (p.name, p.args));
+            self.queued.insert((self.devices[d].mall.client_id().to_string(), id), (p.intent.name().to_string(), p.intent.args()));
             self.stats.mutations += 1;
             self.persist(d);
         }

@@ -40,15 +40,15 @@ impl T {
             .await
             .unwrap()
             .last_mutation_id;
-        let m = PushMutation { id: last + 1, name: name.to_string(), args, client_time: self.clock.load(Ordering::SeqCst) };
+        let m = PushMutation::sent(last + 1, name, args, self.clock.load(Ordering::SeqCst));
         let r = self.push_raw(member, client, vec![m]).await.unwrap();
         assert_eq!(r.last_mutation_id, last + 1);
         r.results[0].outcome.original()
     }
 
     async fn intent(&self, member: &str, client: &str, m: &Mutation) -> StoredOutcome {
-        let p = PushMutation::new(0, m, 0);
-        self.push(member, client, &p.name, p.args).await
+        let p = PushMutation::new(0, m.clone(), 0);
+        self.push(member, client, p.intent.name(), p.intent.args()).await
     }
 
     async fn state(&self, member: &str) -> MemberState {
@@ -139,7 +139,7 @@ async fn two_check_ins_in_one_day_with_a_moved_clock(t: &T) {
     let before = t.state(&m).await;
     // The tablet's clock says tomorrow: clientTime is informational, the server's day counts.
     let last = t.svc.pull(&m, &PullRequest { protocol: PROTOCOL_VERSION, client_id: b.clone(), cookie: None }).await.unwrap().last_mutation_id;
-    let moved = PushMutation { id: last + 1, name: "checkIn".into(), args: json!({}), client_time: t.now() + DAY + HOUR };
+    let moved = PushMutation::sent(last + 1, "checkIn", json!({}), t.now() + DAY + HOUR);
     let r = t.push_raw(&m, &b, vec![moved]).await.unwrap();
     assert_eq!(code(&r.results[0].outcome.original()), "ALREADY_CHECKED_IN");
     assert_eq!(t.state(&m).await, before);
@@ -170,7 +170,7 @@ async fn another_members_client_is_refused(t: &T) {
     let c = t.client("owners-phone");
     assert_eq!(code(&t.push(&owner, &c, "checkIn", json!({})).await), "APPLIED");
     let before = t.state(&owner).await;
-    let err = t.push_raw(&thief, &c, vec![PushMutation { id: 2, name: "claimCoupon".into(), args: json!({ "template": "nuts-8" }), client_time: 0 }]).await.unwrap_err();
+    let err = t.push_raw(&thief, &c, vec![PushMutation::sent(2, "claimCoupon", json!({ "template": "nuts-8" }), 0)]).await.unwrap_err();
     assert_eq!((err.status, err.code), (403, "CLIENT_NOT_OWNED"));
     let err = t.svc.pull(&thief, &PullRequest { protocol: PROTOCOL_VERSION, client_id: c.clone(), cookie: None }).await.unwrap_err();
     assert_eq!((err.status, err.code), (403, "CLIENT_NOT_OWNED"));
@@ -184,13 +184,13 @@ async fn a_reused_mutation_id_is_refused(t: &T) {
     let (m, c) = (t.member("replayer"), t.client("replayer-phone"));
     assert_eq!(code(&t.push(&m, &c, "claimCoupon", json!({ "template": "nuts-8" })).await), "APPLIED");
     let before = t.state(&m).await;
-    let err = t.push_raw(&m, &c, vec![PushMutation { id: 1, name: "claimCoupon".into(), args: json!({ "template": "full-300-50" }), client_time: 0 }]).await.unwrap_err();
+    let err = t.push_raw(&m, &c, vec![PushMutation::sent(1, "claimCoupon", json!({ "template": "full-300-50" }), 0)]).await.unwrap_err();
     assert_eq!((err.status, err.code), (422, "MUTATION_ID_REUSED"));
     // The same payload again is a duplicate with the stored original.
-    let r = t.push_raw(&m, &c, vec![PushMutation { id: 1, name: "claimCoupon".into(), args: json!({ "template": "nuts-8" }), client_time: 99 }]).await.unwrap();
+    let r = t.push_raw(&m, &c, vec![PushMutation::sent(1, "claimCoupon", json!({ "template": "nuts-8" }), 99)]).await.unwrap();
     assert!(matches!(&r.results[0].outcome, siyu_sync::Outcome::Duplicate { original: StoredOutcome::Applied { .. } }));
     // A gap is out of order.
-    let err = t.push_raw(&m, &c, vec![PushMutation { id: 5, name: "checkIn".into(), args: json!({}), client_time: 0 }]).await.unwrap_err();
+    let err = t.push_raw(&m, &c, vec![PushMutation::sent(5, "checkIn", json!({}), 0)]).await.unwrap_err();
     assert_eq!((err.status, err.code, err.details["expected"].clone()), (409, "OUT_OF_ORDER", json!(2)));
     assert_eq!(t.state(&m).await, before);
 }
@@ -199,8 +199,8 @@ async fn a_lost_push_reply_is_recovered_by_pull(t: &T) {
     let (m, c) = (t.member("lostreply"), t.client("lostreply-phone"));
     let first = t.svc.pull(&m, &PullRequest { protocol: PROTOCOL_VERSION, client_id: c.clone(), cookie: None }).await.unwrap();
     let _lost = t.push_raw(&m, &c, vec![
-        PushMutation { id: 1, name: "checkIn".into(), args: json!({}), client_time: 0 },
-        PushMutation { id: 2, name: "claimCoupon".into(), args: json!({ "template": "nope" }), client_time: 0 },
+        PushMutation::sent(1, "checkIn", json!({}), 0),
+        PushMutation::sent(2, "claimCoupon", json!({ "template": "nope" }), 0),
     ]).await.unwrap();
     let again = t.svc.pull(&m, &PullRequest { protocol: PROTOCOL_VERSION, client_id: c.clone(), cookie: Some(first.cookie) }).await.unwrap();
     assert_eq!(again.last_mutation_id, 2);
@@ -224,10 +224,10 @@ async fn oversized_intents_are_invalid_input(t: &T) {
     let started = std::time::Instant::now();
     let r = t
         .push_raw(&m, &c, vec![
-            PushMutation { id: 1, name: "placeOrder".into(), args: json!({ "orderId": "b1", "lines": [{ "sku": "oats-1kg", "qty": 1 }], "coupons": coupons, "expectedTotal": 1 }), client_time: 0 },
-            PushMutation { id: 2, name: "placeOrder".into(), args: json!({ "orderId": "b2", "lines": lines, "expectedTotal": 1 }), client_time: 0 },
-            PushMutation { id: 3, name: "x".repeat(10_000), args: json!({}), client_time: 0 },
-            PushMutation { id: 4, name: "checkIn".into(), args: json!({}), client_time: 0 },
+            PushMutation::sent(1, "placeOrder", json!({ "orderId": "b1", "lines": [{ "sku": "oats-1kg", "qty": 1 }], "coupons": coupons, "expectedTotal": 1 }), 0),
+            PushMutation::sent(2, "placeOrder", json!({ "orderId": "b2", "lines": lines, "expectedTotal": 1 }), 0),
+            PushMutation::sent(3, &"x".repeat(10_000), json!({}), 0),
+            PushMutation::sent(4, "checkIn", json!({}), 0),
         ])
         .await
         .unwrap();
@@ -243,7 +243,7 @@ async fn oversized_intents_are_invalid_input(t: &T) {
     assert_eq!((after.orders.len(), after.check_ins.len()), (before.orders.len(), 1));
     // A retry of the whole batch is answered from storage.
     let again = t
-        .push_raw(&m, &c, vec![PushMutation { id: 1, name: "placeOrder".into(), args: json!({ "orderId": "b1", "lines": [{ "sku": "oats-1kg", "qty": 1 }], "coupons": (0..60_000).map(|i| format!("x{i}")).collect::<Vec<_>>(), "expectedTotal": 1 }), client_time: 0 }])
+        .push_raw(&m, &c, vec![PushMutation::sent(1, "placeOrder", json!({ "orderId": "b1", "lines": [{ "sku": "oats-1kg", "qty": 1 }], "coupons": (0..60_000).map(|i| format!("x{i}")).collect::<Vec<_>>(), "expectedTotal": 1 }), 0)])
         .await
         .unwrap();
     assert!(matches!(&again.results[0].outcome, siyu_sync::Outcome::Duplicate { original: StoredOutcome::Rejected { .. } }));
@@ -272,8 +272,8 @@ async fn guards_back_up_the_engine(t: &T) {
     let before = t.state(&m).await;
     let r = t
         .push_raw(&m, &c, vec![
-            PushMutation { id: 1, name: "checkIn".into(), args: json!({}), client_time: 0 },
-            PushMutation { id: 2, name: "claimCoupon".into(), args: json!({ "template": "nuts-8" }), client_time: 0 },
+            PushMutation::sent(1, "checkIn", json!({}), 0),
+            PushMutation::sent(2, "claimCoupon", json!({ "template": "nuts-8" }), 0),
         ])
         .await
         .unwrap();

@@ -2,7 +2,7 @@
 //! selection and an explanation of every price.
 
 use crate::coupons::{status, CouponStatus};
-use crate::error::OrderError;
+use crate::error::{InputError, OrderError};
 use crate::program::{Bp, CouponKind, CouponTemplate, Fen, Points, Program, StackGroup, Tier, BP_ONE};
 use crate::state::{CouponInstance, CouponState, MemberState, OrderLine};
 use crate::stock::{Counter, Stock};
@@ -136,6 +136,16 @@ pub struct QuoteRequest {
     #[serde(default)]
     #[cfg_attr(target_arch = "wasm32", tsify(optional))]
     pub points: PointsChoice,
+}
+
+/// The cart `cartCoupons` reads from JSON text: a quote request (only its lines count) or the
+/// lines alone.
+pub fn cart_lines_from_json(text: &str) -> Result<Vec<OrderLine>, InputError> {
+    if text.trim_start().starts_with('[') {
+        InputError::parse("lines", text)
+    } else {
+        InputError::parse::<QuoteRequest>("cart coupons request", text).map(|request| request.lines)
+    }
 }
 
 /// Why a line of a limited sale cannot be bought now.

@@ -10,47 +10,111 @@ use siyu_core::stock::Stock;
 use siyu_core::time::{Day, Instant};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use std::borrow::Cow;
 
 pub const PROTOCOL_VERSION: u32 = 1;
 /// The most mutations one push may carry.
 pub const MAX_BATCH: usize = 100;
 
 /// A mutation as it travels: its per-client id (1, 2, 3… without gaps), the intent, and the
-/// device time it was made at (informational: the server uses its own clock).
+/// device time it was made at (informational: the server uses its own clock). On the wire it is
+/// `{id, name, args, clientTime}`: the intent's `name` and `args` sit beside the id.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(target_arch = "wasm32", tsify(type = "{ id: number; clientTime: number } & Mutation"))]
+#[serde(into = "WireMutation", from = "WireMutation")]
 pub struct PushMutation {
     pub id: u64,
-    pub name: String,
-    #[cfg_attr(target_arch = "wasm32", tsify(type = "unknown"))]
-    pub args: Value,
+    pub intent: Intent,
     pub client_time: Instant,
 }
 
+/// What a pushed mutation asks for: a mutation this engine knows, or — sent by a foreign or
+/// broken client, or queued by a newer release — one it cannot read, kept as sent so the server
+/// can refuse it on its own (`INVALID_INPUT`) and recognise a resend of the same payload.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Intent {
+    Known(Mutation),
+    Unreadable { name: String, args: Value },
+}
+
+impl Intent {
+    /// Reads `{name, args}` as sent.
+    pub fn read(name: String, args: Value) -> Intent {
+        match Intent::parse(&name, &args) {
+            Ok(mutation) => Intent::Known(mutation),
+            Err(_) => Intent::Unreadable { name, args },
+        }
+    }
+
+    fn parse(name: &str, args: &Value) -> Result<Mutation, Rejection> {
+        // Through text, so mutations have one decoder in the module (with paths in its errors).
+        let text = serde_json::json!({ "name": name, "args": args }).to_string();
+        Ok(InputError::parse::<Mutation>("mutation", &text)?)
+    }
+
+    /// The mutation, or INVALID_INPUT naming what is wrong with it.
+    pub fn mutation(&self) -> Result<Cow<'_, Mutation>, Rejection> {
+        match self {
+            Intent::Known(mutation) => Ok(Cow::Borrowed(mutation)),
+            Intent::Unreadable { name, args } => Intent::parse(name, args).map(Cow::Owned),
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        match self {
+            Intent::Known(mutation) => mutation.name(),
+            Intent::Unreadable { name, .. } => name,
+        }
+    }
+
+    /// The arguments as they travel.
+    pub fn args(&self) -> Value {
+        match self {
+            Intent::Known(mutation) => {
+                // Through text, so mutations have one serializer in the module, not two.
+                let value = serde_json::to_string(mutation).ok().and_then(|t| serde_json::from_str::<Value>(&t).ok());
+                match value {
+                    Some(Value::Object(mut fields)) => fields.remove("args").unwrap_or_else(|| Value::Object(Default::default())),
+                    _ => Value::Object(Default::default()),
+                }
+            }
+            Intent::Unreadable { args, .. } => args.clone(),
+        }
+    }
+}
+
+/// `PushMutation`'s wire form.
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct WireMutation {
+    id: u64,
+    name: String,
+    #[serde(default)]
+    args: Value,
+    client_time: Instant,
+}
+
+impl From<WireMutation> for PushMutation {
+    fn from(w: WireMutation) -> Self {
+        PushMutation { id: w.id, intent: Intent::read(w.name, w.args), client_time: w.client_time }
+    }
+}
+
+impl From<PushMutation> for WireMutation {
+    fn from(p: PushMutation) -> Self {
+        WireMutation { id: p.id, name: p.intent.name().to_string(), args: p.intent.args(), client_time: p.client_time }
+    }
+}
+
 impl PushMutation {
-    pub fn new(id: u64, mutation: &Mutation, client_time: Instant) -> PushMutation {
-        // Through text, so mutations have one serializer in the module, not two.
-        let value = serde_json::to_string(mutation).ok().and_then(|t| serde_json::from_str::<Value>(&t).ok());
-        let (name, args) = match value {
-            Some(Value::Object(mut m)) => (
-                m.remove("name").and_then(|n| n.as_str().map(String::from)).unwrap_or_default(),
-                m.remove("args").unwrap_or(Value::Object(Default::default())),
-            ),
-            _ => (String::new(), Value::Null),
-        };
-        PushMutation { id, name, args, client_time }
+    pub fn new(id: u64, mutation: Mutation, client_time: Instant) -> PushMutation {
+        PushMutation { id, intent: Intent::Known(mutation), client_time }
     }
 
-    /// The intent, or INVALID_INPUT naming what is wrong with it.
-    pub fn mutation(&self) -> Result<Mutation, Rejection> {
-        let v = serde_json::json!({ "name": self.name, "args": self.args });
-        Ok(InputError::parse::<Mutation>("mutation", &v.to_string())?)
-    }
-
-    /// Whether two pushes of the same id carry the same intent.
-    pub fn same_payload(&self, other: &PushMutation) -> bool {
-        self.name == other.name && self.args == other.args
+    /// A mutation as a client sent it, readable or not.
+    pub fn sent(id: u64, name: &str, args: Value, client_time: Instant) -> PushMutation {
+        PushMutation { id, intent: Intent::read(name.to_string(), args), client_time }
     }
 }
 
@@ -137,8 +201,7 @@ pub struct MutationResult {
 #[serde(rename_all = "camelCase")]
 pub struct Verdict {
     pub id: u64,
-    /// "applied", "rejected" or "duplicate".
-    pub status: String,
+    pub status: VerdictStatus,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(target_arch = "wasm32", tsify(optional))]
     pub error: Option<ErrorBody>,
@@ -151,10 +214,28 @@ pub struct Verdict {
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase")]
 pub struct OriginalVerdict {
-    pub status: String,
+    pub status: OriginalStatus,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(target_arch = "wasm32", tsify(optional))]
     pub error: Option<ErrorBody>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(rename_all = "camelCase")]
+pub enum VerdictStatus {
+    Applied,
+    Rejected,
+    /// Seen before: `original` says how it was first decided.
+    Duplicate,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(rename_all = "camelCase")]
+pub enum OriginalStatus {
+    Applied,
+    Rejected,
 }
 
 /// A result as the client reads it: which mutation, and its rejection if it was rejected.
@@ -168,10 +249,10 @@ impl ResultVerdict for Verdict {
         self.id
     }
     fn rejection(&self) -> Option<&ErrorBody> {
-        match self.status.as_str() {
-            "rejected" => self.error.as_ref(),
-            "duplicate" => self.original.as_ref().filter(|o| o.status == "rejected").and_then(|o| o.error.as_ref()),
-            _ => None,
+        match self.status {
+            VerdictStatus::Rejected => self.error.as_ref(),
+            VerdictStatus::Duplicate => self.original.as_ref().filter(|o| o.status == OriginalStatus::Rejected).and_then(|o| o.error.as_ref()),
+            VerdictStatus::Applied => None,
         }
     }
 }
@@ -242,12 +323,15 @@ mod tests {
     #[test]
     fn push_mutation_round_trips_the_intent() {
         let m = Mutation::ClaimCoupon { template: "t1".into() };
-        let p = PushMutation::new(4, &m, 99);
-        assert_eq!(p.name, "claimCoupon");
-        assert_eq!(p.mutation().unwrap(), m);
+        let p = PushMutation::new(4, m.clone(), 99);
+        assert_eq!(p.intent.name(), "claimCoupon");
+        assert_eq!(serde_json::to_value(&p).unwrap(), serde_json::json!({ "id": 4, "name": "claimCoupon", "args": { "template": "t1" }, "clientTime": 99 }));
+        let back: PushMutation = serde_json::from_value(serde_json::to_value(&p).unwrap()).unwrap();
+        assert_eq!(*back.intent.mutation().unwrap(), m);
         let r: Verdict = serde_json::from_str(r#"{"id":3,"status":"duplicate","original":{"status":"rejected","error":{"code":"X","message":"m"}},"effects":[]}"#).unwrap();
         assert_eq!(r.rejection().map(|e| e.code.as_str()), Some("X"));
-        let bad = PushMutation { id: 5, name: "fly".into(), args: Value::Null, client_time: 0 };
-        assert_eq!(bad.mutation().unwrap_err().code(), "INVALID_INPUT");
+        let bad = PushMutation::sent(5, "fly", Value::Null, 0);
+        assert_eq!(bad.intent.mutation().unwrap_err().code(), "INVALID_INPUT");
+        assert_eq!(serde_json::to_value(&bad).unwrap()["name"], "fly");
     }
 }

@@ -3,7 +3,7 @@
 //! natively.
 
 use crate::policy::clock_offset_ms;
-use crate::protocol::{ErrorBody, PullResponse, PushMutation, PushRequest, PushResponse, ResultVerdict, MAX_BATCH, PROTOCOL_VERSION};
+use crate::protocol::{ErrorBody, Intent, PullRequest, PullResponse, PushMutation, PushRequest, PushResponse, ResultVerdict, MAX_BATCH, PROTOCOL_VERSION};
 use siyu_core::apply::{apply, apply_effects, apply_stock, Applied, Ctx, Mutation};
 use siyu_core::error::{InputError, Rejection};
 use siyu_core::program::Program;
@@ -179,8 +179,10 @@ impl Mall {
         // Acknowledged orders are confirmed: only undecided ones lock their coupons.
         self.pending
             .iter()
-            .filter(|p| p.name == "placeOrder")
-            .filter_map(|p| p.args.get("orderId").and_then(|v| v.as_str()).map(String::from))
+            .filter_map(|p| match &p.intent {
+                Intent::Known(Mutation::PlaceOrder { order_id, .. }) => Some(order_id.clone()),
+                _ => None,
+            })
             .collect()
     }
 
@@ -192,7 +194,7 @@ impl Mall {
         let applied = apply(&self.program, self.state(), &mutation, &ctx)?;
         apply_effects(self.state.get_or_insert_with(|| self.confirmed.clone()), &applied.effects);
         apply_stock(self.optimistic_stock.get_or_insert_with(|| self.stock.clone()), &applied.effects);
-        self.pending.push(PushMutation::new(id, &mutation, now));
+        self.pending.push(PushMutation::new(id, mutation, now));
         self.next_mutation_id += 1;
         Ok((id, applied))
     }
@@ -257,7 +259,7 @@ impl Mall {
     pub fn refuse(&mut self, id: u64, error: ErrorBody, now: Instant) -> bool {
         let Some(i) = self.pending.iter().position(|p| p.id == id) else { return false };
         let p = self.pending.remove(i);
-        self.reversals.push(Reversal { mutation_id: id, client_id: self.client_id.clone(), name: p.name, error });
+        self.reversals.push(Reversal { mutation_id: id, client_id: self.client_id.clone(), name: p.intent.name().to_string(), error });
         self.rebuild(now);
         true
     }
@@ -271,13 +273,23 @@ impl Mall {
         self.cookie
     }
 
+    /// The body of the next pull: this client and the cookie it holds.
+    pub fn pull_request(&self) -> PullRequest {
+        PullRequest { protocol: PROTOCOL_VERSION, client_id: self.client_id.clone(), cookie: self.cookie }
+    }
+
+    /// A fresh order id, unique for this client: derived from the client id and the next mutation id.
+    pub fn next_order_id(&self) -> String {
+        format!("{}-o{}", self.client_id, self.next_mutation_id)
+    }
+
     fn take_verdicts<R: ResultVerdict>(&mut self, results: &[R]) {
         for r in results {
             let Some(error) = r.rejection() else { continue };
             let id = r.mutation_id();
             let Some(p) = self.pending.iter().chain(&self.acknowledged).find(|p| p.id == id) else { continue };
             if !self.reversals.iter().any(|v| v.mutation_id == id && v.client_id == self.client_id) {
-                self.reversals.push(Reversal { mutation_id: id, client_id: self.client_id.clone(), name: p.name.clone(), error: error.clone() });
+                self.reversals.push(Reversal { mutation_id: id, client_id: self.client_id.clone(), name: p.intent.name().to_string(), error: error.clone() });
             }
         }
     }
@@ -294,7 +306,7 @@ impl Mall {
         let mut state = self.confirmed.clone();
         let mut stock = self.stock.clone();
         for p in self.acknowledged.iter().chain(&self.pending) {
-            let Ok(mutation) = p.mutation() else { continue };
+            let Ok(mutation) = p.intent.mutation() else { continue };
             let ctx = Ctx { now, client_id: &self.client_id, mutation_id: p.id, stock: &stock };
             if let Ok(applied) = apply(&self.program, &state, &mutation, &ctx) {
                 apply_effects(&mut state, &applied.effects);
@@ -309,7 +321,7 @@ impl Mall {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocol::Verdict;
+    use crate::protocol::{Verdict, VerdictStatus};
 
     fn program() -> Program {
         Program::from_json(include_str!("../../../programs/health-food.json")).expect("demo program")
@@ -334,7 +346,7 @@ mod tests {
     fn applied_mutations_stay_visible_until_the_pull_brings_them() {
         let mut mall = Mall::new(program(), "m", "c", WEDNESDAY);
         mall.mutate(Mutation::CheckIn {}, WEDNESDAY).unwrap();
-        let reply = PushResponse { results: vec![Verdict { id: 1, status: "applied".into(), error: None, original: None }], last_mutation_id: 1 };
+        let reply = PushResponse { results: vec![Verdict { id: 1, status: VerdictStatus::Applied, error: None, original: None }], last_mutation_id: 1 };
         mall.on_push_response(&reply, WEDNESDAY);
         assert!(mall.pending().is_empty());
         assert_eq!(mall.state().check_ins.len(), 1, "still shown while acknowledged");
@@ -351,7 +363,7 @@ mod tests {
         let mut mall = Mall::new(program(), "m", "c", WEDNESDAY);
         mall.mutate(Mutation::CheckIn {}, WEDNESDAY).unwrap();
         let error = ErrorBody { code: "ALREADY_CHECKED_IN".into(), message: "already".into(), details: serde_json::Value::Null };
-        let results = vec![Verdict { id: 1, status: "rejected".into(), error: Some(error), original: None }];
+        let results = vec![Verdict { id: 1, status: VerdictStatus::Rejected, error: Some(error), original: None }];
         mall.on_pull_response(&pull(3, 1, Some(MemberState::new("m", WEDNESDAY)), results), WEDNESDAY, WEDNESDAY);
         assert_eq!(mall.reversals().len(), 1);
         assert_eq!(mall.reversals()[0].error.code, "ALREADY_CHECKED_IN");
@@ -365,7 +377,7 @@ mod tests {
         let before = mall.stock().remaining(&key).unwrap();
         mall.mutate(Mutation::ClaimCoupon { template: "full-300-50".into() }, WEDNESDAY).unwrap();
         assert_eq!(mall.stock().remaining(&key), Some(before - 1));
-        let reply = PushResponse { results: vec![Verdict { id: 1, status: "applied".into(), error: None, original: None }], last_mutation_id: 1 };
+        let reply = PushResponse { results: vec![Verdict { id: 1, status: VerdictStatus::Applied, error: None, original: None }], last_mutation_id: 1 };
         mall.on_push_response(&reply, WEDNESDAY);
         assert_eq!(mall.stock().remaining(&key), Some(before - 1), "replaying the acknowledged claim takes it once");
         assert_eq!(mall.snapshot().stock.remaining(&key), Some(before), "the snapshot keeps the server's figure");
@@ -415,7 +427,7 @@ mod tests {
         mall.move_to_client("new", WEDNESDAY);
         let pushed = mall.push_request();
         assert_eq!(pushed.client_id, "new");
-        assert_eq!(pushed.mutations.iter().map(|m| (m.id, m.name.as_str())).collect::<Vec<_>>(), vec![(1, "claimCoupon"), (2, "setBirthday")]);
+        assert_eq!(pushed.mutations.iter().map(|m| (m.id, m.intent.name())).collect::<Vec<_>>(), vec![(1, "claimCoupon"), (2, "setBirthday")]);
         assert_eq!(mall.next_mutation_id(), 3);
         assert_eq!(mall.cookie(), None, "the next pull brings the whole state, the old client's changes included");
         // The claim is still shown, under its new derived id.
