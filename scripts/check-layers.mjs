@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Which modules of each engine crate import which (`use crate::x`, `crate::x::` paths), and the
-// cycles among them; between crates Cargo itself refuses a cycle. Prints the cycles; exits 1 when
+// cycles among them; between crates Cargo itself refuses a cycle. A module is a `name.rs` file or a
+// `name/` directory with a `mod.rs` (its files read as one text). Prints the cycles; exits 1 when
 // there is one (with --strict).
 import { readdirSync, readFileSync } from 'node:fs';
 
@@ -9,11 +10,20 @@ let moduleCount = 0;
 const cycles = [];
 for (const crate of crates) {
   const dir = new URL(`../${crate}`, import.meta.url);
-  const modules = readdirSync(dir).filter((f) => f.endsWith('.rs') && f !== 'lib.rs').map((f) => f.slice(0, -3));
+  const files = new Map();
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (entry.isFile() && entry.name.endsWith('.rs') && entry.name !== 'lib.rs') files.set(entry.name.slice(0, -3), [entry.name]);
+    else if (entry.isDirectory()) {
+      const inside = readdirSync(new URL(`${entry.name}/`, dir)).filter((f) => f.endsWith('.rs')).sort();
+      if (inside.includes('mod.rs')) files.set(entry.name, inside.map((f) => `${entry.name}/${f}`));
+    }
+  }
+  const modules = [...files.keys()];
   moduleCount += modules.length;
   const edges = new Map();
   for (const m of modules) {
-    const text = readFileSync(new URL(`${m}.rs`, dir), 'utf8').replace(/#\[cfg\(test\)\][\s\S]*$/, '');
+    // Each file without its `#[cfg(test)]` tail (the unit tests close a file).
+    const text = files.get(m).map((f) => readFileSync(new URL(f, dir), 'utf8').replace(/#\[cfg\(test\)\][\s\S]*$/, '')).join('\n');
     const deps = new Set();
     for (const match of text.matchAll(/crate::([a-z_]+)/g)) if (match[1] !== m && modules.includes(match[1])) deps.add(match[1]);
     edges.set(m, deps);

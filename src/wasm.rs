@@ -1,4 +1,6 @@
-//! The binding: the only module that touches wasm-bindgen. It wraps `mall::Mall` in a JS class,
+//! The binding: the only module that touches wasm-bindgen, and it holds no rule — each export
+//! converts its arguments, calls one function of siyu-core or siyu-sync and converts the answer.
+//! It wraps `siyu_sync::replica::Mall` in a JS class,
 //! moves data across the boundary as JSON (measured faster here than a structural
 //! serde-wasm-bindgen conversion, and it keeps maps as plain objects), and turns every error
 //! into a real `Error` with a stable `code` and `details`.

@@ -1,6 +1,6 @@
-//! siyu-server: the reference backend of the siyu member mini-mall. It keeps authority over every
-//! member's state by deciding each pushed mutation with the same engine the browser runs, one
-//! database transaction per mutation, on SQLite or PostgreSQL.
+//! siyu-server owns authority: HTTP (`http`), the push/pull/login service (`service`) and every
+//! SQL statement (`store`, over `db`), on SQLite or PostgreSQL. It holds no rule of its own: each
+//! pushed mutation is decided by `siyu_core::apply`, the engine the browser runs.
 //!
 //! See docs/protocol.md (the wire protocol) and docs/server.md (storage, sharding, operations).
 
