@@ -143,7 +143,7 @@ proptest! {
             }
             let Some(mutation) = mutation(&m, op, now, n) else { continue };
             // Deterministic: the same input gives the same effects and ids.
-            let ctx = Ctx { now, client_id: &m.client, mutation_id: m.next_id, stock: &m.stock };
+            let ctx = Ctx { now, client_id: &m.client, mutation_id: m.next_id, stock: &m.stock, archived_order: None };
             let first = apply(&m.program, &m.state, &mutation, &ctx);
             let second = apply(&m.program, &m.state, &mutation, &ctx.clone());
             prop_assert_eq!(&first, &second);
@@ -464,5 +464,204 @@ proptest! {
             let _ = mm.run(mutation, now);
             check_invariants(&mm, now)?;
         }
+    }
+}
+
+// ─────────────── §12: moving the past to the archive changes no rule ───────────────
+
+#[derive(Clone, Debug)]
+enum LongOp {
+    /// Move the clock forward by this many hours.
+    Wait(i64),
+    CheckIn,
+    Makeup(i32),
+    Claim(usize),
+    Redeem(usize),
+    /// Lines, and whether to pick the available coupons at these indices instead of the best.
+    Order(Vec<(usize, u32)>, Option<Vec<usize>>),
+    /// The n-th order ever placed (it may have moved to the archive).
+    Refund(usize),
+    SetBirthday(u8, u8),
+}
+
+fn long_op() -> impl Strategy<Value = LongOp> {
+    prop_oneof![
+        4 => (1i64..24 * 20).prop_map(LongOp::Wait),
+        4 => Just(LongOp::CheckIn),
+        1 => (1i32..5).prop_map(LongOp::Makeup),
+        2 => (0usize..16).prop_map(LongOp::Claim),
+        1 => (0usize..3).prop_map(LongOp::Redeem),
+        3 => (prop::collection::vec((0usize..4, 1u32..3), 1..3), prop::option::of(prop::collection::vec(0usize..6, 0..3)))
+            .prop_map(|(l, c)| LongOp::Order(l, c)),
+        1 => (0usize..40).prop_map(LongOp::Refund),
+        1 => (1u8..13, 1u8..29).prop_map(|(m, d)| LongOp::SetBirthday(m, d)),
+    ]
+}
+
+/// Everything a shopper or a rule reads of a member at `now`, for comparing two members.
+fn views(m: &Member, now: Instant) -> serde_json::Value {
+    let (p, s) = (&m.program, &m.state);
+    let today = p.business_day(now);
+    let previous = today.first_of_month().plus(-1);
+    let cart = lines(&[("tea", 1), ("nuts", 2), ("cookie", 1), ("honey", 1)]);
+    let quote = |coupons: CouponChoice| {
+        siyu::quote::quote(p, s, &m.stock, &siyu::quote::QuoteRequest { lines: cart.clone(), coupons, points: PointsChoice::Mode(PointsMode::Max) }, now)
+            .map(|q| serde_json::to_value(q).unwrap())
+            .map_err(|e| siyu::Rejection::from(e).code())
+    };
+    let tier = siyu::tiers::current_tier(p, s, now);
+    json!({
+        "streak": siyu::checkin::streak(p, s, now),
+        "calendar": siyu::checkin::calendar(p, s, today.year(), today.month(), now),
+        "previousMonth": siyu::checkin::calendar(p, s, previous.year(), previous.month(), now),
+        "points": siyu::points::summary(s, now),
+        "tier": siyu::tiers::progress(p, s, now),
+        "memberDay": siyu::member_day::status(p, tier, now),
+        "segments": siyu::segments::of(s, now),
+        "wallet": siyu::coupons::wallet(p, s, now, &[]),
+        "claimCentre": siyu::coupons::claim_centre(p, s, &m.stock, now),
+        "reminders": siyu::reminders::due(p, s, now),
+        "bestQuote": quote(CouponChoice::Mode(CouponMode::Best)).unwrap_or_else(|c| json!(c)),
+        "noCouponQuote": quote(CouponChoice::Mode(CouponMode::None)).unwrap_or_else(|c| json!(c)),
+    })
+}
+
+/// Lots by expiry, not by id: compaction merges live lots that expire together, so which lots a
+/// debit names may differ while the points per expiry do not. Lot lists become per-expiry sums.
+fn by_expiry(value: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match value {
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| match (k.as_str(), v) {
+                    ("lots" | "spentLots", Value::Array(items)) if items.iter().all(|i| i.get("lot").is_some()) => {
+                        let sum: i64 = items.iter().map(|i| i["points"].as_i64().unwrap()).sum();
+                        (k, json!(sum))
+                    }
+                    ("lots", Value::Array(items)) => {
+                        let mut sums: std::collections::BTreeMap<String, i64> = Default::default();
+                        for i in &items {
+                            *sums.entry(i["expiresAt"].to_string()).or_default() += i["remaining"].as_i64().unwrap();
+                        }
+                        (k, json!(sums))
+                    }
+                    (_, v) => (k, by_expiry(v)),
+                })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.into_iter().map(by_expiry).collect()),
+        v => v,
+    }
+}
+
+/// A program whose windows the histories below cross: check-in cycle, growth basis, expiry.
+fn long_program(variant: u8) -> Program {
+    program_with(|p| {
+        p["checkIn"]["cycle"] = json!(["weekly", "monthly", "rolling"][variant as usize % 3]);
+        if variant % 2 == 1 {
+            p["growth"] = json!({ "type": "trailingDays", "days": 60 });
+            p["points"]["expiry"] = json!({ "type": "rollingDays", "days": 45 });
+        }
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases(96), ..ProptestConfig::default() })]
+
+    /// Two members live the same random year or two; one has its past moved to an archive
+    /// after every change (as the server does after a push). Every decision and every view is
+    /// the same at every step, and archive + working state = the whole history.
+    #[test]
+    fn compaction_changes_no_decision_and_loses_nothing(variant in 0u8..6, ops in prop::collection::vec(long_op(), 20..160)) {
+        use siyu::compact::{compact, Archived};
+        let start = at(2026, 1, 5, 9, 0);
+        let mut full = Member::new(long_program(variant), start);
+        full.grant(5000, start);
+        let mut lean = Member::new(long_program(variant), start);
+        lean.grant(5000, start);
+        let mut archive = Archived::default();
+        let mut orders: Vec<String> = Vec::new();
+        let mut now = start + HOUR;
+        for (n, op) in ops.iter().enumerate() {
+            let p = &full.program;
+            let mutation = match op {
+                LongOp::Wait(hours) => {
+                    now += hours * HOUR;
+                    None
+                }
+                LongOp::CheckIn => Some(Mutation::CheckIn {}),
+                LongOp::Makeup(back) => Some(Mutation::MakeupCheckIn { day: p.business_day(now).plus(-back) }),
+                LongOp::Claim(i) => Some(Mutation::ClaimCoupon { template: p.coupon_templates[*i % p.coupon_templates.len()].id.clone() }),
+                LongOp::Redeem(i) => Some(Mutation::RedeemReward { reward: p.rewards.get(*i).map_or("nope".into(), |r| r.id.clone()) }),
+                LongOp::Order(items, chosen) => {
+                    let items: Vec<(&str, u32)> = items.iter().map(|(s, q)| (SKUS[*s], *q)).collect();
+                    let choice = match chosen {
+                        None => CouponChoice::Mode(CouponMode::Best),
+                        Some(ix) => {
+                            let available: Vec<&siyu::state::CouponInstance> = full.state.coupons.iter().filter(|c| c.state == CouponState::Available).collect();
+                            CouponChoice::Chosen(ix.iter().filter_map(|i| available.get(*i)).map(|c| c.id.clone()).collect())
+                        }
+                    };
+                    let q = full.quote(&items, choice.clone(), PointsChoice::Amount(0), now);
+                    let coupons = match choice {
+                        CouponChoice::Chosen(ids) => ids,
+                        _ => q.coupons.iter().map(|c| c.id.clone()).collect(),
+                    };
+                    orders.push(format!("o{n}"));
+                    Some(Mutation::PlaceOrder { order_id: format!("o{n}"), lines: lines(&items), coupons, points: 0, expected_total: q.total })
+                }
+                LongOp::Refund(i) => Some(Mutation::RefundOrder { order_id: orders.get(*i % orders.len().max(1)).cloned().unwrap_or_else(|| "none".into()) }),
+                LongOp::SetBirthday(mo, d) => siyu::time::MonthDay::parse(&format!("{mo:02}-{d:02}")).map(|birthday| Mutation::SetBirthday { birthday }),
+            };
+            if let Some(mutation) = mutation {
+                let expected = full.run(mutation.clone(), now);
+                // The lean member's server knows the archive: an order id it no longer holds is looked up there.
+                let named = match &mutation {
+                    Mutation::RefundOrder { order_id } | Mutation::PlaceOrder { order_id, .. } => Some(order_id.clone()),
+                    _ => None,
+                };
+                let archived_order = named
+                    .filter(|id| lean.state.order(id).is_none())
+                    .and_then(|id| archive.orders.iter().find(|o| o.id == id).map(|o| siyu::apply::ArchivedOrder { refunded: o.is_refunded() }));
+                let ctx = Ctx { now, client_id: &lean.client, mutation_id: lean.next_id, stock: &lean.stock, archived_order };
+                let got = apply(&lean.program, &lean.state, &mutation, &ctx).map(|a| a.effects);
+                prop_assert_eq!(got.as_ref().map(|_| ()).map_err(|e| e.code()), expected.as_ref().map(|_| ()).map_err(|e| e.code()), "step {} {:?}", n, mutation);
+                prop_assert_eq!(got.as_ref().ok().map(|e| by_expiry(json!(e))), expected.as_ref().ok().map(|e| by_expiry(json!(e))), "step {} {:?}", n, mutation);
+                if let Ok(effects) = &got {
+                    siyu::apply::apply_effects(&mut lean.state, effects);
+                    siyu::apply::apply_stock(&mut lean.stock, effects);
+                    lean.next_id += 1;
+                }
+            }
+            let (compacted, moved) = compact(&lean.program, &lean.state, now);
+            // Pure: the same input gives the same output.
+            prop_assert_eq!(&compact(&lean.program, &lean.state, now), &(compacted.clone(), moved.clone()));
+            lean.state = compacted;
+            archive.check_ins.extend(moved.check_ins);
+            archive.lots.extend(moved.lots);
+            archive.ledger.extend(moved.ledger);
+            archive.orders.extend(moved.orders);
+            archive.coupons.extend(moved.coupons);
+            archive.redemptions.extend(moved.redemptions);
+            prop_assert_eq!(by_expiry(views(&lean, now)), by_expiry(views(&full, now)), "step {} at {}", n, now);
+            prop_assert_eq!(by_expiry(json!({ "lots": lean.state.lots.iter().filter(|l| siyu::points::is_live(l, now)).collect::<Vec<_>>() })),
+                by_expiry(json!({ "lots": full.state.lots.iter().filter(|l| siyu::points::is_live(l, now)).collect::<Vec<_>>() })));
+        }
+        // The state stays one page of ledger and the months the rules read.
+        prop_assert!(lean.state.ledger.len() <= siyu::compact::LEDGER_KEPT);
+        prop_assert!(lean.state.check_ins.iter().all(|c| (now - c.at) <= 100 * DAY), "{:?}", lean.state.check_ins.first());
+        // Nothing is lost: archive + working state = the whole history.
+        let (f, l) = (&full.state, &lean.state);
+        prop_assert_eq!(archive.check_ins.len() + l.check_ins.len(), f.check_ins.len());
+        prop_assert_eq!(archive.ledger.len() + l.ledger.len(), f.ledger.len());
+        prop_assert_eq!(archive.ledger.iter().chain(&l.ledger).map(|e| e.delta).sum::<i64>(), f.ledger.iter().map(|e| e.delta).sum::<i64>());
+        // Every lot credited is in the archive or still in the state; merged lots hold their points.
+        let credited = |lots: &[siyu::state::PointLot]| lots.iter().filter(|l| l.source != siyu::compact::MERGED).count();
+        prop_assert_eq!(credited(&archive.lots) + credited(&l.lots), f.lots.len());
+        prop_assert_eq!(archive.orders.len() + l.orders.len(), f.orders.len());
+        prop_assert_eq!(archive.orders.iter().chain(&l.orders).map(|o| o.paid).sum::<i64>(), f.orders.iter().map(|o| o.paid).sum::<i64>());
+        prop_assert_eq!(archive.coupons.len() + l.coupons.len(), f.coupons.len());
+        prop_assert_eq!(archive.redemptions.len() + l.redemptions.len(), f.redemptions.len());
+        prop_assert_eq!(l.past.ledger_entries as usize, archive.ledger.len());
     }
 }

@@ -102,7 +102,7 @@ fn s0_apply_is_pure_and_ids_come_from_client_and_mutation_id() {
     let p = program();
     let state = MemberState::new("m1", 0);
     let stock = Stock::initial(&p);
-    let ctx = Ctx { now: at(2026, 11, 22, 10, 0), client_id: "phone", mutation_id: 7, stock: &stock };
+    let ctx = Ctx { now: at(2026, 11, 22, 10, 0), client_id: "phone", mutation_id: 7, stock: &stock, archived_order: None };
     let m = Mutation::ClaimCoupon { template: "pct-10".into() };
     let a = apply(&p, &state, &m, &ctx).unwrap();
     let b = apply(&p, &state, &m, &ctx).unwrap();
@@ -608,7 +608,7 @@ fn s6_total_quota_is_a_shared_counter() {
     let mut results = Vec::new();
     for member in ["a", "b", "c"] {
         let state = MemberState::new(member, 0);
-        let ctx = Ctx { now, client_id: member, mutation_id: 1, stock: &stock };
+        let ctx = Ctx { now, client_id: member, mutation_id: 1, stock: &stock, archived_order: None };
         let r = apply(&p, &state, &Mutation::ClaimCoupon { template: "full-200-30".into() }, &ctx);
         if let Ok(a) = &r {
             siyu::apply_stock(&mut stock, &a.effects);

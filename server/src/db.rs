@@ -125,6 +125,18 @@ const SCHEMA: &[&str] = &[
         earned_at BIGINT NOT NULL,
         PRIMARY KEY (member_id, lot_id)
     )",
+    // The archive (rulebook §12): what left a member's working state, append-only, each kind
+    // numbered from 0 in the order it left (`seq`); `at` orders and filters (a check-in's day
+    // number, an order's placing time, …). Pages are read newest first by `seq`.
+    "CREATE TABLE IF NOT EXISTS archive (
+        member_id TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('checkIns', 'lots', 'ledger', 'orders', 'coupons', 'redemptions')),
+        seq BIGINT NOT NULL CHECK (seq >= 0),
+        at BIGINT NOT NULL,
+        body TEXT NOT NULL,
+        PRIMARY KEY (member_id, kind, seq)
+    )",
+    "CREATE INDEX IF NOT EXISTS archive_by_at ON archive (member_id, kind, at)",
     // Counters shared by all members: coupon quotas, reward stock, limited-sale stock.
     "CREATE TABLE IF NOT EXISTS stock (
         counter TEXT PRIMARY KEY,

@@ -48,7 +48,7 @@ impl<'p> Script<'p> {
     }
 
     fn run(&mut self, mutation: Mutation, at: i64) -> bool {
-        let ctx = Ctx { now: at, client_id: &self.client, mutation_id: self.next_id, stock: &self.stock };
+        let ctx = Ctx { now: at, client_id: &self.client, mutation_id: self.next_id, stock: &self.stock, archived_order: None };
         self.next_id += 1;
         match apply(self.program, &self.state, &mutation, &ctx) {
             Ok(applied) => {

@@ -1,9 +1,10 @@
 //! HTTP: the `/api/` routes over the service layer, JSON errors, and the static mall.
 
 use crate::error::{parse_json, ApiError};
-use crate::service::Service;
+use crate::service::{HistoryPage, HistoryQuery, Service};
 use axum::body::{Body, Bytes};
-use axum::extract::{FromRequest, FromRequestParts, Request, State};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{FromRequest, FromRequestParts, Path as AxumPath, Query, Request, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -156,6 +157,16 @@ async fn pull(State(svc): State<Arc<Service>>, Member(member): Member, JsonBody(
     svc.pull(&member, &req).await.map(NoStore)
 }
 
+async fn history(
+    State(svc): State<Arc<Service>>,
+    Member(member): Member,
+    AxumPath(kind): AxumPath<String>,
+    query: Result<Query<HistoryQuery>, QueryRejection>,
+) -> Reply<HistoryPage> {
+    let Query(query) = query.map_err(|e| ApiError::bad_request(e.body_text()).with_details(json!({ "input": "query" })))?;
+    svc.history(&member, &kind, &query).await.map(NoStore)
+}
+
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct LoginRequest {
@@ -258,6 +269,7 @@ pub fn api_router(svc: Arc<Service>) -> Router {
     let router = Router::new()
         .route("/api/push", post(push))
         .route("/api/pull", post(pull))
+        .route("/api/history/{kind}", get(history))
         .route("/api/login", post(login))
         .route("/api/program", get(get_program).put(put_program))
         .route("/api/qa/clock", get(get_clock).post(set_clock))

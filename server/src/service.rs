@@ -9,11 +9,14 @@
 use crate::auth::{valid_id, Signer};
 use crate::clock::Clock;
 use crate::db::Db;
-use crate::store::{self, WriteError};
+use crate::store::{self, ArchiveItem, ArchiveKind, WriteError};
 use crate::error::ApiError;
 use serde_json::{json, Value};
 use siyu_sync::{ErrorBody, Intent, MutationResult, Outcome, PullRequest, PullResponse, PushMutation, PushRequest, PushResponse, StoredOutcome, MAX_BATCH, PROTOCOL_VERSION};
-use siyu_core::{apply, apply_effects, Ctx, Effect, MemberState, Program, Stock};
+use siyu_core::compact::{compact, Archived};
+use siyu_core::coupons::finished_at;
+use siyu_core::time::{days_in_month, Day};
+use siyu_core::{apply, apply_effects, ArchivedOrder, Ctx, Effect, MemberState, Mutation, Program, Stock};
 use sqlx::AnyConnection;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
@@ -419,6 +422,12 @@ impl Service {
             // The clock never runs backwards inside one batch.
             now = now.max(self.now());
             let args_text = m.intent.args().to_string();
+            // An order the state no longer holds may be in the archive: the engine is told what
+            // became of it (refunded, or past its window) instead of "not found".
+            let archived_order = match m.intent.mutation().ok().as_deref().and_then(named_order) {
+                Some(id) if current.order(id).is_none() => store::order_refunded(&mut tx, db, member, id).await?.map(|refunded| ArchivedOrder { refunded }),
+                _ => None,
+            };
             let decision = match forced.take() {
                 Some(error) => Err(error),
                 None if args_text.len() > MAX_ARGS_BYTES || m.intent.name().len() > MAX_NAME_BYTES => Err(oversized_intent(args_text.len(), m.intent.name().len())),
@@ -426,7 +435,7 @@ impl Service {
                     .intent
                     .mutation()
                     .and_then(|mutation| {
-                        let ctx = Ctx { now, client_id: client, mutation_id: m.id, stock: counters };
+                        let ctx = Ctx { now, client_id: client, mutation_id: m.id, stock: counters, archived_order };
                         apply(&program, current, &*mutation, &ctx)
                     })
                     .map_err(|r| ErrorBody::from(&r)),
@@ -471,6 +480,17 @@ impl Service {
             tx.rollback().await?;
             return Ok(steps);
         }
+        // What can no longer change or show moves to the archive (rulebook §12), in this
+        // transaction: the state written stays bounded by the program's windows.
+        if changed {
+            if let Some(current) = state.as_mut() {
+                let (compacted, moved) = compact(&program, current, now);
+                if compacted != **current {
+                    archive(&mut tx, db, member, &moved).await?;
+                    *current = Arc::new(compacted);
+                }
+            }
+        }
         let text = match (changed, state.as_ref()) {
             (true, Some(next)) => Some(serde_json::to_string(&**next).map_err(|e| WriteError::Db(sqlx::Error::Protocol(e.to_string())))?),
             _ => None,
@@ -484,6 +504,49 @@ impl Service {
             }
         }
         Ok(steps)
+    }
+
+    // ---- history ----------------------------------------------------------------------------
+
+    /// A page of what left the member's working state (rulebook §12), newest first: `before`
+    /// (a `next` from the previous page) and `limit` (1–100, default 20); for check-ins, a
+    /// calendar month (`year` and `month`) instead; they are ignored for other kinds.
+    pub async fn history(&self, member: &str, kind: &str, query: &HistoryQuery) -> Result<HistoryPage, ApiError> {
+        let kind = ArchiveKind::parse(kind).ok_or_else(|| {
+            ApiError::not_found(format!("no history of {kind:?}")).with_details(json!({ "kinds": ArchiveKind::ALL.map(ArchiveKind::name) }))
+        })?;
+        // A month of check-ins when asked for one (year and month both, for check-ins only).
+        let month = match (kind, query.year, query.month) {
+            (ArchiveKind::CheckIns, Some(year), Some(month)) => Some((year, month)),
+            _ => None,
+        };
+        let bodies: Vec<(Option<i64>, String)> = match month {
+            None => {
+                let limit = query.limit.unwrap_or(HISTORY_PAGE);
+                if !(1..=MAX_HISTORY_PAGE).contains(&limit) {
+                    return Err(ApiError::bad_request(format!("limit must be 1 to {MAX_HISTORY_PAGE}")).with_details(json!({ "path": "limit", "problem": "out of range" })));
+                }
+                if query.before.is_some_and(|b| b < 0) {
+                    return Err(ApiError::bad_request("before must be 0 or more").with_details(json!({ "path": "before", "problem": "out of range" })));
+                }
+                store::archive_page(&self.db, member, kind, query.before, i64::from(limit)).await?.into_iter().map(|(seq, body)| (Some(seq), body)).collect()
+            }
+            Some((year, month)) => {
+                let first = Day::from_ymd(year, month, 1)
+                    .ok_or_else(|| ApiError::bad_request("no such month").with_details(json!({ "path": "month", "problem": "no such month" })))?;
+                let last = first.plus(i32::from(days_in_month(year, month)) - 1);
+                store::archive_between(&self.db, member, kind, i64::from(first.0), i64::from(last.0)).await?.into_iter().map(|body| (None, body)).collect()
+            }
+        };
+        let next = match bodies.last() {
+            Some((Some(seq), _)) if *seq > 0 => Some(*seq),
+            _ => None,
+        };
+        let items = bodies
+            .into_iter()
+            .map(|(_, body)| serde_json::from_str(&body).map_err(|e| ApiError::internal(format!("archived item is unreadable: {e}"))))
+            .collect::<Result<Vec<Value>, ApiError>>()?;
+        Ok(HistoryPage { kind: kind.name(), items, next })
     }
 
     // ---- pull -------------------------------------------------------------------------------
@@ -562,6 +625,52 @@ fn oversized_intent(args_bytes: usize, name_bytes: usize) -> ErrorBody {
         message: format!("invalid mutation at {path}: {problem}"),
         details: json!({ "input": "mutation", "path": path, "problem": problem, "maxArgsBytes": MAX_ARGS_BYTES }),
     }
+}
+
+/// Archived items in one page unless the caller asks otherwise, and at most.
+pub const HISTORY_PAGE: u32 = 20;
+pub const MAX_HISTORY_PAGE: u32 = 100;
+
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct HistoryQuery {
+    pub before: Option<i64>,
+    pub limit: Option<u32>,
+    pub year: Option<i32>,
+    pub month: Option<u8>,
+}
+
+/// A page of a member's archive: the items (ledger entries, orders, … as the state held them),
+/// newest first, and the `before` of the next page (null: this was the oldest).
+#[derive(Debug, serde::Serialize)]
+pub struct HistoryPage {
+    pub kind: &'static str,
+    pub items: Vec<Value>,
+    pub next: Option<i64>,
+}
+
+/// The order a mutation names, if any.
+fn named_order(mutation: &Mutation) -> Option<&str> {
+    match mutation {
+        Mutation::PlaceOrder { order_id, .. } | Mutation::RefundOrder { order_id } => Some(order_id),
+        _ => None,
+    }
+}
+
+/// Appends what compaction moved to the member's archive.
+async fn archive(conn: &mut AnyConnection, db: &Db, member: &str, moved: &Archived) -> Result<(), WriteError> {
+    fn items<T: serde::Serialize>(list: &[T], at: impl Fn(&T) -> i64) -> Result<Vec<ArchiveItem>, WriteError> {
+        list.iter()
+            .map(|x| Ok(ArchiveItem { at: at(x), body: serde_json::to_string(x).map_err(|e| WriteError::Db(sqlx::Error::Protocol(e.to_string())))? }))
+            .collect()
+    }
+    store::append_archive(conn, db, member, ArchiveKind::CheckIns, &items(&moved.check_ins, |c| i64::from(c.day.0))?).await?;
+    store::append_archive(conn, db, member, ArchiveKind::Lots, &items(&moved.lots, |l| l.earned_at)?).await?;
+    store::append_archive(conn, db, member, ArchiveKind::Ledger, &items(&moved.ledger, |e| e.at)?).await?;
+    store::append_archive(conn, db, member, ArchiveKind::Orders, &items(&moved.orders, |o| o.placed_at)?).await?;
+    store::append_archive(conn, db, member, ArchiveKind::Coupons, &items(&moved.coupons, finished_at)?).await?;
+    store::append_archive(conn, db, member, ArchiveKind::Redemptions, &items(&moved.redemptions, |r| r.at)?).await?;
+    Ok(())
 }
 
 /// Whether a stored mutation is the one pushed again (the same intent; for an unreadable one, the

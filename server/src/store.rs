@@ -394,3 +394,112 @@ pub async fn write_guards(conn: &mut AnyConnection, db: &Db, member: &str, effec
     }
     Ok(())
 }
+
+// ---- archive ------------------------------------------------------------------------------------
+
+/// One kind of archived item: its name in the `archive` table and the API.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ArchiveKind {
+    CheckIns,
+    Lots,
+    Ledger,
+    Orders,
+    Coupons,
+    Redemptions,
+}
+
+impl ArchiveKind {
+    pub const ALL: [ArchiveKind; 6] =
+        [ArchiveKind::CheckIns, ArchiveKind::Lots, ArchiveKind::Ledger, ArchiveKind::Orders, ArchiveKind::Coupons, ArchiveKind::Redemptions];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ArchiveKind::CheckIns => "checkIns",
+            ArchiveKind::Lots => "lots",
+            ArchiveKind::Ledger => "ledger",
+            ArchiveKind::Orders => "orders",
+            ArchiveKind::Coupons => "coupons",
+            ArchiveKind::Redemptions => "redemptions",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<ArchiveKind> {
+        ArchiveKind::ALL.into_iter().find(|k| k.name() == name)
+    }
+}
+
+/// An item leaving a member's working state: what orders and filters it, and its JSON.
+pub struct ArchiveItem {
+    pub at: i64,
+    pub body: String,
+}
+
+/// Appends items of one kind after the member's last one.
+pub async fn append_archive(conn: &mut AnyConnection, db: &Db, member: &str, kind: ArchiveKind, items: &[ArchiveItem]) -> Result<(), sqlx::Error> {
+    if items.is_empty() {
+        return Ok(());
+    }
+    let last: Option<i64> = sqlx::query(&db.sql("SELECT MAX(seq) FROM archive WHERE member_id = $1 AND kind = $2"))
+        .bind(member)
+        .bind(kind.name())
+        .fetch_one(&mut *conn)
+        .await?
+        .try_get(0)?;
+    let mut seq = last.map_or(0, |s| s + 1);
+    for item in items {
+        sqlx::query(&db.sql("INSERT INTO archive (member_id, kind, seq, at, body) VALUES ($1, $2, $3, $4, $5)"))
+            .bind(member)
+            .bind(kind.name())
+            .bind(seq)
+            .bind(item.at)
+            .bind(item.body.as_str())
+            .execute(&mut *conn)
+            .await?;
+        seq += 1;
+    }
+    Ok(())
+}
+
+/// Up to `limit` archived items of one kind with `seq` below `before` (all when None), newest
+/// first, with their `seq`.
+pub async fn archive_page(db: &Db, member: &str, kind: ArchiveKind, before: Option<i64>, limit: i64) -> Result<Vec<(i64, String)>, sqlx::Error> {
+    let rows = sqlx::query(&db.sql(
+        "SELECT seq, body FROM archive WHERE member_id = $1 AND kind = $2 AND seq < $3 ORDER BY seq DESC LIMIT $4",
+    ))
+    .bind(member)
+    .bind(kind.name())
+    .bind(before.unwrap_or(i64::MAX))
+    .bind(limit)
+    .fetch_all(&db.pool)
+    .await?;
+    rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
+}
+
+/// Archived items of one kind with `at` in `from..=to`, oldest first.
+pub async fn archive_between(db: &Db, member: &str, kind: ArchiveKind, from: i64, to: i64) -> Result<Vec<String>, sqlx::Error> {
+    let rows = sqlx::query(&db.sql("SELECT body FROM archive WHERE member_id = $1 AND kind = $2 AND at >= $3 AND at <= $4 ORDER BY at, seq"))
+        .bind(member)
+        .bind(kind.name())
+        .bind(from)
+        .bind(to)
+        .fetch_all(&db.pool)
+        .await?;
+    rows.iter().map(|r| r.try_get(0)).collect()
+}
+
+/// How many items of each kind the member's archive holds.
+pub async fn archive_counts(db: &Db, member: &str) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    let rows = sqlx::query(&db.sql("SELECT kind, COUNT(*) FROM archive WHERE member_id = $1 GROUP BY kind")).bind(member).fetch_all(&db.pool).await?;
+    rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
+}
+
+/// What the order guard table says of an order id: None when the member never placed it, else
+/// whether it was refunded.
+pub async fn order_refunded(conn: &mut AnyConnection, db: &Db, member: &str, order_id: &str) -> Result<Option<bool>, sqlx::Error> {
+    let row = sqlx::query(&db.sql("SELECT refunded_at FROM orders WHERE member_id = $1 AND order_id = $2"))
+        .bind(member)
+        .bind(order_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.map(|r| r.try_get::<Option<i64>, _>(0).map(|at| at.is_some())).transpose()
+}

@@ -185,7 +185,7 @@ impl Member {
     /// Apply a mutation; on success the effects change the state and the stock.
     pub fn run(&mut self, mutation: Mutation, now: Instant) -> Result<Vec<Effect>, Rejection> {
         let id = self.next_id;
-        let ctx = Ctx { now, client_id: &self.client, mutation_id: id, stock: &self.stock };
+        let ctx = Ctx { now, client_id: &self.client, mutation_id: id, stock: &self.stock, archived_order: None };
         let applied = apply(&self.program, &self.state, &mutation, &ctx)?;
         apply_effects(&mut self.state, &applied.effects);
         apply_stock(&mut self.stock, &applied.effects);
@@ -231,7 +231,7 @@ impl Member {
     /// Credit a lot of points earned at `now` (with the program's expiry).
     pub fn grant(&mut self, points: Points, now: Instant) {
         let client = format!("grant{}", self.state.lots.len());
-        let ctx = Ctx { now, client_id: &client, mutation_id: 0, stock: &self.stock };
+        let ctx = Ctx { now, client_id: &client, mutation_id: 0, stock: &self.stock, archived_order: None };
         let effect = siyu::apply::credit(&self.program, &ctx, 0, points, "test");
         apply_effects(&mut self.state, &[effect]);
     }

@@ -10,7 +10,7 @@ use crate::stock::Counter;
 use crate::time::{Day, MonthDay};
 use serde::{Deserialize, Serialize};
 
-pub use crate::effects::{apply_effects, apply_stock, credit, debit, Applied, Ctx, Effect};
+pub use crate::effects::{apply_effects, apply_stock, credit, debit, Applied, ArchivedOrder, Ctx, Effect};
 
 /// A member's intent. It carries no amounts the server would have to trust: prices, points and
 /// the business day are recomputed from the program and the clock of whoever applies it.
@@ -197,7 +197,7 @@ fn makeup(program: &Program, state: &MemberState, day: Day, ctx: &Ctx) -> Result
         effects.push(debit(state, cost, "makeupCheckIn", ctx.now)?);
     }
     // The receipt reports the streak as `streak()` will see it once the day is filled.
-    let days: std::collections::BTreeSet<Day> = state.check_ins.iter().map(|c| c.day).chain([day]).collect();
+    let days = crate::checkin::CheckInDays::of(state).with(day);
     let after = crate::checkin::streak_of(program, &days, ctx.now);
     effects.push(Effect::CheckedIn {
         check_in: CheckIn { day, kind: CheckInKind::Makeup, at: ctx.now },

@@ -42,7 +42,8 @@ pub fn coupon_template<'p>(program: &'p Program, tier: &'p Tier) -> Option<&'p s
 
 /// Whether a birthday coupon was already claimed in `year` (calendar year of the claim).
 pub fn claimed_in_year(program: &Program, state: &MemberState, year: i32) -> bool {
-    state
+    state.past.birthday_claim_year == Some(year)
+        || state
         .coupons
         .iter()
         .any(|c| c.source == "birthday" && Day::of(c.claimed_at, program.utc_offset_minutes).year() == year)

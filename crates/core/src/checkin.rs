@@ -7,8 +7,33 @@ use crate::time::{days_in_month, Day, Instant};
 use serde::Serialize;
 use std::collections::BTreeSet;
 
-fn days_set(state: &MemberState) -> BTreeSet<Day> {
-    state.check_ins.iter().map(|c| c.day).collect()
+/// The checked-in days a streak walks: the days in the state, and the run of consecutive days
+/// the archive ends with (archived check-ins are older than every window a rule reads).
+#[derive(Clone, Debug)]
+pub struct CheckInDays {
+    days: BTreeSet<Day>,
+    archived_before: Option<Day>,
+    archived_run: u32,
+}
+
+impl CheckInDays {
+    pub fn of(state: &MemberState) -> CheckInDays {
+        CheckInDays {
+            days: state.check_ins.iter().map(|c| c.day).collect(),
+            archived_before: state.past.check_ins_before,
+            archived_run: state.past.check_in_run,
+        }
+    }
+
+    /// The same days with `day` checked in too.
+    pub fn with(mut self, day: Day) -> CheckInDays {
+        self.days.insert(day);
+        self
+    }
+
+    pub fn contains(&self, day: Day) -> bool {
+        self.days.contains(&day)
+    }
 }
 
 /// The first day of the cycle containing `day`.
@@ -21,12 +46,17 @@ pub fn cycle_start(cycle: CheckInCycle, day: Day) -> Option<Day> {
 }
 
 /// Consecutive checked-in days ending on `day` (0 when `day` itself is not checked in).
-fn run_ending(days: &BTreeSet<Day>, day: Day, floor: Option<Day>) -> u32 {
-    let mut n = 0;
+pub fn run_ending(days: &CheckInDays, day: Day, floor: Option<Day>) -> u32 {
+    let mut n: u32 = 0;
     let mut d = day;
-    while days.contains(&d) && floor.is_none_or(|f| d >= f) {
-        n += 1;
+    while days.contains(d) && floor.is_none_or(|f| d >= f) {
+        n = n.saturating_add(1);
         d = d.plus(-1);
+    }
+    // Reached the archive's last day: its run goes on below, down to the floor.
+    if days.archived_before.is_some_and(|before| d == before.plus(-1)) && floor.is_none_or(|f| d >= f) {
+        let above_floor = floor.map_or(u32::MAX, |f| u32::try_from(i64::from(d.0) - i64::from(f.0) + 1).unwrap_or(0));
+        n = n.saturating_add(days.archived_run.min(above_floor));
     }
     n
 }
@@ -61,14 +91,14 @@ pub struct NextBonus {
 }
 
 pub fn streak(program: &Program, state: &MemberState, now: Instant) -> Streak {
-    streak_of(program, &days_set(state), now)
+    streak_of(program, &CheckInDays::of(state), now)
 }
 
 /// The streak over a set of checked-in days: the one source of `streak()` and of the figures a
 /// makeup's receipt reports (the days with the made-up one added).
-pub fn streak_of(program: &Program, days: &BTreeSet<Day>, now: Instant) -> Streak {
+pub fn streak_of(program: &Program, days: &CheckInDays, now: Instant) -> Streak {
     let today = program.business_day(now);
-    let checked = days.contains(&today);
+    let checked = days.contains(today);
     let end = if checked { today } else { today.plus(-1) };
     let cycle = program.check_in.cycle;
     let streak = run_ending(days, end, None);
@@ -133,8 +163,8 @@ pub struct CheckInDecision {
 
 pub fn decide_check_in(program: &Program, state: &MemberState, now: Instant) -> Result<CheckInDecision, CheckInError> {
     let today = program.business_day(now);
-    let days = days_set(state);
-    if days.contains(&today) {
+    let days = CheckInDays::of(state);
+    if days.contains(today) {
         return Err(CheckInError::AlreadyCheckedIn { day: today.to_string() });
     }
     let streak = run_ending(&days, today.plus(-1), None) + 1;
@@ -212,6 +242,11 @@ pub struct Calendar {
     #[cfg_attr(target_arch = "wasm32", tsify(type = "number | null"))]
     pub makeup_cost: Option<Points>,
     pub makeups_left_this_month: u32,
+    /// The month's check-ins are in the server's archive (`GET /api/history/calendar`): the
+    /// days here do not show them.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    pub archived: bool,
 }
 
 pub fn calendar(program: &Program, state: &MemberState, year: i32, month: u8, now: Instant) -> Option<Calendar> {
@@ -248,6 +283,7 @@ pub fn calendar(program: &Program, state: &MemberState, year: i32, month: u8, no
         streak: streak(program, state, now),
         makeup_cost: program.check_in.makeup.as_ref().map(|m| m.cost_points),
         makeups_left_this_month,
+        archived: state.past.check_ins_before.is_some_and(|before| first < before),
     })
 }
 

@@ -63,7 +63,7 @@ pub fn claim_source(template: &CouponTemplate) -> &'static str {
 pub fn audience_problem(program: &Program, state: &MemberState, template: &CouponTemplate, now: Instant) -> Option<&'static str> {
     let a = &template.audience;
     let today = program.business_day(now);
-    if a.new_member && !state.orders.is_empty() {
+    if a.new_member && state.has_ordered() {
         return Some("only for members without an order yet");
     }
     if let Some(min) = &a.min_tier {
@@ -99,11 +99,34 @@ pub fn audience_problem(program: &Program, state: &MemberState, template: &Coupo
 
 /// Claims of this template made by the member (grants from gifts, streaks and rewards don't count).
 pub fn claims_of(state: &MemberState, template: &str) -> u32 {
-    state
-        .coupons
-        .iter()
-        .filter(|c| c.template == template && matches!(c.source.as_str(), "claim" | "birthday" | "memberDay"))
-        .count() as u32
+    let archived = state.past.claims.get(template).copied().unwrap_or(0);
+    let above = state.coupons.iter().filter(|c| c.template == template && counts_as_claim(c)).count() as u32;
+    archived.saturating_add(above)
+}
+
+/// Whether a coupon counts against its template's per-member limit.
+pub fn counts_as_claim(coupon: &CouponInstance) -> bool {
+    matches!(coupon.source.as_str(), "claim" | "birthday" | "memberDay")
+}
+
+/// Used and expired coupons show in the wallet (and expired ones among a quote's unusable)
+/// for this many days after their use or end; older ones are in the coupon history.
+pub const SHOWN_AFTER_END_DAYS: i64 = 30;
+
+/// When a coupon stopped being usable for good: its use, or the end of its validity.
+pub fn finished_at(coupon: &CouponInstance) -> Instant {
+    match &coupon.state {
+        CouponState::Used { at, .. } => *at,
+        CouponState::Available => coupon.valid_to,
+    }
+}
+
+/// Whether a used or expired coupon still shows at `now` (a locked or usable one always does).
+pub fn still_shown(coupon: &CouponInstance, now: Instant, pending_orders: &[String]) -> bool {
+    match status(coupon, now, pending_orders) {
+        CouponStatus::Used | CouponStatus::Expired => now.saturating_sub(finished_at(coupon)) <= SHOWN_AFTER_END_DAYS * MS_PER_DAY,
+        _ => true,
+    }
 }
 
 pub fn decide_claim<'p>(
@@ -220,7 +243,7 @@ pub fn view(program: &Program, coupon: &CouponInstance, now: Instant, pending_or
 }
 
 pub fn wallet(program: &Program, state: &MemberState, now: Instant, pending_orders: &[String]) -> Wallet {
-    let mut views: Vec<WalletCoupon> = state.coupons.iter().filter_map(|c| view(program, c, now, pending_orders)).collect();
+    let mut views: Vec<WalletCoupon> = state.coupons.iter().filter(|c| still_shown(c, now, pending_orders)).filter_map(|c| view(program, c, now, pending_orders)).collect();
     crate::sort::sort_by(&mut views, |a, b| a.valid_to.cmp(&b.valid_to).then(a.id.cmp(&b.id)));
     let remind_until = now.saturating_add(program.remind_days as i64 * MS_PER_DAY);
     let mut w = Wallet { available: vec![], expiring: vec![], used: vec![], expired: vec![] };

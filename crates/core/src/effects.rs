@@ -17,6 +17,15 @@ pub struct Ctx<'a> {
     pub mutation_id: u64,
     /// Shared counters as the applier knows them (authoritative on the server).
     pub stock: &'a Stock,
+    /// When the mutation names an order that is not in the state: the archive's word on it
+    /// (the server looks it up; a client without the archive passes None).
+    pub archived_order: Option<ArchivedOrder>,
+}
+
+/// What the archive says of an order id the member's state no longer holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ArchivedOrder {
+    pub refunded: bool,
 }
 
 impl Ctx<'_> {

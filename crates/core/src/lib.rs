@@ -25,10 +25,11 @@ pub mod orders;
 pub mod rewards;
 pub mod segments;
 pub mod reminders;
+pub mod compact;
 pub mod effects;
 pub mod apply;
 
-pub use apply::{apply, apply_effects, apply_stock, Applied, Ctx, Effect, Mutation};
+pub use apply::{apply, apply_effects, apply_stock, Applied, ArchivedOrder, Ctx, Effect, Mutation};
 pub use error::{ProgramError, Rejection};
 pub use program::Program;
 pub use quote::{Quote, QuoteRequest};

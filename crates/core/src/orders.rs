@@ -1,6 +1,6 @@
 //! §8 Orders: placing an order at the re-computed price, and full refunds.
 
-use crate::effects::{credit, debit, Ctx, Effect};
+use crate::effects::{credit, debit, ArchivedOrder, Ctx, Effect};
 use crate::error::{CouponError, InputError, OrderError, PointsError, Rejection};
 use crate::program::{Points, Program};
 use crate::quote::{CouponChoice, PointsChoice, Pricer, UnusableReason};
@@ -24,7 +24,7 @@ pub fn place(
     if order_id.is_empty() || order_id.len() > MAX_ORDER_ID_LEN {
         return Err(OrderError::InvalidOrderId.into());
     }
-    if state.order(order_id).is_some() {
+    if state.order(order_id).is_some() || ctx.archived_order.is_some() {
         return Err(OrderError::DuplicateOrderId { order_id: order_id.into() }.into());
     }
     if lines.is_empty() {
@@ -79,7 +79,7 @@ pub fn place(
     let earned_lot = (earn > 0).then(|| ctx.id(0));
     // Gifts: the first-order gift after the first paid order, a repurchase gift after later ones.
     // A template whose fixed validity has ended would give a coupon born expired: none is issued.
-    let gift_template = if state.orders.is_empty() {
+    let gift_template = if !state.has_ordered() {
         program.gifts.first_order.as_deref().map(|t| (t, "firstOrder"))
     } else {
         program.gifts.repurchase.as_ref().filter(|r| quote.paid >= r.min_paid).map(|r| (r.template.as_str(), "repurchase"))
@@ -118,7 +118,15 @@ pub fn place(
 }
 
 pub fn refund(program: &Program, state: &MemberState, order_id: &str, ctx: &Ctx) -> Result<Vec<Effect>, Rejection> {
-    let order = state.order(order_id).ok_or_else(|| OrderError::OrderNotFound { order_id: order_id.into() })?;
+    let Some(order) = state.order(order_id) else {
+        // An archived order was refunded or is past its refund window: that is why it left.
+        return Err(match ctx.archived_order {
+            Some(ArchivedOrder { refunded: true }) => OrderError::AlreadyRefunded { order_id: order_id.into() },
+            Some(ArchivedOrder { refunded: false }) => OrderError::RefundWindowClosed { order_id: order_id.into(), refund_days: program.refund_days },
+            None => OrderError::OrderNotFound { order_id: order_id.into() },
+        }
+        .into());
+    };
     if order.is_refunded() {
         return Err(OrderError::AlreadyRefunded { order_id: order_id.into() }.into());
     }

@@ -114,7 +114,7 @@ pub fn summary(state: &MemberState, at: Instant) -> PointsSummary {
         a.expires_at.unwrap_or(i64::MAX).cmp(&b.expires_at.unwrap_or(i64::MAX)).then(a.earned_at.cmp(&b.earned_at))
     });
     let (expiring_soon, _) = expiring_soon(state, at);
-    let expired_total = state.lots.iter().filter(|l| l.remaining > 0 && !is_live(l, at)).map(|l| l.remaining).sum();
+    let expired_total: Points = state.lots.iter().filter(|l| l.remaining > 0 && !is_live(l, at)).map(|l| l.remaining).sum();
     let mut by_expiry: Vec<ExpiryGroup> = Vec::new();
     for lot in &lots {
         match by_expiry.last_mut() {
@@ -122,8 +122,10 @@ pub fn summary(state: &MemberState, at: Instant) -> PointsSummary {
             _ => by_expiry.push(ExpiryGroup { expires_at: lot.expires_at, points: lot.remaining }),
         }
     }
-    let earned_total = state.ledger.iter().filter(|e| e.delta > 0).map(|e| e.delta).sum();
-    let spent_total = -state.ledger.iter().filter(|e| e.delta < 0).map(|e| e.delta).sum::<Points>();
+    let past = &state.past;
+    let earned_total = past.earned + state.ledger.iter().filter(|e| e.delta > 0).map(|e| e.delta).sum::<Points>();
+    let spent_total = past.spent - state.ledger.iter().filter(|e| e.delta < 0).map(|e| e.delta).sum::<Points>();
+    let expired_total: Points = past.expired + expired_total;
     PointsSummary {
         balance: balance(state, at),
         expiring_soon,
@@ -132,6 +134,6 @@ pub fn summary(state: &MemberState, at: Instant) -> PointsSummary {
         spent_total,
         expired_total,
         ledger: ledger_page(state, 0, LEDGER_PREVIEW),
-        ledger_total: state.ledger.len(),
+        ledger_total: state.ledger.len().saturating_add(usize::try_from(past.ledger_entries).unwrap_or(usize::MAX)),
     }
 }

@@ -41,5 +41,6 @@ pub fn redeem(program: &Program, state: &MemberState, reward_id: &str, ctx: &Ctx
 }
 
 pub fn redeemed(state: &MemberState, reward_id: &str) -> u32 {
-    state.redemptions.iter().filter(|r| r.reward == reward_id).count() as u32
+    let archived = state.past.redemptions.get(reward_id).copied().unwrap_or(0);
+    archived.saturating_add(state.redemptions.iter().filter(|r| r.reward == reward_id).count() as u32)
 }

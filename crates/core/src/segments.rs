@@ -43,20 +43,24 @@ pub struct Segments {
 
 pub use crate::program::{is_known_segment, KNOWN_SEGMENTS};
 
-/// The latest check-in or order at or before `now`.
+/// The latest check-in or order at or before `now` (archived ones included).
 pub fn last_activity(state: &MemberState, now: Instant) -> Option<Instant> {
     let check_in = state.check_ins.iter().filter(|c| c.kind == CheckInKind::Normal).map(|c| c.at).filter(|t| *t <= now).max();
     let order = state.orders.iter().map(|o| o.placed_at).filter(|t| *t <= now).max();
-    check_in.max(order)
+    let past = &state.past;
+    check_in.max(order).max(past.last_check_in_at.filter(|t| *t <= now)).max(past.last_order_at.filter(|t| *t <= now))
 }
 
 pub fn of(state: &MemberState, now: Instant) -> Segments {
     let since = |days: i64| last_activity(state, now).is_some_and(|t| now.saturating_sub(t) <= days * MS_PER_DAY);
     // Refunded orders still show the member's behaviour: they count for lifecycle and sensitivity.
+    // Archived orders count through their figures (counts, first, last, the last 365 days').
+    let past = &state.past;
     let orders: Vec<_> = state.orders.iter().filter(|o| o.placed_at <= now).collect();
-    let first = orders.iter().map(|o| o.placed_at).min();
-    let last = orders.iter().map(|o| o.placed_at).max();
-    let recent = orders.iter().filter(|o| now.saturating_sub(o.placed_at) <= 365 * MS_PER_DAY).count();
+    let order_count = past.orders + orders.len() as u64;
+    let first = orders.iter().map(|o| o.placed_at).chain(past.first_order_at).min();
+    let last = orders.iter().map(|o| o.placed_at).chain(past.last_order_at).max();
+    let recent = past.recent_orders.iter().map(|f| f.placed_at).chain(orders.iter().map(|o| o.placed_at)).filter(|t| now.saturating_sub(*t) <= 365 * MS_PER_DAY).count();
     let lifecycle = match (first, last) {
         (None, _) | (_, None) => Lifecycle::Prospect,
         (Some(f), _) if now.saturating_sub(f) <= 14 * MS_PER_DAY => Lifecycle::New,
@@ -64,13 +68,11 @@ pub fn of(state: &MemberState, now: Instant) -> Segments {
         (_, Some(l)) if now.saturating_sub(l) > 120 * MS_PER_DAY => Lifecycle::Lapsing,
         _ => Lifecycle::Active,
     };
-    let with_coupon = orders.iter().filter(|o| !o.coupons.is_empty()).count();
-    let coupon_share_bp = if orders.is_empty() { 0 } else { (with_coupon * 10_000 / orders.len()) as i64 };
-    // Compared exactly (with_coupon / orders against 60 % and 20 %), not on the rounded share:
-    // 2001 of 10001 orders is just over 20 %, so not "low".
-    let share_at_least = |pct: usize| with_coupon * 100 >= pct * orders.len();
-    let share_at_most = |pct: usize| with_coupon * 100 <= pct * orders.len();
-    let price_sensitivity = (!orders.is_empty()).then(|| {
+    let with_coupon = past.orders_with_coupon + orders.iter().filter(|o| !o.coupons.is_empty()).count() as u64;
+    let coupon_share_bp = if order_count == 0 { 0 } else { (with_coupon * 10_000 / order_count) as i64 };
+    let share_at_least = |pct: u64| with_coupon * 100 >= pct * order_count;
+    let share_at_most = |pct: u64| with_coupon * 100 <= pct * order_count;
+    let price_sensitivity = (order_count > 0).then(|| {
         if share_at_least(60) {
             PriceSensitivity::High
         } else if share_at_most(20) {

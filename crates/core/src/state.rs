@@ -4,6 +4,7 @@
 use crate::units::{Fen, Points};
 use crate::time::{Day, Instant, MonthDay};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
@@ -31,6 +32,94 @@ pub struct MemberState {
     pub orders: Vec<Order>,
     #[serde(default)]
     pub redemptions: Vec<Redemption>,
+    /// What compaction moved to the server's archive, as the figures the rules still read
+    /// (§12; see `compact`). Empty for a member whose whole history is above.
+    #[serde(default, skip_serializing_if = "Past::is_empty")]
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    pub past: Past,
+}
+
+/// The archived part of a member's history, summed up: its size depends on the program's
+/// windows, never on how long the member has stayed.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Past {
+    /// Check-ins of days before this one are archived (whole months).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(target_arch = "wasm32", tsify(optional, type = "Day"))]
+    pub check_ins_before: Option<Day>,
+    /// Consecutive checked-in days ending the day before `checkInsBefore` (0: not checked in).
+    #[serde(default)]
+    pub check_in_run: u32,
+    /// The latest archived check-in that was not a makeup (segments' last activity).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    pub last_check_in_at: Option<Instant>,
+    /// Archived ledger entries, and the points they earned and spent.
+    #[serde(default)]
+    pub ledger_entries: u64,
+    #[serde(default)]
+    pub earned: Points,
+    #[serde(default)]
+    pub spent: Points,
+    /// Points of archived lots that expired unspent.
+    #[serde(default)]
+    pub expired: Points,
+    /// Archived orders (refunded ones included), those that used a coupon, the first and the
+    /// latest, and the growth of those not refunded.
+    #[serde(default)]
+    pub orders: u64,
+    #[serde(default)]
+    pub orders_with_coupon: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    pub first_order_at: Option<Instant>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    pub last_order_at: Option<Instant>,
+    #[serde(default)]
+    pub growth: Fen,
+    /// Archived orders still inside a window a rule reads: 365 days (lifecycle), the growth
+    /// window (tiers) or an open limited sale.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    pub recent_orders: Vec<OrderFigure>,
+    /// Archived coupons claimed per template (claim, birthday and member-day sources).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    pub claims: BTreeMap<String, u32>,
+    /// The latest calendar year an archived birthday coupon was claimed in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    pub birthday_claim_year: Option<i32>,
+    /// Archived points-mall redemptions per reward.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    pub redemptions: BTreeMap<String, u32>,
+}
+
+impl Past {
+    pub fn is_empty(&self) -> bool {
+        *self == Past::default()
+    }
+}
+
+/// What the rules still read of an archived order.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OrderFigure {
+    pub placed_at: Instant,
+    /// Its growth: what was paid, 0 once refunded.
+    pub paid: Fen,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    pub refunded: bool,
+    /// Its lines of limited-sale products whose sale has not ended (per-member limits).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    pub sale_lines: Vec<OrderLine>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -193,6 +282,18 @@ impl MemberState {
 
     pub fn paid_orders(&self) -> impl Iterator<Item = &Order> {
         self.orders.iter().filter(|o| !o.is_refunded())
+    }
+
+    /// Whether the member ever placed an order (archived ones included).
+    pub fn has_ordered(&self) -> bool {
+        !self.orders.is_empty() || self.past.orders > 0
+    }
+
+    /// Every order's time, what it adds to growth (0 if refunded) and whether it used a coupon —
+    /// for the windowed rules: the archived figures, then the orders above.
+    pub fn order_figures(&self) -> impl Iterator<Item = (Instant, Fen, bool)> + '_ {
+        let archived = self.past.recent_orders.iter().map(|f| (f.placed_at, f.paid, f.refunded));
+        archived.chain(self.orders.iter().map(|o| (o.placed_at, if o.is_refunded() { 0 } else { o.paid }, o.is_refunded())))
     }
 
     pub fn checked_in(&self, day: Day) -> Option<&CheckIn> {

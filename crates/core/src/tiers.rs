@@ -13,15 +13,14 @@ fn window_start(program: &Program, today: Day) -> Option<Day> {
     }
 }
 
-/// Growth at `now`: paid fen of orders not refunded, placed inside the window.
+/// Growth at `now`: paid fen of orders not refunded, placed inside the window (archived orders
+/// through their running sum, or their figures while inside the window).
 pub fn growth(program: &Program, state: &MemberState, now: Instant) -> Fen {
     let off = program.utc_offset_minutes;
-    let start = window_start(program, Day::of(now, off));
-    state
-        .paid_orders()
-        .filter(|o| o.placed_at <= now && start.is_none_or(|s| Day::of(o.placed_at, off) >= s))
-        .map(|o| o.paid)
-        .sum()
+    match window_start(program, Day::of(now, off)) {
+        None => state.past.growth + state.paid_orders().filter(|o| o.placed_at <= now).map(|o| o.paid).sum::<Fen>(),
+        Some(start) => state.order_figures().filter(|(at, _, refunded)| !refunded && *at <= now && Day::of(*at, off) >= start).map(|(_, paid, _)| paid).sum(),
+    }
 }
 
 pub fn tier_for_growth(program: &Program, growth: Fen) -> &Tier {
@@ -102,9 +101,9 @@ fn risk(program: &Program, state: &MemberState, now: Instant, tier: &Tier) -> Op
     let today = Day::of(now, off);
     // The days on which an order leaves the window, in order.
     let mut leave_days: Vec<Day> = state
-        .paid_orders()
-        .filter(|o| o.placed_at <= now)
-        .map(|o| Day::of(o.placed_at, off).plus(days as i32))
+        .order_figures()
+        .filter(|(at, _, refunded)| !refunded && *at <= now)
+        .map(|(at, _, _)| Day::of(at, off).plus(days as i32))
         .filter(|d| *d > today)
         .collect();
     crate::sort::sort_by(&mut leave_days, |a, b| a.cmp(b));
@@ -112,9 +111,9 @@ fn risk(program: &Program, state: &MemberState, now: Instant, tier: &Tier) -> Op
     for day in leave_days {
         let start = day.plus(1 - days as i32);
         let left: Fen = state
-            .paid_orders()
-            .filter(|o| o.placed_at <= now && Day::of(o.placed_at, off) >= start)
-            .map(|o| o.paid)
+            .order_figures()
+            .filter(|(at, _, refunded)| !refunded && *at <= now && Day::of(*at, off) >= start)
+            .map(|(_, paid, _)| paid)
             .sum();
         if left < tier.min_growth {
             return Some(TierRisk { drops_on: day, spend_needed: tier.min_growth - left });

@@ -90,7 +90,6 @@ impl Intent {
 struct WireMutation {
     id: u64,
     name: String,
-    #[serde(default)]
     args: Value,
     client_time: Instant,
 }

@@ -81,6 +81,10 @@ impl<'a> Pricer<'a> {
                     (eligible, base)
                 }
             };
+            // An expired coupon shows among the unusable while the wallet still shows it.
+            if !crate::coupons::still_shown(coupon, self.now, &[]) {
+                continue;
+            }
             let reason = match status(coupon, self.now, &[]) {
                 CouponStatus::Expired => Some(UnusableReason::Expired),
                 CouponStatus::NotYetValid => Some(UnusableReason::NotYetValid),
@@ -166,10 +170,13 @@ fn sale_flag(program: &Program, state: &MemberState, tier: &Tier, stock: &Stock,
     }
     let earliest = program.tiers.iter().map(|t| sale.starts_at - early(t)).min().unwrap_or(sale.starts_at);
     // Summed wide: quantities come from the cart and from a restored history.
+    let archived = state.past.recent_orders.iter().filter(|f| !f.refunded).map(|f| (f.placed_at, &f.sale_lines));
     let bought: u64 = state
         .paid_orders()
-        .filter(|o| o.placed_at >= earliest && o.placed_at < sale.ends_at)
-        .flat_map(|o| o.lines.iter())
+        .map(|o| (o.placed_at, &o.lines))
+        .chain(archived)
+        .filter(|(at, _)| *at >= earliest && *at < sale.ends_at)
+        .flat_map(|(_, lines)| lines.iter())
         .filter(|l| l.sku == sku)
         .map(|l| l.qty as u64)
         .sum();
