@@ -245,6 +245,15 @@ export function render(r) {
     ['new member (no history)', ...envs.flatMap(([, q]) => fullTotal(q.get(caseKey('catalog', 'demo', 50, 50, 'best', false))))],
   ]), '');
 
+  // ---- A member's age (rulebook §12)
+  p('## A member who stays (history length)', '');
+  if (r.memberGrowth?.rows) {
+    p('One member driven through real pushes and pulls against the service (server/src/bin/growth.rs): a check-in every day, an order every 10–18 days (best coupons, points sometimes), every 8th refunded, coupons claimed when offered, a points-mall reward now and then. Snapshot and pull sizes are JSON bytes; the push and the archive page are server-side; restore, quote (4 lines, full explanation), `wallet()` and `calendar()` are the package in node. Targets: snapshot ≤ 32 kB and pull ≤ 4 kB at every length; 5 years ÷ new ≤ 1.5× for the timings; a ledger page ≤ 5 ms at 10 years.', '');
+    p(r.memberGrowth.markdown, '');
+  } else {
+    p(`Not measured: ${r.memberGrowth?.reason ?? 'skipped'}.`, '');
+  }
+
   // ---- Server
   p('## Server', '');
   const s = r.server;

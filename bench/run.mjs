@@ -14,6 +14,7 @@ import { buildFixtures } from './lib/cases.mjs';
 import { packageWeight } from './size.mjs';
 import { runBrowser } from './browser.mjs';
 import { runServerBench } from './server.mjs';
+import { growthMarkdown, runGrowth } from './growth.mjs';
 import { render } from './report.mjs';
 import { checkPkg } from './lib/pkg-check.mjs';
 import * as F from './lib/fixtures.mjs';
@@ -125,6 +126,18 @@ if (!flag('--no-server')) {
   process.stderr.write('\n');
 }
 
+let memberGrowth = { reason: 'skipped (--no-server)' };
+if (!flag('--no-server')) {
+  step('growth: a member over 0–10 years');
+  try {
+    const rows = await runGrowth({ quick, log: progress });
+    memberGrowth = { rows, markdown: growthMarkdown(rows) };
+  } catch (e) {
+    memberGrowth = { reason: String(e.message ?? e) };
+  }
+  process.stderr.write('\n');
+}
+
 const results = {
   date: started.toISOString(),
   machine: { ...machine(), loadBefore, loadAfter: os.loadavg() },
@@ -135,6 +148,7 @@ const results = {
   node,
   browser,
   server,
+  memberGrowth,
 };
 writeFileSync(join(WORK, 'results.json'), JSON.stringify(results, null, 1));
 const report = render(results);

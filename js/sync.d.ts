@@ -1,5 +1,5 @@
 // Types of the sync shim (sync.js). No DOM types: it also runs in mini-programs and node.
-import type { Mall, Program, Reversal, Snapshot } from './siyu.js';
+import type { CheckIn, CouponInstance, LedgerEntry, Mall, Order, PointLot, Program, Redemption, Reversal, Snapshot } from './siyu.js';
 
 /** A key-value store for the member's record. Values are JSON-serialisable. */
 export interface SyncStorage {
@@ -141,6 +141,35 @@ export interface SyncEvents {
     reversals: Reversal[];
 }
 
+/** What the archive keeps, by kind. */
+export interface HistoryItem {
+    ledger: LedgerEntry;
+    orders: Order;
+    coupons: CouponInstance;
+    checkIns: CheckIn;
+    lots: PointLot;
+    redemptions: Redemption;
+}
+
+export type HistoryKind = keyof HistoryItem;
+
+export interface HistoryQuery {
+    /** The `next` of the previous page; absent: the newest. */
+    before?: number;
+    /** 1–100, default 20. */
+    limit?: number;
+    /** With `month`: one calendar month of check-ins. */
+    year?: number;
+    month?: number;
+}
+
+export interface HistoryPage<T> {
+    kind: HistoryKind;
+    items: T[];
+    /** The `before` of the next (older) page; null when this page holds the oldest item. */
+    next: number | null;
+}
+
 export interface SyncClient {
     /** The engine instance; replaced when another tab changes the member's data. */
     readonly mall: Mall;
@@ -160,6 +189,14 @@ export interface SyncClient {
     /** Push what is queued, then pull; resolves once this round is over. */
     sync(): Promise<SyncStatus>;
     dismissReversals(): Promise<void>;
+    /**
+     * A page of the member's archive (rulebook §12): ledger entries, orders, coupons, check-ins,
+     * point lots or redemptions that left the working state, newest first, shaped as in the state.
+     * Page with `before: page.next` until `next` is null. For `checkIns`, `{ year, month }` gives
+     * one calendar month. The working state holds the newest part: `mall.ledger(0, n)`,
+     * `state().orders`, …; the archive holds what came before it.
+     */
+    history<K extends HistoryKind>(kind: K, query?: HistoryQuery): Promise<HistoryPage<HistoryItem[K]>>;
     on<K extends keyof SyncEvents>(type: K, listener: (value: SyncEvents[K]) => void): () => void;
     /** Stop syncing and give up leadership; storage keeps everything. */
     close(): void;

@@ -550,6 +550,22 @@ class SyncClient {
     return result;
   }
 
+  /**
+   * A page of the member's archive (rulebook §12): what left the working state, newest first.
+   * Items are shaped as in the state; `next` is the `before` of the next, older page (null: no
+   * more). For `checkIns`, `{ year, month }` asks for one calendar month.
+   * @param {import('./sync.js').HistoryKind} kind
+   * @param {import('./sync.js').HistoryQuery} [query]
+   * @returns {Promise<import('./sync.js').HistoryPage<any>>}
+   */
+  async history(kind, query = {}) {
+    const params = Object.entries(query)
+      .filter(([, value]) => value !== undefined && value !== null)
+      .map(([key, value]) => `${encodeURIComponent(key)}=${encodeURIComponent(String(value))}`);
+    const url = `${this.#baseUrl}/history/${encodeURIComponent(kind)}${params.length ? `?${params.join('&')}` : ''}`;
+    return callApi(this.#fetch, url, { token: await this.#getToken() });
+  }
+
   /** Forget the reversals shown to the shopper. */
   dismissReversals() {
     return this.#exclusive((m) => m.dismissReversals(), true);

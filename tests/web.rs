@@ -190,7 +190,7 @@ fn a_shoppers_day() {
     assert_eq!(restored.pending_count(), 5);
     assert_eq!(num(&restored.points(Some(t.into())).unwrap(), "balance"), 657.0);
     let body = restored.push_request().unwrap();
-    assert_eq!(num(&body, "protocol"), 1.0);
+    assert_eq!(num(&body, "protocol"), 2.0);
     assert_eq!(Array::from(&get(&body, "mutations")).length(), 5);
 }
 

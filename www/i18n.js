@@ -261,6 +261,8 @@ const STRINGS = {
   lotNever: ['永久有效', 'never expires'],
   ledger: ['积分明细', 'Points history'],
   ledgerAll: ['查看全部明细', 'Show all'],
+  loadEarlier: ['加载更早记录', 'Load earlier'],
+  historyFailed: ['更早的记录暂时加载不了。', 'Earlier records could not be loaded.'],
   reason_checkIn: ['签到', 'Check-in'],
   reason_makeupCheckIn: ['补签', 'Makeup check-in'],
   reason_order: [(p) => `订单 ${p.id}`, (p) => `Order ${p.id}`],

@@ -137,6 +137,14 @@ const SCHEMA: &[&str] = &[
         PRIMARY KEY (member_id, kind, seq)
     )",
     "CREATE INDEX IF NOT EXISTS archive_by_at ON archive (member_id, kind, at)",
+    // When the server compacted a member's state (after the decision numbered `seq`, at `at`):
+    // a pull's patch replays it between the decisions' effects.
+    "CREATE TABLE IF NOT EXISTS compactions (
+        member_id TEXT NOT NULL,
+        seq BIGINT NOT NULL,
+        at BIGINT NOT NULL,
+        PRIMARY KEY (member_id, seq)
+    )",
     // Counters shared by all members: coupon quotas, reward stock, limited-sale stock.
     "CREATE TABLE IF NOT EXISTS stock (
         counter TEXT PRIMARY KEY,

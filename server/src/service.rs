@@ -12,7 +12,8 @@ use crate::db::Db;
 use crate::store::{self, ArchiveItem, ArchiveKind, WriteError};
 use crate::error::ApiError;
 use serde_json::{json, Value};
-use siyu_sync::{ErrorBody, Intent, MutationResult, Outcome, PullRequest, PullResponse, PushMutation, PushRequest, PushResponse, StoredOutcome, MAX_BATCH, PROTOCOL_VERSION};
+use siyu_core::state::digest_json;
+use siyu_sync::{Change, Decided, ErrorBody, Intent, MutationResult, MAX_PATCH, Outcome, PullRequest, PullResponse, PushMutation, PushRequest, PushResponse, StoredOutcome, MAX_BATCH, PROTOCOL_VERSION};
 use siyu_core::compact::{compact, Archived};
 use siyu_core::coupons::finished_at;
 use siyu_core::time::{days_in_month, Day};
@@ -487,6 +488,7 @@ impl Service {
                 let (compacted, moved) = compact(&program, current, now);
                 if compacted != **current {
                     archive(&mut tx, db, member, &moved).await?;
+                    store::record_compaction(&mut tx, db, member, version, now).await?;
                     *current = Arc::new(compacted);
                 }
             }
@@ -566,11 +568,23 @@ impl Service {
         // says so, so that the client adopts the state even though the cookie goes down.
         let reset = req.cookie.is_some_and(|c| c > version as u64);
         let cookie = req.cookie.map(|c| c as i64).filter(|c| *c <= version);
-        let state = if cookie.is_none_or(|c| state_version > c) {
-            Some(decode_state(&store::member_state(&mut tx, db, member).await?)?)
-        } else {
-            None
-        };
+        // After the first pull, what changed since the cookie (a patch) rather than the state,
+        // unless the changes are many: then the (bounded) state is the smaller answer.
+        let (mut state, mut patch, mut state_digest) = (None, None, None);
+        match cookie {
+            Some(c) if state_version <= c => {}
+            Some(c) => {
+                let text = store::member_state(&mut tx, db, member).await?;
+                let changes = store::changes_since(&mut tx, db, member, c, MAX_PATCH as i64 + 1).await?;
+                if changes.len() <= MAX_PATCH {
+                    patch = Some(changes.into_iter().map(change_of).collect::<Result<Vec<Change>, ApiError>>()?);
+                    state_digest = Some(digest_json(&text));
+                } else {
+                    state = Some(decode_state(&text)?);
+                }
+            }
+            None => state = Some(decode_state(&store::member_state(&mut tx, db, member).await?)?),
+        }
         let last = store::client_last_in(&mut tx, db, member, &req.client_id).await?;
         let rows = store::outcomes_since(&mut tx, db, member, &req.client_id, cookie.unwrap_or(0), MAX_PULL_RESULTS).await?;
         let mut results = Vec::with_capacity(rows.len());
@@ -587,6 +601,8 @@ impl Service {
             server_time: now,
             business_day: program.business_day(now),
             state,
+            patch,
+            state_digest,
             stock,
             results,
             reset,
@@ -647,6 +663,17 @@ pub struct HistoryPage {
     pub kind: &'static str,
     pub items: Vec<Value>,
     pub next: Option<i64>,
+}
+
+/// A stored change as a patch carries it.
+fn change_of(change: store::StateChange) -> Result<Change, ApiError> {
+    Ok(match change {
+        store::StateChange::Decided { seq, client, id, name, args, at } => {
+            let args = serde_json::from_str(&args).map_err(|e| ApiError::internal(format!("stored arguments of decision {seq} are unreadable: {e}")))?;
+            Change { seq: seq as u64, decided: Some(Decided { client_id: client, id: id as u64, name, args, at }), compacted_at: None }
+        }
+        store::StateChange::Compacted { seq, at } => Change { seq: seq as u64, decided: None, compacted_at: Some(at) },
+    })
 }
 
 /// The order a mutation names, if any.

@@ -503,3 +503,50 @@ pub async fn order_refunded(conn: &mut AnyConnection, db: &Db, member: &str, ord
         .await?;
     row.map(|r| r.try_get::<Option<i64>, _>(0).map(|at| at.is_some())).transpose()
 }
+
+// ---- patches ------------------------------------------------------------------------------------
+
+/// Records that the member's state was compacted at `at`, after the decision numbered `seq`.
+pub async fn record_compaction(conn: &mut AnyConnection, db: &Db, member: &str, seq: i64, at: i64) -> Result<(), sqlx::Error> {
+    sqlx::query(&db.sql("INSERT INTO compactions (member_id, seq, at) VALUES ($1, $2, $3)")).bind(member).bind(seq).bind(at).execute(&mut *conn).await?;
+    Ok(())
+}
+
+/// What changed the member's state after decision `after`, oldest first: each applied decision
+/// (whose mutation, its name and arguments as stored, when decided) and each compaction's time,
+/// at most `limit` of each.
+pub enum StateChange {
+    Decided { seq: i64, client: String, id: i64, name: String, args: String, at: i64 },
+    Compacted { seq: i64, at: i64 },
+}
+
+pub async fn changes_since(conn: &mut AnyConnection, db: &Db, member: &str, after: i64, limit: i64) -> Result<Vec<StateChange>, sqlx::Error> {
+    let decided = sqlx::query(&db.sql(
+        "SELECT seq, client_id, mutation_id, name, args, decided_at FROM mutations WHERE member_id = $1 AND seq > $2 AND status = 'applied' ORDER BY seq LIMIT $3",
+    ))
+        .bind(member)
+        .bind(after)
+        .bind(limit)
+        .fetch_all(&mut *conn)
+        .await?;
+    let compacted = sqlx::query(&db.sql("SELECT seq, at FROM compactions WHERE member_id = $1 AND seq > $2 ORDER BY seq LIMIT $3"))
+        .bind(member)
+        .bind(after)
+        .bind(limit)
+        .fetch_all(&mut *conn)
+        .await?;
+    let mut changes = Vec::with_capacity(decided.len() + compacted.len());
+    for r in &decided {
+        changes.push(StateChange::Decided { seq: r.try_get(0)?, client: r.try_get(1)?, id: r.try_get(2)?, name: r.try_get(3)?, args: r.try_get(4)?, at: r.try_get(5)? });
+    }
+    for r in &compacted {
+        changes.push(StateChange::Compacted { seq: r.try_get(0)?, at: r.try_get(1)? });
+    }
+    // A compaction runs after the decision of its `seq`.
+    let key = |c: &StateChange| match c {
+        StateChange::Decided { seq, .. } => (*seq, 0),
+        StateChange::Compacted { seq, .. } => (*seq, 1),
+    };
+    changes.sort_by_key(key);
+    Ok(changes)
+}

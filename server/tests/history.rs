@@ -13,6 +13,7 @@ use siyu_core::state::{MemberState, OrderLine};
 use siyu_core::{Program, Stock};
 use siyu_server::service::HistoryQuery;
 use siyu_server::Service;
+use siyu_sync::replica::Mall;
 use siyu_sync::{PullRequest, PushMutation, PushRequest, PROTOCOL_VERSION};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
@@ -145,6 +146,42 @@ async fn two_years(svc: Arc<Service>, clock: Arc<AtomicI64>, tag: &str) {
     id += 1;
     let reuse = Mutation::PlaceOrder { order_id: first, lines: vec![OrderLine { sku: "oats-1kg".into(), qty: 1 }], coupons: vec![], points: 0, expected_total: 0 };
     assert_eq!(push(&svc, &member, &client, id, &reuse, clock.load(Ordering::SeqCst)).await, Err("DUPLICATE_ORDER_ID".into()));
+
+    // A second device: its first pull brings the whole state; later pulls bring what changed (a
+    // patch of effects and compactions), which rebuilds exactly the server's state.
+    let phone = format!("phone-{tag}");
+    let mut mall = Mall::new((*program).clone(), &member, &phone, clock.load(Ordering::SeqCst));
+    let first = svc.pull(&member, &mall.pull_request()).await.unwrap();
+    assert!(first.state.is_some() && first.patch.is_none());
+    let now = clock.load(Ordering::SeqCst);
+    mall.on_pull_response(&first, now, now);
+    for day in 1..=40 {
+        let now = START + (730 + day) * DAY;
+        clock.store(now, Ordering::SeqCst);
+        mall.mutate(Mutation::CheckIn {}, now).unwrap();
+        let reply = svc.push(&member, &mall.push_request()).await.unwrap();
+        mall.on_push_response(&reply, now);
+        if day % 10 == 0 {
+            // The other client changes the member too; this one pulls every ten days.
+            id += 1;
+            push(&svc, &member, &client, id, &Mutation::ClaimCoupon { template: "nuts-8".into() }, now).await.ok();
+        }
+        if day % 10 == 0 || day == 1 {
+            let reply = svc.pull(&member, &mall.pull_request()).await.unwrap();
+            let bytes = serde_json::to_string(&reply).unwrap().len();
+            let patch = reply.patch.as_ref().expect("a patch after the first pull");
+            assert!(reply.state.is_none());
+            if day == 1 {
+                assert!(bytes <= 4096, "a pull after one check-in is {bytes} bytes");
+            } else {
+                assert!(patch.iter().any(|c| c.compacted_at.is_some()), "day {day}: {patch:?}");
+            }
+            mall.on_pull_response(&reply, now, now);
+            let server = svc.member_state(&member).await.unwrap().unwrap().1;
+            assert_eq!(mall.state(), &server, "day {day}");
+            assert_eq!(mall.cookie(), Some(reply.cookie));
+        }
+    }
 
     // Asking wrongly is a 4xx with a code, never a 500.
     let unknown = svc.history(&member, "secrets", &HistoryQuery::default()).await.unwrap_err();

@@ -35,7 +35,7 @@ fn token(svc: &Service, member: &str) -> String {
 
 fn push_body(client: &str, ids: std::ops::RangeInclusive<u64>) -> String {
     let ms: Vec<Value> = ids.map(|id| json!({ "id": id, "name": "checkIn", "args": {}, "clientTime": 0 })).collect();
-    json!({ "protocol": 1, "clientId": client, "mutations": ms }).to_string()
+    json!({ "protocol": 2, "clientId": client, "mutations": ms }).to_string()
 }
 
 #[tokio::test]
@@ -44,16 +44,19 @@ async fn request_errors_are_json_with_codes() {
     let t = token(&s, "alice");
     let cases: Vec<(&str, Option<&str>, String, u16, &str)> = vec![
         ("/api/push", Some(&t), "{not json".into(), 400, "BAD_REQUEST"),
-        ("/api/push", Some(&t), json!({ "protocol": 1, "clientId": "a1", "mutations": [], "sneaky": 1 }).to_string(), 400, "BAD_REQUEST"),
-        ("/api/push", Some(&t), json!({ "protocol": 1, "clientId": "a1", "mutations": [{ "id": 1, "name": "checkIn", "args": {}, "clientTime": 0, "amount": 5 }] }).to_string(), 400, "BAD_REQUEST"),
-        ("/api/push", Some(&t), json!({ "protocol": 1, "clientId": "bad id!", "mutations": [] }).to_string(), 400, "BAD_REQUEST"),
-        ("/api/pull", Some(&t), json!({ "protocol": 1, "clientId": "a1", "cookie": null, "state": {} }).to_string(), 400, "BAD_REQUEST"),
+        ("/api/push", Some(&t), json!({ "protocol": 2, "clientId": "a1", "mutations": [], "sneaky": 1 }).to_string(), 400, "BAD_REQUEST"),
+        ("/api/push", Some(&t), json!({ "protocol": 2, "clientId": "a1", "mutations": [{ "id": 1, "name": "checkIn", "args": {}, "clientTime": 0, "amount": 5 }] }).to_string(), 400, "BAD_REQUEST"),
+        ("/api/push", Some(&t), json!({ "protocol": 2, "clientId": "bad id!", "mutations": [] }).to_string(), 400, "BAD_REQUEST"),
+        ("/api/pull", Some(&t), json!({ "protocol": 2, "clientId": "a1", "cookie": null, "state": {} }).to_string(), 400, "BAD_REQUEST"),
         ("/api/push", None, push_body("a1", 1..=1), 401, "UNAUTHENTICATED"),
         ("/api/push", Some("forged.token"), push_body("a1", 1..=1), 401, "UNAUTHENTICATED"),
-        ("/api/pull", Some("x"), json!({ "protocol": 1, "clientId": "a1" }).to_string(), 401, "UNAUTHENTICATED"),
+        ("/api/pull", Some("x"), json!({ "protocol": 2, "clientId": "a1" }).to_string(), 401, "UNAUTHENTICATED"),
         ("/api/push", Some(&t), push_body("a1", 1..=101), 413, "BATCH_TOO_LARGE"),
         ("/api/push", Some(&t), "x".repeat(MAX_BODY_BYTES + 10), 413, "BODY_TOO_LARGE"),
-        ("/api/push", Some(&t), json!({ "protocol": 2, "clientId": "a1", "mutations": [], "newField": true }).to_string(), 426, "VERSION_NOT_SUPPORTED"),
+        ("/api/push", Some(&t), json!({ "protocol": 3, "clientId": "a1", "mutations": [], "newField": true }).to_string(), 426, "VERSION_NOT_SUPPORTED"),
+        // A client of protocol 1 (whole states on every pull) is told to update.
+        ("/api/pull", Some(&t), json!({ "protocol": 1, "clientId": "a1", "cookie": 3 }).to_string(), 426, "VERSION_NOT_SUPPORTED"),
+        ("/api/push", Some(&t), json!({ "protocol": 1, "clientId": "a1", "mutations": [] }).to_string(), 426, "VERSION_NOT_SUPPORTED"),
         ("/api/pull", Some(&t), json!({ "protocol": 0, "clientId": "a1" }).to_string(), 426, "VERSION_NOT_SUPPORTED"),
         ("/api/push", Some(&t), push_body("a1", 3..=4), 409, "OUT_OF_ORDER"),
         ("/api/login", None, json!({ "memberId": "alice" }).to_string(), 404, "NOT_FOUND"),
@@ -73,7 +76,7 @@ async fn request_errors_are_json_with_codes() {
     assert_eq!((st.as_u16(), v["code"].clone(), v["details"].is_object()), (405, json!("METHOD_NOT_ALLOWED"), true), "{v}");
     let (_, _, v) = call(&s, "POST", "/api/push", Some(&t), push_body("a1", 3..=4)).await;
     assert_eq!(v["details"]["expected"], json!(1));
-    let (_, _, v) = call(&s, "POST", "/api/push", Some(&t), json!({ "protocol": 1, "clientId": "a1", "mutations": [], "sneaky": 1 }).to_string()).await;
+    let (_, _, v) = call(&s, "POST", "/api/push", Some(&t), json!({ "protocol": 2, "clientId": "a1", "mutations": [], "sneaky": 1 }).to_string()).await;
     assert_eq!(v["details"]["path"], json!("sneaky"));
 }
 
@@ -81,7 +84,7 @@ async fn request_errors_are_json_with_codes() {
 async fn push_and_pull_over_http() {
     let s = svc(config()).await;
     let t = token(&s, "bob");
-    let (st, _, v) = call(&s, "POST", "/api/pull", Some(&t), json!({ "protocol": 1, "clientId": "b1", "cookie": null }).to_string()).await;
+    let (st, _, v) = call(&s, "POST", "/api/pull", Some(&t), json!({ "protocol": 2, "clientId": "b1", "cookie": null }).to_string()).await;
     assert_eq!(st, StatusCode::OK);
     assert_eq!(v["state"]["memberId"], json!("bob"));
     assert_eq!(v["businessDay"], json!("2026-03-02"));
@@ -103,7 +106,7 @@ async fn push_and_pull_over_http() {
 async fn rate_limit_answers_429_with_retry_after() {
     let s = svc(Config { rate_burst: 3, rate_per_sec: 0.5, ..config() }).await;
     let t = token(&s, "carol");
-    let body = json!({ "protocol": 1, "clientId": "c1", "cookie": null }).to_string();
+    let body = json!({ "protocol": 2, "clientId": "c1", "cookie": null }).to_string();
     for _ in 0..3 {
         assert_eq!(call(&s, "POST", "/api/pull", Some(&t), body.clone()).await.0, StatusCode::OK);
     }
@@ -112,7 +115,7 @@ async fn rate_limit_answers_429_with_retry_after() {
     assert_eq!(v["code"], json!("RATE_LIMITED"));
     assert!(retry.unwrap().parse::<u64>().unwrap() >= 1);
     // Buckets are per member.
-    assert_eq!(call(&s, "POST", "/api/pull", Some(&token(&s, "dave")), json!({ "protocol": 1, "clientId": "d1" }).to_string()).await.0, StatusCode::OK);
+    assert_eq!(call(&s, "POST", "/api/pull", Some(&token(&s, "dave")), json!({ "protocol": 2, "clientId": "d1" }).to_string()).await.0, StatusCode::OK);
 }
 
 #[tokio::test]
@@ -160,7 +163,7 @@ async fn demo_mode_logs_in_and_moves_the_clock() {
     let (st, _, v) = call(&s, "POST", "/api/qa/clock", None, json!({ "offsetMs": 2 * DAY }).to_string()).await;
     assert_eq!(st, StatusCode::OK);
     assert_eq!(v["businessDay"], json!("2026-03-04"));
-    let (_, _, pull) = call(&s, "POST", "/api/pull", Some(&t), json!({ "protocol": 1, "clientId": "l1" }).to_string()).await;
+    let (_, _, pull) = call(&s, "POST", "/api/pull", Some(&t), json!({ "protocol": 2, "clientId": "l1" }).to_string()).await;
     assert_eq!(pull["serverTime"], json!(START + 2 * DAY));
     // Offsets past ±10 years are refused, including the extremes of i64 (no overflow).
     for offset in [i64::MIN, i64::MIN + 1, i64::MAX, 11 * 366 * DAY, -11 * 366 * DAY] {
@@ -190,7 +193,7 @@ async fn demo_members_are_seeded_once() {
     assert!(["gold", "diamond"].contains(&tier.id.as_str()), "loyal is {}", tier.id);
     // The seeded history is consistent with the guards: pushing on top works.
     let t = siyu_sync::PushMutation::new(1, siyu_core::apply::Mutation::CheckIn {}, 0);
-    let r = s.push("loyal", &siyu_sync::PushRequest { protocol: 1, client_id: "loyal-phone".into(), mutations: vec![t] }).await.unwrap();
+    let r = s.push("loyal", &siyu_sync::PushRequest { protocol: 2, client_id: "loyal-phone".into(), mutations: vec![t] }).await.unwrap();
     assert!(matches!(r.results[0].outcome.original(), siyu_sync::StoredOutcome::Applied { .. }));
 }
 
@@ -199,16 +202,16 @@ async fn integral_numbers_written_as_floats_are_integers_and_larger_ones_stay_re
     let s = svc(config()).await;
     let t = token(&s, "floaty");
     // `1.0` is the integer 1 in JSON (and in JSON Schema): the push and the pull are taken.
-    let body = r#"{"protocol": 1.0, "clientId": "f1", "mutations": [{"id": 1.0, "name": "checkIn", "args": {}, "clientTime": 1772416800000.0}]}"#;
+    let body = r#"{"protocol": 2.0, "clientId": "f1", "mutations": [{"id": 1.0, "name": "checkIn", "args": {}, "clientTime": 1772416800000.0}]}"#;
     let (st, _, v) = call(&s, "POST", "/api/push", Some(&t), body.to_string()).await;
     assert_eq!(st, StatusCode::OK, "{v}");
     assert_eq!(v["lastMutationId"], json!(1));
-    let (st, _, v) = call(&s, "POST", "/api/pull", Some(&t), r#"{"protocol": 1, "clientId": "f1", "cookie": 0.0}"#.to_string()).await;
+    let (st, _, v) = call(&s, "POST", "/api/pull", Some(&t), r#"{"protocol": 2, "clientId": "f1", "cookie": 0.0}"#.to_string()).await;
     assert_eq!(st, StatusCode::OK, "{v}");
     // A fraction, or an integer beyond what a float holds exactly, is still refused.
-    let (st, _, v) = call(&s, "POST", "/api/pull", Some(&t), r#"{"protocol": 1, "clientId": "f1", "cookie": 1.5}"#.to_string()).await;
+    let (st, _, v) = call(&s, "POST", "/api/pull", Some(&t), r#"{"protocol": 2, "clientId": "f1", "cookie": 1.5}"#.to_string()).await;
     assert_eq!((st, v["details"]["path"].clone()), (StatusCode::BAD_REQUEST, json!("cookie")));
-    let (st, _, _) = call(&s, "POST", "/api/pull", Some(&t), r#"{"protocol": 1, "clientId": "f1", "cookie": 18446744073709551616}"#.to_string()).await;
+    let (st, _, _) = call(&s, "POST", "/api/pull", Some(&t), r#"{"protocol": 2, "clientId": "f1", "cookie": 18446744073709551616}"#.to_string()).await;
     assert_eq!(st, StatusCode::BAD_REQUEST);
 }
 
@@ -272,7 +275,7 @@ async fn a_server_failure_answers_a_generic_500_with_the_request_id_and_keeps_th
         .uri("/api/pull")
         .header("content-type", "application/json")
         .header("authorization", format!("Bearer {t}"))
-        .body(Body::from(json!({ "protocol": 1, "clientId": "c1", "cookie": null }).to_string()))
+        .body(Body::from(json!({ "protocol": 2, "clientId": "c1", "cookie": null }).to_string()))
         .unwrap();
     let response = api_router(s.clone()).oneshot(req).await.unwrap();
     assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);

@@ -302,11 +302,21 @@ async fn check(sim: &Sim, seed: u64) {
     let db = &sim.svc.db;
 
     // Nothing lost: every queued mutation is decided once, with the payload it was queued with.
-    let rows = sqlx::query(&db.sql("SELECT client_id, mutation_id, name, args, outcome FROM mutations WHERE member_id = $1 ORDER BY seq"))
+    let rows = sqlx::query(&db.sql("SELECT client_id, mutation_id, name, args, outcome, seq FROM mutations WHERE member_id = $1 ORDER BY seq"))
         .bind(sim.member.as_str())
         .fetch_all(&db.pool)
         .await
         .unwrap();
+    // The compactions the server ran (rulebook §12), each after the decision of its seq.
+    let compactions: Vec<(i64, i64)> = sqlx::query(&db.sql("SELECT seq, at FROM compactions WHERE member_id = $1 ORDER BY seq"))
+        .bind(sim.member.as_str())
+        .fetch_all(&db.pool)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.try_get(0).unwrap(), r.try_get(1).unwrap()))
+        .collect();
+    let program = sim.svc.program();
     let mut decided = HashSet::new();
     let mut replay = MemberState::new(sim.member.clone(), server_state.joined_at);
     for r in &rows {
@@ -321,11 +331,16 @@ async fn check(sim: &Sim, seed: u64) {
         if let StoredOutcome::Applied { effects } = outcome {
             apply_effects(&mut replay, &effects);
         }
+        let seq: i64 = r.try_get(5).unwrap();
+        for (_, at) in compactions.iter().filter(|(s, _)| *s == seq) {
+            replay = siyu_core::compact::compact(&program, &replay, *at).0;
+        }
     }
     for key in sim.queued.keys() {
         assert!(decided.contains(key), "seed {seed}: {}/{} was lost", key.0, key.1);
     }
-    // Nothing applied twice: the state is exactly the stored results replayed once, in order.
+    // Nothing applied twice: the state is exactly the stored results (and compactions) replayed
+    // once, in order.
     assert_eq!(replay, server_state, "seed {seed}: the state is not its log replayed once");
     let unique = |ids: Vec<&str>, what: &str| {
         let n = ids.len();

@@ -77,7 +77,7 @@ export async function startServer({ extraArgs = [] } = {}) {
     /** The member's state as the server holds it (a pull from a probe client). */
     async serverState(memberId) {
       const token = await api('/api/login', { body: { memberId } }).then((r) => r.token);
-      const reply = await api('/api/pull', { token, body: { protocol: 1, clientId: `e2e-probe-${memberId}`, cookie: null } });
+      const reply = await api('/api/pull', { token, body: { protocol: 2, clientId: `e2e-probe-${memberId}`, cookie: null } });
       return reply.state;
     },
     clock: () => api('/api/qa/clock'),

@@ -65,7 +65,11 @@ function pointsCard(mall, ui) {
   const p = mall.points();
   const program = mall.program();
   const showAll = ui.open?.ledger;
-  const rows = groupRefunds(showAll ? mall.ledger(0, p.ledgerTotal) : p.ledger);
+  // The state holds the newest entries; older ones come from the server's archive, a page at a
+  // time ("load earlier"), appended in the order they were made.
+  const older = ui.history?.ledger;
+  const held = showAll ? mall.ledger(0, p.ledgerTotal) : p.ledger;
+  const rows = groupRefunds(showAll && older ? [...held, ...older.items] : held);
   const ledger = rows.slice(0, 8);
   const rest = rows.slice(8);
   const signed = (n) => `${n >= 0 ? '+' : '−'}${fmtNumber(Math.abs(n))}`;
@@ -91,10 +95,19 @@ function pointsCard(mall, ui) {
         : ''}
       <h3 class="sub-title">${t('ledger')}</h3>
       <ul class="plain-list ledger" id="ledger">${ledger.map(entry)}</ul>
-      ${rest.length
-        ? html`<details data-key="ledger" data-render-on-toggle ${showAll ? raw('open') : ''}><summary class="link-btn">${t('ledgerAll')}</summary><ul class="plain-list ledger">${rest.map(entry)}</ul></details>`
+      ${rest.length || p.ledgerTotal > held.length
+        ? html`<details data-key="ledger" data-render-on-toggle ${showAll ? raw('open') : ''}><summary class="link-btn">${t('ledgerAll')}</summary><ul class="plain-list ledger">${rest.map(entry)}</ul>
+            ${showAll ? loadEarlier('ledger', older, p.ledgerTotal - held.length - (older?.items.length ?? 0)) : ''}</details>`
         : ''}
     </section>`;
+}
+
+/** The "load earlier" button of an archived list: shown while the archive has more (`left`). */
+function loadEarlier(kind, loaded, left) {
+  if (loaded?.failed) return html`<p class="small hint-amber" role="status">${t('historyFailed')} <button type="button" class="link-btn" data-action="loadEarlier" data-arg=${kind}>${t('retry')}</button></p>`;
+  if (loaded?.loading) return html`<p class="small muted" role="status">${t('loading')}</p>`;
+  if (loaded ? loaded.next === null : left <= 0) return '';
+  return html`<button type="button" class="btn btn-small btn-outline load-earlier" data-action="loadEarlier" data-arg=${kind}>${t('loadEarlier')}${left > 0 ? ` (${fmtNumber(left)})` : ''}</button>`;
 }
 
 /** What a refund reversed: the points paid with came back, the points earned were taken back. */
@@ -105,22 +118,26 @@ function refundedWords(o) {
   return parts.length ? parts.join(t('listSeparator')) : t('orderRefunded');
 }
 
-function ordersCard(mall) {
+function ordersCard(mall, ui) {
   const program = mall.program();
   const pendingIds = new Set(mall.pending().filter((p) => p.name === 'placeOrder').map((p) => p.args.orderId));
-  const orders = [...(mall.state().orders ?? [])].sort((a, b) => b.placedAt - a.placedAt);
+  const older = ui.history?.orders;
+  const held = [...(mall.state().orders ?? [])].sort((a, b) => b.placedAt - a.placedAt);
+  const archivedCount = Number(mall.state().past?.orders ?? 0);
+  const orders = older ? [...held, ...older.items] : held.slice(0, 12);
   const now = mall.now();
   const windowMs = (program.refundDays ?? 7) * 86_400_000;
   return html`
     <section class="card" aria-labelledby="orders-title" id="orders">
       <h2 class="section-title" id="orders-title">${t('orders')}</h2>
       ${orders.length
-        ? html`<ul class="plain-list orders">${orders.slice(0, 12).map((o) => {
+        ? html`<ul class="plain-list orders">${orders.map((o) => {
             const items = o.lines.reduce((n, l) => n + l.qty, 0);
             const pictures = o.lines.map((l) => program.catalog.find((s) => s.id === l.sku)?.image ?? '🛍️').join('');
             const state = o.refundedAt ? 'refunded' : pendingIds.has(o.id) ? 'pending' : 'done';
             const label = { refunded: t('orderRefunded'), pending: t('orderPending'), done: t('orderDone') }[state];
-            const canRefund = !o.refundedAt && now - o.placedAt < windowMs;
+            // Archived orders are past their refund window or refunded: never refundable.
+            const canRefund = !o.refundedAt && now - o.placedAt < windowMs && held.includes(o);
             return html`<li class="order" data-order=${o.id} data-state=${state}>
               <div class="order-top"><span class="muted small">${fmtDateTime(o.placedAt)} · <span class="order-no">${t('orderNo', { no: shortOrderNo(o.id) })}</span></span><span class=${`status-tag status-${state}`}>${label}</span></div>
               <div class="order-mid"><span class="order-pics" aria-hidden="true">${pictures}</span><span class="small">${t('orderItems', { n: items })}</span>
@@ -134,7 +151,8 @@ function ordersCard(mall) {
               </div>
             </li>`;
           })}</ul>`
-        : html`<p class="empty">${t('noOrders')}</p>`}
+        : archivedCount === 0 ? html`<p class="empty">${t('noOrders')}</p>` : ''}
+      ${archivedCount > 0 || held.length > 12 ? loadEarlier('orders', older, archivedCount - (older?.items.length ?? 0) + (older ? 0 : Math.max(0, held.length - 12))) : ''}
     </section>`;
 }
 
@@ -192,7 +210,7 @@ export function view({ mall, ui }) {
     </section>
     ${tierCard(mall)}
     ${pointsCard(mall, ui)}
-    ${ordersCard(mall)}
+    ${ordersCard(mall, ui)}
     ${birthdayCard(mall)}
     ${segmentsCard(mall)}
     <section class="card settings" aria-labelledby="settings-title">
@@ -203,6 +221,25 @@ export function view({ mall, ui }) {
 }
 
 export const actions = {
+  /** One more page of the archive (ledger or orders), appended below what is shown. */
+  async loadEarlier(el, ctx) {
+    const kind = el.dataset.arg;
+    const shown = ((ctx.ui.history ??= {})[kind] ??= { items: [], next: undefined });
+    if (shown.loading || shown.next === null) return;
+    shown.loading = true;
+    shown.failed = false;
+    ctx.render();
+    try {
+      const page = await ctx.app.client.history(kind, shown.next === undefined ? { limit: 20 } : { before: shown.next, limit: 20 });
+      shown.items.push(...page.items);
+      shown.next = page.next;
+    } catch {
+      shown.failed = true;
+    } finally {
+      shown.loading = false;
+      ctx.render();
+    }
+  },
   async refund(el, ctx) {
     const order = ctx.mall.state().orders.find((o) => o.id === el.dataset.arg);
     const ok = await ctx.confirmAsk(t('refund'), t('refundAsk', { id: shortOrderNo(order.id), money: fmtMoney(order.total) }), t('refund'), { danger: true });

@@ -299,6 +299,22 @@ impl MemberState {
     pub fn checked_in(&self, day: Day) -> Option<&CheckIn> {
         self.check_ins.iter().rev().find(|c| c.day == day)
     }
+
+    /// A digest of the state as JSON (FNV-1a, 64 bits, hex): a client that rebuilt the state
+    /// from a patch compares it with the server's to know it holds the very same state.
+    pub fn digest(&self) -> String {
+        digest_json(&serde_json::to_string(self).unwrap_or_default())
+    }
+}
+
+/// The digest of a state's JSON text, as `MemberState::digest` computes it.
+pub fn digest_json(text: &str) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in text.bytes() {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{hash:016x}")
 }
 
 impl TryFrom<crate::tagged::Tagged> for CouponState {

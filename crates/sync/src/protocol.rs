@@ -3,7 +3,9 @@
 //!
 //! See docs/protocol.md for the wire protocol.
 
-use siyu_core::apply::{Effect, Mutation};
+use siyu_core::apply::{apply, apply_effects, Ctx, Effect, Mutation};
+use siyu_core::compact::compact;
+use siyu_core::program::Program;
 use siyu_core::error::{InputError, Rejection};
 use siyu_core::state::MemberState;
 use siyu_core::stock::Stock;
@@ -12,7 +14,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::borrow::Cow;
 
-pub const PROTOCOL_VERSION: u32 = 1;
+/// 2: a pull after the first sends the changes since the cookie (`patch`) instead of the state.
+pub const PROTOCOL_VERSION: u32 = 2;
+/// The most changes a pull's patch carries; past that the reply carries the whole state.
+pub const MAX_PATCH: usize = 500;
 /// The most mutations one push may carry.
 pub const MAX_BATCH: usize = 100;
 
@@ -300,9 +305,19 @@ pub struct PullResponse<R = MutationResult> {
     pub server_time: Instant,
     #[cfg_attr(target_arch = "wasm32", tsify(type = "Day"))]
     pub business_day: Day,
-    /// The member's state, or null when unchanged since the cookie.
+    /// The member's whole state: on the first pull, or when a patch would not do. Null when
+    /// unchanged since the cookie or when `patch` carries the changes.
     #[cfg_attr(target_arch = "wasm32", tsify(type = "MemberState | null"))]
     pub state: Option<MemberState>,
+    /// The changes since the cookie, oldest first, to apply to the state the cookie stands for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    pub patch: Option<Vec<Change>>,
+    /// With `patch`: the digest of the state it leads to (`MemberState::digest`). A client that
+    /// gets another asks for the whole state on its next pull.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    pub state_digest: Option<String>,
     /// Shared counters (coupon quotas, reward and sale stock) as of now.
     pub stock: Stock,
     /// Results of this client's mutations decided after the cookie, so a lost push reply is
@@ -313,6 +328,58 @@ pub struct PullResponse<R = MutationResult> {
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     #[cfg_attr(target_arch = "wasm32", tsify(optional))]
     pub reset: bool,
+}
+
+/// One change to a member's state, as a pull's patch carries it (rulebook §12, docs/protocol.md
+/// §4): a decision of one of the member's clients, which the client replays with the same pure
+/// `apply` at the time the server decided it, or the compaction the server ran after decision
+/// `seq`, which the client replays with the same pure `compact`. Intents are smaller than their
+/// effects, and the module that replays them already holds `apply`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Change {
+    pub seq: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    pub decided: Option<Decided>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    pub compacted_at: Option<Instant>,
+}
+
+/// An applied decision: whose mutation, the intent as pushed, and when the server decided it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Decided {
+    pub client_id: String,
+    pub id: u64,
+    pub name: String,
+    #[cfg_attr(target_arch = "wasm32", tsify(type = "unknown"))]
+    pub args: Value,
+    pub at: Instant,
+}
+
+/// The state a patch leads to from `state`, or None when a decision does not replay (the server
+/// applied it, so the client's program or state is not the server's): then the client asks for
+/// the whole state. Counters are not checked again: the server had what each decision took.
+pub fn apply_patch(program: &Program, state: &MemberState, patch: &[Change]) -> Option<MemberState> {
+    let mut next = state.clone();
+    let unlimited = Stock::default();
+    for change in patch {
+        if let Some(d) = &change.decided {
+            let intent = Intent::read(d.name.clone(), d.args.clone());
+            let mutation = intent.mutation().ok()?;
+            let ctx = Ctx { now: d.at, client_id: &d.client_id, mutation_id: d.id, stock: &unlimited, archived_order: None };
+            let applied = apply(program, &next, &mutation, &ctx).ok()?;
+            apply_effects(&mut next, &applied.effects);
+        }
+        if let Some(at) = change.compacted_at {
+            next = compact(program, &next, at).0;
+        }
+    }
+    Some(next)
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 //! natively.
 
 use crate::policy::clock_offset_ms;
-use crate::protocol::{ErrorBody, Intent, PullRequest, PullResponse, PushMutation, PushRequest, PushResponse, ResultVerdict, MAX_BATCH, PROTOCOL_VERSION};
+use crate::protocol::{apply_patch, ErrorBody, Intent, PullRequest, PullResponse, PushMutation, PushRequest, PushResponse, ResultVerdict, MAX_BATCH, PROTOCOL_VERSION};
 use siyu_core::apply::{apply, apply_effects, apply_stock, Applied, Ctx, Mutation};
 use siyu_core::error::{InputError, Rejection};
 use siyu_core::program::Program;
@@ -12,7 +12,10 @@ use siyu_core::stock::Stock;
 use siyu_core::time::Instant;
 use serde::{Deserialize, Serialize};
 
-pub const SNAPSHOT_VERSION: u32 = 1;
+/// 2: the state may carry `past` (rulebook §12). Version 1 snapshots (written before) load as
+/// they are: their state is the whole history, which the server compacts on its next push.
+pub const SNAPSHOT_VERSION: u32 = 2;
+const OLDEST_SNAPSHOT_VERSION: u32 = 1;
 
 /// A mutation the server rejected after it had been applied optimistically: the UI shows it as a
 /// reversal with its code.
@@ -92,8 +95,12 @@ impl Mall {
     }
 
     pub fn from_snapshot(program: Program, snapshot: Snapshot, now: Instant) -> Result<Mall, InputError> {
-        if snapshot.version != SNAPSHOT_VERSION {
-            return Err(InputError::Invalid { what: "snapshot", path: "version".into(), problem: format!("unsupported version {}", snapshot.version) });
+        if !(OLDEST_SNAPSHOT_VERSION..=SNAPSHOT_VERSION).contains(&snapshot.version) {
+            return Err(InputError::Invalid {
+                what: "snapshot",
+                path: "version".into(),
+                problem: format!("unsupported version {} (this release reads {OLDEST_SNAPSHOT_VERSION} to {SNAPSHOT_VERSION})", snapshot.version),
+            });
         }
         let queued: Vec<&PushMutation> = snapshot.acknowledged.iter().chain(&snapshot.pending).collect();
         if let Some((i, _)) = queued.iter().enumerate().find(|(i, p)| p.id >= snapshot.next_mutation_id || (*i > 0 && p.id <= queued[i - 1].id)) {
@@ -224,11 +231,24 @@ impl Mall {
         // A reply older than the state we hold (reordered by the network) must not move us back,
         // unless the server says its data went back (restored or moved).
         if response.reset || self.cookie.is_none_or(|c| response.cookie >= c) {
-            if let Some(state) = &response.state {
-                self.confirmed = state.clone();
-            }
             self.stock = response.stock.clone();
             self.cookie = Some(response.cookie);
+            if let Some(state) = &response.state {
+                self.confirmed = state.clone();
+            } else if let Some(patch) = &response.patch {
+                let next = apply_patch(&self.program, &self.confirmed, patch);
+                if let Some(next) = next.filter(|n| response.state_digest.as_deref().is_none_or(|d| d == n.digest())) {
+                    self.confirmed = next;
+                } else {
+                    // Not the server's state (another program, a gap): the next pull, without a
+                    // cookie, brings the whole state; until then the queue stays as it is, so
+                    // what the shopper did keeps showing.
+                    self.cookie = None;
+                    self.take_verdicts(&response.results);
+                    self.rebuild(self.now(received_at));
+                    return;
+                }
+            }
         }
         self.take_verdicts(&response.results);
         // Everything up to lastMutationId is in the server state we now hold.
@@ -336,6 +356,8 @@ mod tests {
             server_time: WEDNESDAY,
             business_day: siyu_core::time::Day::of(WEDNESDAY, 480),
             state,
+            patch: None,
+            state_digest: None,
             stock: Stock::default(),
             results,
             reset: false,
@@ -446,5 +468,23 @@ mod tests {
         assert_eq!((r.mutation_id, r.client_id.as_str(), r.name.as_str(), r.error.code.as_str()), (1, "c1", "checkIn", "BAD_REQUEST"));
         assert!(mall.state().check_ins.is_empty(), "the refused check-in is no longer shown");
         assert!(!mall.refuse(7, ErrorBody { code: "X".into(), message: "x".into(), details: serde_json::json!({}) }, WEDNESDAY));
+    }
+
+    #[test]
+    fn a_snapshot_of_the_previous_release_loads_with_its_queue_and_an_unknown_version_is_refused() {
+        // As the previous release stored it: version 1, a state without `past`, one check-in queued.
+        let v1 = r#"{"version":1,"clientId":"c1","nextMutationId":2,"cookie":7,"clockOffsetMs":0,
+            "confirmed":{"memberId":"m1","joinedAt":1772416800000,"checkIns":[],"lots":[],"ledger":[],"coupons":[],"orders":[],"redemptions":[]},
+            "stock":{},"acknowledged":[],"pending":[{"id":1,"name":"checkIn","args":{},"clientTime":1772416800000}],"reversals":[]}"#;
+        let snapshot: Snapshot = serde_json::from_str(v1).unwrap();
+        let mall = Mall::from_snapshot(program(), snapshot, WEDNESDAY).unwrap();
+        assert_eq!(mall.pending().len(), 1);
+        assert_eq!(mall.pending()[0].intent, Intent::Known(Mutation::CheckIn {}));
+        assert_eq!(mall.state().check_ins.len(), 1, "the queued check-in shows");
+        assert_eq!(mall.snapshot().version, SNAPSHOT_VERSION);
+        let future: Snapshot = serde_json::from_str(&v1.replace(r#""version":1"#, r#""version":3"#)).unwrap();
+        let error = Mall::from_snapshot(program(), future, WEDNESDAY).err().unwrap();
+        let error = Rejection::from(error);
+        assert_eq!((error.code(), error.details()["path"].as_str()), ("INVALID_INPUT", Some("version")));
     }
 }
