@@ -517,6 +517,12 @@ impl Service {
         let kind = ArchiveKind::parse(kind).ok_or_else(|| {
             ApiError::not_found(format!("no history of {kind:?}")).with_details(json!({ "kinds": ArchiveKind::ALL.map(ArchiveKind::name) }))
         })?;
+        if query.year.is_some_and(|y| !(1970..=9999).contains(&y)) {
+            return Err(ApiError::bad_request("year must be 1970 to 9999").with_details(json!({ "path": "year", "problem": "out of range" })));
+        }
+        if query.month.is_some_and(|m| !(1..=12).contains(&m)) {
+            return Err(ApiError::bad_request("month must be 1 to 12").with_details(json!({ "path": "month", "problem": "out of range" })));
+        }
         // A month of check-ins when asked for one (year and month both, for check-ins only).
         let month = match (kind, query.year, query.month) {
             (ArchiveKind::CheckIns, Some(year), Some(month)) => Some((year, month)),

@@ -188,6 +188,54 @@ async fn two_years(svc: Arc<Service>, clock: Arc<AtomicI64>, tag: &str) {
     assert_eq!((unknown.status, unknown.code), (404, "NOT_FOUND"));
     let too_many = svc.history(&member, "ledger", &HistoryQuery { limit: Some(1000), ..Default::default() }).await.unwrap_err();
     assert_eq!((too_many.status, too_many.code), (400, "BAD_REQUEST"));
+    let no_month = svc.history(&member, "checkIns", &HistoryQuery { year: Some(2026), month: Some(13), ..Default::default() }).await.unwrap_err();
+    assert_eq!((no_month.status, no_month.code), (400, "BAD_REQUEST"));
+}
+
+/// A member stored by the previous release (the whole history in its state, no archive) keeps
+/// everything: the first push compacts it, and archive + state = what was stored + the push.
+async fn an_old_member_is_compacted_on_first_touch(svc: Arc<Service>, clock: Arc<AtomicI64>, tag: &str) {
+    let program = svc.program();
+    let member = format!("old-{tag}");
+    let mut whole = Whole { program: (*program).clone(), state: MemberState::new(member.clone(), START), stock: Stock::initial(&program) };
+    let mut effects = Vec::new();
+    for day in 0..400i64 {
+        let now = START + day * DAY;
+        let ctx = Ctx { now, client_id: "~old", mutation_id: day as u64 + 1, stock: &whole.stock, archived_order: None };
+        let applied = apply(&whole.program, &whole.state, &Mutation::CheckIn {}, &ctx).unwrap();
+        apply_effects(&mut whole.state, &applied.effects);
+        effects.extend(applied.effects);
+    }
+    assert!(siyu_server::service::insert_member(&svc.db, &member, &whole.state, &effects, START).await.unwrap());
+    let now = START + 400 * DAY;
+    clock.store(now, Ordering::SeqCst);
+    let client = format!("c-old-{tag}");
+    whole.run(&Mutation::CheckIn {}, &client, 1, now).unwrap();
+    push(&svc, &member, &client, 1, &Mutation::CheckIn {}, now).await.unwrap();
+    let state = svc.member_state(&member).await.unwrap().unwrap().1;
+    assert!(state.ledger.len() <= siyu_core::compact::LEDGER_KEPT && state.check_ins.len() < 70);
+    let (ledger, _) = all_of(&svc, &member, "ledger", 100).await;
+    let (check_ins, _) = all_of(&svc, &member, "checkIns", 100).await;
+    assert_eq!(ledger.len() + state.ledger.len(), whole.state.ledger.len());
+    assert_eq!(check_ins.len() + state.check_ins.len(), 401);
+    assert_eq!(siyu_core::checkin::streak(&program, &state, now), siyu_core::checkin::streak(&program, &whole.state, now));
+    assert_eq!(siyu_core::points::summary(&state, now).balance, siyu_core::points::summary(&whole.state, now).balance);
+}
+
+#[tokio::test]
+async fn an_old_member_on_sqlite() {
+    let tag = run_tag();
+    let (svc, clock) = memory_service(test_program(&tag), START).await;
+    an_old_member_is_compacted_on_first_touch(svc, clock, &tag).await;
+}
+
+#[tokio::test]
+async fn an_old_member_on_postgres() {
+    if let Some(url) = postgres_url("an_old_member_on_postgres") {
+        let tag = format!("pg{}", run_tag());
+        let (svc, clock) = service_on(&url, test_program(&tag), START, config()).await;
+        an_old_member_is_compacted_on_first_touch(svc, clock, &tag).await;
+    }
 }
 
 #[tokio::test]

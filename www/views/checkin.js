@@ -62,6 +62,12 @@ function streakCard(mall) {
 function calendarCard(mall, ui) {
   const { year, month } = ui.month ?? currentMonth(mall);
   const cal = mall.calendar(year, month);
+  // A month the server has archived: its check-ins come from the archive (loaded by `month`).
+  const archived = cal.archived ? ui.archivedMonths?.[`${year}-${month}`] : null;
+  if (archived?.checkIns) {
+    const byDay = new Map(archived.checkIns.map((c) => [c.day, c.kind === 'makeup' ? 'madeUp' : 'checked']));
+    cal.days = cal.days.map((d) => (byDay.has(d.day) ? { ...d, status: byDay.get(d.day) } : d));
+  }
   const [fy, fm, fd] = cal.days[0].day.split('-').map(Number);
   const lead = (new Date(Date.UTC(fy, fm - 1, fd)).getUTCDay() + 6) % 7; // Monday first
   const now = currentMonth(mall);
@@ -90,6 +96,9 @@ function calendarCard(mall, ui) {
         ${weekdays.map((w) => html`<span class="cal-weekday" aria-hidden="true">${w}</span>`)}
         ${cells}
       </div>
+      ${cal.archived && !archived?.checkIns
+        ? html`<p class="small ${archived?.failed ? 'hint-amber' : 'muted'}" role="status" id="cal-archive">${archived?.failed ? t('historyFailed') : t('loading')}</p>`
+        : ''}
       <ul class="legend" aria-hidden="true">
         <li><span class="legend-dot cal-checked"></span>${t('day_checked')}</li>
         <li><span class="legend-dot cal-madeUp"></span>${t('day_madeUp')}</li>
@@ -122,10 +131,21 @@ export const actions = {
     const ok = await ctx.confirmAsk(t('makeupTitle'), t('makeupAsk', { day: fmtDay(day), cost }), t('makeupDo', { cost }));
     if (ok) await ctx.mutate((m) => m.makeupCheckIn(day), t('makeupDone', { day: fmtDay(day) }));
   },
-  month(el, ctx) {
+  async month(el, ctx) {
     const cur = ctx.ui.month ?? currentMonth(ctx.mall);
     const d = new Date(Date.UTC(cur.year, cur.month - 1 + Number(el.dataset.arg), 1));
-    ctx.ui.month = { year: d.getUTCFullYear(), month: d.getUTCMonth() + 1 };
+    const { year, month } = (ctx.ui.month = { year: d.getUTCFullYear(), month: d.getUTCMonth() + 1 });
+    ctx.render();
+    // An archived month: its check-ins come from the server, once.
+    const key = `${year}-${month}`;
+    const months = (ctx.ui.archivedMonths ??= {});
+    if (!ctx.mall.calendar(year, month).archived || months[key]?.checkIns) return;
+    months[key] = {};
+    try {
+      months[key] = { checkIns: (await ctx.app.client.history('checkIns', { year, month })).items };
+    } catch {
+      months[key] = { failed: true };
+    }
     ctx.render();
   },
 };
