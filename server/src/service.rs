@@ -597,10 +597,13 @@ impl Service {
         for (id, outcome) in rows.iter().rev() {
             results.push(MutationResult { id: *id as u64, outcome: decode_outcome(outcome)?.into() });
         }
-        let stock = store::load_stock(&mut tx, db).await?;
+        let mut stock = store::load_stock(&mut tx, db).await?;
         tx.commit().await?;
         let now = self.now();
         let program = self.program();
+        // Only the counters the program in force has (a replaced program leaves its old ones).
+        let current = Stock::initial(&program);
+        stock.remaining.retain(|key, _| current.remaining.contains_key(key));
         Ok(PullResponse {
             cookie: version as u64,
             last_mutation_id: last as u64,

@@ -64,12 +64,21 @@ impl Life {
         bytes
     }
 
-    /// One day of the member's life, synced at its end.
-    async fn live_a_day(&mut self) {
+    /// One day of the member's life, synced at its end. With `measure`, the day's check-in is
+    /// pushed on its own first: the push's time and the size of the pull after it are recorded.
+    async fn live_a_day(&mut self, measure: Option<&mut Measures>) {
         self.day += 1;
         self.clock.store(START + self.day * DAY + self.rng.range(0, 10) * 3_600_000, Ordering::SeqCst);
         let now = self.now();
         let _ = self.mall.mutate(Mutation::CheckIn {}, now);
+        if let Some(m) = measure {
+            let request = self.mall.push_request();
+            let t = Instant::now();
+            let reply = self.svc.push(&self.member, &request).await.expect("push");
+            m.push_ms.push(t.elapsed().as_secs_f64() * 1e3);
+            self.mall.on_push_response(&reply, now);
+            m.pull_bytes.push(self.pull().await);
+        }
         if self.rng.chance(30) {
             let offers = siyu_core::coupons::claim_centre(&self.mall.program, self.mall.state(), self.mall.stock(), now);
             if let Some(offer) = offers.iter().find(|o| o.claimable) {
@@ -106,6 +115,12 @@ impl Life {
     }
 }
 
+#[derive(Default)]
+struct Measures {
+    push_ms: Vec<f64>,
+    pull_bytes: Vec<usize>,
+}
+
 fn median(mut xs: Vec<f64>) -> f64 {
     xs.sort_by(|a, b| a.total_cmp(b));
     xs[xs.len() / 2]
@@ -136,23 +151,15 @@ async fn main() {
     life.sync().await;
     for target in years {
         while life.day < target * 365 {
-            life.live_a_day().await;
+            life.live_a_day(None).await;
         }
-        // A check-in's push (median of 15 days) and the pull after the last one.
-        let mut push_ms = Vec::new();
-        let mut pull_bytes = 0;
-        for _ in 0..15 {
-            life.day += 1;
-            life.clock.store(START + life.day * DAY, Ordering::SeqCst);
-            let now = life.now();
-            life.mall.mutate(Mutation::CheckIn {}, now).expect("check-in");
-            let request = life.mall.push_request();
-            let t = Instant::now();
-            let reply = life.svc.push(&life.member, &request).await.expect("push");
-            push_ms.push(t.elapsed().as_secs_f64() * 1e3);
-            life.mall.on_push_response(&reply, now);
-            pull_bytes = life.pull().await;
+        // The next 30 days of the same life: each check-in's push on its own, and the pull after it.
+        let mut m = Measures::default();
+        for _ in 0..30 {
+            life.live_a_day(Some(&mut m)).await;
         }
+        let push_ms = m.push_ms;
+        let pull_bytes = m.pull_bytes.iter().copied().max().unwrap_or(0);
         // A ledger page of 20 from the middle of the archive.
         let archived = life.mall.state().past.ledger_entries as i64;
         let mut page_ms = Vec::new();
@@ -166,11 +173,13 @@ async fn main() {
         let snapshot = serde_json::to_string(&life.mall.snapshot()).expect("json");
         let line = serde_json::json!({
             "years": target,
+            "now": life.now(),
             "days": life.day,
             "orders": life.orders,
             "stateBytes": state.len(),
             "snapshotBytes": snapshot.len(),
             "pullAfterCheckInBytes": pull_bytes,
+            "coupons": life.mall.state().coupons.len(),
             "pushCheckInMs": median(push_ms),
             "ledgerPageMs": median(page_ms),
             "archivedLedger": archived,
