@@ -254,9 +254,17 @@ impl Service {
         }
     }
 
+    /// The shared counters of the program in force, as clients get them.
     pub async fn stock(&self) -> Result<Stock, ApiError> {
         let mut conn = self.db.pool.acquire().await?;
-        Ok(store::load_stock(&mut conn, &self.db).await?)
+        Ok(self.of_program(store::load_stock(&mut conn, &self.db).await?))
+    }
+
+    /// Only the counters the program in force has (a replaced program leaves its old ones).
+    fn of_program(&self, mut stock: Stock) -> Stock {
+        let current = Stock::initial(&self.program());
+        stock.remaining.retain(|key, _| current.remaining.contains_key(key));
+        stock
     }
 
     // ---- push -------------------------------------------------------------------------------
@@ -597,13 +605,10 @@ impl Service {
         for (id, outcome) in rows.iter().rev() {
             results.push(MutationResult { id: *id as u64, outcome: decode_outcome(outcome)?.into() });
         }
-        let mut stock = store::load_stock(&mut tx, db).await?;
+        let stock = self.of_program(store::load_stock(&mut tx, db).await?);
         tx.commit().await?;
         let now = self.now();
         let program = self.program();
-        // Only the counters the program in force has (a replaced program leaves its old ones).
-        let current = Stock::initial(&program);
-        stock.remaining.retain(|key, _| current.remaining.contains_key(key));
         Ok(PullResponse {
             cookie: version as u64,
             last_mutation_id: last as u64,
