@@ -433,16 +433,15 @@ impl Service {
             let args_text = m.intent.args().to_string();
             // An order the state no longer holds may be in the archive: the engine is told what
             // became of it (refunded, or past its window) instead of "not found".
-            let archived_order = match m.intent.mutation().ok().as_deref().and_then(named_order) {
+            let intent = m.intent.mutation();
+            let archived_order = match intent.as_deref().ok().and_then(named_order) {
                 Some(id) if current.order(id).is_none() => store::order_refunded(&mut tx, db, member, id).await?.map(|refunded| ArchivedOrder { refunded }),
                 _ => None,
             };
             let decision = match forced.take() {
                 Some(error) => Err(error),
                 None if args_text.len() > MAX_ARGS_BYTES || m.intent.name().len() > MAX_NAME_BYTES => Err(oversized_intent(args_text.len(), m.intent.name().len())),
-                None => m
-                    .intent
-                    .mutation()
+                None => intent
                     .and_then(|mutation| {
                         let ctx = Ctx { now, client_id: client, mutation_id: m.id, stock: counters, archived_order };
                         apply(&program, current, &*mutation, &ctx)

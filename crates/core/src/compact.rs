@@ -227,3 +227,29 @@ fn merge_lots(lots: &mut Vec<PointLot>, order_lots: &[String], archived: &mut Ve
 fn sort_figures(figures: &mut Vec<OrderFigure>) {
     crate::sort::sort_by(figures, |a, b| a.placed_at.cmp(&b.placed_at));
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::program::Program;
+    use crate::state::{LedgerEntry, MemberState, Past};
+
+    #[test]
+    fn archived_figures_at_their_limits_neither_wrap_nor_panic() {
+        // `past` arrives with a state, and a state can come from JS in a snapshot.
+        let mut p: serde_json::Value = serde_json::from_str(include_str!("../../../programs/health-food.json")).unwrap();
+        p["growth"] = serde_json::json!({ "type": "lifetime" });
+        let program = Program::from_json(&p.to_string()).unwrap();
+        let mut state = MemberState::new("m1", 1_772_416_800_000);
+        state.past = Past { orders: u64::MAX, orders_with_coupon: u64::MAX, earned: i64::MAX, spent: i64::MAX, expired: i64::MAX, growth: i64::MAX, ledger_entries: u64::MAX, ..Past::default() };
+        state.ledger.push(LedgerEntry { at: 1_772_416_800_000, delta: -5, reason: "x".into(), lots: vec![], shortfall: 0 });
+        state.ledger.push(LedgerEntry { at: 1_772_416_800_000, delta: 5, reason: "y".into(), lots: vec![], shortfall: 0 });
+        let now = 1_772_416_900_000;
+        let summary = crate::points::summary(&state, now);
+        assert_eq!((summary.earned_total, summary.spent_total, summary.expired_total), (i64::MAX, i64::MAX, i64::MAX));
+        assert_eq!(crate::tiers::growth(&program, &state, now), i64::MAX);
+        let segments = crate::segments::of(&state, now);
+        assert_eq!(segments.coupon_share_bp, 10_000);
+        let (compacted, _) = super::compact(&program, &state, now);
+        assert_eq!(compacted.past.orders, u64::MAX);
+    }
+}

@@ -123,9 +123,10 @@ pub fn summary(state: &MemberState, at: Instant) -> PointsSummary {
         }
     }
     let past = &state.past;
-    let earned_total = past.earned + state.ledger.iter().filter(|e| e.delta > 0).map(|e| e.delta).sum::<Points>();
-    let spent_total = past.spent - state.ledger.iter().filter(|e| e.delta < 0).map(|e| e.delta).sum::<Points>();
-    let expired_total: Points = past.expired + expired_total;
+    // The archived figures come with the state (a snapshot from JS too): added without wrapping.
+    let earned_total = past.earned.saturating_add(state.ledger.iter().filter(|e| e.delta > 0).map(|e| e.delta).fold(0, Points::saturating_add));
+    let spent_total = past.spent.saturating_sub(state.ledger.iter().filter(|e| e.delta < 0).map(|e| e.delta).fold(0, Points::saturating_add));
+    let expired_total = past.expired.saturating_add(expired_total);
     PointsSummary {
         balance: balance(state, at),
         expiring_soon,

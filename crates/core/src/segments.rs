@@ -57,7 +57,8 @@ pub fn of(state: &MemberState, now: Instant) -> Segments {
     // Archived orders count through their figures (counts, first, last, the last 365 days').
     let past = &state.past;
     let orders: Vec<_> = state.orders.iter().filter(|o| o.placed_at <= now).collect();
-    let order_count = past.orders + orders.len() as u64;
+    // Counted wide: the archived counts come with the state (a snapshot from JS too).
+    let order_count = u128::from(past.orders) + orders.len() as u128;
     let first = orders.iter().map(|o| o.placed_at).chain(past.first_order_at).min();
     let last = orders.iter().map(|o| o.placed_at).chain(past.last_order_at).max();
     let recent = past.recent_orders.iter().map(|f| f.placed_at).chain(orders.iter().map(|o| o.placed_at)).filter(|t| now.saturating_sub(*t) <= 365 * MS_PER_DAY).count();
@@ -68,10 +69,10 @@ pub fn of(state: &MemberState, now: Instant) -> Segments {
         (_, Some(l)) if now.saturating_sub(l) > 120 * MS_PER_DAY => Lifecycle::Lapsing,
         _ => Lifecycle::Active,
     };
-    let with_coupon = past.orders_with_coupon + orders.iter().filter(|o| !o.coupons.is_empty()).count() as u64;
-    let coupon_share_bp = if order_count == 0 { 0 } else { (with_coupon * 10_000 / order_count) as i64 };
-    let share_at_least = |pct: u64| with_coupon * 100 >= pct * order_count;
-    let share_at_most = |pct: u64| with_coupon * 100 <= pct * order_count;
+    let with_coupon = u128::from(past.orders_with_coupon) + orders.iter().filter(|o| !o.coupons.is_empty()).count() as u128;
+    let coupon_share_bp = if order_count == 0 { 0 } else { i64::try_from(with_coupon * 10_000 / order_count).unwrap_or(i64::MAX) };
+    let share_at_least = |pct: u128| with_coupon * 100 >= pct * order_count;
+    let share_at_most = |pct: u128| with_coupon * 100 <= pct * order_count;
     let price_sensitivity = (order_count > 0).then(|| {
         if share_at_least(60) {
             PriceSensitivity::High

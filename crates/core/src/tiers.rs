@@ -18,7 +18,7 @@ fn window_start(program: &Program, today: Day) -> Option<Day> {
 pub fn growth(program: &Program, state: &MemberState, now: Instant) -> Fen {
     let off = program.utc_offset_minutes;
     match window_start(program, Day::of(now, off)) {
-        None => state.past.growth + state.paid_orders().filter(|o| o.placed_at <= now).map(|o| o.paid).sum::<Fen>(),
+        None => state.past.growth.saturating_add(state.paid_orders().filter(|o| o.placed_at <= now).map(|o| o.paid).sum::<Fen>()),
         Some(start) => state.order_figures().filter(|(at, _, refunded)| !refunded && *at <= now && Day::of(*at, off) >= start).map(|(_, paid, _)| paid).sum(),
     }
 }

@@ -230,6 +230,7 @@ impl Mall {
         self.clock_offset_ms = clock_offset_ms(sent_at, received_at, response.server_time);
         // A reply older than the state we hold (reordered by the network) must not move us back,
         // unless the server says its data went back (restored or moved).
+        let mut holds_server_state = true;
         if response.reset || self.cookie.is_none_or(|c| response.cookie >= c) {
             self.stock = response.stock.clone();
             self.cookie = Some(response.cookie);
@@ -244,16 +245,16 @@ impl Mall {
                     // cookie, brings the whole state; until then the queue stays as it is, so
                     // what the shopper did keeps showing.
                     self.cookie = None;
-                    self.take_verdicts(&response.results);
-                    self.rebuild(self.now(received_at));
-                    return;
+                    holds_server_state = false;
                 }
             }
         }
         self.take_verdicts(&response.results);
-        // Everything up to lastMutationId is in the server state we now hold.
-        self.acknowledged.retain(|p| p.id > response.last_mutation_id);
-        self.pending.retain(|p| p.id > response.last_mutation_id);
+        if holds_server_state {
+            // Everything up to lastMutationId is in the server state we now hold.
+            self.acknowledged.retain(|p| p.id > response.last_mutation_id);
+            self.pending.retain(|p| p.id > response.last_mutation_id);
+        }
         self.rebuild(self.now(received_at));
     }
 
