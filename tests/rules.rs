@@ -1621,3 +1621,33 @@ fn s12_program_content_carries_names_in_other_languages_with_a_fallback() {
     .unwrap_err();
     assert_eq!(e.details()["path"], json!("rewards[0].names.en"));
 }
+
+// ─────────────────────────────── §12 History and size ───────────────────────────────
+
+#[test]
+fn s12_the_past_leaves_the_state_and_every_figure_stays() {
+    // Joined 1 Sep 2026, checked in every morning through Wed 25 Nov: 86 days in a row.
+    let mut m = Member::new(program(), at(2026, 9, 1, 8, 0));
+    for i in 0..86 {
+        m.check_in(day(2026, 9, 1).plus(i).start(OFFSET) + 9 * HOUR).unwrap();
+    }
+    let now = at(2026, 11, 25, 12, 0);
+    let (lean, moved) = siyu::compact::compact(&m.program, &m.state, now);
+    // September leaves (before the previous month; the makeup window is 3 days): 30 check-ins,
+    // summed as a run of 30 ending on 30 Sep. October and November stay: 31 + 25.
+    assert_eq!(moved.check_ins.len(), 30);
+    assert_eq!(lean.check_ins.len(), 56);
+    assert_eq!((lean.past.check_ins_before, lean.past.check_in_run), (Some(day(2026, 10, 1)), 30));
+    assert_eq!(siyu::checkin::streak(&m.program, &lean, now).streak, 86);
+    assert_eq!(siyu::checkin::streak(&m.program, &lean, now), siyu::checkin::streak(&m.program, &m.state, now));
+    // The ledger keeps its newest 20 entries; the other 66 are counted and summed.
+    assert_eq!((lean.ledger.len(), moved.ledger.len(), lean.past.ledger_entries), (20, 66, 66));
+    let (before, after) = (siyu::points::summary(&m.state, now), siyu::points::summary(&lean, now));
+    assert_eq!((after.balance, after.earned_total, after.ledger_total), (before.balance, before.earned_total, 86));
+    // Every lot is live (year-end expiry) and expires together: one merged lot holds them all.
+    assert_eq!(lean.lots.len(), 1);
+    assert_eq!(lean.lots[0].remaining, before.balance);
+    // September's calendar is the archive's now.
+    assert!(siyu::checkin::calendar(&m.program, &lean, 2026, 9, now).unwrap().archived);
+    assert!(!siyu::checkin::calendar(&m.program, &lean, 2026, 10, now).unwrap().archived);
+}
