@@ -22,7 +22,7 @@ fn main() {
     let mut mall = None;
     for _ in 0..n {
         let snapshot: Snapshot = siyu::error::InputError::parse("snapshot", &text).expect("snapshot");
-        mall = Some(Mall::from_snapshot(program.clone(), snapshot, now).expect("restore"));
+        mall = Some(Mall::from_snapshot(program.clone(), snapshot).expect("restore"));
     }
     let restore = t.elapsed().as_secs_f64() / n as f64 * 1e3;
     let mall = mall.expect("restored");

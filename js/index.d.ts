@@ -12,7 +12,10 @@ export type DeviceErrorCode =
     /** The device's storage is full: the change was not kept. */
     | "STORAGE_FULL"
     /** The device's storage refused the write for another reason. */
-    | "STORAGE_FAILED";
+    | "STORAGE_FAILED"
+    /** A storage without `putIfRev` where tabs cannot take Web Locks: refused when the client opens,
+     * since two tabs could hand out one mutation id (pass `multiTab: false` for one tab). */
+    | "STORAGE_UNSAFE";
 
 /**
  * What every siyu call throws: a real `Error` with a stable `code`. `e instanceof SiyuError` and

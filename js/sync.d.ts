@@ -10,8 +10,9 @@ export interface SyncStorage {
     put(key: string, value: unknown): Promise<void>;
     /**
      * Write `value` only if the stored record's `rev` is still `rev` (0 when there is none);
-     * resolves whether it wrote. Optional: without it the shim reads, compares and writes, which is
-     * atomic only where `get` and `put` are (one tab at a time, or synchronous storage).
+     * resolves whether it wrote. Optional where tabs take Web Locks (the shim then reads, compares
+     * and writes under the lock) or with `multiTab: false`; elsewhere a storage without it is
+     * refused `STORAGE_UNSAFE` when the client opens, since two tabs could hand out one id.
      */
     putIfRev?(key: string, rev: number, value: StoredRecord): Promise<boolean>;
 }
@@ -96,7 +97,10 @@ export interface OpenMallOptions extends Omit<SyncOptions, "mall" | "memberId"> 
     program: Program | string;
     memberId: string;
     /** Defaults to the id stored with the member's record on this device, or a new one (a client id
-     * is never reused without the record holding its queue). */
+     * is never reused without the record holding its queue). An id given here that this device
+     * holds no record of is used only once a pull says the server decided nothing under it (that
+     * pull is the client's first); offline, or when another install used it, the client starts
+     * under a new id of its own, so no change is ever taken for another install's. */
     clientId?: string;
 }
 

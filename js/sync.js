@@ -63,7 +63,23 @@ async function indexedDbStorage(idb) {
   };
 }
 
-/** `putIfRev` for a storage without one: read, compare, write (atomic where get and put are). */
+/**
+ * A storage without `putIfRev`, shared by tabs that cannot take Web Locks, would let two tabs read
+ * the same revision and both write it: both hand out one mutation id, and one change never
+ * reaches the server. That combination is refused up front, never left to lose a change.
+ */
+function refuseUnsafeStorage(storage, multiTab) {
+  if (!storage || typeof storage.putIfRev === 'function' || multiTab === false || globalThis.navigator?.locks) return;
+  throw new SiyuError(
+    'STORAGE_UNSAFE',
+    `the storage "${storage.kind}" has no putIfRev and this runtime has no Web Locks: two tabs sharing it could hand out one mutation id twice. ` +
+      'Give the storage an atomic putIfRev(key, rev, value), or pass multiTab: false when only one tab or process uses it',
+    { storage: storage.kind },
+  );
+}
+
+/** `putIfRev` for a storage without one: read, compare, write (atomic where get and put are: one
+ * writer at a time, which `refuseUnsafeStorage` makes sure of). */
 async function putIfRev(storage, key, rev, value) {
   if (storage.putIfRev) return storage.putIfRev(key, rev, value);
   const current = await storage.get(key);
@@ -278,6 +294,7 @@ class SyncClient {
     const { mall, baseUrl = '/api', token, getToken, fetch: fetchFn, storage = null, intervalMs = 30_000, rev = 0 } = options;
     if (!mall) throw new TypeError('createSyncClient: `mall` is required');
     if (!token && !getToken) throw new TypeError('createSyncClient: `token` or `getToken` is required');
+    refuseUnsafeStorage(storage, options.multiTab);
     this.#mall = mall;
     this.#clientId = mall.clientId;
     this.#memberId = options.memberId ?? mall.state().memberId;
@@ -731,6 +748,7 @@ export async function openMall(options) {
   const { program, memberId } = options;
   if (!memberId) throw new TypeError('openMall: `memberId` is required');
   const storage = options.storage ?? (await openStorage());
+  refuseUnsafeStorage(storage, options.multiTab);
   const programText = typeof program === 'string' ? program : JSON.stringify(program);
   const record = await storage.get(recordKey(memberId)).catch(() => null);
   let mall = null;
@@ -746,13 +764,37 @@ export async function openMall(options) {
   }
   let rev = record?.rev ?? 0;
   if (!mall) {
-    mall = new Mall(programText, { memberId, clientId: options.clientId ?? newClientId() });
+    mall = (options.clientId && (await chosenClient(programText, memberId, options))) || new Mall(programText, { memberId, clientId: newClientId() });
     // Stored at once, so that a reload resumes this client id; if it cannot be stored, the next
     // start takes another one, which is safe.
     const fresh = { rev: rev + 1, clientId: mall.clientId, snapshot: mall.snapshotJson(), savedAt: Date.now() };
     if (await putIfRev(storage, recordKey(memberId), rev, fresh).catch(() => false)) rev = fresh.rev;
   }
   return new SyncClient({ ...options, mall, memberId, programText, storage, rev, storageError });
+}
+
+/**
+ * A mall under the client id the app chose, which this device holds no record of: another install
+ * may have used it, and then neither a push of the same change nor a pull could tell that
+ * install's decisions from this one's. So nothing is numbered under it before a pull says the
+ * server decided nothing under it (that pull is then this mall's first); when it did, or when the
+ * pull cannot be made (offline, refused), null: the device starts under an id of its own.
+ */
+async function chosenClient(programText, memberId, options) {
+  const mall = new Mall(programText, { memberId, clientId: options.clientId });
+  try {
+    const fetchFn = options.fetch ?? (typeof fetch === 'function' ? (url, init) => fetch(url, init) : null);
+    if (!fetchFn) throw new Error('no fetch');
+    const token = options.token ?? (await options.getToken?.());
+    const sentAt = Date.now();
+    const reply = await callApi(fetchFn, `${(options.baseUrl ?? '/api').replace(/\/+$/, '')}/pull`, { token, body: mall.pullRequest() });
+    if (reply?.lastMutationId !== 0) throw new Error('used before');
+    mall.applyPullResponse(reply, sentAt, Date.now());
+    return mall;
+  } catch {
+    mall.free();
+    return null;
+  }
 }
 
 /** A mall from a stored record, or null when the record cannot be read. */

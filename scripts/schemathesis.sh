@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Schemathesis (from PyPI) against the reference server and server/openapi.yaml: every check, two
 # fixed seeds, at most 100 examples per operation, so that the description and the server agree.
+# The server's clock is pinned (Thursday 3 December 2026, 10:00 China time) like every other suite.
 # Needs target/release/siyu-server (scripts/test.sh builds it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,7 +16,7 @@ url="http://127.0.0.1:$port"
 # The admin token is not given to the fuzzer: PUT /api/program is only ever refused.
 SIYU_SECRET=schemathesis-secret-0123456789 SIYU_ADMIN_TOKEN="$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')" \
   target/release/siyu-server --demo --database "sqlite://$dir/st.db" --listen "127.0.0.1:$port" \
-  --www www --pkg pkg --data-dir "$dir" --rate-burst 0 > "$dir/server.log" 2>&1 &
+  --www www --pkg pkg --data-dir "$dir" --rate-burst 0 --clock-at 1796263200000 > "$dir/server.log" 2>&1 &
 server=$!
 # Stop the server on the way out, keeping the script's own exit status (not the server's).
 trap 'status=$?; kill $server 2>/dev/null; wait $server 2>/dev/null || true; rm -rf "$dir"; exit $status' EXIT

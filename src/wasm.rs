@@ -149,8 +149,25 @@ fn string_arg(value: &JsValue, name: &'static str) -> Result<String, JsValue> {
     value.as_string().ok_or_else(|| bad_arg(name, format!("must be a string, got {}", describe(value))))
 }
 
+/// A number argument: a BigInt, a Symbol, a string or an object is refused `INVALID_INPUT`
+/// naming the argument (the glue's own conversion would throw a bare `TypeError`).
+fn number_arg(value: &JsValue, name: &'static str) -> Result<f64, JsValue> {
+    value.as_f64().ok_or_else(|| bad_arg(name, format!("must be a number, got {}", describe(value))))
+}
+
+/// A finite whole number in `min..=max`.
+fn whole_arg(value: &JsValue, name: &'static str, min: i64, max: i64) -> Result<i64, JsValue> {
+    let n = number_arg(value, name)?;
+    if n.is_finite() && n.fract() == 0.0 && (min as f64..=max as f64).contains(&n) {
+        Ok(n as i64)
+    } else {
+        Err(bad_arg(name, format!("must be a whole number {min}..={max}, got {n}")))
+    }
+}
+
 /// A whole number 0..=u32::MAX (an offset or a count).
-fn count_arg(value: f64, name: &'static str) -> Result<usize, JsValue> {
+fn count_arg(value: &JsValue, name: &'static str) -> Result<usize, JsValue> {
+    let value = number_arg(value, name)?;
     if value.is_finite() && value >= 0.0 && value.fract() == 0.0 && value <= u32::MAX as f64 {
         Ok(value as usize)
     } else {
@@ -308,7 +325,7 @@ impl Mall {
                         problem: "belongs to another member or client".into(),
                     }));
                 }
-                Core::from_snapshot(program, s, now).map_err(input_error)?
+                Core::from_snapshot(program, s).map_err(input_error)?
             }
             None => Core::new(program, &options.member_id, &options.client_id, now),
         };
@@ -394,7 +411,14 @@ impl Mall {
 
     /// The check-in calendar of a month (1–12).
     #[wasm_bindgen(unchecked_return_type = "Calendar")]
-    pub fn calendar(&self, year: i32, month: u8, #[wasm_bindgen(unchecked_optional_param_type = "Instant | Date | null")] now: Option<JsValue>) -> Result<JsValue, JsValue> {
+    pub fn calendar(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "number")] year: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "number")] month: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "Instant | Date | null")] now: Option<JsValue>,
+    ) -> Result<JsValue, JsValue> {
+        let year = whole_arg(&year, "year", 1, 9999)? as i32;
+        let month = whole_arg(&month, "month", 1, 12)? as u8;
         let cal = siyu_core::checkin::calendar(&self.core.program, self.core.state(), year, month, self.at(now)?).ok_or_else(|| {
             input_error(InputError::Invalid { what: "calendar", path: "month".into(), problem: "must be 1..=12".into() })
         })?;
@@ -413,8 +437,12 @@ impl Mall {
 
     /// Ledger entries, newest first: `limit` of them after skipping the `offset` newest.
     #[wasm_bindgen(unchecked_return_type = "LedgerEntry[]")]
-    pub fn ledger(&self, offset: f64, limit: f64) -> Result<JsValue, JsValue> {
-        to_js(&siyu_core::points::ledger_page(self.core.state(), count_arg(offset, "offset")?, count_arg(limit, "limit")?))
+    pub fn ledger(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "number")] offset: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "number")] limit: JsValue,
+    ) -> Result<JsValue, JsValue> {
+        to_js(&siyu_core::points::ledger_page(self.core.state(), count_arg(&offset, "offset")?, count_arg(&limit, "limit")?))
     }
 
     #[wasm_bindgen(unchecked_return_type = "TierProgress")]
@@ -519,10 +547,9 @@ impl Mall {
     }
 
     #[wasm_bindgen(js_name = applyPushResponse)]
-    pub fn apply_push_response(&mut self, #[wasm_bindgen(unchecked_param_type = "PushResponse<MutationResult | Verdict>")] response: JsValue, #[wasm_bindgen(unchecked_optional_param_type = "Instant | Date | null")] now: Option<JsValue>) -> Result<(), JsValue> {
+    pub fn apply_push_response(&mut self, #[wasm_bindgen(unchecked_param_type = "PushResponse<MutationResult | Verdict>")] response: JsValue) -> Result<(), JsValue> {
         let response: PushResponse<Verdict> = from_js("push response", &response)?;
-        let now = self.at(now)?;
-        self.core.on_push_response(&response, now);
+        self.core.on_push_response(&response);
         Ok(())
     }
 
@@ -538,11 +565,13 @@ impl Mall {
     pub fn apply_pull_response(
         &mut self,
         #[wasm_bindgen(unchecked_param_type = "PullResponse<MutationResult | Verdict>")] response: JsValue,
-        sent_at: f64,
-        received_at: f64,
+        #[wasm_bindgen(unchecked_param_type = "number")] sent_at: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "number")] received_at: JsValue,
     ) -> Result<(), JsValue> {
+        let sent_at = instant_arg(&sent_at, "sentAt")?;
+        let received_at = instant_arg(&received_at, "receivedAt")?;
         let response: PullResponse<Verdict> = from_js("pull response", &response)?;
-        self.core.on_pull_response(&response, sent_at as Instant, received_at as Instant);
+        self.core.on_pull_response(&response, sent_at, received_at);
         Ok(())
     }
 
@@ -554,8 +583,7 @@ impl Mall {
         if client_id.is_empty() || client_id.len() > 128 {
             return Err(bad_arg("clientId", "must be 1..=128 characters".into()));
         }
-        let now = self.at(None)?;
-        self.core.move_to_client(&client_id, now);
+        self.core.move_to_client(&client_id);
         Ok(())
     }
 
@@ -563,11 +591,14 @@ impl Mall {
     /// the queue as a reversal carrying `error` (`{code, message, details?}`). Returns whether it
     /// was pending.
     #[wasm_bindgen(js_name = refusePending)]
-    pub fn refuse_pending(&mut self, id: f64, #[wasm_bindgen(unchecked_param_type = "ErrorBody")] error: JsValue) -> Result<bool, JsValue> {
-        let id = count_arg(id, "id")? as u64;
+    pub fn refuse_pending(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "number")] id: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "ErrorBody")] error: JsValue,
+    ) -> Result<bool, JsValue> {
+        let id = count_arg(&id, "id")? as u64;
         let error: siyu_sync::ErrorBody = from_js("error", &error)?;
-        let now = self.at(None)?;
-        Ok(self.core.refuse(id, error, now))
+        Ok(self.core.refuse(id, error))
     }
 
     /// Mutations the server rejected after they were shown: show them, then `dismissReversals()`.

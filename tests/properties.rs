@@ -665,3 +665,55 @@ proptest! {
         prop_assert_eq!(l.past.ledger_entries as usize, archive.ledger.len());
     }
 }
+
+// ───────────────────────────── the validator's extremes ─────────────────────────────
+
+/// A limit the validator takes, or a value inside it: the extremes come up often.
+fn up_to(max: i64) -> impl Strategy<Value = i64> {
+    prop_oneof![2 => Just(max), 1 => Just(1i64), 3 => 1..=max]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases(128), ..ProptestConfig::default() })]
+
+    /// Every program the validator accepts prices every cart of at most 100 lines × 999 units
+    /// (and the order at that price is placed), or the validator refuses it naming the field:
+    /// no accepted program answers an ordinary cart AMOUNT_TOO_LARGE.
+    #[test]
+    fn every_program_the_validator_accepts_prices_every_cart(
+        price in up_to(100_000_000),
+        per_yuan in prop_oneof![Just(10_000i64), Just(0i64), 0i64..=10_000],
+        tier_bp in up_to(1_000_000),
+        promo_bp in up_to(1_000_000),
+        lines in prop_oneof![Just(100usize), 1usize..=100],
+        qty in prop_oneof![Just(999u32), 1u32..=999],
+    ) {
+        let mut v = program_json();
+        for sku in v["catalog"].as_array_mut().unwrap() {
+            sku["listPrice"] = json!(price);
+            sku["memberPrices"] = json!({});
+        }
+        v["points"]["pointsPerYuan"] = json!(per_yuan);
+        for t in v["tiers"].as_array_mut().unwrap() {
+            t["pointsMultiplierBp"] = json!(tier_bp);
+        }
+        v["memberDay"]["pointsMultiplierBp"] = json!(promo_bp);
+        v["birthday"]["pointsMultiplierBp"] = json!(promo_bp);
+        match Program::from_json(&v.to_string()) {
+            Err(e) => {
+                let details = e.details();
+                prop_assert_eq!(details["path"].as_str(), Some("points.pointsPerYuan"), "{}", e);
+            }
+            Ok(program) => {
+                // On a member day (the promo multiplier applies), lines of the SKUs without a sale.
+                let wednesday = at(2026, 11, 25, 10, 0);
+                let mut m = Member::new(program, 0);
+                let items: Vec<(&str, u32)> = (0..lines).map(|i| (["tea", "nuts", "cookie"][i % 3], qty)).collect();
+                let q = m.quote(&items, CouponChoice::Mode(CouponMode::None), PointsChoice::Amount(0), wednesday);
+                prop_assert!(q.total > 0 && q.points.earn >= 0);
+                let placed = m.buy("o-big", &items, &[], 0, wednesday);
+                prop_assert!(placed.is_ok(), "{:?}", placed.err());
+            }
+        }
+    }
+}

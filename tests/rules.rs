@@ -1094,6 +1094,20 @@ fn s8_limited_sale_flags() {
 }
 
 #[test]
+fn s8_a_sold_out_line_is_refused_for_itself_before_the_coupon_that_needed_it() {
+    // 满200减30 needs the honey (150) with the cookie (30) to reach ¥200; the honey sold out.
+    let start = sale_start();
+    let mut m = Member::new(program(), 0);
+    let coupon = m.claim_id("full-200-30", start);
+    m.stock.remaining.insert(Counter::SaleStock("honey".into()).key(), 0);
+    let e = rejection(m.buy("o1", &[("honey", 1), ("cookie", 2)], &[&coupon], 0, start));
+    assert_eq!((e.code(), e.details()), ("LINE_UNAVAILABLE", json!({ "sku": "honey", "reason": "SOLD_OUT" })));
+    // Before the sale starts, likewise: the line's own reason, not the coupon's minimum spend.
+    let e = rejection(m.buy("o1", &[("honey", 1), ("cookie", 2)], &[&coupon], 0, start - 60 * 60_000));
+    assert_eq!((e.code(), e.details()["reason"].as_str()), ("LINE_UNAVAILABLE", Some("NOT_STARTED")));
+}
+
+#[test]
 fn s8_flagged_lines_do_not_count_as_savings() {
     // A flagged line with a member price is priced at 0: no member-price saving is claimed for it.
     let mut gold = Member::new(program(), 0);
@@ -1465,20 +1479,33 @@ fn s7_each_applied_coupon_lists_its_split_over_the_lines() {
 
 #[test]
 fn s7_carts_are_bounded_and_extreme_programs_refuse_rather_than_overflow() {
-    // The largest legal figures: ¥1,000,000 a unit, 10000 points per yuan, ×100 tier and promo.
-    let p = program_with(|v| {
-        v["catalog"][0]["listPrice"] = json!(100_000_000);
-        v["catalog"][0]["memberPrices"] = json!({});
-        v["points"]["pointsPerYuan"] = json!(10_000);
-        v["tiers"][0]["pointsMultiplierBp"] = json!(1_000_000);
-        v["memberDay"]["pointsMultiplierBp"] = json!(1_000_000);
-    });
+    // Each field at its largest legal figure: ¥1,000,000 a unit, 10000 points per yuan, ×100 tier
+    // and promo. Together one unit would earn 10^14 points: the validator refuses the program,
+    // naming the field, rather than accept one whose ordinary carts could not be priced.
+    let mut v = program_json();
+    v["catalog"][0]["listPrice"] = json!(100_000_000);
+    v["catalog"][0]["memberPrices"] = json!({});
+    v["points"]["pointsPerYuan"] = json!(10_000);
+    v["tiers"][0]["pointsMultiplierBp"] = json!(1_000_000);
+    v["memberDay"]["pointsMultiplierBp"] = json!(1_000_000);
+    let e = Program::from_json(&v.to_string()).unwrap_err();
+    assert_eq!(e.details()["path"], json!("points.pointsPerYuan"));
+    assert!(e.to_string().contains("more than 1000000000000"), "{e}");
+    // The largest program it takes prices the largest cart: 100 lines × 999 units at ¥1,000,000.
+    v["points"]["pointsPerYuan"] = json!(1);
+    v["tiers"][0]["pointsMultiplierBp"] = json!(10_000);
+    v["memberDay"]["pointsMultiplierBp"] = json!(10_000);
+    v["birthday"]["pointsMultiplierBp"] = json!(10_000);
+    for t in v["tiers"].as_array_mut().unwrap() {
+        t["pointsMultiplierBp"] = json!(10_000);
+    }
     let wed = at(2026, 11, 18, 9, 0);
-    let m = Member::new(p, wed);
+    let m = Member::new(load(&v), wed);
     let hundred: Vec<(&str, u32)> = vec![("tea", 999); 100];
     let request = |items: &[(&str, u32)]| siyu::quote::QuoteRequest { lines: lines(items), ..Default::default() };
-    let e = siyu::quote::quote(&m.program, &m.state, &m.stock, &request(&hundred), wed).unwrap_err();
-    assert_eq!(siyu::Rejection::from(e).code(), "AMOUNT_TOO_LARGE");
+    let q = siyu::quote::quote(&m.program, &m.state, &m.stock, &request(&hundred), wed).unwrap();
+    assert!(q.paid > 9_000_000_000_000);
+    assert_eq!(q.points.earn, q.paid / 100);
     let e = siyu::quote::quote(&m.program, &m.state, &m.stock, &request(&vec![("nuts", 1); 101]), wed).unwrap_err();
     assert_eq!(siyu::Rejection::from(e).details(), json!({ "max": 100 }));
     // Quantities are checked before any is summed.

@@ -78,7 +78,7 @@ fn types_cross_the_boundary_as_documented() {
     let status = mall.member_day(Some(WEDNESDAY.into())).unwrap();
     assert_eq!(get(&status, "today").as_bool(), Some(true));
     assert_eq!(text(&status, "next"), "2026-12-02");
-    let calendar = mall.calendar(2026, 11, Some(WEDNESDAY.into())).unwrap();
+    let calendar = mall.calendar(2026.into(), 11.into(), Some(WEDNESDAY.into())).unwrap();
     let days: Array = get(&calendar, "days").dyn_into().unwrap();
     assert_eq!(days.length(), 30);
     assert_eq!(text(&days.get(24), "status"), "checked");
@@ -210,7 +210,7 @@ fn wrong_arguments_throw_invalid_input_naming_the_argument() {
     assert_eq!(named(mall.wallet(Some(f64::NAN.into()))), ("INVALID_INPUT".into(), "now".into()));
     // Seconds for milliseconds.
     assert_eq!(named(mall.streak(Some((WEDNESDAY / 1000.0).into()))), ("INVALID_INPUT".into(), "now".into()));
-    assert_eq!(named(mall.ledger(-1.0, 20.0)), ("INVALID_INPUT".into(), "offset".into()));
+    assert_eq!(named(mall.ledger((-1.0).into(), 20.0.into())), ("INVALID_INPUT".into(), "offset".into()));
     let (_, code) = error_of(mall.quote(obj(r#"{"lines":[{"sku":"almond-250","qty":1}],"points":-100}"#), None).map(JsValue::from));
     assert_eq!(code, "INVALID_INPUT");
     // A Date is an instant.

@@ -423,7 +423,7 @@ async function onReversals(reversals) {
   if (showingReversals || !reversals.length) return;
   showingReversals = true;
   try {
-    const items = reversals.map((r) => html`<li data-code=${r.error.code}>${t('reversalItem', { what: t(`mutation_${r.name}`), why: errorText(r.error.code, r.error.message) })}</li>`);
+    const items = reversals.map((r) => html`<li data-code=${r.error.code}>${t('reversalItem', { what: t(`mutation_${r.name}`), why: errorText(r.error.code, r.error.message, r.error.details) })}</li>`);
     const repriced = reversals.find((r) => r.name === 'placeOrder' && r.error.code === 'PRICE_CHANGED' && r.error.details?.quote);
     const quote = repriced?.error.details.quote;
     const body = html`<ul class="plain-list">${items}</ul>

@@ -344,6 +344,10 @@ const ERRORS = {
   INVALID_PROGRAM: ['商城配置有误', 'The store configuration is invalid'],
   INVALID_INPUT: ['输入有误', 'Invalid input'],
   ALREADY_CHECKED_IN: ['今天已经签到过了', 'Already checked in today'],
+  CHECK_IN_DAY_MOVED: [
+    (d) => `${d.madeOn} 离线签到超过 ${d.graceMinutes} 分钟才同步，已记为 ${d.countedOn} 的签到`,
+    (d) => `Checked in offline on ${d.madeOn}, synced more than ${d.graceMinutes} minutes later: it counts for ${d.countedOn}`,
+  ],
   MAKEUP_NOT_OFFERED: ['本店暂不支持补签', 'Makeup check-in is not offered'],
   MAKEUP_DAY_NOT_MISSED: ['这一天不需要补签', 'That day was not missed'],
   MAKEUP_OUT_OF_WINDOW: ['只能补签本周期内最近几天', 'Only recent days in this cycle can be made up'],
@@ -421,10 +425,12 @@ export function t(key, params = {}) {
   return typeof value === 'function' ? value(params) : value;
 }
 
-/** A shopper-facing message for an error code (falls back to the error's own message). */
-export function errorText(code, fallback) {
-  const entry = ERRORS[code];
-  return entry ? entry[index()] : fallback || code;
+/** A shopper-facing message for an error code (falls back to the error's own message); some
+ * name what the error's details say. */
+export function errorText(code, fallback, details = {}) {
+  const entry = ERRORS[code]?.[index()];
+  if (typeof entry === 'function') return entry(details ?? {});
+  return entry ?? (fallback || code);
 }
 
 export function hasText(key) {

@@ -13,6 +13,9 @@ OPTIONS:
   --listen ADDR        address to listen on [default 127.0.0.1:8080]
   --demo               demo mode: POST /api/login for anyone, seeded members new/loyal/lapsing,
                        the limited sale moved to start in 2 days at 20:00, the QA clock
+  --clock-at MS        demo mode: start the QA clock at this instant (ms since the epoch), so
+                       the seeded members, the sale and every test run at a pinned time
+                       [env SIYU_QA_CLOCK_AT]
   --program FILE       the program used until one is PUT [default programs/health-food.json]
   --www DIR            static shop front served at / [default www]
   --pkg DIR            the engine's WebAssembly package served at /pkg/ [default pkg]
@@ -46,6 +49,7 @@ struct Args {
     max_connections: u32,
     issue_token: Option<String>,
     cors_origins: Vec<String>,
+    clock_at: Option<i64>,
 }
 
 fn fail(message: &str) -> ! {
@@ -67,6 +71,7 @@ fn parse_args() -> Args {
         max_connections: 16,
         issue_token: None,
         cors_origins: std::env::var("SIYU_CORS_ORIGINS").ok().map(|v| split_origins(&v)).unwrap_or_default(),
+        clock_at: std::env::var("SIYU_QA_CLOCK_AT").ok().filter(|s| !s.is_empty()).map(|v| parse_instant(&v)),
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -82,6 +87,7 @@ fn parse_args() -> Args {
             "--rate-burst" => args.rate_burst = value("--rate-burst").parse().unwrap_or_else(|_| fail("--rate-burst takes a whole number")),
             "--rate-per-sec" => args.rate_per_sec = value("--rate-per-sec").parse().unwrap_or_else(|_| fail("--rate-per-sec takes a number")),
             "--max-connections" => args.max_connections = value("--max-connections").parse().unwrap_or_else(|_| fail("--max-connections takes a whole number")),
+            "--clock-at" => args.clock_at = Some(parse_instant(&value("--clock-at"))),
             "--issue-token" => args.issue_token = Some(value("--issue-token")),
             "--cors-origin" => {
                 let origin = value("--cors-origin");
@@ -97,7 +103,18 @@ fn parse_args() -> Args {
             other => fail(&format!("unknown option {other}")),
         }
     }
+    if args.clock_at.is_some() && !args.demo {
+        fail("--clock-at moves the QA clock, which only demo mode has");
+    }
     args
+}
+
+/// An instant for `--clock-at`: ms since the epoch, from 2000 on (as the engine's `now`).
+fn parse_instant(text: &str) -> i64 {
+    match text.trim().parse::<i64>() {
+        Ok(ms) if (946_684_800_000..=4_102_444_800_000).contains(&ms) => ms,
+        _ => fail("--clock-at takes milliseconds since the epoch, between 2000 and 2100"),
+    }
 }
 
 fn split_origins(list: &str) -> Vec<String> {
@@ -166,6 +183,10 @@ async fn main() {
     };
     let mut program = siyu_core::Program::from_json(&program_text).unwrap_or_else(|e| fail(&e.to_string()));
     let clock = Clock::system();
+    if let Some(at) = args.clock_at {
+        // The QA clock is an offset from the system clock: it starts at `at` and runs on.
+        clock.set_offset_ms(at - siyu_server::clock::system_now_ms());
+    }
     let now = clock.now();
     if args.demo {
         demo::shift_sales(&mut program, now);

@@ -17,7 +17,7 @@ use siyu_sync::{Change, Decided, ErrorBody, Intent, MutationResult, MAX_PATCH, O
 use siyu_core::compact::{compact, Archived};
 use siyu_core::coupons::finished_at;
 use siyu_core::time::{days_in_month, Day};
-use siyu_core::{apply, apply_effects, ArchivedOrder, Ctx, Effect, MemberState, Mutation, Program, Stock};
+use siyu_core::{apply, apply_effects, ArchivedOrder, Ctx, Effect, MemberState, Mutation, Program, Rejection, Stock};
 use sqlx::AnyConnection;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
@@ -298,15 +298,15 @@ impl Service {
             }
         }
         // Ids already decided: answer from storage, refusing a reused id with another payload.
-        let mut stored: HashMap<i64, (String, String, StoredOutcome)> = HashMap::new();
+        let mut stored: HashMap<i64, (String, String, i64, StoredOutcome)> = HashMap::new();
         let seen: Vec<&PushMutation> = req.mutations.iter().filter(|m| m.id as i64 <= last).collect();
         if let (Some(lo), Some(hi)) = (seen.first(), seen.last()) {
             for row in store::decided(&self.db, member, client, lo.id as i64, hi.id as i64).await? {
-                stored.insert(row.id, (row.name, row.args, decode_outcome(&row.outcome)?));
+                stored.insert(row.id, (row.name, row.args, row.client_time, decode_outcome(&row.outcome)?));
             }
             for m in &seen {
-                let (name, args, _) = stored.get(&(m.id as i64)).ok_or_else(|| ApiError::internal(format!("mutation {} is decided but not stored", m.id)))?;
-                if !same_payload(m, name, args) {
+                let (name, args, client_time, _) = stored.get(&(m.id as i64)).ok_or_else(|| ApiError::internal(format!("mutation {} is decided but not stored", m.id)))?;
+                if !same_payload(m, name, args, *client_time) {
                     return Err(reused(m.id));
                 }
             }
@@ -326,7 +326,7 @@ impl Service {
         }
         let mut results = Vec::with_capacity(req.mutations.len());
         for m in &req.mutations {
-            if let Some((_, _, outcome)) = stored.get(&(m.id as i64)) {
+            if let Some((_, _, _, outcome)) = stored.get(&(m.id as i64)) {
                 results.push(MutationResult { id: m.id, outcome: Outcome::Duplicate { original: outcome.clone() } });
                 continue;
             }
@@ -404,7 +404,7 @@ impl Service {
                 // Decided meanwhile by a concurrent push of the same client.
                 let row = store::decided_in(&mut tx, db, member, client, id).await?;
                 let (name, args, outcome) = (row.name, row.args, row.outcome);
-                if !same_payload(m, &name, &args) {
+                if !same_payload(m, &name, &args, row.client_time) {
                     steps.push((m.id, Step::Reused));
                     break;
                 }
@@ -438,12 +438,18 @@ impl Service {
                 Some(id) if current.order(id).is_none() => store::order_refunded(&mut tx, db, member, id).await?.map(|refunded| ArchivedOrder { refunded }),
                 _ => None,
             };
+            // An offline check-in keeps the day it was made on within the grace (rulebook §1);
+            // later it counts for today, and the device is told so.
+            let (at, notice) = match intent.as_deref() {
+                Ok(Mutation::CheckIn {}) => siyu_core::checkin::counted_at(&program, m.client_time, now),
+                _ => (now, None),
+            };
             let decision = match forced.take() {
                 Some(error) => Err(error),
                 None if args_text.len() > MAX_ARGS_BYTES || m.intent.name().len() > MAX_NAME_BYTES => Err(oversized_intent(args_text.len(), m.intent.name().len())),
                 None => intent
                     .and_then(|mutation| {
-                        let ctx = Ctx { now, client_id: client, mutation_id: m.id, stock: counters, archived_order };
+                        let ctx = Ctx { now: at, client_id: client, mutation_id: m.id, stock: counters, archived_order };
                         apply(&program, current, &*mutation, &ctx)
                     })
                     .map_err(|r| ErrorBody::from(&r)),
@@ -456,7 +462,7 @@ impl Service {
                     siyu_core::apply_stock(counters, &applied.effects);
                     state_version = version;
                     changed = true;
-                    StoredOutcome::Applied { effects: applied.effects }
+                    StoredOutcome::Applied { effects: applied.effects, notice: notice.map(|n| ErrorBody::from(&Rejection::from(n))) }
                 }
                 Err(error) => StoredOutcome::Rejected { error },
             };
@@ -473,7 +479,8 @@ impl Service {
                 name: m.intent.name(),
                 args: &args_text,
                 client_time: m.client_time,
-                decided_at: now,
+                // The instant it was decided at, so a pull's patch replays it the same.
+                decided_at: at,
                 status,
                 outcome: &outcome_text,
                 program_version,
@@ -715,8 +722,12 @@ async fn archive(conn: &mut AnyConnection, db: &Db, member: &str, moved: &Archiv
 
 /// Whether a stored mutation is the one pushed again (the same intent; for an unreadable one, the
 /// same name and arguments).
-fn same_payload(m: &PushMutation, name: &str, args: &str) -> bool {
-    serde_json::from_str::<Value>(args).is_ok_and(|args| Intent::read(name.to_string(), args) == m.intent)
+/// A resend of the decided mutation: the same intent made at the same device time. (Two installs
+/// handed one client id can make the same change under one id; their times tell them apart, so
+/// the second is refused MUTATION_ID_REUSED and moves to a new client id instead of being taken
+/// for the first.)
+fn same_payload(m: &PushMutation, name: &str, args: &str, client_time: i64) -> bool {
+    m.client_time == client_time && serde_json::from_str::<Value>(args).is_ok_and(|args| Intent::read(name.to_string(), args) == m.intent)
 }
 
 fn decode_state(text: &str) -> Result<MemberState, ApiError> {

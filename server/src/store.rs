@@ -195,13 +195,15 @@ pub struct StoredMutation {
     pub id: i64,
     pub name: String,
     pub args: String,
+    /// The device time it was made at: part of what makes a resend the same mutation.
+    pub client_time: i64,
     pub outcome: String,
 }
 
 /// The client's decided mutations with ids in `lo..=hi`.
 pub async fn decided(db: &Db, member: &str, client: &str, lo: i64, hi: i64) -> Result<Vec<StoredMutation>, sqlx::Error> {
     let rows = sqlx::query(&db.sql(
-        "SELECT mutation_id, name, args, outcome FROM mutations WHERE member_id = $1 AND client_id = $2 AND mutation_id >= $3 AND mutation_id <= $4",
+        "SELECT mutation_id, name, args, outcome, client_time FROM mutations WHERE member_id = $1 AND client_id = $2 AND mutation_id >= $3 AND mutation_id <= $4",
     ))
     .bind(member)
     .bind(client)
@@ -209,18 +211,18 @@ pub async fn decided(db: &Db, member: &str, client: &str, lo: i64, hi: i64) -> R
     .bind(hi)
     .fetch_all(&db.pool)
     .await?;
-    rows.iter().map(|r| Ok(StoredMutation { id: r.try_get(0)?, name: r.try_get(1)?, args: r.try_get(2)?, outcome: r.try_get(3)? })).collect()
+    rows.iter().map(|r| Ok(StoredMutation { id: r.try_get(0)?, name: r.try_get(1)?, args: r.try_get(2)?, outcome: r.try_get(3)?, client_time: r.try_get(4)? })).collect()
 }
 
 /// One decided mutation of the client, inside a transaction.
 pub async fn decided_in(conn: &mut AnyConnection, db: &Db, member: &str, client: &str, id: i64) -> Result<StoredMutation, sqlx::Error> {
-    let row = sqlx::query(&db.sql("SELECT name, args, outcome FROM mutations WHERE member_id = $1 AND client_id = $2 AND mutation_id = $3"))
+    let row = sqlx::query(&db.sql("SELECT name, args, outcome, client_time FROM mutations WHERE member_id = $1 AND client_id = $2 AND mutation_id = $3"))
         .bind(member)
         .bind(client)
         .bind(id)
         .fetch_one(&mut *conn)
         .await?;
-    Ok(StoredMutation { id, name: row.try_get(0)?, args: row.try_get(1)?, outcome: row.try_get(2)? })
+    Ok(StoredMutation { id, name: row.try_get(0)?, args: row.try_get(1)?, outcome: row.try_get(2)?, client_time: row.try_get(3)? })
 }
 
 /// A decision to record: the mutation as sent, when, with which program, and its outcome.

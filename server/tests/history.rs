@@ -160,7 +160,7 @@ async fn two_years(svc: Arc<Service>, clock: Arc<AtomicI64>, tag: &str) {
         clock.store(now, Ordering::SeqCst);
         mall.mutate(Mutation::CheckIn {}, now).unwrap();
         let reply = svc.push(&member, &mall.push_request()).await.unwrap();
-        mall.on_push_response(&reply, now);
+        mall.on_push_response(&reply);
         if day % 10 == 0 {
             // The other client changes the member too; this one pulls every ten days.
             id += 1;

@@ -192,7 +192,7 @@ impl Sim {
                 }
             }
             let now = self.devices[d].mall.now(self.device_now(d));
-            self.devices[d].mall.on_push_response(&response, now);
+            self.devices[d].mall.on_push_response(&response);
             self.persist(d);
         }
     }
@@ -224,7 +224,7 @@ impl Sim {
         self.stats.crashes += 1;
         let snapshot = self.devices[d].persisted.clone();
         let now = self.device_now(d);
-        self.devices[d].mall = Mall::from_snapshot(self.program.clone(), snapshot, now).expect("persisted snapshot restores");
+        self.devices[d].mall = Mall::from_snapshot(self.program.clone(), snapshot).expect("persisted snapshot restores");
     }
 
     fn advance(&mut self) {
@@ -328,7 +328,7 @@ async fn check(sim: &Sim, seed: u64) {
         let (qname, qargs) = sim.queued.get(&(client.clone(), id as u64)).unwrap_or_else(|| panic!("seed {seed}: {client}/{id} was never queued"));
         assert_eq!((qname, qargs), (&name, &args), "seed {seed}: {client}/{id} payload differs");
         let outcome: StoredOutcome = serde_json::from_str(&r.try_get::<String, _>(4).unwrap()).unwrap();
-        if let StoredOutcome::Applied { effects } = outcome {
+        if let StoredOutcome::Applied { effects, .. } = outcome {
             apply_effects(&mut replay, &effects);
         }
         let seq: i64 = r.try_get(5).unwrap();

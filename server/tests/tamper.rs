@@ -137,7 +137,7 @@ async fn two_check_ins_in_one_day_with_a_moved_clock(t: &T) {
     let (a, b) = (t.client("tt-phone"), t.client("tt-tablet"));
     assert_eq!(code(&t.push(&m, &a, "checkIn", json!({})).await), "APPLIED");
     let before = t.state(&m).await;
-    // The tablet's clock says tomorrow: clientTime is informational, the server's day counts.
+    // The tablet's clock says tomorrow: a time ahead of the server's counts as the server's (§1).
     let last = t.svc.pull(&m, &PullRequest { protocol: PROTOCOL_VERSION, client_id: b.clone(), cookie: None }).await.unwrap().last_mutation_id;
     let moved = PushMutation::sent(last + 1, "checkIn", json!({}), t.now() + DAY + HOUR);
     let r = t.push_raw(&m, &b, vec![moved]).await.unwrap();
@@ -182,12 +182,16 @@ async fn another_members_client_is_refused(t: &T) {
 
 async fn a_reused_mutation_id_is_refused(t: &T) {
     let (m, c) = (t.member("replayer"), t.client("replayer-phone"));
+    let made = t.clock.load(Ordering::SeqCst);
     assert_eq!(code(&t.push(&m, &c, "claimCoupon", json!({ "template": "nuts-8" })).await), "APPLIED");
     let before = t.state(&m).await;
-    let err = t.push_raw(&m, &c, vec![PushMutation::sent(1, "claimCoupon", json!({ "template": "full-300-50" }), 0)]).await.unwrap_err();
+    let err = t.push_raw(&m, &c, vec![PushMutation::sent(1, "claimCoupon", json!({ "template": "full-300-50" }), made)]).await.unwrap_err();
     assert_eq!((err.status, err.code), (422, "MUTATION_ID_REUSED"));
-    // The same payload again is a duplicate with the stored original.
-    let r = t.push_raw(&m, &c, vec![PushMutation::sent(1, "claimCoupon", json!({ "template": "nuts-8" }), 99)]).await.unwrap();
+    // The same change made at another time is another install's under the same id: refused too.
+    let err = t.push_raw(&m, &c, vec![PushMutation::sent(1, "claimCoupon", json!({ "template": "nuts-8" }), made + 99)]).await.unwrap_err();
+    assert_eq!((err.status, err.code), (422, "MUTATION_ID_REUSED"));
+    // The same payload again (a resend) is a duplicate with the stored original.
+    let r = t.push_raw(&m, &c, vec![PushMutation::sent(1, "claimCoupon", json!({ "template": "nuts-8" }), made)]).await.unwrap();
     assert!(matches!(&r.results[0].outcome, siyu_sync::Outcome::Duplicate { original: StoredOutcome::Applied { .. } }));
     // A gap is out of order.
     let err = t.push_raw(&m, &c, vec![PushMutation::sent(5, "checkIn", json!({}), 0)]).await.unwrap_err();

@@ -28,15 +28,45 @@ function freePort() {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** Start `siyu-server --demo` (env SIYU_SERVER_BIN, default target/release/siyu-server). */
-export async function startServer({ extraArgs = [] } = {}) {
+/**
+ * The instant every journey starts at, never the day the suite happens to run: `SIYU_TEST_AT`
+ * (an ISO 8601 instant such as `2027-02-28T23:30:00+08:00`, or ms since the epoch) or, by default,
+ * Thursday 3 December 2026, 10:00 China time. The server's QA clock starts there (`--clock-at`),
+ * the demo members are seeded as of then, and every client learns it from its first pull.
+ */
+export const PINNED_AT = pinnedInstant(process.env.SIYU_TEST_AT) ?? Date.parse('2026-12-03T10:00:00+08:00');
+
+/**
+ * Make this process's device clock (`Date.now`, what the engine reads when no `now` is given)
+ * read `at` now and run on from there, so a client agrees with the pinned server from its first
+ * change, before any pull has taught it the offset.
+ */
+export function pinDeviceClock(at = PINNED_AT) {
+  const skew = at - Date.now();
+  const real = Date.now.bind(Date);
+  Date.now = () => real() + skew;
+  return skew;
+}
+
+function pinnedInstant(text) {
+  if (!text) return null;
+  const ms = /^\d+$/.test(text) ? Number(text) : Date.parse(text);
+  if (!Number.isFinite(ms)) throw new Error(`SIYU_TEST_AT=${text} is neither an ISO 8601 instant nor ms since the epoch`);
+  return ms;
+}
+
+/**
+ * Start `siyu-server --demo` (env SIYU_SERVER_BIN, default target/release/siyu-server) with its
+ * QA clock at `at` (default PINNED_AT).
+ */
+export async function startServer({ extraArgs = [], at = PINNED_AT } = {}) {
   const bin = process.env.SIYU_SERVER_BIN || join(ROOT, 'target', 'release', 'siyu-server');
   if (!existsSync(bin)) throw new Error(`no server binary at ${bin}: build it with \`cargo build -p siyu-server --release\` or set SIYU_SERVER_BIN`);
   if (!existsSync(join(ROOT, 'pkg', 'siyu_bg.wasm'))) throw new Error('no pkg/: build it with `bash scripts/build-pkg.sh`');
   const dir = mkdtempSync(join(tmpdir(), 'siyu-e2e-'));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const args = ['--demo', '--database', `sqlite://${join(dir, 'e2e.db')}`, '--listen', `127.0.0.1:${port}`, '--www', join(ROOT, 'www'), '--pkg', join(ROOT, 'pkg'), '--data-dir', dir, '--rate-burst', '0', ...extraArgs];
+  const args = ['--demo', '--database', `sqlite://${join(dir, 'e2e.db')}`, '--listen', `127.0.0.1:${port}`, '--www', join(ROOT, 'www'), '--pkg', join(ROOT, 'pkg'), '--data-dir', dir, '--rate-burst', '0', '--clock-at', String(at), ...extraArgs];
   const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SIYU_SECRET: 'e2e-secret-e2e-secret' } });
   let log = '';
   child.stdout.on('data', (d) => (log += d));
@@ -80,8 +110,15 @@ export async function startServer({ extraArgs = [] } = {}) {
       const reply = await api('/api/pull', { token, body: { protocol: 2, clientId: `e2e-probe-${memberId}`, cookie: null } });
       return reply.state;
     },
+    /** The instant the server's clock started at. */
+    startedAt: at,
     clock: () => api('/api/qa/clock'),
     setClock: (offsetMs) => api('/api/qa/clock', { body: { offsetMs } }),
+    /** Move the server's clock to `instant` (it runs on from there). */
+    async setClockTo(instant) {
+      const { now, offsetMs } = await api('/api/qa/clock');
+      return api('/api/qa/clock', { body: { offsetMs: offsetMs + (instant - now) } });
+    },
     async stop() {
       if (child.exitCode === null) {
         child.kill('SIGTERM');

@@ -64,7 +64,9 @@ test('makeup check-in on a missed day costs points and fills the day', async () 
   const { now, offsetMs } = await env.server.clock();
   const [y, m, d] = businessDay(now).split('-').map(Number);
   const weekday = (new Date(Date.UTC(y, m - 1, d)).getUTCDay() + 6) % 7;
-  const thursday = Date.UTC(y, m - 1, d + (((3 - weekday + 7) % 7) || 7), 10) - 480 * 60_000;
+  let thursday = Date.UTC(y, m - 1, d + (((3 - weekday + 7) % 7) || 7), 10) - 480 * 60_000;
+  // Monday to Wednesday of that week in the same month, so this month's calendar shows them.
+  if (new Date(thursday + 480 * 60_000).getUTCDate() < 4) thursday += 7 * 86_400_000;
   await env.server.setClock(offsetMs + (thursday - now));
 
   const { page, errors } = await newPhone(env.browser);

@@ -6,7 +6,7 @@ import { useServerAndBrowser, newPhone, loginAs, waitSynced, go } from './harnes
 
 const env = useServerAndBrowser();
 
-test('check in, claim, checkout with coupons and points, refund', async () => {
+test('check in, claim, checkout with coupons and points, refund (at the pinned instant)', async () => {
   const { page, errors } = await newPhone(env.browser);
   await loginAs(page, env.server.url, 'loyal');
 
@@ -34,10 +34,12 @@ test('check in, claim, checkout with coupons and points, refund', async () => {
   await page.locator('#wallet-panel [data-template="full-300-50"]').waitFor();
   assert.match(await page.locator('#wallet-panel [data-template="full-300-50"] .coupon-rule').textContent(), /满 ¥300 减 ¥50/);
 
-  // Cart: protein powder and almonds — enough for 满300减50.
+  // Cart: protein powder, almonds and walnuts — enough for 满300减50 on every day, member day
+  // (the diamond member's 8 % off comes first) included.
   await go(page, 'home');
   await page.click('[data-action="add"][data-arg="protein-1kg"]');
   await page.click('[data-action="add"][data-arg="almond-250"]');
+  await page.click('[data-action="add"][data-arg="walnut-500"]');
   await go(page, 'cart');
   await page.locator('#cart-coupons').waitFor();
   assert.match(await page.locator('#coupon-choice-note').textContent(), /最优/);

@@ -4,7 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startServer, ROOT } from './harness.mjs';
+import { startServer, ROOT, pinDeviceClock } from './harness.mjs';
 
 const siyu = await import(join(ROOT, 'pkg', 'index.js'));
 siyu.initSync({ module: readFileSync(join(ROOT, 'pkg', 'siyu_bg.wasm')) });
@@ -14,6 +14,8 @@ let program;
 
 before(async () => {
   server = await startServer();
+  // The device's clock is pinned with the server's (harness PINNED_AT).
+  pinDeviceClock(server.startedAt);
   program = await server.api('/api/program');
 });
 
@@ -163,16 +165,40 @@ test('a device that lost its record never reuses its client id: the next claim i
   again.close();
 });
 
+test('an app-chosen client id another install used is never numbered under: the first change reaches the server', async () => {
+  const token = await server.login('shim-reuse');
+  const a = await open({ memberId: 'shim-reuse', token, storage: siyu.memoryStorage(), clientId: 'shim-reuse-x' });
+  assert.equal(a.mall.clientId, 'shim-reuse-x', 'an unused id the app chose is kept');
+  await a.mutate((m) => m.claimCoupon('free-ship'));
+  await until('synced', () => a.status.state === 'synced');
+  a.close();
+  // A second install handed the same id, with no record of it on its device.
+  const b = await open({ memberId: 'shim-reuse', token, storage: siyu.memoryStorage(), clientId: 'shim-reuse-x' });
+  assert.notEqual(b.mall.clientId, 'shim-reuse-x', 'the used id is not taken');
+  await b.mutate((m) => m.claimCoupon('pct-90-cap30'));
+  await b.mutate((m) => m.checkIn());
+  await until('synced', () => b.status.state === 'synced' && b.status.pending === 0);
+  const state = await server.serverState('shim-reuse');
+  assert.ok(state.coupons.some((c) => c.template === 'pct-90-cap30') && state.checkIns.length === 1, 'both changes were applied');
+  b.close();
+  // Offline, an unrecorded chosen id cannot be checked: the install starts under its own.
+  const offline = await open({ memberId: 'shim-reuse', token, storage: siyu.memoryStorage(), clientId: 'shim-reuse-y', fetch: recorder().fetch });
+  assert.notEqual(offline.mall.clientId, 'shim-reuse-y');
+  offline.close();
+});
+
 test('422 MUTATION_ID_REUSED moves the queue to a new client id: the change is applied, not dropped', async () => {
   const token = await server.login('shim-422');
+  // A device restored from a backup taken before its last changes: its record says id 1 is next.
   const a = await open({ memberId: 'shim-422', token, storage: siyu.memoryStorage(), clientId: 'shim-422-x' });
+  const backup = siyu.memoryStorage();
+  await backup.put('mall:shim-422', { rev: 1, clientId: 'shim-422-x', snapshot: a.mall.snapshotJson(), savedAt: 0 });
   await a.mutate((m) => m.checkIn());
   await until('synced', () => a.status.state === 'synced');
   a.close();
-  // Another install handed the same client id (the developer passed it) starts again at id 1,
-  // offline: its first push sends id 1 for another change.
+  // Restored, offline: its first push sends id 1 for another change.
   const net = recorder();
-  const b = await open({ memberId: 'shim-422', token, storage: siyu.memoryStorage(), clientId: 'shim-422-x', fetch: net.fetch });
+  const b = await open({ memberId: 'shim-422', token, storage: backup, clientId: 'shim-422-x', fetch: net.fetch });
   const reversals = [];
   b.on('reversals', (r) => reversals.push(...r));
   await b.mutate((m) => m.claimCoupon('free-ship'));
@@ -222,6 +248,24 @@ test('two tabs without Web Locks on one storage never hand out one id twice', as
   back.close();
 });
 
+test('a storage without putIfRev where tabs cannot take Web Locks is refused STORAGE_UNSAFE, never left to lose a change', async () => {
+  const token = await server.login('shim-unsafe');
+  const inner = siyu.memoryStorage();
+  const bare = { kind: 'bare-kv', get: (k) => inner.get(k), put: (k, v) => inner.put(k, v) };
+  assert.equal(globalThis.navigator?.locks, undefined, 'node takes no Web Locks');
+  await assert.rejects(
+    siyu.openMall({ program, baseUrl: `${server.url}/api`, memberId: 'shim-unsafe', token, storage: bare }),
+    (e) => e instanceof siyu.SiyuError && e.code === 'STORAGE_UNSAFE' && e.details.storage === 'bare-kv' && /multiTab: false/.test(e.message),
+  );
+  assert.equal(await inner.get('mall:shim-unsafe'), null, 'nothing was written');
+  // Used by one tab only (multiTab: false), the same storage is safe: its changes reach the server.
+  const one = await open({ memberId: 'shim-unsafe', token, storage: bare });
+  await one.mutate((m) => m.checkIn());
+  await until('synced', () => one.status.state === 'synced' && one.status.pending === 0);
+  assert.equal((await server.serverState('shim-unsafe')).checkIns.length, 1);
+  one.close();
+});
+
 test('a rejected mutation comes back as a reversal', async () => {
   const tokenA = await server.login('shim-d');
   // Two devices of one member claim the same once-per-member coupon while apart.
@@ -239,7 +283,8 @@ test('a rejected mutation comes back as a reversal', async () => {
   const storage = siyu.memoryStorage();
   await storage.put('mall:shim-d', { rev: 1, snapshot });
   const reversals = [];
-  const back = await open({ memberId: 'shim-d', token: tokenA, storage, clientId: 'shim-d-pad' });
+  // Its record names its client id (the pad was offline when it opened, so not the chosen one).
+  const back = await open({ memberId: 'shim-d', token: tokenA, storage });
   back.on('reversals', (r) => reversals.push(...r));
   await back.sync();
   assert.equal(reversals.length, 1);

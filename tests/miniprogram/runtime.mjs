@@ -14,6 +14,7 @@ import http from 'node:http';
 import { readFileSync, writeFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, cpSync } from 'node:fs';
 import { join, dirname, resolve, relative } from 'node:path';
 import { brotliDecompressSync } from 'node:zlib';
+import { PINNED_AT } from '../e2e/harness.mjs';
 
 /** What a mini-program must not find: asserted by the tests, removed here where V8 adds it. */
 export const ABSENT = ['window', 'document', 'fetch', 'TextDecoder', 'TextEncoder', 'structuredClone', 'indexedDB', 'localStorage', 'WebAssembly', 'FinalizationRegistry', 'navigator', 'process', 'require', 'module'];
@@ -167,6 +168,8 @@ export function launch({ appDir, storageDir, network = { online: true }, maxTota
   // V8 gives every context these; a mini-program has no WebAssembly (WXWebAssembly instead) and
   // may have no FinalizationRegistry.
   vm.runInContext('delete globalThis.WebAssembly; delete globalThis.FinalizationRegistry;', context);
+  // The phone's clock reads the pinned instant the suite runs at (harness PINNED_AT), not today.
+  vm.runInContext(`{ const skew = ${PINNED_AT - Date.now()}; const real = Date.now; Date.now = () => real() + skew; }`, context);
 
   const cache = new Map();
   function load(file) {

@@ -93,6 +93,19 @@ test('a wrong argument throws INVALID_INPUT naming it and the module keeps worki
   invalid(() => mall.wallet(NaN), 'now');
   invalid(() => mall.streak(Math.floor(WEDNESDAY / 1000)), 'now');
   invalid(() => mall.ledger(-1, 20), 'offset');
+  // A BigInt or a Symbol where a number belongs: SiyuError naming the argument, never the glue's
+  // bare TypeError.
+  invalid(() => mall.ledger(0n, 20), 'offset');
+  invalid(() => mall.ledger(0, Symbol('limit')), 'limit');
+  invalid(() => mall.calendar(2026n, 11, WEDNESDAY), 'year');
+  invalid(() => mall.calendar(2026, Symbol('m'), WEDNESDAY), 'month');
+  invalid(() => mall.calendar(2026, 13, WEDNESDAY), 'month');
+  invalid(() => mall.calendar(2026.5, 11, WEDNESDAY), 'year');
+  invalid(() => mall.refusePending(1n, { code: 'X', message: 'x' }), 'id');
+  const reply = { cookie: 1, lastMutationId: 0, serverTime: WEDNESDAY, businessDay: '2026-11-25', state: null, stock: {}, results: [] };
+  invalid(() => mall.applyPullResponse(reply, BigInt(WEDNESDAY), WEDNESDAY), 'sentAt');
+  invalid(() => mall.applyPullResponse(reply, WEDNESDAY, Symbol('t')), 'receivedAt');
+  assert.equal(mall.calendar(2026, 11, WEDNESDAY).days.length, 30);
   assert.throws(() => mall.quote({ lines: [{ sku: 'almond-250', qty: 1 }], points: -100 }), (e) => e.code === 'INVALID_INPUT');
   // A Date is an instant; omitting `now` uses the clock.
   assert.deepEqual(mall.streak(new Date(WEDNESDAY)), mall.streak(WEDNESDAY));

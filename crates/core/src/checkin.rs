@@ -161,6 +161,26 @@ pub struct CheckInDecision {
     pub coupons: Vec<String>,
 }
 
+/// When a check-in the device made at `made_at` (its offset-corrected time) and the server
+/// decides at `now` counts (rulebook §1): at `made_at` when it arrives within
+/// `offlineGraceMinutes` (checked in at 23:59, synced at 00:01: it keeps its day), else at `now`;
+/// then, if that moves it to another business day, the notice the device shows as a reversal.
+/// A time ahead of the server's counts at the server's.
+pub fn counted_at(program: &Program, made_at: Instant, now: Instant) -> (Instant, Option<CheckInError>) {
+    let grace = program.check_in.offline_grace_minutes as i64 * crate::time::MS_PER_MINUTE;
+    // `made_at` comes from the device: checked, since any i64 can arrive.
+    if made_at <= now && now.checked_sub(made_at).is_some_and(|late| late <= grace) {
+        return (made_at, None);
+    }
+    let (made_on, counted_on) = (program.business_day(made_at), program.business_day(now));
+    let moved = (made_on != counted_on).then(|| CheckInError::DayMoved {
+        made_on: made_on.to_string(),
+        counted_on: counted_on.to_string(),
+        grace_minutes: program.check_in.offline_grace_minutes,
+    });
+    (now, moved)
+}
+
 pub fn decide_check_in(program: &Program, state: &MemberState, now: Instant) -> Result<CheckInDecision, CheckInError> {
     let today = program.business_day(now);
     let days = CheckInDays::of(state);
@@ -303,4 +323,36 @@ fn makeups_in_month(program: &Program, state: &MemberState, today: Day) -> u32 {
             (d.year(), d.month()) == (today.year(), today.month())
         })
         .count() as u32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn program() -> Program {
+        Program::from_json(include_str!("../../../programs/health-food.json")).expect("demo program")
+    }
+
+    #[test]
+    fn an_offline_check_in_keeps_its_day_within_the_grace_and_is_moved_with_a_notice_after() {
+        let p = program(); // offlineGraceMinutes: 60 by default; China time
+        let before_midnight = 1_796_227_140_000; // Wed 2 Dec 2026 23:59 +08:00
+        let minute = crate::time::MS_PER_MINUTE;
+        assert_eq!(counted_at(&p, before_midnight, before_midnight + 2 * minute), (before_midnight, None));
+        assert_eq!(counted_at(&p, before_midnight, before_midnight + 60 * minute), (before_midnight, None));
+        let late = before_midnight + 61 * minute;
+        let (at, notice) = counted_at(&p, before_midnight, late);
+        assert_eq!(at, late);
+        let notice = crate::error::Rejection::from(notice.expect("another day"));
+        assert_eq!(notice.code(), "CHECK_IN_DAY_MOVED");
+        assert_eq!(notice.details(), serde_json::json!({ "madeOn": "2026-12-02", "countedOn": "2026-12-03", "graceMinutes": 60 }));
+        // Late, but the same day: no notice. A device clock ahead of the server's counts now.
+        assert_eq!(counted_at(&p, before_midnight - 3 * 60 * minute, before_midnight), (before_midnight, None));
+        let (at, notice) = counted_at(&p, late, before_midnight);
+        assert_eq!(at, before_midnight);
+        assert!(notice.is_some(), "the device thought it was already the 3rd");
+        // Whatever time a device sends, nothing overflows.
+        assert_eq!(counted_at(&p, i64::MIN, late).0, late);
+        assert_eq!(counted_at(&p, i64::MAX, late).0, late);
+    }
 }

@@ -27,6 +27,9 @@ pub enum CheckInError {
     /// `rule` says which limit the day breaks: the makeup window or the current cycle.
     MakeupOutOfWindow { day: String, rule: MakeupLimit },
     MakeupLimitReached { max_per_month: u32 },
+    /// Not a rejection: an offline check-in that reached the server after the grace counts for
+    /// the server's day; the device shows it as a reversal naming both days.
+    DayMoved { made_on: String, counted_on: String, grace_minutes: u32 },
 }
 
 /// The limit a makeup day falls outside of.
@@ -200,6 +203,12 @@ rejections! {
     "MAKEUP_LIMIT_REACHED" {
         R::CheckIn(CheckInError::MakeupLimitReached { max_per_month }) =>
             (format!("at most {max_per_month} makeup check-ins per month"), json!({ "maxPerMonth": max_per_month })),
+    }
+    "CHECK_IN_DAY_MOVED" {
+        R::CheckIn(CheckInError::DayMoved { made_on, counted_on, grace_minutes }) => (
+            format!("the check-in made offline on {made_on} reached the store more than {grace_minutes} minutes later: it counts for {counted_on}"),
+            json!({ "madeOn": made_on, "countedOn": counted_on, "graceMinutes": grace_minutes }),
+        ),
     }
     "INSUFFICIENT_POINTS" {
         R::Points(PointsError::Insufficient { needed, balance }) =>

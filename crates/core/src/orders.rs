@@ -38,6 +38,12 @@ pub fn place(
     }
     let pricer = Pricer::new(program, state, ctx.stock, lines, ctx.now)?;
     let quote = pricer.quote(&CouponChoice::Chosen(coupons.to_vec()), PointsChoice::Amount(points));
+    // A line that cannot be bought is the reason first: a coupon that needed it for its minimum
+    // spend would otherwise be blamed for it.
+    if let Some(line) = quote.lines.iter().find(|l| l.flag.is_some()) {
+        let reason = line.flag.map(|f| f.code()).unwrap_or("");
+        return Err(OrderError::LineUnavailable { sku: line.sku.clone(), reason }.into());
+    }
     // A chosen coupon that would save nothing is simply not used (it stays in the wallet).
     if let Some(u) = quote.unusable.iter().find(|u| coupons.contains(&u.id) && u.reason != UnusableReason::NoSaving) {
         let reason = match u.reason {
@@ -45,10 +51,6 @@ pub fn place(
             r => r.text(),
         };
         return Err(CouponError::CouponUnusable { coupon: u.id.clone(), reason }.into());
-    }
-    if let Some(line) = quote.lines.iter().find(|l| l.flag.is_some()) {
-        let reason = line.flag.map(|f| f.code()).unwrap_or("");
-        return Err(OrderError::LineUnavailable { sku: line.sku.clone(), reason }.into());
     }
     if points > 0 && quote.points.unavailable.is_some() {
         return Err(PointsError::BelowMinBalance { min_balance: program.points.min_balance, balance: quote.points.balance }.into());

@@ -204,10 +204,18 @@ pub struct CheckInRules {
     /// Local hour (0–23) after which a member not yet checked in today is reminded.
     #[serde(default = "default_reminder_hour")]
     pub reminder_hour: u8,
+    /// An offline check-in that reaches the server within this many minutes of the time it was
+    /// made counts for the business day of that time (rulebook §1).
+    #[serde(default = "default_offline_grace_minutes")]
+    pub offline_grace_minutes: u32,
 }
 
 fn default_reminder_hour() -> u8 {
     20
+}
+
+fn default_offline_grace_minutes() -> u32 {
+    60
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -640,6 +648,9 @@ impl Program {
         if c.reminder_hour > 23 {
             return bad("checkIn.reminderHour".into(), "must be 0..=23");
         }
+        if c.offline_grace_minutes > 24 * 60 {
+            return bad("checkIn.offlineGraceMinutes".into(), "must be 0..=1440");
+        }
         for (i, b) in c.streak_bonuses.iter().enumerate() {
             let max_day = match c.cycle {
                 CheckInCycle::Weekly => 7,
@@ -829,6 +840,35 @@ impl Program {
         }
         if self.refund_days > 3650 {
             return bad("refundDays".into(), "must be 0..=3650");
+        }
+        self.check_largest_cart_earns_in_range()
+    }
+
+    /// Every cart the engine takes (at most MAX_LINES lines × MAX_QTY units) must price: the
+    /// points the largest one could earn — the dearest list price, the highest tier multiplier and
+    /// the highest of the member-day and birthday multipliers — must stay within
+    /// MAX_POINTS_PER_ORDER. Each limit alone is checked above; this is their product.
+    fn check_largest_cart_earns_in_range(&self) -> Result<(), ProgramError> {
+        use crate::units::{MAX_LINES, MAX_POINTS_PER_ORDER, MAX_QTY};
+        let prices = self.catalog.iter().flat_map(|s| std::iter::once(s.list_price).chain(s.member_prices.values().copied()));
+        let dearest = prices.chain(self.limited_sales.iter().filter_map(|s| s.sale_price)).max().unwrap_or(0) as i128;
+        let tier_bp = self.tiers.iter().map(|t| t.points_multiplier_bp).max().unwrap_or(BP_ONE) as i128;
+        let promo_bp = [Some(BP_ONE), self.member_day.as_ref().map(|m| m.points_multiplier_bp), self.birthday.as_ref().map(|b| b.points_multiplier_bp)]
+            .into_iter()
+            .flatten()
+            .max()
+            .unwrap_or(BP_ONE) as i128;
+        let goods = dearest * (MAX_LINES as i128) * (MAX_QTY as i128);
+        let most = goods * self.points.points_per_yuan as i128 * tier_bp * promo_bp / (100 * BP_ONE as i128 * BP_ONE as i128);
+        if most > MAX_POINTS_PER_ORDER as i128 {
+            return Err(ProgramError::Invalid {
+                path: "points.pointsPerYuan".into(),
+                problem: format!(
+                    "a cart of {MAX_LINES} lines × {MAX_QTY} units of the dearest SKU ({}) would earn {most} points with the highest tier and \
+                     member-day/birthday multipliers, more than {MAX_POINTS_PER_ORDER}: lower pointsPerYuan, the multipliers or the prices",
+                    crate::error::yuan(dearest as Fen)
+                ),
+            });
         }
         Ok(())
     }

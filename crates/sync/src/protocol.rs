@@ -154,7 +154,14 @@ impl From<&Rejection> for ErrorBody {
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 #[serde(tag = "status", rename_all = "camelCase")]
 pub enum StoredOutcome {
-    Applied { effects: Vec<Effect> },
+    Applied {
+        effects: Vec<Effect>,
+        /// Applied, but not as the device showed it (an offline check-in that arrived after the
+        /// grace counts for the server's day, rulebook §1): the device shows it as a reversal.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+        notice: Option<ErrorBody>,
+    },
     Rejected { error: ErrorBody },
 }
 
@@ -162,7 +169,12 @@ pub enum StoredOutcome {
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 #[serde(tag = "status", rename_all = "camelCase")]
 pub enum Outcome {
-    Applied { effects: Vec<Effect> },
+    Applied {
+        effects: Vec<Effect>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+        notice: Option<ErrorBody>,
+    },
     Rejected { error: ErrorBody },
     /// Seen before: the stored original result.
     Duplicate { original: StoredOutcome },
@@ -172,7 +184,7 @@ impl Outcome {
     /// The outcome as first decided (unwrapping duplicates).
     pub fn original(&self) -> StoredOutcome {
         match self {
-            Outcome::Applied { effects } => StoredOutcome::Applied { effects: effects.clone() },
+            Outcome::Applied { effects, notice } => StoredOutcome::Applied { effects: effects.clone(), notice: notice.clone() },
             Outcome::Rejected { error } => StoredOutcome::Rejected { error: error.clone() },
             Outcome::Duplicate { original } => original.clone(),
         }
@@ -182,7 +194,7 @@ impl Outcome {
 impl From<StoredOutcome> for Outcome {
     fn from(s: StoredOutcome) -> Self {
         match s {
-            StoredOutcome::Applied { effects } => Outcome::Applied { effects },
+            StoredOutcome::Applied { effects, notice } => Outcome::Applied { effects, notice },
             StoredOutcome::Rejected { error } => Outcome::Rejected { error },
         }
     }
@@ -212,6 +224,10 @@ pub struct Verdict {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(target_arch = "wasm32", tsify(optional))]
     pub original: Option<OriginalVerdict>,
+    /// Applied, but not as the device showed it (see `StoredOutcome::Applied`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    pub notice: Option<ErrorBody>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -222,6 +238,9 @@ pub struct OriginalVerdict {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(target_arch = "wasm32", tsify(optional))]
     pub error: Option<ErrorBody>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    pub notice: Option<ErrorBody>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -246,6 +265,8 @@ pub enum OriginalStatus {
 pub trait ResultVerdict {
     fn mutation_id(&self) -> u64;
     fn rejection(&self) -> Option<&ErrorBody>;
+    /// Applied otherwise than the device showed it: shown as a reversal too.
+    fn notice(&self) -> Option<&ErrorBody>;
 }
 
 impl ResultVerdict for Verdict {
@@ -259,6 +280,9 @@ impl ResultVerdict for Verdict {
             VerdictStatus::Applied => None,
         }
     }
+    fn notice(&self) -> Option<&ErrorBody> {
+        self.notice.as_ref().or_else(|| self.original.as_ref().and_then(|o| o.notice.as_ref()))
+    }
 }
 
 impl ResultVerdict for MutationResult {
@@ -268,6 +292,12 @@ impl ResultVerdict for MutationResult {
     fn rejection(&self) -> Option<&ErrorBody> {
         match &self.outcome {
             Outcome::Rejected { error } | Outcome::Duplicate { original: StoredOutcome::Rejected { error } } => Some(error),
+            _ => None,
+        }
+    }
+    fn notice(&self) -> Option<&ErrorBody> {
+        match &self.outcome {
+            Outcome::Applied { notice, .. } | Outcome::Duplicate { original: StoredOutcome::Applied { notice, .. } } => notice.as_ref(),
             _ => None,
         }
     }

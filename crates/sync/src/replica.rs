@@ -94,7 +94,7 @@ impl Mall {
         }
     }
 
-    pub fn from_snapshot(program: Program, snapshot: Snapshot, now: Instant) -> Result<Mall, InputError> {
+    pub fn from_snapshot(program: Program, snapshot: Snapshot) -> Result<Mall, InputError> {
         if !(OLDEST_SNAPSHOT_VERSION..=SNAPSHOT_VERSION).contains(&snapshot.version) {
             return Err(InputError::Invalid {
                 what: "snapshot",
@@ -124,7 +124,7 @@ impl Mall {
             clock_offset_ms: snapshot.clock_offset_ms,
             reversals: snapshot.reversals,
         };
-        mall.rebuild(now);
+        mall.rebuild();
         Ok(mall)
     }
 
@@ -217,12 +217,14 @@ impl Mall {
 
     /// Take the server's verdicts: rejections become reversals and leave the queue; applied
     /// mutations stay shown (acknowledged) until the next pull brings the state that holds them.
-    pub fn on_push_response<R: ResultVerdict>(&mut self, response: &PushResponse<R>, now: Instant) {
+    pub fn on_push_response<R: ResultVerdict>(&mut self, response: &PushResponse<R>) {
         self.take_verdicts(&response.results);
         let (decided, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut self.pending).into_iter().partition(|p| p.id <= response.last_mutation_id);
         self.pending = rest;
-        self.acknowledged.extend(decided.into_iter().filter(|p| !self.reversals.iter().any(|r| r.mutation_id == p.id)));
-        self.rebuild(now);
+        // Rejected ones leave; applied ones stay shown, those with a notice too.
+        let rejected = |id: u64| response.results.iter().any(|r| r.mutation_id() == id && r.rejection().is_some());
+        self.acknowledged.extend(decided.into_iter().filter(|p| !rejected(p.id)));
+        self.rebuild();
     }
 
     /// Adopt the server's state, drop what it has decided, and replay the rest.
@@ -255,7 +257,7 @@ impl Mall {
             self.acknowledged.retain(|p| p.id > response.last_mutation_id);
             self.pending.retain(|p| p.id > response.last_mutation_id);
         }
-        self.rebuild(self.now(received_at));
+        self.rebuild();
     }
 
     /// Move the queue to a new client id, when the server will not decide it under the old one:
@@ -263,7 +265,7 @@ impl Mall {
     /// mutation ids (`MUTATION_ID_REUSED`), or a refused mutation left a gap it waits on. The
     /// pending mutations are numbered again from 1, so no id is ever sent for two intents; what
     /// the server acknowledged under the old id comes back with the next pull's whole state.
-    pub fn move_to_client(&mut self, client_id: &str, now: Instant) {
+    pub fn move_to_client(&mut self, client_id: &str) {
         self.client_id = client_id.to_string();
         for (n, p) in self.pending.iter_mut().enumerate() {
             p.id = n as u64 + 1;
@@ -271,17 +273,17 @@ impl Mall {
         self.next_mutation_id = self.pending.len() as u64 + 1;
         self.acknowledged.clear();
         self.cookie = None;
-        self.rebuild(now);
+        self.rebuild();
     }
 
     /// The server refused this pending mutation as a request (400, or 413 on its own): it can
     /// never be decided, so it leaves the queue as a reversal with the server's error instead of
     /// vanishing. Returns whether it was pending.
-    pub fn refuse(&mut self, id: u64, error: ErrorBody, now: Instant) -> bool {
+    pub fn refuse(&mut self, id: u64, error: ErrorBody) -> bool {
         let Some(i) = self.pending.iter().position(|p| p.id == id) else { return false };
         let p = self.pending.remove(i);
         self.reversals.push(Reversal { mutation_id: id, client_id: self.client_id.clone(), name: p.intent.name().to_string(), error });
-        self.rebuild(now);
+        self.rebuild();
         true
     }
 
@@ -306,7 +308,8 @@ impl Mall {
 
     fn take_verdicts<R: ResultVerdict>(&mut self, results: &[R]) {
         for r in results {
-            let Some(error) = r.rejection() else { continue };
+            // A rejection undoes the change; a notice says it was applied otherwise than shown.
+            let Some(error) = r.rejection().or_else(|| r.notice()) else { continue };
             let id = r.mutation_id();
             let Some(p) = self.pending.iter().chain(&self.acknowledged).find(|p| p.id == id) else { continue };
             if !self.reversals.iter().any(|v| v.mutation_id == id && v.client_id == self.client_id) {
@@ -315,10 +318,11 @@ impl Mall {
         }
     }
 
-    /// Optimistic state = confirmed state + acknowledged and pending mutations replayed at `now`. A pending
-    /// mutation that no longer applies locally stays queued (the server decides) but shows no
-    /// effect.
-    fn rebuild(&mut self, now: Instant) {
+    /// Optimistic state = confirmed state + acknowledged and pending mutations, each replayed at
+    /// the time it was made (rulebook §1: a restart or a rebase shows what the shopper saw, not
+    /// what the same taps would give today). A pending mutation that no longer applies locally
+    /// stays queued (the server decides) but shows no effect.
+    fn rebuild(&mut self) {
         if self.acknowledged.is_empty() && self.pending.is_empty() {
             self.state = None;
             self.optimistic_stock = None;
@@ -328,7 +332,7 @@ impl Mall {
         let mut stock = self.stock.clone();
         for p in self.acknowledged.iter().chain(&self.pending) {
             let Ok(mutation) = p.intent.mutation() else { continue };
-            let ctx = Ctx { now, client_id: &self.client_id, mutation_id: p.id, stock: &stock, archived_order: None };
+            let ctx = Ctx { now: p.client_time, client_id: &self.client_id, mutation_id: p.id, stock: &stock, archived_order: None };
             if let Ok(applied) = apply(&self.program, &state, &mutation, &ctx) {
                 apply_effects(&mut state, &applied.effects);
                 apply_stock(&mut stock, &applied.effects);
@@ -369,8 +373,8 @@ mod tests {
     fn applied_mutations_stay_visible_until_the_pull_brings_them() {
         let mut mall = Mall::new(program(), "m", "c", WEDNESDAY);
         mall.mutate(Mutation::CheckIn {}, WEDNESDAY).unwrap();
-        let reply = PushResponse { results: vec![Verdict { id: 1, status: VerdictStatus::Applied, error: None, original: None }], last_mutation_id: 1 };
-        mall.on_push_response(&reply, WEDNESDAY);
+        let reply = PushResponse { results: vec![Verdict { id: 1, status: VerdictStatus::Applied, error: None, original: None, notice: None }], last_mutation_id: 1 };
+        mall.on_push_response(&reply);
         assert!(mall.pending().is_empty());
         assert_eq!(mall.state().check_ins.len(), 1, "still shown while acknowledged");
         // The server's state now holds the check-in.
@@ -386,7 +390,7 @@ mod tests {
         let mut mall = Mall::new(program(), "m", "c", WEDNESDAY);
         mall.mutate(Mutation::CheckIn {}, WEDNESDAY).unwrap();
         let error = ErrorBody { code: "ALREADY_CHECKED_IN".into(), message: "already".into(), details: serde_json::Value::Null };
-        let results = vec![Verdict { id: 1, status: VerdictStatus::Rejected, error: Some(error), original: None }];
+        let results = vec![Verdict { id: 1, status: VerdictStatus::Rejected, error: Some(error), original: None, notice: None }];
         mall.on_pull_response(&pull(3, 1, Some(MemberState::new("m", WEDNESDAY)), results), WEDNESDAY, WEDNESDAY);
         assert_eq!(mall.reversals().len(), 1);
         assert_eq!(mall.reversals()[0].error.code, "ALREADY_CHECKED_IN");
@@ -400,8 +404,8 @@ mod tests {
         let before = mall.stock().remaining(&key).unwrap();
         mall.mutate(Mutation::ClaimCoupon { template: "full-300-50".into() }, WEDNESDAY).unwrap();
         assert_eq!(mall.stock().remaining(&key), Some(before - 1));
-        let reply = PushResponse { results: vec![Verdict { id: 1, status: VerdictStatus::Applied, error: None, original: None }], last_mutation_id: 1 };
-        mall.on_push_response(&reply, WEDNESDAY);
+        let reply = PushResponse { results: vec![Verdict { id: 1, status: VerdictStatus::Applied, error: None, original: None, notice: None }], last_mutation_id: 1 };
+        mall.on_push_response(&reply);
         assert_eq!(mall.stock().remaining(&key), Some(before - 1), "replaying the acknowledged claim takes it once");
         assert_eq!(mall.snapshot().stock.remaining(&key), Some(before), "the snapshot keeps the server's figure");
     }
@@ -446,8 +450,8 @@ mod tests {
         mall.mutate(Mutation::ClaimCoupon { template: "free-ship".into() }, WEDNESDAY).unwrap();
         mall.mutate(Mutation::SetBirthday { birthday: siyu_core::time::MonthDay { month: 5, day: 5 } }, WEDNESDAY).unwrap();
         // The server acknowledged the first under the old id.
-        mall.on_push_response(&PushResponse::<Verdict> { results: vec![], last_mutation_id: 1 }, WEDNESDAY);
-        mall.move_to_client("new", WEDNESDAY);
+        mall.on_push_response(&PushResponse::<Verdict> { results: vec![], last_mutation_id: 1 });
+        mall.move_to_client("new");
         let pushed = mall.push_request();
         assert_eq!(pushed.client_id, "new");
         assert_eq!(pushed.mutations.iter().map(|m| (m.id, m.intent.name())).collect::<Vec<_>>(), vec![(1, "claimCoupon"), (2, "setBirthday")]);
@@ -463,12 +467,50 @@ mod tests {
         mall.mutate(Mutation::CheckIn {}, WEDNESDAY).unwrap();
         mall.mutate(Mutation::ClaimCoupon { template: "free-ship".into() }, WEDNESDAY).unwrap();
         let error = ErrorBody { code: "BAD_REQUEST".into(), message: "refused".into(), details: serde_json::json!({}) };
-        assert!(mall.refuse(1, error, WEDNESDAY));
+        assert!(mall.refuse(1, error));
         assert_eq!(mall.pending().iter().map(|p| p.id).collect::<Vec<_>>(), vec![2]);
         let r = &mall.reversals()[0];
         assert_eq!((r.mutation_id, r.client_id.as_str(), r.name.as_str(), r.error.code.as_str()), (1, "c1", "checkIn", "BAD_REQUEST"));
         assert!(mall.state().check_ins.is_empty(), "the refused check-in is no longer shown");
-        assert!(!mall.refuse(7, ErrorBody { code: "X".into(), message: "x".into(), details: serde_json::json!({}) }, WEDNESDAY));
+        assert!(!mall.refuse(7, ErrorBody { code: "X".into(), message: "x".into(), details: serde_json::json!({}) }));
+    }
+
+    #[test]
+    fn a_restart_offline_across_days_shows_what_the_shopper_saw() {
+        // Four check-ins on four days, all offline, then the app restarts (still offline) a day later.
+        let day = 86_400_000;
+        let mut mall = Mall::new(program(), "m", "c", WEDNESDAY - 10 * day);
+        for k in 0..4 {
+            mall.mutate(Mutation::CheckIn {}, WEDNESDAY + k * day).unwrap();
+        }
+        let seen = (mall.state().check_ins.len(), siyu_core::points::balance(mall.state(), WEDNESDAY + 4 * day));
+        assert_eq!(seen.0, 4);
+        let restored = Mall::from_snapshot(program(), mall.snapshot()).unwrap();
+        assert_eq!((restored.state().check_ins.len(), siyu_core::points::balance(restored.state(), WEDNESDAY + 4 * day)), seen);
+        assert_eq!(restored.state(), mall.state());
+        assert!(restored.reversals().is_empty());
+        assert_eq!(restored.pending().len(), 4);
+    }
+
+    #[test]
+    fn a_check_in_the_server_moved_to_its_own_day_is_shown_as_a_reversal_naming_both_days() {
+        let mut mall = Mall::new(program(), "m", "c", WEDNESDAY);
+        mall.mutate(Mutation::CheckIn {}, WEDNESDAY).unwrap();
+        let notice = ErrorBody {
+            code: "CHECK_IN_DAY_MOVED".into(),
+            message: "moved".into(),
+            details: serde_json::json!({ "madeOn": "2026-11-25", "countedOn": "2026-11-26", "graceMinutes": 60 }),
+        };
+        let verdict = Verdict { id: 1, status: VerdictStatus::Applied, error: None, original: None, notice: Some(notice.clone()) };
+        mall.on_push_response(&PushResponse { results: vec![verdict], last_mutation_id: 1 });
+        assert_eq!(mall.reversals().len(), 1);
+        assert_eq!((mall.reversals()[0].name.as_str(), &mall.reversals()[0].error), ("checkIn", &notice));
+        assert_eq!(mall.state().check_ins.len(), 1, "applied: the check-in stays (on the server's day after the pull)");
+        // A duplicate verdict carries the original's notice: still one reversal.
+        let wire = serde_json::json!({ "id": 1, "status": "duplicate", "original": { "status": "applied", "effects": [], "notice": notice } });
+        let duplicate: Verdict = serde_json::from_value(wire).unwrap();
+        mall.on_push_response(&PushResponse { results: vec![duplicate], last_mutation_id: 1 });
+        assert_eq!(mall.reversals().len(), 1);
     }
 
     #[test]
@@ -478,13 +520,13 @@ mod tests {
             "confirmed":{"memberId":"m1","joinedAt":1772416800000,"checkIns":[],"lots":[],"ledger":[],"coupons":[],"orders":[],"redemptions":[]},
             "stock":{},"acknowledged":[],"pending":[{"id":1,"name":"checkIn","args":{},"clientTime":1772416800000}],"reversals":[]}"#;
         let snapshot: Snapshot = serde_json::from_str(v1).unwrap();
-        let mall = Mall::from_snapshot(program(), snapshot, WEDNESDAY).unwrap();
+        let mall = Mall::from_snapshot(program(), snapshot).unwrap();
         assert_eq!(mall.pending().len(), 1);
         assert_eq!(mall.pending()[0].intent, Intent::Known(Mutation::CheckIn {}));
         assert_eq!(mall.state().check_ins.len(), 1, "the queued check-in shows");
         assert_eq!(mall.snapshot().version, SNAPSHOT_VERSION);
         let future: Snapshot = serde_json::from_str(&v1.replace(r#""version":1"#, r#""version":3"#)).unwrap();
-        let error = Mall::from_snapshot(program(), future, WEDNESDAY).err().unwrap();
+        let error = Mall::from_snapshot(program(), future).err().unwrap();
         let error = Rejection::from(error);
         assert_eq!((error.code(), error.details()["path"].as_str()), ("INVALID_INPUT", Some("version")));
     }

@@ -46,7 +46,7 @@ impl Life {
         while self.mall.pending().len() > 0 {
             let request = self.mall.push_request();
             let reply: PushResponse = self.svc.push(&self.member, &request).await.expect("push");
-            self.mall.on_push_response(&reply, self.now());
+            self.mall.on_push_response(&reply);
             if request.mutations.len() < MAX_BATCH {
                 break;
             }
@@ -76,7 +76,7 @@ impl Life {
             let t = Instant::now();
             let reply = self.svc.push(&self.member, &request).await.expect("push");
             m.push_ms.push(t.elapsed().as_secs_f64() * 1e3);
-            self.mall.on_push_response(&reply, now);
+            self.mall.on_push_response(&reply);
             m.pull_bytes.push(self.pull().await);
         }
         if self.rng.chance(30) {

@@ -33,18 +33,12 @@ pub use lines::earn_points;
 pub use request::{cart_lines_from_json, CouponChoice, CouponMode, PointsChoice, PointsMode, QuoteRequest};
 
 use crate::error::OrderError;
-use crate::program::{Bp, CouponTemplate, Fen, Points, Program, Tier};
+use crate::program::{Bp, CouponTemplate, Fen, Program, Tier};
 use crate::state::{CouponInstance, MemberState, OrderLine};
 use crate::stock::Stock;
 use crate::time::Instant;
 
-pub const MAX_QTY: u32 = 999;
-/// Lines of one cart or order. With prices ≤ ¥1,000,000 and quantities ≤ 999 every sum of
-/// amounts then stays far inside i64 (≤ 10^13 fen).
-pub const MAX_LINES: usize = 100;
-/// The most points one order may earn: a cart whose earnings could exceed it is refused
-/// AMOUNT_TOO_LARGE, so that balances summed over a long history stay inside i64.
-pub const MAX_POINTS_PER_ORDER: Points = 1_000_000_000_000;
+pub use crate::units::{MAX_LINES, MAX_POINTS_PER_ORDER, MAX_QTY};
 /// An order uses at most one coupon per group; a few more may be offered to choose from.
 pub const MAX_CHOSEN_COUPONS: usize = 20;
 
