@@ -1,7 +1,7 @@
 // The date-sensitive journeys, each from the pinned instant (harness PINNED_AT, which
 // `SIYU_TEST_AT` moves; scripts/calendar-sweep.sh runs this file at instants on every weekday, at a
-// month end, a year end and a leap day): this month's calendar, the birthday window, the limited
-// sale before / during / after, a coupon's expiry, and points expiring at the end of next year.
+// month end, a year end and a leap day): this month's calendar and the birthday window.
+
 // Every expectation is derived from the instant, none from the day the suite runs.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
