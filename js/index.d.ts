@@ -15,7 +15,13 @@ export type DeviceErrorCode =
     | "STORAGE_FAILED"
     /** A storage without `putIfRev` where tabs cannot take Web Locks: refused when the client opens,
      * since two tabs could hand out one mutation id (pass `multiTab: false` for one tab). */
-    | "STORAGE_UNSAFE";
+    | "STORAGE_UNSAFE"
+    /** `pay()` with a provider whose host payment call was not given (`requestPayment`). */
+    | "PAYMENT_UNAVAILABLE"
+    /** The shopper closed the host's payment sheet: the order still awaits payment. */
+    | "PAYMENT_CANCELLED"
+    /** The host's payment call failed (`details.errMsg`): the order still awaits payment. */
+    | "PAYMENT_FAILED";
 
 /**
  * What every siyu call throws: a real `Error` with a stable `code`. `e instanceof SiyuError` and

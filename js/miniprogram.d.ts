@@ -1,7 +1,7 @@
 // Types of the mini-program entry (pkg/miniprogram/index.js, `require('siyu')` after WeChat's npm
 // build). Written next to miniprogram.js; the copy in miniprogram/ imports from its parent.
 import type { InitOutput, Instantiated, WasmImports } from './siyu.js';
-import type { FetchLike, FetchResponse, SyncLifecycle, OpenMallOptions, SyncClient, SyncOptions, SyncStorage } from './sync.js';
+import type { FetchLike, FetchResponse, PaymentRequest, SyncLifecycle, OpenMallOptions, SyncClient, SyncOptions, SyncStorage } from './sync.js';
 
 export {
     Mall, PricedCart, validateProgram, errorCodes, backoffDelayMs, initWith,
@@ -86,7 +86,13 @@ export declare function responseOf(status: number, headers?: Record<string, unkn
 /** Sync on `wx.onNetworkStatusChange` and `wx.onAppShow`. */
 export declare function wxLifecycle(api?: WxLifecycleApi): SyncLifecycle;
 
-/** `openMall` with wx storage, wx.request and the wx lifecycle unless the options name others. */
+export interface WxPaymentApi {
+    requestPayment(options: { timeStamp: string; nonceStr: string; package: string; signType: string; paySign: string; success(result: unknown): void; fail(error: { errMsg?: string }): void }): void;
+}
+/** `requestPayment` for `client.pay()` over `wx.requestPayment`; rejects `PAYMENT_CANCELLED` or `PAYMENT_FAILED`. */
+export declare function wxRequestPayment(api?: WxPaymentApi): (payment: PaymentRequest) => Promise<unknown>;
+
+/** `openMall` with wx storage, wx.request, the wx lifecycle and wx.requestPayment unless the options name others. */
 export declare function openMall(options: OpenMallOptions & { lifecycle?: SyncLifecycle }): Promise<SyncClient>;
 /** `createSyncClient` with wx.request and the wx lifecycle unless the options name others. */
 export declare function createSyncClient(options: SyncOptions): SyncClient;

@@ -11,7 +11,7 @@
 // take a few lines (docs/miniprogram.md).
 import { initWith } from './siyu.js';
 import { openMall as openMallWith, createSyncClient as createSyncClientWith } from './sync.js';
-import { unsupportedRuntime } from './errors.js';
+import { SiyuError, unsupportedRuntime } from './errors.js';
 import { newTextEncoder } from './text.js';
 
 export {
@@ -216,9 +216,42 @@ export function wxLifecycle(api = platformWx()) {
   };
 }
 
+// Payment: the host's payment call of `client.pay(orderId)`.
+
 /**
- * `openMall` with the mini-program's adapters: wx storage, wx.request and the wx lifecycle (each
- * can be replaced through the options of the same names). One page stack, so no tabs.
+ * `requestPayment` over `wx.requestPayment`: WeChat Pay's parameters as the server prepared them
+ * (`payment.requestPayment`: timeStamp, nonceStr, package, signType, paySign). Resolves when the
+ * shopper paid; rejects with `PAYMENT_CANCELLED` when they closed the sheet, `PAYMENT_FAILED`
+ * otherwise. The demo provider needs no call (the shim makes its payment).
+ */
+export function wxRequestPayment(api = platformWx()) {
+  return (payment) => {
+    if (payment?.provider === 'demo') return Promise.resolve();
+    if (typeof api?.requestPayment !== 'function') {
+      return Promise.reject(new SiyuError('PAYMENT_UNAVAILABLE', 'wxRequestPayment: no `wx.requestPayment` in this runtime', { provider: payment?.provider ?? null }));
+    }
+    const params = payment?.requestPayment ?? {};
+    return new Promise((resolve, reject) => {
+      api.requestPayment({
+        timeStamp: params.timeStamp,
+        nonceStr: params.nonceStr,
+        package: params.package,
+        signType: params.signType,
+        paySign: params.paySign,
+        success: resolve,
+        fail: (e) => {
+          const message = e?.errMsg ?? 'requestPayment:fail';
+          reject(new SiyuError(/cancel/.test(message) ? 'PAYMENT_CANCELLED' : 'PAYMENT_FAILED', message, { errMsg: message }));
+        },
+      });
+    });
+  };
+}
+
+/**
+ * `openMall` with the mini-program's adapters: wx storage, wx.request, the wx lifecycle and
+ * wx.requestPayment (each can be replaced through the options of the same names). One page
+ * stack, so no tabs.
  */
 export function openMall(options) {
   return openMallWith({ ...options, ...adapters(options), multiTab: false });
@@ -234,5 +267,5 @@ function adapters(options) {
 }
 
 function transport(options) {
-  return { fetch: options.fetch ?? wxFetch(), lifecycle: options.lifecycle ?? wxLifecycle() };
+  return { fetch: options.fetch ?? wxFetch(), lifecycle: options.lifecycle ?? wxLifecycle(), requestPayment: options.requestPayment ?? wxRequestPayment() };
 }

@@ -91,6 +91,28 @@ export interface SyncOptions {
     intervalMs?: number;
     /** false: ignore other tabs (no Web Locks, no BroadcastChannel). */
     multiTab?: boolean;
+    /** The host's payment call for `pay()`: given what `POST ${baseUrl}/orders/{id}/pay` answered
+     * (with WeChat Pay, `{ provider: "wechatpay", requestPayment: { timeStamp, nonceStr, package,
+     * signType, paySign } }` for `wx.requestPayment`), it resolves once the shopper has paid and
+     * rejects if the payment failed or was cancelled. The siyu/miniprogram entry passes one over
+     * `wx.requestPayment`; without one, only the demo provider's payment is made. */
+    requestPayment?: (payment: PaymentRequest) => Promise<unknown>;
+}
+
+/** What the server answers to start paying an order: the provider, and what its host call needs. */
+export interface PaymentRequest {
+    provider: string;
+    orderId: string;
+    amount: number;
+    payBy: number;
+    [field: string]: unknown;
+}
+
+export interface PayResult {
+    orderId: string;
+    /** As the device holds the order after the payment: `paid` once the store's result arrived. */
+    status: "awaitingPayment" | "paid" | "cancelled" | null;
+    provider: string | null;
 }
 
 export interface OpenMallOptions extends Omit<SyncOptions, "mall" | "memberId"> {
@@ -201,6 +223,9 @@ export interface SyncClient {
      * `state().orders`, …; the archive holds what came before it.
      */
     history<K extends HistoryKind>(kind: K, query?: HistoryQuery): Promise<HistoryPage<HistoryItem[K]>>;
+    /** Pay an order awaiting payment through the server and the host's payment call; resolves
+     * with its status once the store's result has been pulled (see `requestPayment`). */
+    pay(orderId: string): Promise<PayResult>;
     on<K extends keyof SyncEvents>(type: K, listener: (value: SyncEvents[K]) => void): () => void;
     /** Stop syncing and give up leadership; storage keeps everything. */
     close(): void;

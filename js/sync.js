@@ -289,6 +289,7 @@ class SyncClient {
   #closed = false;
   #teardown = [];
   #lifecycle;
+  #requestPayment;
 
   constructor(options) {
     const { mall, baseUrl = '/api', token, getToken, fetch: fetchFn, storage = null, intervalMs = 30_000, rev = 0 } = options;
@@ -316,6 +317,7 @@ class SyncClient {
       this.#channel = new BroadcastChannel(`siyu:${this.#memberId}`);
       this.#channel.onmessage = (e) => this.#onMessage(e.data);
     }
+    this.#requestPayment = options.requestPayment ?? null;
     this.#lifecycle = options.lifecycle ?? browserLifecycle();
     const unsubscribe = this.#lifecycle.subscribe({
       online: () => this.sync(),
@@ -583,6 +585,42 @@ class SyncClient {
     return callApi(this.#fetch, url, { token: await this.#getToken() });
   }
 
+  /**
+   * Pay an order awaiting payment (rulebook §8): sync so the server holds it, ask the server for
+   * the payment (`POST ${baseUrl}/orders/{id}/pay`), hand that to the host's payment call
+   * (`requestPayment`: `wx.requestPayment` in a mini-program; with the demo provider and no
+   * `requestPayment`, the demo payment is made directly), then sync until the store's result has
+   * arrived. Only the store decides "paid": this resolves with the order's status as the device
+   * then holds it (`paid`, or still `awaitingPayment` while the provider's notification is on its
+   * way; the next syncs bring it). A host call that fails or is cancelled by the shopper rejects
+   * with its error and leaves the order awaiting payment.
+   * @param {string} orderId
+   * @returns {Promise<import('./sync.js').PayResult>}
+   */
+  async pay(orderId) {
+    if (typeof orderId !== 'string' || !orderId) throw new SiyuError('INVALID_INPUT', 'pay: `orderId` must be a non-empty string', { path: 'orderId' });
+    const status = () => this.#mall.orders().find((o) => o.id === orderId)?.status ?? null;
+    await this.sync();
+    const token = await this.#getToken();
+    const payment = await callApi(this.#fetch, `${this.#baseUrl}/orders/${encodeURIComponent(orderId)}/pay`, { token, body: {} });
+    if (this.#requestPayment) {
+      await this.#requestPayment(payment);
+    } else if (payment?.provider !== 'demo') {
+      throw new SiyuError('PAYMENT_UNAVAILABLE', `pay: the ${payment?.provider ?? 'unknown'} provider needs a \`requestPayment\` host call`, { provider: payment?.provider ?? null });
+    }
+    // The demo provider has no notification: its payment is made here, once the host call (the
+    // demo sheet) resolved.
+    if (payment?.provider === 'demo' && typeof payment.confirm === 'string') {
+      await callApi(this.#fetch, `${this.#baseUrl}${payment.confirm.replace(/^\/api/, '')}`, { token, body: {} });
+    }
+    // The result reaches the store from the provider, then this device by pull.
+    for (let round = 0; round < PAY_SYNC_ROUNDS && status() === 'awaitingPayment'; round += 1) {
+      if (round > 0) await new Promise((resolve) => setTimeout(resolve, PAY_SYNC_PAUSE_MS));
+      await this.sync();
+    }
+    return { orderId, status: status(), provider: payment?.provider ?? null };
+  }
+
   /** Forget the reversals shown to the shopper. */
   dismissReversals() {
     return this.#exclusive((m) => m.dismissReversals(), true);
@@ -727,6 +765,10 @@ class SyncClient {
     for (const undo of this.#teardown) undo();
   }
 }
+
+/** After a payment, the syncs that wait for the store's result, and the pause between them. */
+const PAY_SYNC_ROUNDS = 5;
+const PAY_SYNC_PAUSE_MS = 1000;
 
 /** Sync an existing mall: see `SyncOptions`. */
 export function createSyncClient(options) {

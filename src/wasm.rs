@@ -430,6 +430,13 @@ impl Mall {
         to_js(&siyu_core::checkin::streak(&self.core.program, self.core.state(), self.at(now)?))
     }
 
+    /// The orders of the working state, newest first: status, the countdown of one awaiting
+    /// payment, whether it can be cancelled or refunded.
+    #[wasm_bindgen(unchecked_return_type = "OrderView[]")]
+    pub fn orders(&self, #[wasm_bindgen(unchecked_optional_param_type = "Instant | Date | null")] now: Option<JsValue>) -> Result<JsValue, JsValue> {
+        to_js(&siyu_core::orders::views(&self.core.program, self.core.state(), self.at(now)?))
+    }
+
     #[wasm_bindgen(unchecked_return_type = "PointsSummary")]
     pub fn points(&self, #[wasm_bindgen(unchecked_optional_param_type = "Instant | Date | null")] now: Option<JsValue>) -> Result<JsValue, JsValue> {
         to_js(&siyu_core::points::summary(self.core.state(), self.at(now)?))
@@ -514,6 +521,12 @@ impl Mall {
     #[wasm_bindgen(js_name = refundOrder, unchecked_return_type = "Receipt")]
     pub fn refund_order(&mut self, #[wasm_bindgen(unchecked_param_type = "string")] order_id: JsValue, #[wasm_bindgen(unchecked_optional_param_type = "Instant | Date | null")] now: Option<JsValue>) -> Result<JsValue, JsValue> {
         self.mutate(Mutation::RefundOrder { order_id: string_arg(&order_id, "orderId")? }, now)
+    }
+
+    /// Cancel an order awaiting payment: its coupons, points and stock come back.
+    #[wasm_bindgen(js_name = cancelOrder, unchecked_return_type = "Receipt")]
+    pub fn cancel_order(&mut self, #[wasm_bindgen(unchecked_param_type = "string")] order_id: JsValue, #[wasm_bindgen(unchecked_optional_param_type = "Instant | Date | null")] now: Option<JsValue>) -> Result<JsValue, JsValue> {
+        self.mutate(Mutation::CancelOrder { order_id: string_arg(&order_id, "orderId")? }, now)
     }
 
     #[wasm_bindgen(js_name = setBirthday, unchecked_return_type = "Receipt")]

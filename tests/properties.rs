@@ -38,6 +38,11 @@ enum Op {
     /// Lines (SKU index, qty), coupons (best, none, or wallet indices), points (-1 = max).
     Order(Vec<(usize, u32)>, Option<Vec<usize>>, i64),
     Refund(usize),
+    /// The store's payment result for the n-th order: its exact total, or one fen more.
+    Pay(usize, bool),
+    Cancel(usize),
+    /// The store expires the n-th order (refused while its window is open).
+    Expire(usize),
     SetBirthday(u8, u8),
 }
 
@@ -57,6 +62,9 @@ fn op() -> impl Strategy<Value = Op> {
         )
             .prop_map(|(l, c, p)| Op::Order(l, c, p)),
         1 => (0usize..5).prop_map(Op::Refund),
+        3 => (0usize..5, prop::bool::weighted(0.9)).prop_map(|(i, exact)| Op::Pay(i, exact)),
+        1 => (0usize..5).prop_map(Op::Cancel),
+        1 => (0usize..5).prop_map(Op::Expire),
         1 => (1u8..13, 1u8..29).prop_map(|(m, d)| Op::SetBirthday(m, d)),
     ]
 }
@@ -88,6 +96,12 @@ fn mutation(m: &Member, op: &Op, now: Instant, n: usize) -> Option<Mutation> {
         Op::Refund(i) => Mutation::RefundOrder {
             order_id: if m.state.orders.is_empty() || *i == 0 { "none".into() } else { m.state.orders[*i % m.state.orders.len()].id.clone() },
         },
+        Op::Pay(i, exact) => {
+            let o = m.state.orders.get(*i % m.state.orders.len().max(1))?;
+            Mutation::ConfirmPayment { order_id: o.id.clone(), amount: if *exact { o.total } else { o.total + 1 }, transaction_id: Some(format!("t{n}")) }
+        }
+        Op::Cancel(i) => Mutation::CancelOrder { order_id: m.state.orders.get(*i % m.state.orders.len().max(1))?.id.clone() },
+        Op::Expire(i) => Mutation::ExpireOrder { order_id: m.state.orders.get(*i % m.state.orders.len().max(1))?.id.clone() },
         Op::SetBirthday(mo, d) => Mutation::SetBirthday { birthday: siyu::time::MonthDay::parse(&format!("{mo:02}-{d:02}"))? },
     })
 }
@@ -118,6 +132,26 @@ fn check_invariants(m: &Member, now: Instant) -> Result<(), TestCaseError> {
             prop_assert!(s.order(order_id).is_some_and(|o| o.coupons.contains(&c.id)));
         }
     }
+    // Orders awaiting payment hold exactly their coupons and points; no other order holds any.
+    for c in &s.coupons {
+        if let CouponState::Locked { order_id, .. } = &c.state {
+            let o = s.order(order_id);
+            prop_assert!(o.is_some_and(|o| o.is_awaiting_payment() && o.coupons.contains(&c.id)), "{} locked by {}", c.id, order_id);
+        }
+    }
+    for o in s.orders.iter().filter(|o| o.is_awaiting_payment()) {
+        for id in &o.coupons {
+            let locked = matches!(&s.coupon(id).unwrap().state, CouponState::Locked { order_id, .. } if *order_id == o.id);
+            prop_assert!(locked, "{} not locked by {}", id, o.id);
+        }
+        prop_assert!(o.earned_lot.is_none() && o.gift.is_none() && o.total > 0);
+    }
+    let held: i64 = s.orders.iter().filter(|o| o.is_awaiting_payment()).map(|o| o.points_used).sum();
+    prop_assert_eq!(siyu::points::summary(s, now).held, held);
+    // Growth counts paid orders only.
+    let mut unpaid = s.clone();
+    unpaid.orders.retain(|o| o.is_paid());
+    prop_assert_eq!(siyu::tiers::growth(&m.program, s, now), siyu::tiers::growth(&m.program, &unpaid, now));
     let mut ids: Vec<&str> = s.coupons.iter().map(|c| c.id.as_str()).chain(s.lots.iter().map(|l| l.id.as_str())).collect();
     let n = ids.len();
     ids.sort();
@@ -143,18 +177,22 @@ proptest! {
             }
             let Some(mutation) = mutation(&m, op, now, n) else { continue };
             // Deterministic: the same input gives the same effects and ids.
-            let ctx = Ctx { now, client_id: &m.client, mutation_id: m.next_id, stock: &m.stock, archived_order: None };
+            let by_store = mutation.is_store_only();
+            let (client, id) = if by_store { (siyu::apply::STORE_CLIENT.to_string(), m.store_next) } else { (m.client.clone(), m.next_id) };
+            let ctx = Ctx { now, client_id: &client, mutation_id: id, stock: &m.stock, archived_order: None };
             let first = apply(&m.program, &m.state, &mutation, &ctx);
             let second = apply(&m.program, &m.state, &mutation, &ctx.clone());
             prop_assert_eq!(&first, &second);
             let before = m.state.clone();
-            let result = m.run(mutation.clone(), now);
+            let result = if by_store { m.as_store(mutation.clone(), now) } else { m.run(mutation.clone(), now) };
             prop_assert_eq!(result.as_ref().map_err(|e| e.code()), first.as_ref().map(|a| &a.effects).map_err(|e| e.code()));
             if let Ok(effects) = &result {
                 for e in effects {
-                    if let Effect::CouponUsed { coupon, .. } = e {
-                        // Only an available coupon is used.
-                        prop_assert_eq!(&before.coupon(coupon).unwrap().state, &CouponState::Available);
+                    if let Effect::CouponUsed { coupon, order_id, .. } = e {
+                        // Only an available coupon is used, or one its own order held.
+                        let was = &before.coupon(coupon).unwrap().state;
+                        let held_by_it = matches!(was, CouponState::Locked { order_id: o, .. } if o == order_id);
+                        prop_assert!(*was == CouponState::Available || held_by_it, "{:?}", was);
                         used_before.push(coupon.clone());
                     }
                 }
@@ -392,9 +430,11 @@ fn apply_is_deterministic_across_fresh_states() {
                 Mutation::PlaceOrder { order_id: "o1".into(), lines: lines(&[("tea", 2)]), coupons: vec!["c-2-0".into()], points: 0, expected_total: 18000 },
                 at(2026, 11, 16, 9, 2),
             ),
+            (Mutation::ConfirmPayment { order_id: "o1".into(), amount: 18000, transaction_id: Some("tx".into()) }, at(2026, 11, 16, 9, 4)),
             (Mutation::RefundOrder { order_id: "o1".into() }, at(2026, 11, 17, 9, 0)),
         ] {
-            all.push(m.run(mutation, now).unwrap());
+            let by_store = mutation.is_store_only();
+            all.push(if by_store { m.as_store(mutation, now) } else { m.run(mutation, now) }.unwrap());
         }
         (all, m.state)
     };
@@ -460,7 +500,7 @@ proptest! {
             Mutation::PlaceOrder { order_id: "o1".into(), lines: lines(&[("tea", 1)]), coupons: vec!["n".into()], points: 100, expected_total: q.total },
             Mutation::RefundOrder { order_id: "o0".into() },
         ] {
-            let mut mm = Member { program: m.program.clone(), state: m.state.clone(), stock: m.stock.clone(), client: "c".into(), next_id: 9 };
+            let mut mm = Member { program: m.program.clone(), state: m.state.clone(), stock: m.stock.clone(), client: "c".into(), next_id: 9, store_next: 1 };
             let _ = mm.run(mutation, now);
             check_invariants(&mm, now)?;
         }
@@ -481,6 +521,10 @@ enum LongOp {
     Order(Vec<(usize, u32)>, Option<Vec<usize>>),
     /// The n-th order ever placed (it may have moved to the archive).
     Refund(usize),
+    /// The store's payment result for the n-th order (exact total).
+    Pay(usize),
+    Cancel(usize),
+    Expire(usize),
     SetBirthday(u8, u8),
 }
 
@@ -494,6 +538,9 @@ fn long_op() -> impl Strategy<Value = LongOp> {
         3 => (prop::collection::vec((0usize..4, 1u32..3), 1..3), prop::option::of(prop::collection::vec(0usize..6, 0..3)))
             .prop_map(|(l, c)| LongOp::Order(l, c)),
         1 => (0usize..40).prop_map(LongOp::Refund),
+        3 => (0usize..40).prop_map(LongOp::Pay),
+        1 => (0usize..40).prop_map(LongOp::Cancel),
+        1 => (0usize..40).prop_map(LongOp::Expire),
         1 => (1u8..13, 1u8..29).prop_map(|(m, d)| LongOp::SetBirthday(m, d)),
     ]
 }
@@ -611,26 +658,36 @@ proptest! {
                     Some(Mutation::PlaceOrder { order_id: format!("o{n}"), lines: lines(&items), coupons, points: 0, expected_total: q.total })
                 }
                 LongOp::Refund(i) => Some(Mutation::RefundOrder { order_id: orders.get(*i % orders.len().max(1)).cloned().unwrap_or_else(|| "none".into()) }),
+                LongOp::Pay(i) => orders.get(*i % orders.len().max(1)).map(|id| Mutation::ConfirmPayment {
+                    order_id: id.clone(),
+                    amount: full.state.order(id).map_or(0, |o| o.total),
+                    transaction_id: None,
+                }),
+                LongOp::Cancel(i) => orders.get(*i % orders.len().max(1)).map(|id| Mutation::CancelOrder { order_id: id.clone() }),
+                LongOp::Expire(i) => orders.get(*i % orders.len().max(1)).map(|id| Mutation::ExpireOrder { order_id: id.clone() }),
                 LongOp::SetBirthday(mo, d) => siyu::time::MonthDay::parse(&format!("{mo:02}-{d:02}")).map(|birthday| Mutation::SetBirthday { birthday }),
             };
             if let Some(mutation) = mutation {
-                let expected = full.run(mutation.clone(), now);
+                let by_store = mutation.is_store_only();
+                let expected = if by_store { full.as_store(mutation.clone(), now) } else { full.run(mutation.clone(), now) };
                 // The lean member's server knows the archive: an order id it no longer holds is looked up there.
-                let named = match &mutation {
-                    Mutation::RefundOrder { order_id } | Mutation::PlaceOrder { order_id, .. } => Some(order_id.clone()),
-                    _ => None,
-                };
+                let named = mutation.order_id().map(str::to_string);
                 let archived_order = named
                     .filter(|id| lean.state.order(id).is_none())
-                    .and_then(|id| archive.orders.iter().find(|o| o.id == id).map(|o| siyu::apply::ArchivedOrder { refunded: o.is_refunded() }));
-                let ctx = Ctx { now, client_id: &lean.client, mutation_id: lean.next_id, stock: &lean.stock, archived_order };
+                    .and_then(|id| archive.orders.iter().find(|o| o.id == id).map(siyu::apply::ArchivedOrder::of));
+                let (client, id) = if by_store { (siyu::apply::STORE_CLIENT.to_string(), lean.store_next) } else { (lean.client.clone(), lean.next_id) };
+                let ctx = Ctx { now, client_id: &client, mutation_id: id, stock: &lean.stock, archived_order };
                 let got = apply(&lean.program, &lean.state, &mutation, &ctx).map(|a| a.effects);
                 prop_assert_eq!(got.as_ref().map(|_| ()).map_err(|e| e.code()), expected.as_ref().map(|_| ()).map_err(|e| e.code()), "step {} {:?}", n, mutation);
                 prop_assert_eq!(got.as_ref().ok().map(|e| by_expiry(json!(e))), expected.as_ref().ok().map(|e| by_expiry(json!(e))), "step {} {:?}", n, mutation);
                 if let Ok(effects) = &got {
                     siyu::apply::apply_effects(&mut lean.state, effects);
                     siyu::apply::apply_stock(&mut lean.stock, effects);
-                    lean.next_id += 1;
+                    if by_store {
+                        lean.store_next += 1;
+                    } else {
+                        lean.next_id += 1;
+                    }
                 }
             }
             let (compacted, moved) = compact(&lean.program, &lean.state, now);

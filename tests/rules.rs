@@ -19,7 +19,7 @@ use siyu::program::Program;
 use siyu::quote::{allocate, AdjustmentKind, CouponChoice, CouponMode, LineFlag, PointsChoice, PointsMode, UnusableReason};
 use siyu::reminders::Reminder;
 use siyu::segments::{Lifecycle, PriceSensitivity};
-use siyu::state::{CheckInKind, CouponState, LotAmount, MemberState, Order, OrderLine, PointLot};
+use siyu::state::{CancelledBy, CheckInKind, CouponState, LotAmount, MemberState, Order, OrderLine, OrderStatus, PointLot};
 use siyu::stock::Counter;
 use siyu::time::{Day, MonthDay};
 use siyu::{Rejection, Stock};
@@ -656,8 +656,9 @@ fn s6_wallet_views() {
     let now = at(2026, 11, 25, 12, 0);
     let w = siyu::coupons::wallet(&m.program, &m.state, now, &[]);
     let ids = |v: &[siyu::coupons::WalletCoupon]| v.iter().map(|c| c.id.clone()).collect::<Vec<_>>();
-    // Soonest-expiring first. The first-order gift of o1 is "c-1-1".
-    assert_eq!(ids(&w.available), vec!["n-old", "c-1-1", "f30", "r8"]);
+    // Soonest-expiring first. The first-order gift of o1, issued by its payment (the store's
+    // first change), is "store-1-1".
+    assert_eq!(ids(&w.available), vec!["n-old", "store-1-1", "f30", "r8"]);
     assert_eq!(ids(&w.expiring), vec!["n-old"]);
     assert_eq!(w.expiring[0].days_left, 3);
     assert_eq!(ids(&w.used), vec!["s5"]);
@@ -902,10 +903,155 @@ fn s8_place_order_rejects_a_changed_price() {
 }
 
 #[test]
+fn s8_a_placed_order_awaits_payment_holding_its_coupons_points_and_stock() {
+    let mut m = gold_member();
+    let wed = at(2026, 11, 25, 10, 0);
+    let growth = siyu::tiers::growth(&m.program, &m.state, wed);
+    let (q, effects) = m.place("o2", &[("tea", 2), ("nuts", 2), ("cookie", 1)], &["s5", "f30"], 1000, wed).unwrap();
+    assert_eq!(q.total, 24150);
+    let o = m.state.order("o2").unwrap().clone();
+    assert_eq!((o.status, o.pay_by, o.paid_at), (OrderStatus::AwaitingPayment, Some(wed + 15 * 60_000), None));
+    // Priced now, earned when paid: no credit, no gift, no growth yet.
+    assert_eq!(o.points_earned, 724);
+    assert_eq!(credited(&effects), 0);
+    assert!(issued(&effects).is_empty());
+    assert_eq!(siyu::tiers::growth(&m.program, &m.state, wed), growth);
+    // The coupons are locked in it and the points held: neither can be used twice.
+    assert!(matches!(&m.state.coupon("f30").unwrap().state, CouponState::Locked { order_id, .. } if order_id == "o2"));
+    let w = siyu::coupons::wallet(&m.program, &m.state, wed, &[]);
+    let locked: Vec<(&str, CouponStatus, Option<&str>)> = w.used.iter().map(|c| (c.id.as_str(), c.status, c.order_id.as_deref())).collect();
+    assert_eq!(locked, vec![("s5", CouponStatus::Locked, Some("o2")), ("f30", CouponStatus::Locked, Some("o2"))]);
+    let points = siyu::points::summary(&m.state, wed);
+    assert_eq!((points.balance, points.held), (0, 1000));
+    let e = rejection(m.place("o3", &[("tea", 3)], &["f30"], 0, wed));
+    assert_eq!((e.code(), e.details()["reason"].clone()), ("COUPON_UNUSABLE", json!("already used by another order")));
+    assert_eq!(rejection(m.place("o3", &[("tea", 3)], &[], 100, wed)).code(), "BELOW_MIN_BALANCE");
+    // Its countdown, and what the shopper can do with it.
+    let views = siyu::orders::views(&m.program, &m.state, wed + 5 * 60_000);
+    assert_eq!((views[0].order.id.as_str(), views[0].pay_ms_left, views[0].cancellable, views[0].refundable), ("o2", Some(10 * 60_000), true, false));
+    assert_eq!(siyu::orders::views(&m.program, &m.state, wed + 20 * 60_000)[0].pay_ms_left, Some(0));
+    // Refunds are for paid orders; only the store confirms a payment.
+    assert_eq!(rejection(m.refund("o2", wed)).code(), "ORDER_NOT_PAID");
+    let forged = Mutation::ConfirmPayment { order_id: "o2".into(), amount: 24150, transaction_id: None };
+    let e = rejection(m.run(forged, wed));
+    assert_eq!((e.code(), e.details()), ("STORE_ONLY", json!({ "mutation": "confirmPayment" })));
+}
+
+#[test]
+fn s8_the_stores_payment_result_uses_the_coupons_credits_the_points_and_gives_the_gifts() {
+    let mut m = gold_member();
+    let wed = at(2026, 11, 25, 10, 0);
+    m.place("o2", &[("tea", 2), ("nuts", 2), ("cookie", 1)], &["s5", "f30"], 1000, wed).unwrap();
+    let growth = siyu::tiers::growth(&m.program, &m.state, wed);
+    // A result for another amount changes nothing.
+    let before = m.state.clone();
+    let short = Mutation::ConfirmPayment { order_id: "o2".into(), amount: 24149, transaction_id: Some("t1".into()) };
+    let e = rejection(m.as_store(short, wed + 60_000));
+    assert_eq!((e.code(), e.details()), ("PAYMENT_AMOUNT_MISMATCH", json!({ "orderId": "o2", "expected": 24150, "paid": 24149 })));
+    assert_eq!(m.state, before);
+    // The exact total: paid.
+    let paid_at = wed + 2 * 60_000;
+    let effects = m.pay("o2", paid_at).unwrap();
+    let o = m.state.order("o2").unwrap().clone();
+    assert_eq!((o.status, o.paid_at, o.transaction_id.as_deref()), (OrderStatus::Paid, Some(paid_at), Some("tx-o2")));
+    assert!(matches!(&m.state.coupon("f30").unwrap().state, CouponState::Used { order_id, at } if order_id == "o2" && *at == paid_at));
+    assert_eq!(credited(&effects), 724);
+    assert_eq!(o.earned_lot.as_deref(), Some("store-2-0"));
+    let points = siyu::points::summary(&m.state, paid_at);
+    assert_eq!((points.balance, points.held), (724, 0));
+    assert_eq!(siyu::tiers::growth(&m.program, &m.state, paid_at), growth + 24150);
+    let gifts = issued_coupons(&effects);
+    assert_eq!(gifts.iter().map(|g| (g.template.as_str(), g.source.as_str())).collect::<Vec<_>>(), vec![("repeat-8", "repurchase")]);
+    assert_eq!(o.gift.as_deref(), Some(gifts[0].id.as_str()));
+    // The same result again (a repeated notification): nothing more.
+    let e = rejection(m.pay("o2", paid_at + 1));
+    assert_eq!((e.code(), e.details()["status"].clone()), ("ORDER_NOT_AWAITING_PAYMENT", json!("paid")));
+    assert_eq!(rejection(m.run(Mutation::CancelOrder { order_id: "o2".into() }, paid_at)).code(), "ORDER_NOT_AWAITING_PAYMENT");
+    // The refund window runs from the payment.
+    let views = siyu::orders::views(&m.program, &m.state, paid_at + 7 * DAY);
+    assert_eq!((views[0].refundable, views[0].cancellable, views[0].pay_ms_left), (true, false, None));
+}
+
+#[test]
+fn s8_cancelled_by_the_shopper_or_by_its_deadline_everything_held_comes_back() {
+    let p = program_with(|v| v["points"]["expiry"] = json!({ "type": "rollingDays", "days": 10 }));
+    let mut m = Member::new(p, 0);
+    m.grant(300, at(2026, 11, 1, 10, 0)); // through 11 Nov
+    m.grant(200, at(2026, 11, 9, 10, 0)); // through 19 Nov
+    let ship = m.give("ship", "ship1", at(2026, 11, 9, 10, 0));
+    let placed = at(2026, 11, 11, 23, 50);
+    let (q, _) = m.place("o1", &[("tea", 1)], &[], 500, placed).unwrap();
+    assert_eq!(q.points.used, 500);
+    assert!(q.total > 0);
+    assert_eq!(m.balance(placed), 0);
+    // The shopper cancels after midnight: the 300 had expired meanwhile (30 days' grace from
+    // today), the 200 keep their end.
+    let cancelled_at = at(2026, 11, 12, 0, 5);
+    let effects = m.run(Mutation::CancelOrder { order_id: "o1".into() }, cancelled_at).unwrap();
+    let restored: Vec<(i64, Option<i64>)> = effects
+        .iter()
+        .flat_map(|e| match e {
+            Effect::PointsRestored { lots, reason, .. } if reason == "cancel:o1" => lots.iter().map(|l| (l.points, l.expires_at)).collect(),
+            _ => vec![],
+        })
+        .collect();
+    assert_eq!(restored, vec![(300, Some(day(2026, 12, 13).start(OFFSET))), (200, Some(day(2026, 11, 20).start(OFFSET)))]);
+    assert_eq!(m.balance(cancelled_at), 500);
+    let o = m.state.order("o1").unwrap();
+    assert_eq!((o.status, o.cancelled_at, o.cancelled_by), (OrderStatus::Cancelled, Some(cancelled_at), Some(CancelledBy::Shopper)));
+    assert_eq!(rejection(m.run(Mutation::CancelOrder { order_id: "o1".into() }, cancelled_at)).code(), "ORDER_NOT_AWAITING_PAYMENT");
+
+    // A coupon and the limited-sale unit held by an order whose deadline passes.
+    let start = sale_start();
+    let before = m.stock.remaining(&Counter::SaleStock("honey".into()));
+    let (q, _) = m.place("o2", &[("honey", 1), ("tea", 1)], &[&ship], 0, start).unwrap();
+    assert!(q.total > 0);
+    assert_eq!(m.stock.remaining(&Counter::SaleStock("honey".into())), before.map(|n| n - 1));
+    // The unit held counts for the per-member limit.
+    assert_eq!(m.quote(&[("honey", 1)], none(), no_points(), start).lines[0].flag, Some(LineFlag::LimitReached));
+    let pay_by = m.state.order("o2").unwrap().pay_by.unwrap();
+    let expire = Mutation::ExpireOrder { order_id: "o2".into() };
+    let e = rejection(m.as_store(expire.clone(), pay_by - 1));
+    assert_eq!((e.code(), e.details()), ("PAYMENT_WINDOW_OPEN", json!({ "orderId": "o2", "payBy": pay_by })));
+    assert_eq!(rejection(m.run(expire.clone(), pay_by)).code(), "STORE_ONLY");
+    m.as_store(expire, pay_by).unwrap();
+    let o = m.state.order("o2").unwrap();
+    assert_eq!((o.status, o.cancelled_by), (OrderStatus::Cancelled, Some(CancelledBy::Deadline)));
+    assert_eq!(m.state.coupon(&ship).unwrap().state, CouponState::Available);
+    assert_eq!(m.stock.remaining(&Counter::SaleStock("honey".into())), before);
+    assert_eq!(m.quote(&[("honey", 1)], none(), no_points(), pay_by).lines[0].flag, None);
+    // A payment that arrives after the cancellation is not applied.
+    let e = rejection(m.pay("o2", pay_by + 60_000));
+    assert_eq!((e.code(), e.details()["status"].clone()), ("ORDER_NOT_AWAITING_PAYMENT", json!("cancelled")));
+    // Never paid: no first-order gift, no growth, not counted as an order.
+    assert!(!m.state.has_ordered());
+    assert_eq!(siyu::tiers::growth(&m.program, &m.state, pay_by), 0);
+}
+
+#[test]
+fn s8_a_total_of_zero_is_paid_at_once() {
+    let p = program_with(|v| {
+        v["catalog"].as_array_mut().unwrap().push(json!({ "id": "sample", "name": "试用装", "category": "tea", "listPrice": 800 }));
+        v["shipping"] = json!({ "baseFee": 0, "freeThreshold": 0 });
+    });
+    let mut m = Member::new(p, 0);
+    let now = at(2026, 11, 16, 10, 0);
+    let gift = m.give("new-10", "n10", now);
+    let (q, effects) = m.place("o1", &[("sample", 1)], &[&gift], 0, now).unwrap();
+    assert_eq!(q.total, 0);
+    let o = m.state.order("o1").unwrap();
+    assert_eq!((o.status, o.pay_by, o.paid_at), (OrderStatus::Paid, None, Some(now)));
+    assert!(matches!(&m.state.coupon(&gift).unwrap().state, CouponState::Used { order_id, .. } if order_id == "o1"));
+    // The first paid order: its gift.
+    assert_eq!(issued_coupons(&effects).iter().map(|c| c.source.as_str()).collect::<Vec<_>>(), vec!["firstOrder"]);
+    assert!(m.state.has_ordered());
+}
+
+#[test]
 fn s8_successful_order_uses_coupons_spends_and_earns_points_and_gifts() {
     let mut m = gold_member();
-    // o1 (the first order) earned 1000 points and the first-order gift.
-    let gift = m.state.coupon("c-1-1").unwrap();
+    // o1 (the first order), once paid, earned 1000 points and the first-order gift.
+    let gift = m.state.coupon("store-1-1").unwrap();
     assert_eq!((gift.template.as_str(), gift.source.as_str()), ("new-10", "firstOrder"));
     assert_eq!(gift.valid_to, day(2026, 12, 16).start(OFFSET));
     let wed = at(2026, 11, 25, 10, 0);
@@ -980,7 +1126,7 @@ fn s8_refund_restores_spent_points_with_grace_and_takes_back_earned_ones() {
     // The 300 had expired on 12 Nov: 30 days' grace from the refund day (through 14 Dec).
     // The 200 keep their original end (19 Nov).
     assert_eq!(restored, vec![(300, Some(day(2026, 12, 15).start(OFFSET))), (200, Some(day(2026, 11, 20).start(OFFSET)))]);
-    assert!(effects.iter().any(|e| matches!(e, Effect::PointsDebited { lots, shortfall: 0, .. } if *lots == vec![LotAmount { lot: "c-1-0".into(), points: 95 }])));
+    assert!(effects.iter().any(|e| matches!(e, Effect::PointsDebited { lots, shortfall: 0, .. } if *lots == vec![LotAmount { lot: "store-1-0".into(), points: 95 }])));
     assert_eq!(m.balance(refund_at), 500);
     assert_eq!(m.balance(at(2026, 11, 20, 0, 0)), 300);
     assert_eq!(m.state.order("o1").unwrap().refunded_at, Some(refund_at));
@@ -990,10 +1136,10 @@ fn s8_refund_restores_spent_points_with_grace_and_takes_back_earned_ones() {
 fn s8_refund_takes_back_earned_points_from_the_order_lot_first_with_a_shortfall() {
     let mut m = Member::new(program(), 0);
     m.grant(200, at(2026, 11, 1, 10, 0));
-    m.buy("o1", &[("tea", 10)], &[], 0, at(2026, 11, 16, 10, 0)).unwrap(); // earns 1000 into "c-1-0"
+    m.buy("o1", &[("tea", 10)], &[], 0, at(2026, 11, 16, 10, 0)).unwrap(); // its payment earns 1000 into "store-1-0"
     let e = m.refund("o1", at(2026, 11, 17, 10, 0)).unwrap();
     // The order's own lot, not the older grant that would be spent first otherwise.
-    assert!(e.iter().any(|e| matches!(e, Effect::PointsDebited { lots, shortfall: 0, .. } if *lots == vec![LotAmount { lot: "c-1-0".into(), points: 1000 }])));
+    assert!(e.iter().any(|e| matches!(e, Effect::PointsDebited { lots, shortfall: 0, .. } if *lots == vec![LotAmount { lot: "store-1-0".into(), points: 1000 }])));
     assert_eq!(m.balance(at(2026, 11, 17, 10, 0)), 200);
 
     // Spent in the points mall before the refund: only what is left is taken back.
@@ -1154,6 +1300,12 @@ fn fake_order(id: &str, placed_at: i64, coupon: bool) -> Order {
     Order {
         id: id.into(),
         placed_at,
+        status: siyu::state::OrderStatus::Paid,
+        pay_by: None,
+        paid_at: Some(placed_at),
+        transaction_id: None,
+        cancelled_at: None,
+        cancelled_by: None,
         lines: vec![OrderLine { sku: "tea".into(), qty: 1 }],
         line_paid: vec![10000],
         coupons: if coupon { vec![format!("{id}-coupon")] } else { vec![] },

@@ -171,14 +171,20 @@ fn a_shoppers_day() {
         JSON::stringify(&coupon_ids).unwrap().as_string().unwrap()
     ));
     mall.place_order(order, Some(t.into())).unwrap();
-    // 321.23 yuan paid × 1 point/yuan × 2 on member day = 642 points, plus 15 for the check-in.
-    assert_eq!(num(&mall.points(Some(t.into())).unwrap(), "balance"), 657.0);
+    // Awaiting payment: 321.23 yuan × 1 point/yuan × 2 on member day = 642 points to earn once the
+    // store confirms the payment; until then only the check-in's 15, and no first-order gift.
+    let orders: Array = mall.orders(Some((t + 5.0 * 60_000.0).into())).unwrap().dyn_into().unwrap();
+    assert_eq!(text(&orders.get(0), "status"), "awaitingPayment");
+    assert_eq!(num(&orders.get(0), "pointsEarned"), 642.0);
+    assert_eq!(num(&orders.get(0), "payMsLeft"), 10.0 * 60_000.0);
+    assert_eq!(get(&orders.get(0), "cancellable"), JsValue::TRUE);
+    assert_eq!(num(&mall.points(Some(t.into())).unwrap(), "balance"), 15.0);
     let state = mall.state().unwrap();
     let coupons: Array = get(&state, "coupons").dyn_into().unwrap();
-    assert!(coupons.iter().any(|c| text(&c, "source") == "firstOrder"), "first-order gift issued");
+    assert!(!coupons.iter().any(|c| text(&c, "source") == "firstOrder"), "no gift before payment");
     let wallet = mall.wallet(Some(t.into())).unwrap();
     let used: Array = get(&wallet, "used").dyn_into().unwrap();
-    assert_eq!(text(&used.get(0), "status"), "locked", "unconfirmed order locks its coupon");
+    assert_eq!(text(&used.get(0), "status"), "locked", "the order awaiting payment locks its coupon");
     assert_eq!(mall.pending_count(), 5);
 
     // A snapshot restores the same member with the same queue (replayed at the given `now`, as
@@ -188,7 +194,11 @@ fn a_shoppers_day() {
     Reflect::set(&options, &"snapshot".into(), &snapshot).unwrap();
     let restored = Mall::new(PROGRAM.into(), options).unwrap();
     assert_eq!(restored.pending_count(), 5);
-    assert_eq!(num(&restored.points(Some(t.into())).unwrap(), "balance"), 657.0);
+    assert_eq!(num(&restored.points(Some(t.into())).unwrap(), "balance"), 15.0);
+    // Refunds are for paid orders: this one awaits payment.
+    let mut restored = restored;
+    let (_, code) = error_of(restored.refund_order("o-1".into(), Some(t.into())));
+    assert_eq!(code, "ORDER_NOT_PAID");
     let body = restored.push_request().unwrap();
     assert_eq!(num(&body, "protocol"), 2.0);
     assert_eq!(Array::from(&get(&body, "mutations")).length(), 5);

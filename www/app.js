@@ -3,7 +3,7 @@
 import init, { openMall, callApi } from '/pkg/index.js';
 import { html, raw } from './html.js';
 import { t, setLang, getLang, errorText, local, nameIn } from './i18n.js';
-import { fmtMoney, fmtDateTime, fmtCountdown, setUtcOffset, instantOf, wallParts } from './format.js';
+import { fmtMoney, fmtDateTime, fmtCountdown, setUtcOffset, instantOf, wallParts, shortOrderNo } from './format.js';
 import { ICONS } from './icons.js';
 import * as home from './views/home.js';
 import * as checkin from './views/checkin.js';
@@ -177,8 +177,46 @@ function ctx() {
     addToCart,
     setCart,
     saveCart,
+    payOrder,
   };
 }
+
+// ---------------------------------------------------------------------------------------------
+// Payment (rulebook §8): the order is paid once the store's result has come back.
+
+/** The host's payment call for the demo provider: a pay sheet the shopper confirms. */
+async function paySheet(payment) {
+  const money = fmtMoney(payment.amount);
+  const { value } = await ask({
+    title: t('paySheetTitle'),
+    body: html`<p>${t('paySheetBody', { id: shortOrderNo(payment.orderId), money })}</p>`,
+    actions: [{ value: 'cancel', label: t('cancel') }, { value: 'pay', label: t('payConfirm', { money }), primary: true }],
+    id: 'pay-form',
+  });
+  if (value !== 'pay') throw Object.assign(new Error(errorText('PAYMENT_CANCELLED', 'payment cancelled')), { name: 'SiyuError', code: 'PAYMENT_CANCELLED', details: {} });
+}
+
+async function payOrder(orderId) {
+  const total = app.client.mall.orders().find((o) => o.id === orderId)?.total ?? 0;
+  try {
+    const result = await app.client.pay(orderId);
+    toast(result.status === 'paid' ? t('paidToast', { money: fmtMoney(total) }) : t('payWaiting'));
+  } catch (e) {
+    if (e?.code === 'PAYMENT_CANCELLED') toast(errorText('PAYMENT_CANCELLED', e.message));
+    else toastError(e);
+  }
+  render();
+}
+
+/** The countdowns of orders awaiting payment, each second, without redrawing the page. */
+setInterval(() => {
+  const now = app.client?.mall?.now();
+  if (now === undefined) return;
+  for (const el of document.querySelectorAll('[data-pay-by]')) {
+    const payBy = Number(el.dataset.payBy);
+    if (payBy) el.textContent = t('payLeft', { time: fmtCountdown(payBy - now) });
+  }
+}, 1000);
 
 function focusKey(el) {
   if (!el || el === document.body) return null;
@@ -540,7 +578,7 @@ async function startMall() {
   app.program = await loadProgram();
   setUtcOffset(app.program.utcOffsetMinutes);
   app.client?.close();
-  app.client = await openMall({ program: app.program, memberId, getToken: () => app.session.token });
+  app.client = await openMall({ program: app.program, memberId, getToken: () => app.session.token, requestPayment: paySheet });
   app.cart = prefs.get(`cart.${memberId}`, []);
   const choice = prefs.get(`cartChoice.${memberId}`, {});
   app.ui = { category: 'all', couponChoice: choice.couponChoice ?? 'best', points: choice.points ?? 0, couponTab: 'available', month: null, shownQuote: null };

@@ -145,6 +145,34 @@ const SCHEMA: &[&str] = &[
         at BIGINT NOT NULL,
         PRIMARY KEY (member_id, seq)
     )",
+    // Orders awaiting payment (rulebook §8), by deadline: the sweep finds the expired ones here
+    // without reading any member's state. A row leaves when its order is paid or cancelled.
+    "CREATE TABLE IF NOT EXISTS awaiting_payment (
+        member_id TEXT NOT NULL,
+        order_id TEXT NOT NULL,
+        total BIGINT NOT NULL CHECK (total > 0),
+        pay_by BIGINT NOT NULL,
+        PRIMARY KEY (member_id, order_id)
+    )",
+    "CREATE INDEX IF NOT EXISTS awaiting_payment_by_deadline ON awaiting_payment (pay_by)",
+    // Orders cancelled unpaid (by the shopper or the deadline): what an archived order id was.
+    "CREATE TABLE IF NOT EXISTS cancelled_orders (
+        member_id TEXT NOT NULL,
+        order_id TEXT NOT NULL,
+        at BIGINT NOT NULL,
+        PRIMARY KEY (member_id, order_id)
+    )",
+    // Payment results the store could not apply (a payment for a cancelled order, another
+    // amount, an unknown order): kept for refund and investigation, one row per transaction.
+    "CREATE TABLE IF NOT EXISTS payment_reports (
+        member_id TEXT NOT NULL,
+        order_id TEXT NOT NULL,
+        transaction_id TEXT NOT NULL,
+        amount BIGINT NOT NULL,
+        code TEXT NOT NULL,
+        at BIGINT NOT NULL,
+        PRIMARY KEY (member_id, order_id, transaction_id)
+    )",
     // Counters shared by all members: coupon quotas, reward stock, limited-sale stock.
     "CREATE TABLE IF NOT EXISTS stock (
         counter TEXT PRIMARY KEY,

@@ -3,7 +3,7 @@
 
 use crate::db::Db;
 use crate::error::ApiError;
-use siyu_core::apply::{apply, apply_effects, Ctx, Effect, Mutation};
+use siyu_core::apply::{apply, apply_effects, Ctx, Effect, Mutation, STORE_CLIENT};
 use siyu_core::program::Program;
 use siyu_core::quote::{CouponChoice, PointsChoice, QuoteRequest};
 use siyu_core::state::{MemberState, OrderLine};
@@ -31,6 +31,8 @@ struct Script<'p> {
     state: MemberState,
     effects: Vec<Effect>,
     next_id: u64,
+    /// The store's changes in this history (payments) are its client's mutations 1..=this.
+    store_last: u64,
     /// Counters are not taken by history (unknown counters count as available).
     stock: Stock,
 }
@@ -43,13 +45,20 @@ impl<'p> Script<'p> {
             state: MemberState::new(member, joined_at),
             effects: Vec::new(),
             next_id: 1,
+            store_last: 0,
             stock: Stock::default(),
         }
     }
 
     fn run(&mut self, mutation: Mutation, at: i64) -> bool {
-        let ctx = Ctx { now: at, client_id: &self.client, mutation_id: self.next_id, stock: &self.stock, archived_order: None };
-        self.next_id += 1;
+        let (client, id) = if mutation.is_store_only() {
+            self.store_last += 1;
+            (STORE_CLIENT.to_string(), self.store_last)
+        } else {
+            self.next_id += 1;
+            (self.client.clone(), self.next_id - 1)
+        };
+        let ctx = Ctx { now: at, client_id: &client, mutation_id: id, stock: &self.stock, archived_order: None };
         match apply(self.program, &self.state, &mutation, &ctx) {
             Ok(applied) => {
                 apply_effects(&mut self.state, &applied.effects);
@@ -78,9 +87,9 @@ impl<'p> Script<'p> {
         let request = QuoteRequest { lines: lines.clone(), coupons: CouponChoice::default(), points: PointsChoice::Amount(0) };
         let Ok(quote) = siyu_core::quote::quote(self.program, &self.state, &self.stock, &request, at) else { return };
         let order_id = format!("H{}-{}", self.state.member_id, self.next_id);
-        self.run(
+        let placed = self.run(
             Mutation::PlaceOrder {
-                order_id,
+                order_id: order_id.clone(),
                 lines,
                 coupons: quote.coupons.iter().map(|c| c.id.clone()).collect(),
                 points: 0,
@@ -88,6 +97,11 @@ impl<'p> Script<'p> {
             },
             at,
         );
+        // Paid two minutes later, as the store would record it.
+        if placed && quote.total > 0 {
+            let transaction_id = Some(format!("seed-{order_id}"));
+            self.run(Mutation::ConfirmPayment { order_id, amount: quote.total, transaction_id }, at + 2 * 60_000);
+        }
     }
 }
 
@@ -96,13 +110,17 @@ fn skus(program: &Program, i: usize, n: usize) -> Vec<(&str, u32)> {
     (0..n).map(|k| (program.catalog[(i * 7 + k * 3) % count].id.as_str(), 1 + ((i + k) % 2) as u32)).collect()
 }
 
+/// A seeded member: its state, the effects that made it, and how many of its mutations were
+/// the store's.
+type Seeded = (String, MemberState, Vec<Effect>, u64);
+
 /// The three demo members as they would be at `now`.
-pub fn histories(program: &Program, now: i64) -> Vec<(String, MemberState, Vec<Effect>)> {
+pub fn histories(program: &Program, now: i64) -> Vec<Seeded> {
     let mut out = Vec::new();
 
     // new: joined an hour ago, nothing yet.
     let fresh = Script::new(program, "new", now - HOUR);
-    out.push(("new".to_string(), fresh.state, fresh.effects));
+    out.push(("new".to_string(), fresh.state, fresh.effects, 0));
 
     // loyal: over a year of orders every ~2.5 weeks, regular check-ins, a birthday, claimed
     // coupons: gold or better, with a check-in streak running up to yesterday.
@@ -137,7 +155,7 @@ pub fn histories(program: &Program, now: i64) -> Vec<(String, MemberState, Vec<E
     }
     let t = s.at(now, -1, 12);
     s.run(Mutation::RedeemReward { reward: "coupon-5".into() }, t);
-    out.push(("loyal".to_string(), s.state, s.effects));
+    out.push(("loyal".to_string(), s.state, s.effects, s.store_last));
 
     // lapsing: three orders long ago, the last one 150 days ago, nothing since.
     let mut s = Script::new(program, "lapsing", now - 500 * MS_PER_DAY);
@@ -148,15 +166,19 @@ pub fn histories(program: &Program, now: i64) -> Vec<(String, MemberState, Vec<E
         let cart = skus(program, n + 5, 2);
         s.order(&cart, t);
     }
-    out.push(("lapsing".to_string(), s.state, s.effects));
+    out.push(("lapsing".to_string(), s.state, s.effects, s.store_last));
     out
 }
 
 /// Seed the demo members that do not exist yet. Returns the ids seeded.
 pub async fn seed(db: &Db, program: &Program, now: i64) -> Result<Vec<String>, ApiError> {
     let mut seeded = Vec::new();
-    for (member, state, effects) in histories(program, now) {
+    for (member, state, effects, store_last) in histories(program, now) {
         if crate::service::insert_member(db, &member, &state, &effects, now).await? {
+            // The store's next change for this member follows the ones in its history.
+            crate::store::register_client(db, &member, STORE_CLIENT, now).await?;
+            let mut conn = db.pool.acquire().await?;
+            crate::store::set_client_last(&mut conn, db, &member, STORE_CLIENT, store_last as i64).await?;
             seeded.push(member);
         }
     }
@@ -176,11 +198,12 @@ mod tests {
         let p = program();
         let now = 1_790_000_000_000;
         let h = histories(&p, now);
-        let get = |id: &str| &h.iter().find(|(m, _, _)| m == id).unwrap().1;
+        let get = |id: &str| &h.iter().find(|(m, ..)| m == id).unwrap().1;
         let loyal = get("loyal");
         let tier = siyu_core::tiers::current_tier(&p, loyal, now);
         assert!(tier.id == "gold" || tier.id == "diamond", "loyal is {}", tier.id);
         assert!(loyal.orders.len() >= 15, "loyal has {} orders", loyal.orders.len());
+        assert!(loyal.orders.iter().all(|o| o.is_paid() && o.paid_at.is_some()), "the seeded orders were paid");
         assert!(loyal.check_ins.len() >= 40);
         let seg = siyu_core::segments::of(loyal, now);
         let lapsing = get("lapsing");
@@ -189,7 +212,7 @@ mod tests {
         assert!(now - last > 120 * MS_PER_DAY);
         assert!(get("new").orders.is_empty());
         // Every history is written in time order: the points ledger reads newest first.
-        for (member, state, _) in &h {
+        for (member, state, ..) in &h {
             let bad = state.ledger.windows(2).find(|w| w[0].at > w[1].at);
             assert!(bad.is_none(), "{member}'s ledger is out of date order: {bad:?}");
         }

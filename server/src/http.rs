@@ -167,6 +167,29 @@ async fn history(
     svc.history(&member, &kind, &query).await.map(NoStore)
 }
 
+/// `POST /api/orders/{id}/pay`: the parameters of the host's payment call for an order awaiting
+/// payment (`wx.requestPayment`'s with WeChat Pay; the demo sheet's with the demo provider).
+async fn pay(State(svc): State<Arc<Service>>, Member(member): Member, AxumPath(order_id): AxumPath<String>) -> Reply<Value> {
+    svc.pay(&member, &order_id).await.map(NoStore)
+}
+
+/// `POST /api/orders/{id}/demo-pay`: the demo provider's payment (the demo mall's pay sheet),
+/// standing in for a provider's notification. Only while the demo provider is configured.
+async fn demo_pay(State(svc): State<Arc<Service>>, Member(member): Member, AxumPath(order_id): AxumPath<String>) -> Reply<Value> {
+    if svc.config.payment.as_ref().map(|p| p.name()) != Some("demo") {
+        return Err(ApiError::not_found("the demo payment is only offered with the demo provider"));
+    }
+    let order = svc.payable(&member, &order_id).await?;
+    let transaction = format!("demo-{order_id}");
+    match svc.payment_result(&member, &order_id, order.total, &transaction).await? {
+        siyu_sync::StoredOutcome::Applied { .. } => Ok(NoStore(json!({ "paid": true, "orderId": order_id, "amount": order.total, "transactionId": transaction }))),
+        siyu_sync::StoredOutcome::Rejected { error } => {
+            let code = siyu_core::error::ALL_CODES.iter().copied().find(|c| *c == error.code).unwrap_or("CONFLICT");
+            Err(ApiError::new(409, code, error.message).with_details(error.details))
+        }
+    }
+}
+
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct LoginRequest {
@@ -226,6 +249,8 @@ async fn set_clock(State(svc): State<Arc<Service>>, request: Request) -> Reply<V
         return Err(ApiError::bad_request("offsetMs must be within ±10 years").with_details(json!({ "path": "offsetMs" })));
     }
     svc.clock.set_offset_ms(req.offset_ms);
+    // Orders whose deadline the move passed are cancelled now, as the sweep would next round.
+    svc.sweep_expired().await?;
     Ok(NoStore(clock_body(&svc)))
 }
 
@@ -270,6 +295,8 @@ pub fn api_router(svc: Arc<Service>) -> Router {
         .route("/api/push", post(push))
         .route("/api/pull", post(pull))
         .route("/api/history/{kind}", get(history))
+        .route("/api/orders/{id}/pay", post(pay))
+        .route("/api/orders/{id}/demo-pay", post(demo_pay))
         .route("/api/login", post(login))
         .route("/api/program", get(get_program).put(put_program))
         .route("/api/qa/clock", get(get_clock).post(set_clock))

@@ -36,6 +36,9 @@ ENVIRONMENT:
   SIYU_LOG             log filter: info (default), debug, siyu_server=debug,tower_http=warn …
 ";
 
+/// How often the server looks for unpaid orders past their deadline.
+const SWEEP_EVERY_SECS: u64 = 5;
+
 struct Args {
     database: String,
     listen: String,
@@ -197,6 +200,8 @@ async fn main() {
         rate_per_sec: args.rate_per_sec,
         admin_token: std::env::var("SIYU_ADMIN_TOKEN").ok().filter(|t| !t.is_empty()),
         cors_origins: args.cors_origins.clone(),
+        // The demo pays with the demo provider; a real store configures its own (docs/payment.md).
+        payment: args.demo.then(|| std::sync::Arc::new(siyu_server::payment::DemoPay) as std::sync::Arc<dyn siyu_server::payment::PaymentProvider>),
     };
     let seed_program = program.clone();
     let svc = Service::new(db, program, signer, clock, config).await.unwrap_or_else(|e| fail(&format!("cannot prepare the database: {e}")));
@@ -207,6 +212,18 @@ async fn main() {
             Err(e) => fail(&format!("cannot seed the demo members: {e}")),
         }
     }
+    // Unpaid orders past their deadline are cancelled by the server itself (rulebook §8), so
+    // their stock returns to other members even if the member never comes back.
+    let sweeper = svc.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(SWEEP_EVERY_SECS));
+        loop {
+            tick.tick().await;
+            if let Err(e) = sweeper.sweep_expired().await {
+                tracing::warn!(code = e.code, message = %e.message, "sweep of expired orders failed; retried next round");
+            }
+        }
+    });
     let app = http::router(svc, &locate(&args.www), &locate(&args.pkg));
     let listener = tokio::net::TcpListener::bind(&args.listen).await.unwrap_or_else(|e| fail(&format!("cannot listen on {}: {e}", args.listen)));
     tracing::info!(

@@ -17,7 +17,7 @@ use siyu_sync::{Change, Decided, ErrorBody, Intent, MutationResult, MAX_PATCH, O
 use siyu_core::compact::{compact, Archived};
 use siyu_core::coupons::finished_at;
 use siyu_core::time::{days_in_month, Day};
-use siyu_core::{apply, apply_effects, ArchivedOrder, Ctx, Effect, MemberState, Mutation, Program, Rejection, Stock};
+use siyu_core::{apply, apply_effects, Ctx, Effect, MemberState, Mutation, Program, Rejection, Stock};
 use sqlx::AnyConnection;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
@@ -43,6 +43,8 @@ pub struct Config {
     pub rate_per_sec: f64,
     /// The token that may replace the program (env SIYU_ADMIN_TOKEN); none = nobody may.
     pub admin_token: Option<String>,
+    /// Who collects payments (`POST /api/orders/{id}/pay`); none = orders cannot be paid here.
+    pub payment: Option<Arc<dyn crate::payment::PaymentProvider>>,
     /// Origins of other sites allowed to call the API from a browser (CORS); `*` for any. Empty:
     /// same origin only (mini-programs and native apps send no Origin and need none).
     pub cors_origins: Vec<String>,
@@ -50,7 +52,7 @@ pub struct Config {
 
 impl Default for Config {
     fn default() -> Self {
-        Config { demo: false, rate_burst: 120, rate_per_sec: 20.0, admin_token: None, cors_origins: Vec::new() }
+        Config { demo: false, rate_burst: 120, rate_per_sec: 20.0, admin_token: None, payment: None, cors_origins: Vec::new() }
     }
 }
 
@@ -348,6 +350,23 @@ impl Service {
         Ok(PushResponse { results, last_mutation_id: last as u64 })
     }
 
+    /// The store's client row for a member (rulebook §15); it is nobody's device, so it has no
+    /// owner row.
+    pub(crate) async fn ensure_store_client(&self, member: &str) -> Result<(), ApiError> {
+        self.ensure_member(member).await?;
+        store::register_client(&self.db, member, siyu_core::apply::STORE_CLIENT, self.now()).await?;
+        Ok(())
+    }
+
+    /// Decide one mutation with the next id of its client: its outcome, or `None` when that id
+    /// was taken meanwhile (by another server deciding for the same client).
+    pub(crate) async fn decide_one(&self, member: &str, client: &str, m: &PushMutation) -> Result<Option<StoredOutcome>, ApiError> {
+        Ok(match self.decide(member, client, m).await? {
+            Step::Decided(outcome) => Some(outcome),
+            Step::Duplicate(_) | Step::Reused | Step::OutOfOrder(_) => None,
+        })
+    }
+
     async fn last_mutation_id(&self, member: &str, client: &str) -> Result<i64, ApiError> {
         Ok(store::last_mutation_id(&self.db, member, client).await?)
     }
@@ -435,7 +454,7 @@ impl Service {
             // became of it (refunded, or past its window) instead of "not found".
             let intent = m.intent.mutation();
             let archived_order = match intent.as_deref().ok().and_then(named_order) {
-                Some(id) if current.order(id).is_none() => store::order_refunded(&mut tx, db, member, id).await?.map(|refunded| ArchivedOrder { refunded }),
+                Some(id) if current.order(id).is_none() => store::archived_order(&mut tx, db, member, id).await?,
                 _ => None,
             };
             // An offline check-in keeps the day it was made on within the grace (rulebook §1);
@@ -454,6 +473,13 @@ impl Service {
                     })
                     .map_err(|r| ErrorBody::from(&r)),
             };
+            // The store's own change that does not apply (an order paid or cancelled meanwhile,
+            // another server's sweep first) changes nothing and is not recorded: its caller
+            // reports it.
+            if let (Err(error), true) = (&decision, client == siyu_core::apply::STORE_CLIENT) {
+                tx.rollback().await?;
+                return Ok(vec![(m.id, Step::Decided(StoredOutcome::Rejected { error: error.clone() }))]);
+            }
             version += 1;
             let outcome = match decision {
                 Ok(applied) => {
@@ -631,7 +657,10 @@ impl Service {
 }
 
 fn check_client_id(client: &str) -> Result<(), ApiError> {
-    if valid_id(client) {
+    if client == siyu_core::apply::STORE_CLIENT {
+        // The store's own changes on a member's state are made under this id (rulebook §15).
+        Err(ApiError::bad_request(format!("clientId {client:?} is reserved for the store")).with_details(json!({ "path": "clientId" })))
+    } else if valid_id(client) {
         Ok(())
     } else {
         Err(ApiError::bad_request("clientId must be 1–64 characters of A-Z a-z 0-9 _ - . :").with_details(json!({ "path": "clientId" })))
@@ -698,10 +727,7 @@ fn change_of(change: store::StateChange) -> Result<Change, ApiError> {
 
 /// The order a mutation names, if any.
 fn named_order(mutation: &Mutation) -> Option<&str> {
-    match mutation {
-        Mutation::PlaceOrder { order_id, .. } | Mutation::RefundOrder { order_id } => Some(order_id),
-        _ => None,
-    }
+    mutation.order_id()
 }
 
 /// Appends what compaction moved to the member's archive.

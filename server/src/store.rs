@@ -300,6 +300,18 @@ async fn insert_lot(db: &Db, conn: &mut AnyConnection, member: &str, lot: &siyu_
     Ok(())
 }
 
+/// A coupon taken by an order (locked or used): its key fires if another order has it.
+async fn insert_coupon_use(conn: &mut AnyConnection, db: &Db, member: &str, coupon: &str, order_id: &str, at: i64) -> Result<(), sqlx::Error> {
+    sqlx::query(&db.sql("INSERT INTO coupon_uses (member_id, coupon_id, order_id, used_at) VALUES ($1, $2, $3, $4)"))
+        .bind(member)
+        .bind(coupon)
+        .bind(order_id)
+        .bind(at)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
 /// The natural-key guard rows and counters of a list of effects.
 pub async fn write_guards(conn: &mut AnyConnection, db: &Db, member: &str, effects: &[Effect]) -> Result<(), WriteError> {
     for effect in effects {
@@ -333,14 +345,20 @@ pub async fn write_guards(conn: &mut AnyConnection, db: &Db, member: &str, effec
                     .execute(&mut *conn)
                     .await?;
             }
+            // A coupon is locked or used by one order: the second insert for it fires the key.
+            Effect::CouponLocked { coupon, order_id, at } => insert_coupon_use(conn, db, member, coupon, order_id, *at).await?,
             Effect::CouponUsed { coupon, order_id, at } => {
-                sqlx::query(&db.sql("INSERT INTO coupon_uses (member_id, coupon_id, order_id, used_at) VALUES ($1, $2, $3, $4)"))
+                // Locked by this very order (paid now), or used at once (a total of 0).
+                let locked = sqlx::query(&db.sql("UPDATE coupon_uses SET used_at = $4 WHERE member_id = $1 AND coupon_id = $2 AND order_id = $3"))
                     .bind(member)
                     .bind(coupon.as_str())
                     .bind(order_id.as_str())
                     .bind(*at)
                     .execute(&mut *conn)
                     .await?;
+                if locked.rows_affected() == 0 {
+                    insert_coupon_use(conn, db, member, coupon, order_id, *at).await?;
+                }
             }
             Effect::CouponReturned { coupon } => {
                 sqlx::query(&db.sql("DELETE FROM coupon_uses WHERE member_id = $1 AND coupon_id = $2"))
@@ -358,6 +376,39 @@ pub async fn write_guards(conn: &mut AnyConnection, db: &Db, member: &str, effec
                     .bind(order.paid)
                     .execute(&mut *conn)
                     .await?;
+                if let Some(pay_by) = order.pay_by.filter(|_| order.is_awaiting_payment()) {
+                    sqlx::query(&db.sql("INSERT INTO awaiting_payment (member_id, order_id, total, pay_by) VALUES ($1, $2, $3, $4)"))
+                        .bind(member)
+                        .bind(order.id.as_str())
+                        .bind(order.total)
+                        .bind(pay_by)
+                        .execute(&mut *conn)
+                        .await?;
+                }
+            }
+            // Paid or cancelled once: the row of an order awaiting payment leaves exactly once
+            // (two servers deciding the same order: the second fires this guard).
+            Effect::OrderPaid { order_id, .. } | Effect::OrderCancelled { order_id, .. } => {
+                if let Effect::OrderCancelled { at, .. } = effect {
+                    sqlx::query(&db.sql("INSERT INTO cancelled_orders (member_id, order_id, at) VALUES ($1, $2, $3)"))
+                        .bind(member)
+                        .bind(order_id.as_str())
+                        .bind(*at)
+                        .execute(&mut *conn)
+                        .await?;
+                }
+                // Placed and paid in one decision (a total of 0): it never waited.
+                if effects.iter().any(|e| matches!(e, Effect::OrderPlaced { order } if order.id == *order_id)) {
+                    continue;
+                }
+                let done = sqlx::query(&db.sql("DELETE FROM awaiting_payment WHERE member_id = $1 AND order_id = $2"))
+                    .bind(member)
+                    .bind(order_id.as_str())
+                    .execute(&mut *conn)
+                    .await?;
+                if done.rows_affected() != 1 {
+                    return Err(WriteError::Guard("awaiting_payment".into()));
+                }
             }
             Effect::OrderRefunded { order_id, at, .. } => {
                 let done = sqlx::query(&db.sql("UPDATE orders SET refunded_at = $3 WHERE member_id = $1 AND order_id = $2 AND refunded_at IS NULL"))
@@ -395,6 +446,54 @@ pub async fn write_guards(conn: &mut AnyConnection, db: &Db, member: &str, effec
             .await?;
     }
     Ok(())
+}
+
+// ---- payment ------------------------------------------------------------------------------------
+
+/// Orders whose payment window ended at or before `now`, soonest first, at most `limit`.
+pub async fn expired_orders(db: &Db, now: i64, limit: i64) -> Result<Vec<(String, String)>, sqlx::Error> {
+    let rows = sqlx::query(&db.sql("SELECT member_id, order_id FROM awaiting_payment WHERE pay_by <= $1 ORDER BY pay_by, member_id, order_id LIMIT $2"))
+        .bind(now)
+        .bind(limit)
+        .fetch_all(&db.pool)
+        .await?;
+    rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
+}
+
+/// The member and total of an order awaiting payment.
+pub async fn awaiting_order(db: &Db, member: &str, order_id: &str) -> Result<Option<(i64, i64)>, sqlx::Error> {
+    let row = sqlx::query(&db.sql("SELECT total, pay_by FROM awaiting_payment WHERE member_id = $1 AND order_id = $2"))
+        .bind(member)
+        .bind(order_id)
+        .fetch_optional(&db.pool)
+        .await?;
+    row.map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).transpose()
+}
+
+/// Records a payment result that was not applied (once per transaction).
+pub async fn report_payment(db: &Db, member: &str, order_id: &str, transaction_id: &str, amount: i64, code: &str, at: i64) -> Result<(), sqlx::Error> {
+    sqlx::query(&db.sql(
+        "INSERT INTO payment_reports (member_id, order_id, transaction_id, amount, code, at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (member_id, order_id, transaction_id) DO NOTHING",
+    ))
+    .bind(member)
+    .bind(order_id)
+    .bind(transaction_id)
+    .bind(amount)
+    .bind(code)
+    .bind(at)
+    .execute(&db.pool)
+    .await?;
+    Ok(())
+}
+
+/// The unapplied payment results of an order: (transaction, amount, code).
+pub async fn payment_reports(db: &Db, member: &str, order_id: &str) -> Result<Vec<(String, i64, String)>, sqlx::Error> {
+    let rows = sqlx::query(&db.sql("SELECT transaction_id, amount, code FROM payment_reports WHERE member_id = $1 AND order_id = $2 ORDER BY at"))
+        .bind(member)
+        .bind(order_id)
+        .fetch_all(&db.pool)
+        .await?;
+    rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?))).collect()
 }
 
 // ---- archive ------------------------------------------------------------------------------------
@@ -497,13 +596,18 @@ pub async fn archive_counts(db: &Db, member: &str) -> Result<Vec<(String, i64)>,
 
 /// What the order guard table says of an order id: None when the member never placed it, else
 /// whether it was refunded.
-pub async fn order_refunded(conn: &mut AnyConnection, db: &Db, member: &str, order_id: &str) -> Result<Option<bool>, sqlx::Error> {
-    let row = sqlx::query(&db.sql("SELECT refunded_at FROM orders WHERE member_id = $1 AND order_id = $2"))
-        .bind(member)
-        .bind(order_id)
-        .fetch_optional(&mut *conn)
-        .await?;
-    row.map(|r| r.try_get::<Option<i64>, _>(0).map(|at| at.is_some())).transpose()
+pub async fn archived_order(conn: &mut AnyConnection, db: &Db, member: &str, order_id: &str) -> Result<Option<siyu_core::ArchivedOrder>, sqlx::Error> {
+    let row = sqlx::query(&db.sql(
+        "SELECT o.refunded_at, c.at FROM orders o LEFT JOIN cancelled_orders c ON c.member_id = o.member_id AND c.order_id = o.order_id WHERE o.member_id = $1 AND o.order_id = $2",
+    ))
+    .bind(member)
+    .bind(order_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.map(|r| {
+        Ok(siyu_core::ArchivedOrder { refunded: r.try_get::<Option<i64>, _>(0)?.is_some(), cancelled: r.try_get::<Option<i64>, _>(1)?.is_some() })
+    })
+    .transpose()
 }
 
 // ---- patches ------------------------------------------------------------------------------------

@@ -70,6 +70,7 @@ async fn two_years(svc: Arc<Service>, clock: Arc<AtomicI64>, tag: &str) {
     let skus = ["almond-250", "oats-1kg", "greentea-100", "walnut-500", "chia-300"];
     let claims = ["nuts-8", "free-ship", "pct-90-cap30", "full-300-50"];
     let mut id = 0;
+    let mut store_id = 0;
     let mut orders = Vec::new();
     for day in 0..730i64 {
         let now = START + day * DAY + (day % 5) * HOUR;
@@ -95,6 +96,18 @@ async fn two_years(svc: Arc<Service>, clock: Arc<AtomicI64>, tag: &str) {
             let expected = whole.run(&intent, &client, id, now);
             let got = push(&svc, &member, &client, id, &intent, now).await;
             assert_eq!(got, expected, "day {day}: {intent:?}");
+            // Paid a minute later: the store's change, decided by its own client (§15).
+            if let (Mutation::PlaceOrder { order_id, expected_total, .. }, Ok(())) = (&intent, &got) {
+                if *expected_total > 0 {
+                    store_id += 1;
+                    clock.store(now + 60_000, Ordering::SeqCst);
+                    let pay = Mutation::ConfirmPayment { order_id: order_id.clone(), amount: *expected_total, transaction_id: Some(format!("tx-{order_id}")) };
+                    whole.run(&pay, siyu_core::apply::STORE_CLIENT, store_id, now + 60_000).unwrap();
+                    let paid = svc.payment_result(&member, order_id, *expected_total, &format!("tx-{order_id}")).await.unwrap();
+                    assert!(matches!(paid, siyu_sync::StoredOutcome::Applied { .. }), "day {day}: {paid:?}");
+                    clock.store(now, Ordering::SeqCst);
+                }
+            }
         }
     }
     let state = svc.member_state(&member).await.unwrap().unwrap().1;

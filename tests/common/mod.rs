@@ -2,7 +2,7 @@
 #![allow(dead_code)]
 
 use serde_json::{json, Value};
-use siyu::apply::{apply, apply_effects, apply_stock, Ctx, Effect, Mutation};
+use siyu::apply::{apply, apply_effects, apply_stock, Ctx, Effect, Mutation, STORE_CLIENT};
 use siyu::program::{Points, Program};
 use siyu::quote::{CouponChoice, PointsChoice, Pricer, Quote, QuoteRequest};
 use siyu::state::{CouponInstance, MemberState, OrderLine};
@@ -174,12 +174,14 @@ pub struct Member {
     pub stock: Stock,
     pub client: String,
     pub next_id: u64,
+    /// The next mutation id of the store's client (payments, expired orders).
+    pub store_next: u64,
 }
 
 impl Member {
     pub fn new(program: Program, joined_at: Instant) -> Member {
         let stock = Stock::initial(&program);
-        Member { program, state: MemberState::new("m1", joined_at), stock, client: "c".into(), next_id: 1 }
+        Member { program, state: MemberState::new("m1", joined_at), stock, client: "c".into(), next_id: 1, store_next: 1 }
     }
 
     /// Apply a mutation; on success the effects change the state and the stock.
@@ -191,6 +193,28 @@ impl Member {
         apply_stock(&mut self.stock, &applied.effects);
         self.next_id += 1;
         Ok(applied.effects)
+    }
+
+    /// Apply a change of the store's own (rulebook §15), as the server decides it.
+    pub fn as_store(&mut self, mutation: Mutation, now: Instant) -> Result<Vec<Effect>, Rejection> {
+        let id = self.store_next;
+        let ctx = Ctx { now, client_id: STORE_CLIENT, mutation_id: id, stock: &self.stock, archived_order: None };
+        let applied = apply(&self.program, &self.state, &mutation, &ctx)?;
+        apply_effects(&mut self.state, &applied.effects);
+        apply_stock(&mut self.stock, &applied.effects);
+        self.store_next += 1;
+        Ok(applied.effects)
+    }
+
+    /// The store confirms the payment of an order awaiting it, for its exact total.
+    pub fn pay(&mut self, order_id: &str, now: Instant) -> Result<Vec<Effect>, Rejection> {
+        let amount = self.state.order(order_id).map_or(0, |o| o.total);
+        self.as_store(Mutation::ConfirmPayment { order_id: order_id.into(), amount, transaction_id: Some(format!("tx-{order_id}")) }, now)
+    }
+
+    /// The id the store's next change's n-th new object will get.
+    pub fn next_store_object_id(&self, n: usize) -> String {
+        format!("{STORE_CLIENT}-{}-{}", self.store_next, n)
     }
 
     /// The id the next mutation's n-th new object will get.
@@ -249,14 +273,25 @@ impl Member {
         Pricer::new(&self.program, &self.state, &self.stock, &lines(items), now).expect("pricer")
     }
 
-    /// Quote the cart with these coupons and points, then place it at the quoted total.
-    pub fn buy(&mut self, order_id: &str, items: &[(&str, u32)], coupons: &[&str], points: Points, now: Instant) -> Result<(Quote, Vec<Effect>), Rejection> {
+    /// Quote the cart with these coupons and points, then place it at the quoted total: it
+    /// awaits payment if the total is above 0.
+    pub fn place(&mut self, order_id: &str, items: &[(&str, u32)], coupons: &[&str], points: Points, now: Instant) -> Result<(Quote, Vec<Effect>), Rejection> {
         let ids: Vec<String> = coupons.iter().map(|c| c.to_string()).collect();
         let quote = self.quote(items, CouponChoice::Chosen(ids.clone()), PointsChoice::Amount(points), now);
         let effects = self.run(
             Mutation::PlaceOrder { order_id: order_id.into(), lines: lines(items), coupons: ids, points, expected_total: quote.total },
             now,
         )?;
+        Ok((quote, effects))
+    }
+
+    /// Place the order and have it paid at the same instant: the placing's effects, then the
+    /// payment's.
+    pub fn buy(&mut self, order_id: &str, items: &[(&str, u32)], coupons: &[&str], points: Points, now: Instant) -> Result<(Quote, Vec<Effect>), Rejection> {
+        let (quote, mut effects) = self.place(order_id, items, coupons, points, now)?;
+        if quote.total > 0 {
+            effects.extend(self.pay(order_id, now)?);
+        }
         Ok((quote, effects))
     }
 

@@ -158,6 +158,17 @@ export async function waitSynced(page, timeout = 15_000) {
   await page.locator('#sync-badge[data-state="synced"]').waitFor({ timeout });
 }
 
+/**
+ * Pay in the demo provider's sheet, which opens after an order is placed (or from its pay
+ * button): resolves once the order shows paid, i.e. the store's result came back by pull.
+ */
+export async function payInSheet(page, orderId) {
+  const sheet = page.locator('#pay-form');
+  await sheet.waitFor();
+  await sheet.locator('button[value="pay"]').click();
+  await page.locator(`#orders .order[data-order="${orderId}"][data-state="done"]`).waitFor();
+}
+
 /** The sync badge's state and pending count. */
 export async function badge(page) {
   const el = page.locator('#sync-badge');

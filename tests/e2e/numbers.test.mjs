@@ -3,7 +3,7 @@
 // reload, toasts, and English pages without Chinese text.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { useServerAndBrowser, newPhone, loginAs, waitSynced, go, eventually } from './harness.mjs';
+import { useServerAndBrowser, newPhone, loginAs, waitSynced, go, eventually, payInSheet } from './harness.mjs';
 
 const env = useServerAndBrowser();
 
@@ -162,6 +162,7 @@ test('me: one history row per refund with its total, short order numbers, what a
   await page.locator('#tab-me[aria-current="page"]').waitFor();
   const order = page.locator('#orders .order').first();
   const orderId = await order.getAttribute('data-order');
+  await payInSheet(page, orderId);
   await waitSynced(page);
   const shortNo = (await order.locator('.order-no').textContent()).trim();
   assert.ok(shortNo.length <= 16, `a short order number (${shortNo})`);

@@ -112,7 +112,11 @@ test('an order placed offline and repriced by the server asks again at the new p
   const text = await dialog.locator('.price-changed').textContent();
   assert.ok(text.includes('¥'), text);
   await dialog.locator('button[value="reorder"]').click();
-  await page.locator('#orders .order[data-state="done"]').waitFor();
+  // Placed again at the new price: it awaits payment, with its countdown and pay button.
+  const reordered = page.locator('#orders .order[data-state="awaiting"]');
+  await reordered.waitFor();
+  await reordered.locator('[data-pay-by]').waitFor();
+  await reordered.locator('[data-action="pay"]').waitFor();
   await waitSynced(page);
   const state = await eventually(async () => {
     const s = await env.server.serverState('new');

@@ -2,7 +2,7 @@
 // coupons and the price breakdown, pay partly with points, see the order, refund it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { useServerAndBrowser, newPhone, loginAs, waitSynced, go } from './harness.mjs';
+import { useServerAndBrowser, newPhone, loginAs, waitSynced, go, eventually, payInSheet } from './harness.mjs';
 
 const env = useServerAndBrowser();
 
@@ -75,14 +75,20 @@ test('check in, claim, checkout with coupons and points, refund (at the pinned i
   const order = page.locator('#orders .order').first();
   await order.waitFor();
   const orderId = await order.getAttribute('data-order');
-  await waitSynced(page);
-  await page.locator(`#orders .order[data-order="${orderId}"][data-state="done"]`).waitFor();
+  // Placed, not paid: the server holds it awaiting payment, its points not yet earned.
+  await eventually(async () => (await env.server.serverState('loyal')).orders.some((o) => o.id === orderId), { what: 'the order on the server' });
   let state = await env.server.serverState('loyal');
   const placed = state.orders.find((o) => o.id === orderId);
-  assert.ok(placed, 'the server has the order');
+  assert.equal(placed.status, 'awaitingPayment');
   assert.equal(placed.total, total);
   assert.equal(placed.pointsUsed, 300);
   assert.ok(placed.coupons.length >= 1);
+  assert.equal(state.lots.some((l) => l.source === `order:${orderId}`), false, 'nothing earned before payment');
+  // The pay sheet: paid once the store's result is back.
+  await payInSheet(page, orderId);
+  state = await env.server.serverState('loyal');
+  assert.equal(state.orders.find((o) => o.id === orderId).status, 'paid');
+  assert.ok(state.lots.some((l) => l.source === `order:${orderId}`), 'the purchase points, once paid');
 
   // Refund it: the order shows refunded, the server agrees, the coupon comes back.
   await page.click(`[data-action="refund"][data-arg="${orderId}"]`);
@@ -117,7 +123,7 @@ test('a stale price on screen is never charged: PRICE_CHANGED asks again with th
   await page.locator('#tab-me[aria-current="page"]').waitFor();
   const order = page.locator('#orders .order').first();
   const orderId = await order.getAttribute('data-order');
-  await page.locator(`#orders .order[data-order="${orderId}"][data-state="done"]`).waitFor();
+  await payInSheet(page, orderId);
   const state = await env.server.serverState('new');
   assert.equal(state.orders.find((o) => o.id === orderId).total, total);
   assert.deepEqual(errors, []);

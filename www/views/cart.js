@@ -211,8 +211,12 @@ export function view(ctx) {
 async function place(ctx, quote) {
   const lines = quote.lines.map((l) => ({ sku: l.sku, qty: l.qty }));
   const coupons = quote.coupons.map((c) => c.id);
+  let orderId = null;
   try {
-    await ctx.app.client.mutate((m) => m.placeOrder({ orderId: m.nextOrderId(), lines, coupons, points: quote.points.used, expectedTotal: quote.total }));
+    await ctx.app.client.mutate((m) => {
+      orderId = m.nextOrderId();
+      return m.placeOrder({ orderId, lines, coupons, points: quote.points.used, expectedTotal: quote.total });
+    });
   } catch (e) {
     if (e.code === 'PRICE_CHANGED' && e.details?.quote) {
       const fresh = e.details.quote;
@@ -225,11 +229,15 @@ async function place(ctx, quote) {
     ctx.render();
     return false;
   }
-  ctx.toast(t('orderPlaced', { money: fmtMoney(quote.total) }));
+  const minutes = ctx.program.payment?.windowMinutes ?? 15;
+  ctx.toast(quote.total > 0 ? t('orderPlacedToPay', { money: fmtMoney(quote.total), minutes }) : t('orderPlaced', { money: fmtMoney(quote.total) }));
   ctx.ui.couponChoice = 'best';
   ctx.ui.points = 0;
   ctx.setCart([]);
   ctx.navigate('me');
+  // Straight to the pay sheet; closing it leaves the order awaiting payment with its countdown.
+  // Offline, the order first has to reach the store: its pay button waits in "me".
+  if (quote.total > 0 && navigator.onLine !== false) await ctx.payOrder(orderId);
   return true;
 }
 

@@ -2,7 +2,7 @@
 // once), the segments the store sees, and settings.
 import { html, raw } from '../html.js';
 import { t, getLang, local, nameIn } from '../i18n.js';
-import { fmtMoney, fmtMoneyShort, fmtNumber, fmtDate, fmtDateTime, fmtDay, shortOrderNo } from '../format.js';
+import { fmtMoney, fmtMoneyShort, fmtNumber, fmtDate, fmtDateTime, fmtDay, fmtCountdown, shortOrderNo } from '../format.js';
 import { ICONS } from '../icons.js';
 
 function tierCard(mall) {
@@ -122,11 +122,12 @@ function ordersCard(mall, ui) {
   const program = mall.program();
   const pendingIds = new Set(mall.pending().filter((p) => p.name === 'placeOrder').map((p) => p.args.orderId));
   const older = ui.history?.orders;
-  const held = [...(mall.state().orders ?? [])].sort((a, b) => b.placedAt - a.placedAt);
+  const now = mall.now();
+  // The working state's orders with their countdown and what can be done (newest first); the
+  // archive's are closed: refunded, cancelled or past their refund window.
+  const held = mall.orders(now);
   const archivedCount = Number(mall.state().past?.orders ?? 0);
   const orders = older ? [...held, ...older.items] : held.slice(0, 12);
-  const now = mall.now();
-  const windowMs = (program.refundDays ?? 7) * 86_400_000;
   return html`
     <section class="card" aria-labelledby="orders-title" id="orders">
       <h2 class="section-title" id="orders-title">${t('orders')}</h2>
@@ -134,21 +135,44 @@ function ordersCard(mall, ui) {
         ? html`<ul class="plain-list orders">${orders.map((o) => {
             const items = o.lines.reduce((n, l) => n + l.qty, 0);
             const pictures = o.lines.map((l) => program.catalog.find((s) => s.id === l.sku)?.image ?? '🛍️').join('');
-            const state = o.refundedAt ? 'refunded' : pendingIds.has(o.id) ? 'pending' : 'done';
-            const label = { refunded: t('orderRefunded'), pending: t('orderPending'), done: t('orderDone') }[state];
-            // Archived orders are past their refund window or refunded: never refundable.
-            const canRefund = !o.refundedAt && now - o.placedAt < windowMs && held.includes(o);
-            return html`<li class="order" data-order=${o.id} data-state=${state}>
-              <div class="order-top"><span class="muted small">${fmtDateTime(o.placedAt)} · <span class="order-no">${t('orderNo', { no: shortOrderNo(o.id) })}</span></span><span class=${`status-tag status-${state}`}>${label}</span></div>
-              <div class="order-mid"><span class="order-pics" aria-hidden="true">${pictures}</span><span class="small">${t('orderItems', { n: items })}</span>
-                <strong class="price">${fmtMoney(o.total)}</strong></div>
-              <div class="order-foot"><span class="muted small order-points">${o.refundedAt ? refundedWords(o) : o.pointsEarned ? t('orderEarned', { n: fmtNumber(o.pointsEarned) }) : ''}</span>
-                ${canRefund
-                  ? html`<button type="button" class="btn btn-small btn-outline" data-action="refund" data-arg=${o.id} aria-label=${t('refundLabel', { id: shortOrderNo(o.id) })}>${t('refund')}</button>`
+            const status = o.status ?? 'paid';
+            const state = o.refundedAt
+              ? 'refunded'
+              : pendingIds.has(o.id)
+                ? 'pending'
+                : status === 'awaitingPayment'
+                  ? 'awaiting'
+                  : status === 'cancelled'
+                    ? 'cancelled'
+                    : 'done';
+            const label = {
+              refunded: t('orderRefunded'),
+              pending: t('orderPending'),
+              awaiting: t('orderAwaiting'),
+              cancelled: o.cancelledBy === 'deadline' ? t('orderExpired') : t('orderCancelled'),
+              done: t('orderDone'),
+            }[state];
+            const no = shortOrderNo(o.id);
+            let foot = '';
+            if (status === 'awaitingPayment') {
+              foot = html`<span class="muted small order-countdown" data-pay-by=${o.payBy ?? ''}>${t('payLeft', { time: fmtCountdown(o.payMsLeft ?? 0) })}</span>
+                <span class="order-actions">
+                  <button type="button" class="btn btn-small btn-ghost" data-action="cancelOrder" data-arg=${o.id} aria-label=${t('cancelOrderLabel', { id: no })}>${t('cancelOrder')}</button>
+                  ${state === 'awaiting' ? html`<button type="button" class="btn btn-small btn-primary" data-action="pay" data-arg=${o.id} aria-label=${t('payNowLabel', { id: no, money: fmtMoney(o.total) })}>${t('payNow')}</button>` : ''}
+                </span>`;
+            } else if (status === 'paid') {
+              foot = html`<span class="muted small order-points">${o.refundedAt ? refundedWords(o) : o.pointsEarned ? t('orderEarned', { n: fmtNumber(o.pointsEarned) }) : ''}</span>
+                ${o.refundable
+                  ? html`<button type="button" class="btn btn-small btn-outline" data-action="refund" data-arg=${o.id} aria-label=${t('refundLabel', { id: no })}>${t('refund')}</button>`
                   : !o.refundedAt
                     ? html`<span class="muted small">${t('refundClosed')}</span>`
-                    : ''}
-              </div>
+                    : ''}`;
+            }
+            return html`<li class="order" data-order=${o.id} data-state=${state}>
+              <div class="order-top"><span class="muted small">${fmtDateTime(o.placedAt)} · <span class="order-no">${t('orderNo', { no })}</span></span><span class=${`status-tag status-${state}`}>${label}</span></div>
+              <div class="order-mid"><span class="order-pics" aria-hidden="true">${pictures}</span><span class="small">${t('orderItems', { n: items })}</span>
+                <strong class="price">${fmtMoney(o.total)}</strong></div>
+              ${foot ? html`<div class="order-foot">${foot}</div>` : ''}
             </li>`;
           })}</ul>`
         : archivedCount === 0 ? html`<p class="empty">${t('noOrders')}</p>` : ''}
@@ -239,6 +263,14 @@ export const actions = {
       shown.loading = false;
       ctx.render();
     }
+  },
+  async pay(el, ctx) {
+    await ctx.payOrder(el.dataset.arg);
+  },
+  async cancelOrder(el, ctx) {
+    const id = el.dataset.arg;
+    const ok = await ctx.confirmAsk(t('cancelOrder'), t('cancelOrderAsk', { id: shortOrderNo(id) }), t('cancelOrder'), { danger: true });
+    if (ok) await ctx.mutate((m) => m.cancelOrder(id), t('orderCancelledToast'));
   },
   async refund(el, ctx) {
     const order = ctx.mall.state().orders.find((o) => o.id === el.dataset.arg);

@@ -3,17 +3,23 @@
 //! the only way state changes. Client (optimistically) and server (authoritatively) run the same
 //! code; every new id is derived from (clientId, mutationId), never random, and `now` is given.
 
-use crate::error::{BirthdayError, InputError, Rejection};
+use crate::error::{BirthdayError, InputError, OriginError, Rejection};
 use crate::program::{Points, Program};
-use crate::state::{CheckIn, CheckInKind, MemberState, OrderLine};
+use crate::state::{CancelledBy, CheckIn, CheckInKind, MemberState, OrderLine};
 use crate::stock::Counter;
 use crate::time::{Day, MonthDay};
 use serde::{Deserialize, Serialize};
 
 pub use crate::effects::{apply_effects, apply_stock, credit, debit, Applied, ArchivedOrder, Ctx, Effect};
 
-/// A member's intent. It carries no amounts the server would have to trust: prices, points and
-/// the business day are recomputed from the program and the clock of whoever applies it.
+/// The client id of the store's own changes on a member's state (§15): a payment result, an
+/// expired order. Members' devices cannot use it (the server reserves it), and `apply` refuses
+/// the store's mutations from any other client.
+pub const STORE_CLIENT: &str = "store";
+
+/// A member's intent, or a change the store makes (§15). A member's carries no amounts the
+/// server would have to trust: prices, points and the business day are recomputed from the
+/// program and the clock of whoever applies it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 #[serde(tag = "name", content = "args", rename_all = "camelCase", try_from = "MutationParts")]
@@ -42,6 +48,21 @@ pub enum Mutation {
     },
     #[serde(rename_all = "camelCase")]
     RefundOrder { order_id: String },
+    /// The shopper cancels an order awaiting payment.
+    #[serde(rename_all = "camelCase")]
+    CancelOrder { order_id: String },
+    /// The store: the payment provider confirmed `amount` fen for the order.
+    #[serde(rename_all = "camelCase")]
+    ConfirmPayment {
+        order_id: String,
+        amount: i64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+        transaction_id: Option<String>,
+    },
+    /// The store: the order's payment window passed unpaid.
+    #[serde(rename_all = "camelCase")]
+    ExpireOrder { order_id: String },
     #[serde(rename_all = "camelCase")]
     SetBirthday {
         #[cfg_attr(target_arch = "wasm32", tsify(type = "MonthDay"))]
@@ -58,7 +79,27 @@ impl Mutation {
             Mutation::RedeemReward { .. } => "redeemReward",
             Mutation::PlaceOrder { .. } => "placeOrder",
             Mutation::RefundOrder { .. } => "refundOrder",
+            Mutation::CancelOrder { .. } => "cancelOrder",
+            Mutation::ConfirmPayment { .. } => "confirmPayment",
+            Mutation::ExpireOrder { .. } => "expireOrder",
             Mutation::SetBirthday { .. } => "setBirthday",
+        }
+    }
+
+    /// Decided by the store only (its client is `STORE_CLIENT`), never by a member's device.
+    pub fn is_store_only(&self) -> bool {
+        matches!(self, Mutation::ConfirmPayment { .. } | Mutation::ExpireOrder { .. })
+    }
+
+    /// The order it names, if any.
+    pub fn order_id(&self) -> Option<&str> {
+        match self {
+            Mutation::PlaceOrder { order_id, .. }
+            | Mutation::RefundOrder { order_id }
+            | Mutation::CancelOrder { order_id }
+            | Mutation::ConfirmPayment { order_id, .. }
+            | Mutation::ExpireOrder { order_id } => Some(order_id),
+            _ => None,
         }
     }
 
@@ -90,6 +131,8 @@ struct MutationArgs {
     points: Option<Points>,
     expected_total: Option<i64>,
     birthday: Option<MonthDay>,
+    amount: Option<i64>,
+    transaction_id: Option<String>,
 }
 
 impl TryFrom<MutationParts> for Mutation {
@@ -106,6 +149,8 @@ impl TryFrom<MutationParts> for Mutation {
             ("points", a.points.is_some()),
             ("expectedTotal", a.expected_total.is_some()),
             ("birthday", a.birthday.is_some()),
+            ("amount", a.amount.is_some()),
+            ("transactionId", a.transaction_id.is_some()),
         ];
         let allowed: &[&str] = match m.name.as_str() {
             "checkIn" => &[],
@@ -113,11 +158,12 @@ impl TryFrom<MutationParts> for Mutation {
             "claimCoupon" => &["template"],
             "redeemReward" => &["reward"],
             "placeOrder" => &["orderId", "lines", "coupons", "points", "expectedTotal"],
-            "refundOrder" => &["orderId"],
+            "refundOrder" | "cancelOrder" | "expireOrder" => &["orderId"],
+            "confirmPayment" => &["orderId", "amount", "transactionId"],
             "setBirthday" => &["birthday"],
             other => {
                 return Err(format!(
-                    "unknown mutation `{other}`, expected one of checkIn, makeupCheckIn, claimCoupon, redeemReward, placeOrder, refundOrder, setBirthday"
+                    "unknown mutation `{other}`, expected one of checkIn, makeupCheckIn, claimCoupon, redeemReward, placeOrder, refundOrder, cancelOrder, confirmPayment, expireOrder, setBirthday"
                 ))
             }
         };
@@ -138,6 +184,13 @@ impl TryFrom<MutationParts> for Mutation {
                 expected_total: a.expected_total.ok_or_else(|| missing("expectedTotal"))?,
             },
             "refundOrder" => Mutation::RefundOrder { order_id: a.order_id.ok_or_else(|| missing("orderId"))? },
+            "cancelOrder" => Mutation::CancelOrder { order_id: a.order_id.ok_or_else(|| missing("orderId"))? },
+            "expireOrder" => Mutation::ExpireOrder { order_id: a.order_id.ok_or_else(|| missing("orderId"))? },
+            "confirmPayment" => Mutation::ConfirmPayment {
+                order_id: a.order_id.ok_or_else(|| missing("orderId"))?,
+                amount: a.amount.ok_or_else(|| missing("amount"))?,
+                transaction_id: a.transaction_id,
+            },
             _ => Mutation::SetBirthday { birthday: a.birthday.ok_or_else(|| missing("birthday"))? },
         })
     }
@@ -145,6 +198,9 @@ impl TryFrom<MutationParts> for Mutation {
 
 /// Decide a mutation. Pure: same inputs, same effects and ids.
 pub fn apply(program: &Program, state: &MemberState, mutation: &Mutation, ctx: &Ctx) -> Result<Applied, Rejection> {
+    if mutation.is_store_only() && ctx.client_id != STORE_CLIENT {
+        return Err(OriginError::StoreOnly { mutation: mutation.name() }.into());
+    }
     let effects = match mutation {
         Mutation::CheckIn {} => check_in(program, state, ctx)?,
         Mutation::MakeupCheckIn { day } => makeup(program, state, *day, ctx)?,
@@ -161,6 +217,11 @@ pub fn apply(program: &Program, state: &MemberState, mutation: &Mutation, ctx: &
             crate::orders::place(program, state, order_id, lines, coupons, *points, *expected_total, ctx)?
         }
         Mutation::RefundOrder { order_id } => crate::orders::refund(program, state, order_id, ctx)?,
+        Mutation::CancelOrder { order_id } => crate::orders::cancel(state, order_id, CancelledBy::Shopper, program, ctx)?,
+        Mutation::ExpireOrder { order_id } => crate::orders::cancel(state, order_id, CancelledBy::Deadline, program, ctx)?,
+        Mutation::ConfirmPayment { order_id, amount, transaction_id } => {
+            crate::orders::confirm_payment(program, state, order_id, *amount, transaction_id.as_deref(), ctx)?
+        }
         Mutation::SetBirthday { birthday } => {
             if state.birthday.is_some() {
                 return Err(BirthdayError::AlreadySet.into());
@@ -220,6 +281,10 @@ mod tests {
             Mutation::RedeemReward { reward: "r".into() },
             Mutation::PlaceOrder { order_id: "o".into(), lines: vec![OrderLine { sku: "s".into(), qty: 2 }], coupons: vec!["c".into()], points: 100, expected_total: 999 },
             Mutation::RefundOrder { order_id: "o".into() },
+            Mutation::CancelOrder { order_id: "o".into() },
+            Mutation::ConfirmPayment { order_id: "o".into(), amount: 999, transaction_id: Some("4200".into()) },
+            Mutation::ConfirmPayment { order_id: "o".into(), amount: 999, transaction_id: None },
+            Mutation::ExpireOrder { order_id: "o".into() },
             Mutation::SetBirthday { birthday: MonthDay::parse("02-29").unwrap() },
         ];
         for m in all {

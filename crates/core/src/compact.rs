@@ -16,7 +16,7 @@ use crate::checkin::{run_ending, CheckInDays};
 use crate::coupons::{counts_as_claim, finished_at, SHOWN_AFTER_END_DAYS};
 use crate::points::{is_live, LEDGER_PREVIEW};
 use crate::program::{GrowthBasis, Program};
-use crate::state::{CheckIn, CheckInKind, CouponInstance, LedgerEntry, MemberState, Order, OrderFigure, OrderLine, PointLot, Redemption};
+use crate::state::{CheckIn, CheckInKind, CouponInstance, LedgerEntry, MemberState, Order, OrderFigure, OrderLine, OrderStatus, PointLot, Redemption};
 use crate::time::{Day, Instant, MS_PER_DAY};
 use serde::{Deserialize, Serialize};
 
@@ -54,10 +54,18 @@ pub fn compact(program: &Program, state: &MemberState, now: Instant) -> (MemberS
 
     // Orders that can no longer change and no longer show.
     let refund_ms = i64::from(program.refund_days) * MS_PER_DAY;
-    let closed = |o: &Order| o.is_refunded() || now.saturating_sub(o.placed_at) > refund_ms;
+    // Closed: refunded, cancelled, or paid and past its refund window. An order awaiting payment
+    // always stays.
+    let closed = |o: &Order| match o.status {
+        OrderStatus::AwaitingPayment => false,
+        OrderStatus::Cancelled => true,
+        OrderStatus::Paid => o.is_refunded() || now.saturating_sub(o.paid_time()) > refund_ms,
+    };
     let (gone, stay): (Vec<Order>, Vec<Order>) = kept.orders.drain(..).partition(|o| closed(o) && now.saturating_sub(o.placed_at) > kept_ms);
     kept.orders = stay;
-    for o in &gone {
+    // A cancelled order was never the member's purchase: it leaves for the archive and counts
+    // in no figure.
+    for o in gone.iter().filter(|o| o.is_paid()) {
         let past = &mut kept.past;
         past.orders = past.orders.saturating_add(1);
         if !o.coupons.is_empty() {
@@ -96,6 +104,7 @@ pub fn compact(program: &Program, state: &MemberState, now: Instant) -> (MemberS
         let finished = match &c.state {
             crate::state::CouponState::Used { .. } => true,
             crate::state::CouponState::Available => now >= c.valid_to,
+            crate::state::CouponState::Locked { .. } => false,
         };
         finished && now.saturating_sub(finished_at(c)) > kept_ms && !order_coupons.contains(&c.id.as_str())
     });

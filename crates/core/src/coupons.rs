@@ -117,7 +117,7 @@ pub const SHOWN_AFTER_END_DAYS: i64 = 30;
 pub fn finished_at(coupon: &CouponInstance) -> Instant {
     match &coupon.state {
         CouponState::Used { at, .. } => *at,
-        CouponState::Available => coupon.valid_to,
+        CouponState::Available | CouponState::Locked { .. } => coupon.valid_to,
     }
 }
 
@@ -161,7 +161,7 @@ pub fn decide_claim<'p>(
 pub enum CouponStatus {
     Available,
     NotYetValid,
-    /// Used by an order that the server has not confirmed yet.
+    /// Held by an order awaiting payment, or used by one the server has not confirmed yet.
     Locked,
     Used,
     Expired,
@@ -169,6 +169,7 @@ pub enum CouponStatus {
 
 pub fn status(coupon: &CouponInstance, now: Instant, pending_orders: &[String]) -> CouponStatus {
     match &coupon.state {
+        CouponState::Locked { .. } => CouponStatus::Locked,
         CouponState::Used { order_id, .. } if pending_orders.contains(order_id) => CouponStatus::Locked,
         CouponState::Used { .. } => CouponStatus::Used,
         CouponState::Available if now >= coupon.valid_to => CouponStatus::Expired,
@@ -207,7 +208,7 @@ pub struct Wallet {
     pub available: Vec<WalletCoupon>,
     /// Available and ending within `remindDays`.
     pub expiring: Vec<WalletCoupon>,
-    /// Used, or locked in an order waiting for the server.
+    /// Used, or locked in an order awaiting payment (or the server).
     pub used: Vec<WalletCoupon>,
     pub expired: Vec<WalletCoupon>,
 }
@@ -236,7 +237,7 @@ pub fn view(program: &Program, coupon: &CouponInstance, now: Instant, pending_or
         days_left,
         source: coupon.source.clone(),
         order_id: match &coupon.state {
-            CouponState::Used { order_id, .. } => Some(order_id.clone()),
+            CouponState::Used { order_id, .. } | CouponState::Locked { order_id, .. } => Some(order_id.clone()),
             CouponState::Available => None,
         },
     })

@@ -4,7 +4,7 @@
 
 use crate::error::Rejection;
 use crate::program::{Points, Program};
-use crate::state::{CheckIn, CouponState, LedgerEntry, LotAmount, MemberState, Order, PointLot, Redemption};
+use crate::state::{CancelledBy, CheckIn, CouponState, LedgerEntry, LotAmount, MemberState, Order, OrderStatus, PointLot, Redemption};
 use crate::stock::{Counter, Stock};
 use crate::time::{Instant, MonthDay};
 use serde::{Deserialize, Serialize};
@@ -22,10 +22,29 @@ pub struct Ctx<'a> {
     pub archived_order: Option<ArchivedOrder>,
 }
 
-/// What the archive says of an order id the member's state no longer holds.
+/// What the archive says of an order id the member's state no longer holds: it was refunded,
+/// cancelled unpaid, or (neither) paid and past its refund window.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ArchivedOrder {
     pub refunded: bool,
+    pub cancelled: bool,
+}
+
+impl ArchivedOrder {
+    pub fn of(order: &Order) -> ArchivedOrder {
+        ArchivedOrder { refunded: order.is_refunded(), cancelled: order.status == OrderStatus::Cancelled }
+    }
+
+    /// The status an order-awaiting-payment error names.
+    pub fn status(self) -> &'static str {
+        if self.refunded {
+            "refunded"
+        } else if self.cancelled {
+            "cancelled"
+        } else {
+            "paid"
+        }
+    }
 }
 
 impl Ctx<'_> {
@@ -54,6 +73,10 @@ pub enum Effect {
     CouponIssued { coupon: crate::state::CouponInstance },
     #[serde(rename_all = "camelCase")]
     CouponUsed { coupon: String, order_id: String, at: Instant },
+    /// Held by an order awaiting payment.
+    #[serde(rename_all = "camelCase")]
+    CouponLocked { coupon: String, order_id: String, at: Instant },
+    /// Back to available: the order that held or used it was cancelled or refunded.
     #[serde(rename_all = "camelCase")]
     CouponReturned { coupon: String },
     /// A gift coupon taken back, unused, by the refund of the order that issued it.
@@ -61,6 +84,23 @@ pub enum Effect {
     CouponRevoked { coupon: String, order_id: String },
     #[serde(rename_all = "camelCase")]
     OrderPlaced { order: Order },
+    /// The store confirmed the payment: with the lot its points went to and the gift it issued.
+    #[serde(rename_all = "camelCase")]
+    OrderPaid {
+        order_id: String,
+        at: Instant,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+        transaction_id: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+        earned_lot: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+        gift: Option<String>,
+    },
+    #[serde(rename_all = "camelCase")]
+    OrderCancelled { order_id: String, at: Instant, by: CancelledBy },
     #[serde(rename_all = "camelCase")]
     OrderRefunded {
         order_id: String,
@@ -158,6 +198,11 @@ pub fn apply_effects(state: &mut MemberState, effects: &[Effect]) {
                     c.state = CouponState::Used { order_id: order_id.clone(), at: *at };
                 }
             }
+            Effect::CouponLocked { coupon, order_id, at } => {
+                if let Some(c) = state.coupons.iter_mut().find(|c| c.id == *coupon) {
+                    c.state = CouponState::Locked { order_id: order_id.clone(), at: *at };
+                }
+            }
             Effect::CouponReturned { coupon } => {
                 if let Some(c) = state.coupons.iter_mut().find(|c| c.id == *coupon) {
                     c.state = CouponState::Available;
@@ -165,6 +210,22 @@ pub fn apply_effects(state: &mut MemberState, effects: &[Effect]) {
             }
             Effect::CouponRevoked { coupon, .. } => state.coupons.retain(|c| c.id != *coupon),
             Effect::OrderPlaced { order } => state.orders.push(order.clone()),
+            Effect::OrderPaid { order_id, at, transaction_id, earned_lot, gift } => {
+                if let Some(o) = state.orders.iter_mut().find(|o| o.id == *order_id) {
+                    o.status = OrderStatus::Paid;
+                    o.paid_at = Some(*at);
+                    o.transaction_id.clone_from(transaction_id);
+                    o.earned_lot.clone_from(earned_lot);
+                    o.gift.clone_from(gift);
+                }
+            }
+            Effect::OrderCancelled { order_id, at, by } => {
+                if let Some(o) = state.orders.iter_mut().find(|o| o.id == *order_id) {
+                    o.status = OrderStatus::Cancelled;
+                    o.cancelled_at = Some(*at);
+                    o.cancelled_by = Some(*by);
+                }
+            }
             Effect::OrderRefunded { order_id, at, gift_used_by } => {
                 if let Some(o) = state.orders.iter_mut().find(|o| o.id == *order_id) {
                     o.refunded_at = Some(*at);

@@ -75,6 +75,15 @@ pub enum OrderError {
     /// `quote` is the new quote as JSON (what the client shows), `actual` its total.
     PriceChanged { expected: Fen, actual: Fen, quote: Box<Value> },
     OrderNotFound { order_id: String },
+    /// Paying, cancelling or expiring an order that is not awaiting payment; `status` is
+    /// `paid`, `cancelled` or `refunded`.
+    NotAwaitingPayment { order_id: String, status: &'static str },
+    /// The store tried to expire an order before its deadline.
+    PaymentWindowOpen { order_id: String, pay_by: crate::time::Instant },
+    /// A payment result for another amount than the order's total: nothing changes.
+    PaymentAmountMismatch { order_id: String, expected: Fen, paid: Fen },
+    /// Refunding an order that was never paid (cancel it instead).
+    NotPaid { order_id: String },
     AlreadyRefunded { order_id: String },
     RefundWindowClosed { order_id: String, refund_days: u32 },
 }
@@ -91,6 +100,12 @@ pub enum BirthdayError {
     AlreadySet,
 }
 
+/// A change only the store makes (a payment result, an expired order) came from a member's device.
+#[derive(Clone, Debug, PartialEq)]
+pub enum OriginError {
+    StoreOnly { mutation: &'static str },
+}
+
 /// Why a mutation was not applied.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Rejection {
@@ -101,6 +116,7 @@ pub enum Rejection {
     Order(OrderError),
     Reward(RewardError),
     Birthday(BirthdayError),
+    Origin(OriginError),
 }
 
 
@@ -287,6 +303,24 @@ rejections! {
     "ORDER_NOT_FOUND" {
         R::Order(OrderError::OrderNotFound { order_id }) => (format!("no order {order_id:?}"), json!({ "orderId": order_id })),
     }
+    "ORDER_NOT_AWAITING_PAYMENT" {
+        R::Order(OrderError::NotAwaitingPayment { order_id, status }) =>
+            (format!("order {order_id:?} is not awaiting payment: it is {status}"), json!({ "orderId": order_id, "status": status })),
+    }
+    "PAYMENT_WINDOW_OPEN" {
+        R::Order(OrderError::PaymentWindowOpen { order_id, pay_by }) =>
+            (format!("order {order_id:?} can still be paid until its deadline"), json!({ "orderId": order_id, "payBy": pay_by })),
+    }
+    "PAYMENT_AMOUNT_MISMATCH" {
+        R::Order(OrderError::PaymentAmountMismatch { order_id, expected, paid }) => (
+            format!("the payment for order {order_id:?} was {}, its total is {}", yuan(*paid), yuan(*expected)),
+            json!({ "orderId": order_id, "expected": expected, "paid": paid }),
+        ),
+    }
+    "ORDER_NOT_PAID" {
+        R::Order(OrderError::NotPaid { order_id }) =>
+            (format!("order {order_id:?} was not paid: there is nothing to refund"), json!({ "orderId": order_id })),
+    }
     "ALREADY_REFUNDED" {
         R::Order(OrderError::AlreadyRefunded { order_id }) => (format!("order {order_id:?} is already refunded"), json!({ "orderId": order_id })),
     }
@@ -308,6 +342,10 @@ rejections! {
     }
     "BIRTHDAY_ALREADY_SET" {
         R::Birthday(BirthdayError::AlreadySet) => ("the birthday is set once and cannot be changed".into(), json!({})),
+    }
+    "STORE_ONLY" {
+        R::Origin(OriginError::StoreOnly { mutation }) =>
+            (format!("`{mutation}` is decided by the store, not by a member's device"), json!({ "mutation": mutation })),
     }
 }
 
@@ -343,7 +381,7 @@ macro_rules! into_rejection {
     )*};
 }
 into_rejection!(InputError => Input, CheckInError => CheckIn, PointsError => Points, CouponError => Coupon,
-    OrderError => Order, RewardError => Reward, BirthdayError => Birthday);
+    OrderError => Order, RewardError => Reward, BirthdayError => Birthday, OriginError => Origin);
 
 /// ¥12.30 — for messages only; the UI formats money itself.
 pub fn yuan(fen: Fen) -> String {

@@ -64,6 +64,9 @@ pub fn plan_spend(state: &MemberState, points: Points, at: Instant) -> Result<Ve
 #[serde(rename_all = "camelCase")]
 pub struct PointsSummary {
     pub balance: Points,
+    /// Taken from the balance by orders awaiting payment: spent if they are paid, back in their
+    /// lots if they are cancelled.
+    pub held: Points,
     /// Points expiring within 30 days.
     pub expiring_soon: Points,
     /// Live points grouped by expiry, soonest first (the order they are spent in); the lots
@@ -129,6 +132,7 @@ pub fn summary(state: &MemberState, at: Instant) -> PointsSummary {
     let expired_total = past.expired.saturating_add(expired_total);
     PointsSummary {
         balance: balance(state, at),
+        held: state.orders.iter().filter(|o| o.is_awaiting_payment()).map(|o| o.points_used).fold(0, Points::saturating_add),
         expiring_soon,
         by_expiry,
         earned_total,

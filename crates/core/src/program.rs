@@ -60,15 +60,38 @@ pub struct Program {
     #[serde(default)]
     pub limited_sales: Vec<LimitedSale>,
     pub shipping: Shipping,
-    /// Days after placing an order within which a full refund is accepted.
+    /// Days after an order is paid within which a full refund is accepted.
     #[serde(default = "default_refund_days")]
     pub refund_days: u32,
+    /// How long a placed order waits for its payment (§8).
+    #[serde(default)]
+    pub payment: PaymentRules,
     /// A coupon counts as "expiring" this many days before its end (default 3).
     #[serde(default = "default_remind_days")]
     pub remind_days: u32,
     /// Lookups by id, built when the program is loaded.
     #[serde(skip)]
     pub(crate) index: Index,
+}
+
+/// §8: the payment window of an order placed with a total above 0.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PaymentRules {
+    /// Minutes after placing within which the order must be paid (default 15, 1..=1440).
+    #[serde(default = "default_payment_window")]
+    pub window_minutes: u32,
+}
+
+fn default_payment_window() -> u32 {
+    15
+}
+
+impl Default for PaymentRules {
+    fn default() -> Self {
+        PaymentRules { window_minutes: default_payment_window() }
+    }
 }
 
 /// Names of program content in other languages, by language tag; shoppers' apps pick theirs and
@@ -840,6 +863,9 @@ impl Program {
         }
         if self.refund_days > 3650 {
             return bad("refundDays".into(), "must be 0..=3650");
+        }
+        if !(1..=24 * 60).contains(&self.payment.window_minutes) {
+            return bad("payment.windowMinutes".into(), "must be 1..=1440");
         }
         self.check_largest_cart_earns_in_range()
     }

@@ -46,7 +46,7 @@ pub use crate::program::{is_known_segment, KNOWN_SEGMENTS};
 /// The latest check-in or order at or before `now` (archived ones included).
 pub fn last_activity(state: &MemberState, now: Instant) -> Option<Instant> {
     let check_in = state.check_ins.iter().filter(|c| c.kind == CheckInKind::Normal).map(|c| c.at).filter(|t| *t <= now).max();
-    let order = state.orders.iter().map(|o| o.placed_at).filter(|t| *t <= now).max();
+    let order = state.made_orders().map(|o| o.placed_at).filter(|t| *t <= now).max();
     let past = &state.past;
     check_in.max(order).max(past.last_check_in_at.filter(|t| *t <= now)).max(past.last_order_at.filter(|t| *t <= now))
 }
@@ -56,7 +56,8 @@ pub fn of(state: &MemberState, now: Instant) -> Segments {
     // Refunded orders still show the member's behaviour: they count for lifecycle and sensitivity.
     // Archived orders count through their figures (counts, first, last, the last 365 days').
     let past = &state.past;
-    let orders: Vec<_> = state.orders.iter().filter(|o| o.placed_at <= now).collect();
+    // Orders never paid (awaiting payment, cancelled) are not the member's purchases.
+    let orders: Vec<_> = state.made_orders().filter(|o| o.placed_at <= now).collect();
     // Counted wide: the archived counts come with the state (a snapshot from JS too).
     let order_count = u128::from(past.orders) + orders.len() as u128;
     let first = orders.iter().map(|o| o.placed_at).chain(past.first_order_at).min();

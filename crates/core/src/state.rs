@@ -182,6 +182,9 @@ pub struct LotAmount {
 #[serde(tag = "type", rename_all = "camelCase", try_from = "crate::tagged::Tagged")]
 pub enum CouponState {
     Available,
+    /// Held by an order awaiting payment: used once it is paid, back to available if cancelled.
+    #[serde(rename_all = "camelCase")]
+    Locked { order_id: String, at: Instant },
     #[serde(rename_all = "camelCase")]
     Used { order_id: String, at: Instant },
 }
@@ -209,12 +212,57 @@ pub struct OrderLine {
     pub qty: u32,
 }
 
+/// Where an order is in its life (rulebook §8). A refund is recorded on a paid order
+/// (`refundedAt`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(rename_all = "camelCase")]
+pub enum OrderStatus {
+    /// Placed with a total above 0, until `payBy`: its coupons locked, its points and stock held.
+    AwaitingPayment,
+    /// The store confirmed the payment (or the total was 0). Orders recorded before the payment
+    /// step existed carry no status: they were paid when placed.
+    #[default]
+    Paid,
+    /// Cancelled by the shopper or by its payment deadline: everything held came back.
+    Cancelled,
+}
+
+/// Who cancelled an order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(rename_all = "camelCase")]
+pub enum CancelledBy {
+    Shopper,
+    /// Its payment window passed (decided by the store).
+    Deadline,
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Order {
     pub id: String,
     pub placed_at: Instant,
+    #[serde(default)]
+    pub status: OrderStatus,
+    /// The payment deadline of an order placed with a total above 0 (exclusive).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    pub pay_by: Option<Instant>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    pub paid_at: Option<Instant>,
+    /// The payment provider's transaction, as the store recorded it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    pub transaction_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    pub cancelled_at: Option<Instant>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    pub cancelled_by: Option<CancelledBy>,
     pub lines: Vec<OrderLine>,
     /// Paid per line, after every discount and points (the refund and growth base).
     pub line_paid: Vec<Fen>,
@@ -226,12 +274,14 @@ pub struct Order {
     pub paid: Fen,
     pub shipping: Fen,
     pub total: Fen,
+    /// The purchase points it earns, credited when it is paid (priced when placed).
     pub points_earned: Points,
     /// The lot the earned points went to, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(target_arch = "wasm32", tsify(optional))]
     pub earned_lot: Option<String>,
-    /// The lots the points were spent from, to restore them on refund.
+    /// The lots the points were taken from (held while awaiting payment), to restore them on
+    /// cancellation or refund.
     pub spent_lots: Vec<LotAmount>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(target_arch = "wasm32", tsify(optional))]
@@ -250,6 +300,25 @@ pub struct Order {
 impl Order {
     pub fn is_refunded(&self) -> bool {
         self.refunded_at.is_some()
+    }
+
+    /// Paid (refunded or not): it counts as an order the member made.
+    pub fn is_paid(&self) -> bool {
+        self.status == OrderStatus::Paid
+    }
+
+    pub fn is_awaiting_payment(&self) -> bool {
+        self.status == OrderStatus::AwaitingPayment
+    }
+
+    /// When it was paid: orders recorded before the payment step were paid when placed.
+    pub fn paid_time(&self) -> Instant {
+        self.paid_at.unwrap_or(self.placed_at)
+    }
+
+    /// Whether it holds or took limited-sale units (per-member limits count it).
+    pub fn takes_stock(&self) -> bool {
+        self.is_awaiting_payment() || (self.is_paid() && !self.is_refunded())
     }
 }
 
@@ -280,20 +349,26 @@ impl MemberState {
         self.coupons.iter().find(|c| c.id == id)
     }
 
+    /// Paid orders not refunded: what growth counts.
     pub fn paid_orders(&self) -> impl Iterator<Item = &Order> {
-        self.orders.iter().filter(|o| !o.is_refunded())
+        self.orders.iter().filter(|o| o.is_paid() && !o.is_refunded())
     }
 
-    /// Whether the member ever placed an order (archived ones included).
+    /// Orders the member made: paid ones, refunded or not (unpaid and cancelled ones are not).
+    pub fn made_orders(&self) -> impl Iterator<Item = &Order> {
+        self.orders.iter().filter(|o| o.is_paid())
+    }
+
+    /// Whether the member ever paid for an order (archived ones included).
     pub fn has_ordered(&self) -> bool {
-        !self.orders.is_empty() || self.past.orders > 0
+        self.made_orders().next().is_some() || self.past.orders > 0
     }
 
-    /// Every order's time, what it adds to growth (0 if refunded) and whether it used a coupon —
-    /// for the windowed rules: the archived figures, then the orders above.
+    /// Every paid order's time, what it adds to growth (0 if refunded) and whether it was
+    /// refunded — for the windowed rules: the archived figures, then the orders above.
     pub fn order_figures(&self) -> impl Iterator<Item = (Instant, Fen, bool)> + '_ {
         let archived = self.past.recent_orders.iter().map(|f| (f.placed_at, f.paid, f.refunded));
-        archived.chain(self.orders.iter().map(|o| (o.placed_at, if o.is_refunded() { 0 } else { o.paid }, o.is_refunded())))
+        archived.chain(self.made_orders().map(|o| (o.placed_at, if o.is_refunded() { 0 } else { o.paid }, o.is_refunded())))
     }
 
     pub fn checked_in(&self, day: Day) -> Option<&CheckIn> {
@@ -322,11 +397,15 @@ impl TryFrom<crate::tagged::Tagged> for CouponState {
     fn try_from(t: crate::tagged::Tagged) -> Result<Self, String> {
         match t.kind.as_str() {
             "available" => t.only(&[]).map(|_| CouponState::Available),
+            "locked" => {
+                t.only(&["orderId", "at"])?;
+                Ok(CouponState::Locked { order_id: t.need("orderId", &t.order_id)?, at: t.need("at", &t.at)? })
+            }
             "used" => {
                 t.only(&["orderId", "at"])?;
                 Ok(CouponState::Used { order_id: t.need("orderId", &t.order_id)?, at: t.need("at", &t.at)? })
             }
-            _ => Err(t.unknown_type("`available`, `used`")),
+            _ => Err(t.unknown_type("`available`, `locked`, `used`")),
         }
     }
 }

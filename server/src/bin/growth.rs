@@ -142,7 +142,7 @@ async fn main() {
     let program = siyu_core::Program::from_json(&text).expect("a valid program");
     let db = Db::connect(&database, 4).await.expect("database");
     let (clock, handle) = Clock::manual(START);
-    let config = Config { demo: false, rate_burst: 0, rate_per_sec: 0.0, admin_token: None, cors_origins: Vec::new() };
+    let config = Config { demo: false, rate_burst: 0, rate_per_sec: 0.0, ..Config::default() };
     let svc = Service::new(db, program.clone(), Signer::new(b"growth".to_vec()), clock, config).await.expect("service");
     let tag = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0);
     let member = format!("growth-{tag}");

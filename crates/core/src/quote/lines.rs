@@ -172,7 +172,9 @@ fn sale_flag(program: &Program, state: &MemberState, tier: &Tier, stock: &Stock,
     // Summed wide: quantities come from the cart and from a restored history.
     let archived = state.past.recent_orders.iter().filter(|f| !f.refunded).map(|f| (f.placed_at, &f.sale_lines));
     let bought: u64 = state
-        .paid_orders()
+        .orders
+        .iter()
+        .filter(|o| o.takes_stock())
         .map(|o| (o.placed_at, &o.lines))
         .chain(archived)
         .filter(|(at, _)| *at >= earliest && *at < sale.ends_at)
