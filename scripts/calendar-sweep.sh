@@ -18,7 +18,7 @@ instants=${SIYU_SWEEP_AT:-"
 2027-05-01T08:00:00+08:00
 2028-02-29T10:00:00+08:00
 "}
-journeys=(tests/e2e/calendar.test.mjs tests/e2e/shopper.test.mjs tests/e2e/member-day.test.mjs tests/e2e/offline.test.mjs tests/e2e/numbers.test.mjs)
+journeys=(tests/e2e/calendar.test.mjs tests/e2e/shopper.test.mjs tests/e2e/member-day.test.mjs tests/e2e/offline.test.mjs tests/e2e/numbers.test.mjs tests/e2e/payment.test.mjs)
 passed=0
 for at in $instants; do
   log=/tmp/siyu-sweep-${at//[:+]/-}.log

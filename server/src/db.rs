@@ -162,6 +162,15 @@ const SCHEMA: &[&str] = &[
         at BIGINT NOT NULL,
         PRIMARY KEY (member_id, order_id)
     )",
+    // The payment provider's name for a member's order (`out_trade_no`), so that its
+    // notifications find the order; written when the payment starts.
+    "CREATE TABLE IF NOT EXISTS provider_orders (
+        reference TEXT PRIMARY KEY,
+        member_id TEXT NOT NULL,
+        order_id TEXT NOT NULL,
+        total BIGINT NOT NULL,
+        created_at BIGINT NOT NULL
+    )",
     // Payment results the store could not apply (a payment for a cancelled order, another
     // amount, an unknown order): kept for refund and investigation, one row per transaction.
     "CREATE TABLE IF NOT EXISTS payment_reports (

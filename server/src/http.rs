@@ -169,8 +169,30 @@ async fn history(
 
 /// `POST /api/orders/{id}/pay`: the parameters of the host's payment call for an order awaiting
 /// payment (`wx.requestPayment`'s with WeChat Pay; the demo sheet's with the demo provider).
-async fn pay(State(svc): State<Arc<Service>>, Member(member): Member, AxumPath(order_id): AxumPath<String>) -> Reply<Value> {
-    svc.pay(&member, &order_id).await.map(NoStore)
+async fn pay(State(svc): State<Arc<Service>>, Member(member): Member, AxumPath(order_id): AxumPath<String>, RawBody(bytes): RawBody) -> Reply<Value> {
+    let payer = if bytes.iter().all(u8::is_ascii_whitespace) { None } else { parse_json::<PayRequest>("pay request", &bytes)?.openid };
+    svc.pay(&member, &order_id, payer.as_deref()).await.map(NoStore)
+}
+
+/// The body of `POST /api/orders/{id}/pay` (optional): the shopper's id at the provider.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct PayRequest {
+    #[serde(default)]
+    openid: Option<String>,
+}
+
+/// `POST /api/payments/{provider}/notify`: a provider's payment result, verified by it. Answered
+/// as WeChat Pay v3 expects: 204 when processed, else 4xx/5xx with `{"code": "FAIL", "message"}`.
+async fn notify(State(svc): State<Arc<Service>>, AxumPath(provider): AxumPath<String>, headers: HeaderMap, RawBody(bytes): RawBody) -> Response {
+    let body = String::from_utf8_lossy(&bytes);
+    match svc.notification(&provider, &headers, &body).await {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => {
+            let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            (status, axum::Json(json!({ "code": "FAIL", "message": e.message }))).into_response()
+        }
+    }
 }
 
 /// `POST /api/orders/{id}/demo-pay`: the demo provider's payment (the demo mall's pay sheet),
@@ -297,6 +319,7 @@ pub fn api_router(svc: Arc<Service>) -> Router {
         .route("/api/history/{kind}", get(history))
         .route("/api/orders/{id}/pay", post(pay))
         .route("/api/orders/{id}/demo-pay", post(demo_pay))
+        .route("/api/payments/{provider}/notify", post(notify))
         .route("/api/login", post(login))
         .route("/api/program", get(get_program).put(put_program))
         .route("/api/qa/clock", get(get_clock).post(set_clock))

@@ -34,7 +34,28 @@ ENVIRONMENT:
   SIYU_SECRET          HMAC secret for bearer tokens
   SIYU_ADMIN_TOKEN     bearer token allowed to PUT /api/program
   SIYU_LOG             log filter: info (default), debug, siyu_server=debug,tower_http=warn …
+  SIYU_WECHATPAY_*     WeChat Pay API v3 (MCHID, APPID, MERCHANT_SERIAL, MERCHANT_KEY_FILE,
+                       APIV3_KEY, PLATFORM_SERIAL, PLATFORM_PUBLIC_KEY_FILE, NOTIFY_URL,
+                       BASE_URL): see docs/payment.md; without them --demo pays with the demo
+                       provider and other servers take no payments
 ";
+
+/// WeChat Pay when `SIYU_WECHATPAY_MCHID` is set (docs/payment.md), else the demo provider in
+/// demo mode, else none (orders cannot be paid here).
+fn payment_provider(demo: bool) -> Option<std::sync::Arc<dyn siyu_server::payment::PaymentProvider>> {
+    use siyu_server::payment::wechatpay::{WechatPay, WechatPayConfig};
+    match WechatPayConfig::from_env() {
+        Err(e) => fail(&format!("WeChat Pay configuration: {e}")),
+        Ok(Some(config)) => {
+            // Signatures carry real time (WeChat Pay checks it), never the QA clock's.
+            let now = std::sync::Arc::new(|| siyu_server::clock::system_now_ms().div_euclid(1000));
+            let provider = WechatPay::new(config, now).unwrap_or_else(|e| fail(&format!("WeChat Pay configuration: {e}")));
+            Some(std::sync::Arc::new(provider))
+        }
+        Ok(None) if demo => Some(std::sync::Arc::new(siyu_server::payment::DemoPay)),
+        Ok(None) => None,
+    }
+}
 
 /// How often the server looks for unpaid orders past their deadline.
 const SWEEP_EVERY_SECS: u64 = 5;
@@ -200,8 +221,7 @@ async fn main() {
         rate_per_sec: args.rate_per_sec,
         admin_token: std::env::var("SIYU_ADMIN_TOKEN").ok().filter(|t| !t.is_empty()),
         cors_origins: args.cors_origins.clone(),
-        // The demo pays with the demo provider; a real store configures its own (docs/payment.md).
-        payment: args.demo.then(|| std::sync::Arc::new(siyu_server::payment::DemoPay) as std::sync::Arc<dyn siyu_server::payment::PaymentProvider>),
+        payment: payment_provider(args.demo),
     };
     let seed_program = program.clone();
     let svc = Service::new(db, program, signer, clock, config).await.unwrap_or_else(|e| fail(&format!("cannot prepare the database: {e}")));

@@ -347,6 +347,27 @@ impl Service {
             }
         }
         last = last.max(self.last_mutation_id(member, client).await?);
+        // A refund decided now of an order paid through the provider gives the payment back.
+        let refunded: Vec<&str> = results
+            .iter()
+            .filter(|r| !stored.contains_key(&(r.id as i64)))
+            .filter_map(|r| match &r.outcome {
+                Outcome::Applied { effects, .. } => Some(effects),
+                _ => None,
+            })
+            .flatten()
+            .filter_map(|e| match e {
+                Effect::OrderRefunded { order_id, .. } => Some(order_id.as_str()),
+                _ => None,
+            })
+            .collect();
+        if !refunded.is_empty() {
+            if let Some((_, state)) = self.member_state(member).await? {
+                for order in refunded.iter().filter_map(|id| state.order(id)).filter(|o| o.transaction_id.is_some()) {
+                    self.refund_payment(member, &order.id, order.total).await;
+                }
+            }
+        }
         Ok(PushResponse { results, last_mutation_id: last as u64 })
     }
 

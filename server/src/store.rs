@@ -470,6 +470,25 @@ pub async fn awaiting_order(db: &Db, member: &str, order_id: &str) -> Result<Opt
     row.map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).transpose()
 }
 
+/// The provider's reference of a member's order (written when its payment starts).
+pub async fn record_provider_order(db: &Db, reference: &str, member: &str, order_id: &str, total: i64, now: i64) -> Result<(), sqlx::Error> {
+    sqlx::query(&db.sql("INSERT INTO provider_orders (reference, member_id, order_id, total, created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (reference) DO NOTHING"))
+        .bind(reference)
+        .bind(member)
+        .bind(order_id)
+        .bind(total)
+        .bind(now)
+        .execute(&db.pool)
+        .await?;
+    Ok(())
+}
+
+/// The member and order a provider's reference names.
+pub async fn provider_order(db: &Db, reference: &str) -> Result<Option<(String, String)>, sqlx::Error> {
+    let row = sqlx::query(&db.sql("SELECT member_id, order_id FROM provider_orders WHERE reference = $1")).bind(reference).fetch_optional(&db.pool).await?;
+    row.map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).transpose()
+}
+
 /// Records a payment result that was not applied (once per transaction).
 pub async fn report_payment(db: &Db, member: &str, order_id: &str, transaction_id: &str, amount: i64, code: &str, at: i64) -> Result<(), sqlx::Error> {
     sqlx::query(&db.sql(

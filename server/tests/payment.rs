@@ -73,7 +73,7 @@ async fn pay_once_for_the_exact_total(svc: Arc<Service>, clock: Arc<AtomicI64>, 
     assert_eq!(siyu_core::points::balance(&state, now), 0, "nothing earned before payment");
 
     // The device asks to pay: the demo provider's parameters, with the exact total.
-    let started = svc.pay(&member, "o1").await.unwrap();
+    let started = svc.pay(&member, "o1", None).await.unwrap();
     assert_eq!((started["provider"].as_str(), started["amount"].as_i64()), (Some("demo"), Some(total)));
 
     // A result for another amount changes nothing and is reported.
@@ -103,7 +103,7 @@ async fn pay_once_for_the_exact_total(svc: Arc<Service>, clock: Arc<AtomicI64>, 
     assert_eq!(siyu_server::store::payment_reports(&svc.db, &member, "o1").await.unwrap().len(), 1);
     assert_eq!(svc.member_state(&member).await.unwrap().unwrap().1, state);
     // Paying a paid order is refused before the provider is asked.
-    let e = svc.pay(&member, "o1").await.unwrap_err();
+    let e = svc.pay(&member, "o1", None).await.unwrap_err();
     assert_eq!((e.status, e.code), (409, "ORDER_NOT_AWAITING_PAYMENT"));
 
     // The phone learns it by pull: the patch replays the store's decision, no reversal.
@@ -138,7 +138,7 @@ async fn the_deadline_releases_the_stock_and_a_late_payment_is_reported(svc: Arc
     assert_eq!(svc.member_state(&member).await.unwrap().unwrap().1.order("o1").unwrap().status, OrderStatus::AwaitingPayment);
     // Past it: cancelled by the deadline, the stock back.
     clock.store(pay_by + MINUTE, Ordering::SeqCst);
-    let e = svc.pay(&member, "o1").await.unwrap_err();
+    let e = svc.pay(&member, "o1", None).await.unwrap_err();
     assert_eq!(e.code, "PAYMENT_WINDOW_CLOSED");
     assert!(svc.sweep_expired().await.unwrap() >= 1);
     svc.sweep_expired().await.unwrap();
