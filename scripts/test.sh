@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every test: engine (host), browser (wasm-pack + headless Chromium), the built package (node),
-# the server on SQLite and PostgreSQL with the sync simulation, end-to-end journeys in Chromium,
-# and the performance budgets. Sets everything up first.
+# the server on SQLite and PostgreSQL with the sync simulation, end-to-end journeys in Chromium
+# (and the date-sensitive ones again at pinned instants across the calendar), and the
+# performance budgets. Sets everything up first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export SIYU_NEED_POSTGRES=1
@@ -62,6 +63,11 @@ if [ -d tests/e2e ] && ls tests/e2e/*.test.mjs >/dev/null 2>&1; then
     exit 1
   fi
 fi
+
+step "end to end: the date-sensitive journeys at pinned instants across the calendar"
+# Every weekday, a month end, the year end, New Year's Day, the birthday month and a leap day.
+bash scripts/calendar-sweep.sh | tee /tmp/siyu-sweep.log
+record "calendar sweep: $(grep -oE '[0-9]+ passed$' /tmp/siyu-sweep.log | tail -1)"
 
 if [ -f scripts/check-budgets.mjs ]; then
   step "performance budgets"
