@@ -6,11 +6,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execFileSync } from 'node:child_process';
 import { startServer, ROOT, eventually } from '../e2e/harness.mjs';
-import { ABSENT, buildApp, launch, packageFile } from './runtime.mjs';
+import { ABSENT, installExample, launch, packageFile } from './runtime.mjs';
 
-const PKG = join(ROOT, 'pkg');
 let server;
 let work;
 
@@ -25,15 +23,7 @@ after(async () => {
 });
 
 /** A fresh install of the example pointing at the test server, with its own phone storage. */
-function install(name, memberId) {
-  const appDir = buildApp(join(ROOT, 'examples', 'miniprogram'), PKG, join(work, name, 'app'));
-  const config = join(appDir, 'config.js');
-  const text = readFileSync(config, 'utf8')
-    .replace(/baseUrl: '[^']*'/, `baseUrl: '${server.url}/api'`)
-    .replace(/memberId: '[^']*'/, `memberId: '${memberId}'`);
-  execFileSync('node', ['-e', `require('fs').writeFileSync(${JSON.stringify(config)}, ${JSON.stringify(text)})`]);
-  return { appDir, storageDir: join(work, name, 'storage'), network: { online: true } };
-}
+const install = (name, memberId) => installExample(work, name, server.url, memberId);
 
 const synced = (page) => page.data.sync === '已同步';
 

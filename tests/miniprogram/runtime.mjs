@@ -14,7 +14,8 @@ import http from 'node:http';
 import { readFileSync, writeFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, cpSync } from 'node:fs';
 import { join, dirname, resolve, relative } from 'node:path';
 import { brotliDecompressSync } from 'node:zlib';
-import { PINNED_AT } from '../e2e/harness.mjs';
+import { execFileSync } from 'node:child_process';
+import { PINNED_AT, ROOT } from '../e2e/harness.mjs';
 
 /** What a mini-program must not find: asserted by the tests, removed here where V8 adds it. */
 export const ABSENT = ['window', 'document', 'fetch', 'TextDecoder', 'TextEncoder', 'structuredClone', 'indexedDB', 'localStorage', 'WebAssembly', 'FinalizationRegistry', 'navigator', 'process', 'require', 'module'];
@@ -64,13 +65,28 @@ function fileStorage(dir, maxTotalBytes) {
  * One launch of the app: a fresh context, as when WeChat starts the mini-program again. Storage
  * (`storageDir`) and the network switch (`network`) outlive it, like the phone's.
  */
+/**
+ * A fresh install of the example mini-program under `work/name`, pointing at `serverUrl` as
+ * `memberId`, with its own phone storage.
+ */
+export function installExample(work, name, serverUrl, memberId) {
+  const appDir = buildApp(join(ROOT, 'examples', 'miniprogram'), join(ROOT, 'pkg'), join(work, name, 'app'));
+  const config = join(appDir, 'config.js');
+  const text = readFileSync(config, 'utf8')
+    .replace(/baseUrl: '[^']*'/, `baseUrl: '${serverUrl}/api'`)
+    .replace(/memberId: '[^']*'/, `memberId: '${memberId}'`);
+  // Written by another process, as a developer's editor would (the runtime caches nothing).
+  execFileSync('node', ['-e', `require('fs').writeFileSync(${JSON.stringify(config)}, ${JSON.stringify(text)})`]);
+  return { appDir, storageDir: join(work, name, 'storage'), network: { online: true } };
+}
+
 /** The bytes of a code-package file, for tests that instantiate by hand. */
 export function packageFile(appDir, path) {
   const raw = readFileSync(join(appDir, path.replace(/^\//, '')));
   return path.endsWith('.br') ? brotliDecompressSync(raw) : raw;
 }
 
-export function launch({ appDir, storageDir, network = { online: true }, maxTotalBytes = 10 * ONE_MB, start = true, withWXWebAssembly = true }) {
+export function launch({ appDir, storageDir, network = { online: true }, maxTotalBytes = 10 * ONE_MB, start = true, withWXWebAssembly = true, payments = null }) {
   const listeners = { network: new Set(), show: new Set() };
   const timers = new Set();
   const requests = { sent: 0 };
@@ -114,6 +130,21 @@ export function launch({ appDir, storageDir, network = { online: true }, maxTota
     onAppShow: (fn) => listeners.show.add(fn),
     offAppShow: (fn) => listeners.show.delete(fn),
     getNetworkType: ({ success }) => success({ networkType: network.online ? 'wifi' : 'none' }),
+    /**
+     * WeChat's pay sheet: the parameters the server prepared, each required as on the device;
+     * `payments.confirm(options)` is the shopper confirming (it pays at the provider), or
+     * `payments.cancel` closes the sheet.
+     */
+    requestPayment(options) {
+      const missing = ['timeStamp', 'nonceStr', 'package', 'signType', 'paySign'].filter((k) => typeof options[k] !== 'string' || !options[k]);
+      const done = (ok, result) => setTimeout(() => (ok ? options.success?.(result) : options.fail?.(result)), 1);
+      if (missing.length) return done(false, { errMsg: `requestPayment:fail parameter error: ${missing.join(', ')}` });
+      if (!payments || payments.cancel) return done(false, { errMsg: 'requestPayment:fail cancel' });
+      Promise.resolve(payments.confirm(options)).then(
+        () => done(true, { errMsg: 'requestPayment:ok' }),
+        (e) => done(false, { errMsg: `requestPayment:fail ${e?.message ?? e}` }),
+      );
+    },
   };
 
   const WXWebAssembly = {

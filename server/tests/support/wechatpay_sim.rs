@@ -98,6 +98,7 @@ impl Sim {
             .route("/v3/pay/transactions/jsapi", post(jsapi))
             .route("/v3/pay/transactions/out-trade-no/{id}", get(query))
             .route("/v3/refund/domestic/refunds", post(refund))
+            .route("/sim/pay", post(control_pay))
             .with_state(sim.clone());
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
         sim
@@ -207,6 +208,11 @@ impl Sim {
         self.notification(&transaction)
     }
 
+    /// The out_trade_no of a prepay id (what `wx.requestPayment`'s `package` carries).
+    pub fn by_prepay_id(&self, prepay_id: &str) -> Option<String> {
+        self.ledger.lock().unwrap().orders.iter().find(|(_, o)| o.prepay_id == prepay_id).map(|(k, _)| k.clone())
+    }
+
     /// A notification carrying `transaction`, encrypted and signed as WeChat Pay does.
     pub fn notification(&self, transaction: &Value) -> Notification {
         let nonce = random_text(12);
@@ -296,4 +302,28 @@ async fn refund(State(sim): State<Sim>, headers: HeaderMap, body: String) -> Res
     }
     sim.ledger.lock().unwrap().refunds.push(request.clone());
     sim.reply(StatusCode::OK, json!({ "refund_id": format!("5030{}", random_text(20)), "out_refund_no": request["out_refund_no"], "status": "PROCESSING", "amount": request["amount"] }))
+}
+
+/// `POST /sim/pay {prepay_id}`: the shopper confirms WeChat's pay sheet (what `wx.requestPayment`
+/// does on a phone): the order is paid in full and the notification is posted to its notify_url.
+async fn control_pay(State(sim): State<Sim>, body: String) -> Response {
+    let request: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
+    let Some(out_trade_no) = request["prepay_id"].as_str().and_then(|id| sim.by_prepay_id(id)) else {
+        return (StatusCode::NOT_FOUND, "no such prepay_id").into_response();
+    };
+    let order = sim.order(&out_trade_no).expect("known");
+    let notification = sim.pay(&out_trade_no, order.amount);
+    let posted = tokio::task::spawn_blocking(move || {
+        let mut post = ureq::post(&order.notify_url).header("Content-Type", "application/json");
+        for (name, value) in &notification.headers {
+            post = post.header(*name, value.as_str());
+        }
+        post.send(notification.body.as_str()).map(|r| r.status().as_u16()).map_err(|e| e.to_string())
+    })
+    .await
+    .unwrap();
+    match posted {
+        Ok(status) => (StatusCode::OK, format!("{{\"notified\":{status}}}")).into_response(),
+        Err(e) => (StatusCode::BAD_GATEWAY, e).into_response(),
+    }
 }
