@@ -346,6 +346,9 @@ proptest! {
         best_ids.sort();
         brute_ids.sort();
         prop_assert_eq!(&best_ids, &brute_ids);
+        // A coupon held by an order awaiting payment is never chosen again.
+        let locked: Vec<&str> = m.state.coupons.iter().filter(|c| matches!(c.state, CouponState::Locked { .. })).map(|c| c.id.as_str()).collect();
+        prop_assert!(best_ids.iter().all(|id| !locked.contains(&id.as_str())), "{:?} chose a locked coupon of {:?}", best_ids, locked);
         let points = if points < 0 { PointsChoice::Mode(PointsMode::Max) } else { PointsChoice::Amount(points) };
         let q_best = m.quote(&items, CouponChoice::Chosen(best_ids.clone()), points, now);
         let q_brute = m.quote(&items, CouponChoice::Chosen(brute_ids), points, now);
@@ -414,6 +417,13 @@ fn wallet_case(specs: &[TemplateSpec], wallet: &[(usize, i64, bool)], day_of_mon
         let issued = now - days_ago * DAY + if *later { 3 * HOUR } else { 0 };
         m.give(&t, &format!("w{i:02}"), issued);
     }
+    // Orders in every state: one cancelled, which gave its coupon back, and one awaiting payment
+    // (past its deadline, not yet expired by the store) that holds the first coupon it can use.
+    let ids: Vec<String> = m.state.coupons.iter().map(|c| c.id.clone()).collect();
+    if ids.iter().any(|id| m.place("undone", &[("tea", 3)], &[id.as_str()], 0, now - 2 * HOUR).is_ok()) {
+        m.run(Mutation::CancelOrder { order_id: "undone".into() }, now - 90 * 60_000).unwrap();
+    }
+    let _held = ids.iter().any(|id| m.place("held", &[("tea", 3)], &[id.as_str()], 0, now - HOUR).is_ok());
     (m, now)
 }
 
