@@ -70,6 +70,7 @@ declare const program: string;
 declare const lines: { sku: string; qty: number }[];
 declare const page: { setData(data: Record<string, unknown>): void };
 declare const wx: { showToast(options: { title: string }): void };
+declare const orderId: string;
 `;
     writeFileSync(join(dir, 'app.d.ts'), app);
     // Without the DOM lib, the page's platform still has a fetch of its own (typed as the DOM types it).
