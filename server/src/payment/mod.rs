@@ -129,6 +129,7 @@ impl Service {
     /// the member id.
     pub async fn pay(&self, member: &str, order_id: &str, payer: Option<&str>) -> Result<Value, ApiError> {
         let provider = self.provider()?;
+        self.rate_check(member)?;
         let mut payable = self.payable(member, order_id).await?;
         if payable.pay_by <= self.now() {
             return Err(ApiError::new(409, "PAYMENT_WINDOW_CLOSED", format!("order {order_id:?} is past its payment deadline"))
