@@ -217,7 +217,9 @@ impl Service {
         let Some(provider) = self.config.payment.clone() else { return };
         let reference = provider.reference(member, order_id);
         let order = Payable { member: member.into(), order_id: order_id.into(), reference: reference.clone(), payer: member.into(), total, pay_by: 0 };
-        let refund_id = format!("R{}", &reference[..reference.len().min(31)]);
+        // By characters: a provider's reference may hold an order id chosen by the device, and a
+        // byte slice could cut a character in two (a panic).
+        let refund_id: String = std::iter::once('R').chain(reference.chars().take(31)).collect();
         match provider.refund(&order, &refund_id).await {
             Ok(()) => tracing::info!(member, order_id, total, "payment refunded"),
             Err(e) => {
