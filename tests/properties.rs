@@ -286,8 +286,54 @@ fn template_spec() -> impl Strategy<Value = TemplateSpec> {
         .prop_map(|(kind, amount, bp, cap, min_spend, scope, item_group, exclusive)| TemplateSpec { kind, amount, bp, cap, min_spend, scope, item_group, exclusive })
 }
 
-fn random_program(specs: &[TemplateSpec]) -> Program {
+/// A random promotion: multi-buy, bundle, ladder (plain, 每满 or free shipping) or gift, on a
+/// random scope, combining with coupons or not.
+#[derive(Clone, Debug)]
+struct PromoSpec {
+    kind: u8,
+    n: u32,
+    off_bp: i64,
+    threshold: i64,
+    amount_off: i64,
+    scope: u8,
+    with_coupons: bool,
+    free_shipping: bool,
+}
+
+fn promo_spec() -> impl Strategy<Value = PromoSpec> {
+    (0u8..7, 2u32..4, 1i64..=10000, 1000i64..30000, 1i64..6000, 0u8..4, prop::bool::weighted(0.6), any::<bool>()).prop_map(
+        |(kind, n, off_bp, threshold, amount_off, scope, with_coupons, free_shipping)| PromoSpec { kind, n, off_bp, threshold, amount_off, scope, with_coupons, free_shipping },
+    )
+}
+
+fn promotion_json(i: usize, p: &PromoSpec) -> serde_json::Value {
+    let rule = match p.kind {
+        0 => json!({ "type": "nth", "n": p.n, "offBp": p.off_bp }),
+        1 => json!({ "type": "minQty", "qty": p.n, "offBp": p.off_bp }),
+        2 => json!({ "type": "bundle", "items": [{ "sku": "tea", "qty": 1 }, { "sku": SKUS[(p.n as usize) % 3 + 1], "qty": p.n - 1 }], "price": p.threshold / 2 }),
+        3 => json!({ "type": "ladder", "tiers": [
+            { "threshold": p.threshold, "amountOff": p.amount_off },
+            { "threshold": p.threshold * 2, "offBp": p.off_bp, "freeShipping": p.free_shipping }
+        ] }),
+        4 => json!({ "type": "ladder", "every": true, "maxTimes": p.n, "tiers": [{ "threshold": p.threshold, "amountOff": p.amount_off }] }),
+        5 => json!({ "type": "ladder", "by": "units", "tiers": [{ "threshold": p.n, "freeShipping": true }] }),
+        _ => json!({ "type": "gift", "tiers": [{ "threshold": p.threshold, "gift": { "sku": "cookie", "qty": 1 }, "stock": p.n - 2 }] }),
+    };
+    let scope = match p.scope {
+        0 => json!({}),
+        1 => json!({ "categories": ["snack"] }),
+        2 => json!({ "skus": ["tea", "nuts"] }),
+        _ => json!({ "excludeSkus": ["cookie"] }),
+    };
+    json!({
+        "id": format!("p{i}"), "name": format!("p{i}"), "scope": scope, "withCoupons": p.with_coupons, "rule": rule,
+        "validity": { "from": at(2026, 11, 1, 0, 0), "to": at(2026, 12, 1, 0, 0) }
+    })
+}
+
+fn random_program_with(specs: &[TemplateSpec], promos: &[PromoSpec]) -> Program {
     program_with(|v| {
+        v["promotions"] = promos.iter().enumerate().map(|(i, p)| promotion_json(i, p)).collect();
         let templates: Vec<serde_json::Value> = specs
             .iter()
             .enumerate()
@@ -330,13 +376,14 @@ proptest! {
     #[test]
     fn best_selection_equals_brute_force(
         specs in prop::collection::vec(template_spec(), 1..8),
+        promos in prop::collection::vec(promo_spec(), 0..4),
         wallet in prop::collection::vec((0usize..8, 0i64..9, any::<bool>()), 0..=12),
         cart in prop::collection::vec((0usize..4, 1u32..4), 1..4),
         day_of_month in 16u8..22,
         gold in any::<bool>(),
         points in prop_oneof![Just(-1i64), 0i64..5000],
     ) {
-        let (m, now) = wallet_case(&specs, &wallet, day_of_month, gold);
+        let (m, now) = wallet_case(random_program_with(&specs, &promos), &wallet, day_of_month, gold);
         let items: Vec<(&str, u32)> = cart.iter().map(|(s, q)| (SKUS[*s], *q)).collect();
         let pricer = m.pricer(&items, now);
         let best = pricer.best_selection();
@@ -387,8 +434,9 @@ proptest! {
         cart in prop::collection::vec((0usize..4, 1u32..4), 1..4),
         day_of_month in 16u8..22,
         gold in any::<bool>(),
+        promos in prop::collection::vec(promo_spec(), 0..4),
     ) {
-        let (m, now) = wallet_case(&specs, &wallet, day_of_month, gold);
+        let (m, now) = wallet_case(random_program_with(&specs, &promos), &wallet, day_of_month, gold);
         let items: Vec<(&str, u32)> = cart.iter().map(|(s, q)| (SKUS[*s], *q)).collect();
         let pricer = m.pricer(&items, now);
         let best = pricer.best_selection();
@@ -403,8 +451,8 @@ proptest! {
 }
 
 /// A member of a random program holding a random wallet at a random day of the sale week.
-fn wallet_case(specs: &[TemplateSpec], wallet: &[(usize, i64, bool)], day_of_month: u8, gold: bool) -> (Member, Instant) {
-    let p = random_program(specs);
+fn wallet_case(p: Program, wallet: &[(usize, i64, bool)], day_of_month: u8, gold: bool) -> (Member, Instant) {
+    let templates = p.coupon_templates.len();
     let mut m = Member::new(p, 0);
     if gold {
         m.buy("gold", &[("tea", 10)], &[], 0, at(2026, 11, 2, 10, 0)).unwrap();
@@ -412,7 +460,7 @@ fn wallet_case(specs: &[TemplateSpec], wallet: &[(usize, i64, bool)], day_of_mon
     m.grant(3000, at(2026, 11, 2, 10, 0));
     let now = at(2026, 11, day_of_month, 12, 0);
     for (i, (t, days_ago, later)) in wallet.iter().enumerate() {
-        let t = format!("t{}", t % specs.len());
+        let t = format!("t{}", t % templates);
         // Different claim times give different expiries; some are not valid yet.
         let issued = now - days_ago * DAY + if *later { 3 * HOUR } else { 0 };
         m.give(&t, &format!("w{i:02}"), issued);
@@ -420,7 +468,8 @@ fn wallet_case(specs: &[TemplateSpec], wallet: &[(usize, i64, bool)], day_of_mon
     // Orders in every state: one cancelled, which gave its coupon back, and one awaiting payment
     // (past its deadline, not yet expired by the store) that holds the first coupon it can use.
     let ids: Vec<String> = m.state.coupons.iter().map(|c| c.id.clone()).collect();
-    if ids.iter().any(|id| m.place("undone", &[("tea", 3)], &[id.as_str()], 0, now - 2 * HOUR).is_ok()) {
+    // (A promotion may make the order free: paid at once, nothing to cancel.)
+    if ids.iter().any(|id| m.place("undone", &[("tea", 3)], &[id.as_str()], 0, now - 2 * HOUR).is_ok()) && m.state.order("undone").is_some_and(|o| o.is_awaiting_payment()) {
         m.run(Mutation::CancelOrder { order_id: "undone".into() }, now - 90 * 60_000).unwrap();
     }
     let _held = ids.iter().any(|id| m.place("held", &[("tea", 3)], &[id.as_str()], 0, now - HOUR).is_ok());

@@ -1307,6 +1307,8 @@ fn fake_order(id: &str, placed_at: i64, coupon: bool) -> Order {
         cancelled_at: None,
         cancelled_by: None,
         lines: vec![OrderLine { sku: "tea".into(), qty: 1 }],
+        promotions: vec![],
+        gifts: vec![],
         line_paid: vec![10000],
         coupons: if coupon { vec![format!("{id}-coupon")] } else { vec![] },
         goods: 10000,

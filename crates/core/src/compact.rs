@@ -81,6 +81,7 @@ pub fn compact(program: &Program, state: &MemberState, now: Instant) -> (MemberS
             paid: if o.is_refunded() { 0 } else { o.paid },
             refunded: o.is_refunded(),
             sale_lines: o.lines.iter().filter(|l| program.limited_sale(&l.sku).is_some()).cloned().collect::<Vec<OrderLine>>(),
+            promotions: o.promotions.iter().filter(|p| limits_uses(program, p, now)).cloned().collect(),
         });
     }
     archived.orders = gone;
@@ -91,8 +92,10 @@ pub fn compact(program: &Program, state: &MemberState, now: Instant) -> (MemberS
     };
     for figure in &mut kept.past.recent_orders {
         figure.sale_lines.retain(|l| program.limited_sale(&l.sku).is_some_and(|sale| now < sale.ends_at));
+        figure.promotions.retain(|p| limits_uses(program, p, now));
     }
-    kept.past.recent_orders.retain(|f| now.saturating_sub(f.placed_at) <= figure_days * MS_PER_DAY || !f.sale_lines.is_empty());
+    kept.past.recent_orders
+        .retain(|f| now.saturating_sub(f.placed_at) <= figure_days * MS_PER_DAY || !f.sale_lines.is_empty() || !f.promotions.is_empty());
     sort_figures(&mut kept.past.recent_orders);
 
     // What the orders that stay still point at.
@@ -235,6 +238,11 @@ fn merge_lots(lots: &mut Vec<PointLot>, order_lots: &[String], archived: &mut Ve
 
 fn sort_figures(figures: &mut Vec<OrderFigure>) {
     crate::sort::sort_by(figures, |a, b| a.placed_at.cmp(&b.placed_at));
+}
+
+/// Whether a promotion still runs with a per-member limit: an archived order's use of it counts.
+fn limits_uses(program: &Program, id: &str, now: Instant) -> bool {
+    program.promotions.iter().any(|p| p.id == id && p.per_member.is_some() && now < p.validity.to)
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! §6 Coupons and the wallet: issuing instances, claim rules, wallet views and the claim centre.
 
 use crate::error::CouponError;
-use crate::program::{CouponKind, CouponTemplate, Fen, Program, Scope, StackGroup, Validity};
+use crate::program::{Audience, CouponKind, CouponTemplate, Fen, Program, Scope, StackGroup, Validity};
 use crate::state::{CouponInstance, CouponState, MemberState};
 use crate::stock::{Counter, Stock};
 use crate::time::{Day, Instant, MS_PER_DAY};
@@ -60,8 +60,25 @@ pub fn claim_source(template: &CouponTemplate) -> &'static str {
 }
 
 /// Why the member may not claim this template now (None = they may).
-pub fn audience_problem(program: &Program, state: &MemberState, template: &CouponTemplate, now: Instant) -> Option<&'static str> {
-    let a = &template.audience;
+pub fn claim_problem(program: &Program, state: &MemberState, template: &CouponTemplate, now: Instant) -> Option<&'static str> {
+    if let Some(problem) = audience_problem(program, state, &template.audience, now) {
+        return Some(problem);
+    }
+    if template.audience.birthday {
+        // A tier's own birthday coupon replaces the program's: each member claims theirs only.
+        let tier = crate::tiers::current_tier(program, state, now);
+        if crate::birthday::coupon_template(program, tier).is_some_and(|own| own != template.id) {
+            return Some("not the birthday coupon of this member's tier");
+        }
+        if crate::birthday::claimed_in_year(program, state, program.business_day(now).year()) {
+            return Some("the birthday coupon was already claimed this year");
+        }
+    }
+    None
+}
+
+/// Why an audience (of a coupon template or a promotion) does not hold this member now.
+pub fn audience_problem(program: &Program, state: &MemberState, a: &Audience, now: Instant) -> Option<&'static str> {
     let today = program.business_day(now);
     if a.new_member && state.has_ordered() {
         return Some("only for members without an order yet");
@@ -75,18 +92,8 @@ pub fn audience_problem(program: &Program, state: &MemberState, template: &Coupo
     if a.member_day && !crate::member_day::is_member_day(program, today) {
         return Some("claimable on member day only");
     }
-    if a.birthday {
-        if !crate::birthday::in_window(program, state, today) {
-            return Some("claimable in the birthday window only");
-        }
-        // A tier's own birthday coupon replaces the program's: each member claims theirs only.
-        let tier = crate::tiers::current_tier(program, state, now);
-        if crate::birthday::coupon_template(program, tier).is_some_and(|own| own != template.id) {
-            return Some("not the birthday coupon of this member's tier");
-        }
-        if crate::birthday::claimed_in_year(program, state, today.year()) {
-            return Some("the birthday coupon was already claimed this year");
-        }
+    if a.birthday && !crate::birthday::in_window(program, state, today) {
+        return Some("claimable in the birthday window only");
     }
     if !a.segments.is_empty() {
         let tags = crate::segments::of(state, now).tags;
@@ -141,7 +148,7 @@ pub fn decide_claim<'p>(
         return Err(CouponError::NotClaimable { template: template_id.into() });
     }
     check_not_ended(template, now)?;
-    if let Some(reason) = audience_problem(program, state, template, now) {
+    if let Some(reason) = claim_problem(program, state, template, now) {
         return Err(CouponError::Audience { template: template_id.into(), reason });
     }
     if let Some(limit) = template.per_member {

@@ -20,6 +20,7 @@ pub mod tiers;
 pub mod member_day;
 pub mod birthday;
 pub mod coupons;
+pub mod promotions;
 pub mod quote;
 pub mod orders;
 pub mod rewards;

@@ -6,8 +6,9 @@
 use crate::effects::{credit, debit, ArchivedOrder, Ctx, Effect};
 use crate::error::{CouponError, InputError, OrderError, PointsError, Rejection};
 use crate::program::{Points, Program};
-use crate::quote::{CouponChoice, PointsChoice, Pricer, UnusableReason};
-use crate::state::{CancelledBy, CouponState, LotAmount, MemberState, Order, OrderLine, OrderStatus, PointLot};
+use crate::promotions::gift_counter;
+use crate::quote::{CouponChoice, PointsChoice, Pricer, PromotionStatus, UnusableReason};
+use crate::state::{CancelledBy, CouponState, LotAmount, MemberState, Order, OrderGift, OrderLine, OrderStatus, PointLot};
 use crate::stock::Counter;
 use crate::time::{Instant, MS_PER_DAY, MS_PER_MINUTE};
 
@@ -82,6 +83,17 @@ pub fn place(
             effects.push(Effect::StockTaken { counter: Counter::SaleStock(line.sku.clone()), units: line.qty });
         }
     }
+    // The promotions it used, and the gifts they give, held like limited-sale stock.
+    let applied = quote.promotions.iter().filter(|p| p.status == PromotionStatus::Applied);
+    let promotions: Vec<String> = applied.clone().map(|p| p.id.clone()).collect();
+    let gifts: Vec<OrderGift> = applied
+        .filter_map(|p| p.gift.as_ref().map(|g| OrderGift { promotion: p.id.clone(), tier: g.tier, sku: g.sku.clone(), qty: g.qty }))
+        .collect();
+    for g in &gifts {
+        if gift_has_stock(program, g) {
+            effects.push(Effect::StockTaken { counter: gift_counter(&g.promotion, g.tier as usize), units: g.qty });
+        }
+    }
     let order = Order {
         id: order_id.into(),
         placed_at: ctx.now,
@@ -92,7 +104,9 @@ pub fn place(
         cancelled_at: None,
         cancelled_by: None,
         lines: lines.to_vec(),
-        line_paid: quote.lines.iter().map(|l| l.paid).collect(),
+        promotions,
+        gifts,
+        line_paid: quote.lines.iter().take(lines.len()).map(|l| l.paid).collect(),
         coupons: quote.coupons.iter().map(|c| c.id.clone()).collect(),
         goods: quote.goods,
         points_used: quote.points.used,
@@ -221,13 +235,27 @@ fn restore_spent(program: &Program, state: &MemberState, order: &Order, reason: 
     (!restored.is_empty()).then(|| Effect::PointsRestored { lots: restored, reason: reason.to_string(), at: ctx.now })
 }
 
+/// The limited-sale units and the gifts an order held or took, back to their shared stock.
 fn return_stock(program: &Program, order: &Order) -> Vec<Effect> {
-    order
+    let sale = order
         .lines
         .iter()
         .filter(|line| program.limited_sale(&line.sku).is_some())
-        .map(|line| Effect::StockReturned { counter: Counter::SaleStock(line.sku.clone()), units: line.qty })
-        .collect()
+        .map(|line| Effect::StockReturned { counter: Counter::SaleStock(line.sku.clone()), units: line.qty });
+    let gifts = order
+        .gifts
+        .iter()
+        .filter(|g| gift_has_stock(program, g))
+        .map(|g| Effect::StockReturned { counter: gift_counter(&g.promotion, g.tier as usize), units: g.qty });
+    sale.chain(gifts).collect()
+}
+
+/// Whether the gift's tier keeps a shared stock (in the program as it is now).
+fn gift_has_stock(program: &Program, gift: &OrderGift) -> bool {
+    program.promotions.iter().any(|p| {
+        p.id == gift.promotion
+            && matches!(&p.rule, crate::promotions::PromotionRule::Gift { tiers, .. } if tiers.get(gift.tier as usize).is_some_and(|t| t.stock.is_some()))
+    })
 }
 
 /// An order as the shopper sees it at `now`: its countdown while it awaits payment, and what can

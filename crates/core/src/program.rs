@@ -59,6 +59,10 @@ pub struct Program {
     pub rewards: Vec<Reward>,
     #[serde(default)]
     pub limited_sales: Vec<LimitedSale>,
+    /// §13: automatic promotions, in the order they claim units and lines.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    pub promotions: Vec<crate::promotions::Promotion>,
     pub shipping: Shipping,
     /// Days after an order is paid within which a full refund is accepted.
     #[serde(default = "default_refund_days")]
@@ -611,7 +615,8 @@ impl Program {
             .chain(self.catalog.iter().enumerate().map(|(i, c)| (format!("catalog[{i}].names"), &c.names)))
             .chain(self.tiers.iter().enumerate().map(|(i, c)| (format!("tiers[{i}].names"), &c.names)))
             .chain(self.coupon_templates.iter().enumerate().map(|(i, c)| (format!("couponTemplates[{i}].names"), &c.names)))
-            .chain(self.rewards.iter().enumerate().map(|(i, c)| (format!("rewards[{i}].names"), &c.names)));
+            .chain(self.rewards.iter().enumerate().map(|(i, c)| (format!("rewards[{i}].names"), &c.names)))
+            .chain(self.promotions.iter().enumerate().map(|(i, c)| (format!("promotions[{i}].names"), &c.names)));
         for (path, names) in named {
             if let Some((tag, _)) = names.iter().find(|(tag, name)| tag.is_empty() || tag.len() > 35 || name.is_empty()) {
                 return bad(format!("{path}.{tag}"), "needs a language tag (at most 35 characters) and a non-empty name");
@@ -778,21 +783,7 @@ impl Program {
             if !money(t.min_spend) {
                 return bad(at("minSpend"), "must be 0..=100000000 fen");
             }
-            for (list, skus) in [("skus", &t.scope.skus), ("excludeSkus", &t.scope.exclude_skus)] {
-                for (j, s) in skus.iter().enumerate() {
-                    if self.sku(s).is_none() {
-                        return bad(at(&format!("scope.{list}[{j}]")), "is not a SKU of the catalog");
-                    }
-                }
-            }
-            // Like the catalog's categories: checked when the program declares its categories.
-            for (list, cats) in [("categories", &t.scope.categories), ("excludeCategories", &t.scope.exclude_categories)] {
-                for (j, c) in cats.iter().enumerate() {
-                    if !self.categories.is_empty() && !self.has_category(c) {
-                        return bad(at(&format!("scope.{list}[{j}]")), "is not a category of the program");
-                    }
-                }
-            }
+            self.check_scope(&t.scope, &at("scope")).map_err(|(path, problem)| ProgramError::Invalid { path, problem })?;
             match t.validity {
                 Validity::Fixed { from, to } if to <= from => return bad(at("validity.to"), "must be after validity.from"),
                 Validity::Relative { days, .. } if days == 0 || days > 3660 => {
@@ -803,16 +794,7 @@ impl Program {
             if t.per_member == Some(0) {
                 return bad(at("perMember"), "must be at least 1 (omit it for no limit)");
             }
-            if let Some(tier) = &t.audience.min_tier {
-                if self.tier(tier).is_none() {
-                    return bad(at("audience.minTier"), "is not a tier of the program");
-                }
-            }
-            for (j, s) in t.audience.segments.iter().enumerate() {
-                if !is_known_segment(s) {
-                    return bad(at(&format!("audience.segments[{j}]")), "is not a known segment");
-                }
-            }
+            self.check_audience(&t.audience, &at("audience")).map_err(|(path, problem)| ProgramError::Invalid { path, problem })?;
         }
         if let Some(t) = &self.gifts.first_order {
             self.known_template(t, "gifts.firstOrder".into())?;
@@ -867,6 +849,7 @@ impl Program {
         if !(1..=24 * 60).contains(&self.payment.window_minutes) {
             return bad("payment.windowMinutes".into(), "must be 1..=1440");
         }
+        crate::promotions::validate(self).map_err(|(path, problem)| ProgramError::Invalid { path, problem })?;
         self.check_largest_cart_earns_in_range()
     }
 
@@ -899,6 +882,40 @@ impl Program {
         Ok(())
     }
 
+    /// A scope names SKUs of the catalog, and categories of the program when it declares them.
+    pub(crate) fn check_scope(&self, scope: &Scope, at: &str) -> Result<(), (String, String)> {
+        for (list, skus) in [("skus", &scope.skus), ("excludeSkus", &scope.exclude_skus)] {
+            for (j, s) in skus.iter().enumerate() {
+                if self.sku(s).is_none() {
+                    return Err((format!("{at}.{list}[{j}]"), "is not a SKU of the catalog".into()));
+                }
+            }
+        }
+        for (list, cats) in [("categories", &scope.categories), ("excludeCategories", &scope.exclude_categories)] {
+            for (j, c) in cats.iter().enumerate() {
+                if !self.categories.is_empty() && !self.has_category(c) {
+                    return Err((format!("{at}.{list}[{j}]"), "is not a category of the program".into()));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// An audience names tiers and segments that exist.
+    pub(crate) fn check_audience(&self, audience: &Audience, at: &str) -> Result<(), (String, String)> {
+        if let Some(tier) = &audience.min_tier {
+            if self.tier(tier).is_none() {
+                return Err((format!("{at}.minTier"), "is not a tier of the program".into()));
+            }
+        }
+        for (j, s) in audience.segments.iter().enumerate() {
+            if !is_known_segment(s) {
+                return Err((format!("{at}.segments[{j}]"), "is not a known segment".into()));
+            }
+        }
+        Ok(())
+    }
+
     fn known_template(&self, id: &str, path: String) -> Result<(), ProgramError> {
         match self.template(id) {
             Some(_) => Ok(()),
@@ -908,7 +925,7 @@ impl Program {
 }
 
 /// Prices stay below ¥1,000,000 so that every product of amounts fits comfortably in i64/i128.
-fn money(fen: Fen) -> bool {
+pub(crate) fn money(fen: Fen) -> bool {
     (0..=100_000_000).contains(&fen)
 }
 

@@ -120,6 +120,10 @@ pub struct OrderFigure {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[cfg_attr(target_arch = "wasm32", tsify(optional))]
     pub sale_lines: Vec<OrderLine>,
+    /// The promotions with per-member uses it used, while they run (their uses count it).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    pub promotions: Vec<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -212,6 +216,17 @@ pub struct OrderLine {
     pub qty: u32,
 }
 
+/// A gift (满赠) an order received: a price-0 line of `promotion`'s `tier`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OrderGift {
+    pub promotion: String,
+    pub tier: u32,
+    pub sku: String,
+    pub qty: u32,
+}
+
 /// Where an order is in its life (rulebook §8). A refund is recorded on a paid order
 /// (`refundedAt`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -264,6 +279,13 @@ pub struct Order {
     #[cfg_attr(target_arch = "wasm32", tsify(optional))]
     pub cancelled_by: Option<CancelledBy>,
     pub lines: Vec<OrderLine>,
+    /// The promotions it used (§13), and the gifts they gave, held and returned with it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    pub promotions: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    pub gifts: Vec<OrderGift>,
     /// Paid per line, after every discount and points (the refund and growth base).
     pub line_paid: Vec<Fen>,
     pub coupons: Vec<String>,

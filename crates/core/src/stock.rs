@@ -1,4 +1,5 @@
-//! Shared counters that span members: coupon quotas, reward stock and limited-sale stock.
+//! Shared counters that span members: coupon quotas, reward stock, limited-sale stock and the
+//! stock of promotion gifts.
 //!
 //! The server owns them and enforces them; a client shows (and checks optimistically against)
 //! what it last saw. A counter that is absent is unknown and treated as available.
@@ -16,6 +17,8 @@ pub enum Counter {
     RewardStock(String),
     /// Units left of a limited sale, by SKU.
     SaleStock(String),
+    /// Gift units left of a gift promotion's tier (`promotion#tier`).
+    GiftStock(String),
 }
 
 impl Counter {
@@ -25,6 +28,7 @@ impl Counter {
             Counter::CouponQuota(id) => format!("couponQuota:{id}"),
             Counter::RewardStock(id) => format!("rewardStock:{id}"),
             Counter::SaleStock(id) => format!("saleStock:{id}"),
+            Counter::GiftStock(id) => format!("giftStock:{id}"),
         }
     }
 }
@@ -63,6 +67,15 @@ impl Stock {
         }
         for s in &program.limited_sales {
             remaining.insert(Counter::SaleStock(s.sku.clone()).key(), s.stock);
+        }
+        for p in &program.promotions {
+            if let crate::promotions::PromotionRule::Gift { tiers, .. } = &p.rule {
+                for (k, t) in tiers.iter().enumerate() {
+                    if let Some(s) = t.stock {
+                        remaining.insert(crate::promotions::gift_counter(&p.id, k).key(), s);
+                    }
+                }
+            }
         }
         Stock { remaining }
     }

@@ -36,6 +36,7 @@ pub enum AdjustmentKind {
     MemberPrice,
     SalePrice,
     MemberDay,
+    Promotion,
     Coupon,
     Points,
 }
@@ -72,6 +73,41 @@ pub struct QuoteLine {
     /// Set when a limited-sale line cannot be bought now; such a line is priced at 0.
     #[cfg_attr(target_arch = "wasm32", tsify(type = "LineFlag | null"))]
     pub flag: Option<LineFlag>,
+    /// A gift line (满赠): the promotion that gives it. Priced 0, earns nothing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    pub gift: Option<String>,
+}
+
+/// A promotion that runs for the member and touches the cart: what it did, or why not and
+/// what the cart still needs (`next`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(rename_all = "camelCase")]
+pub struct QuotePromotion {
+    pub id: String,
+    pub name: String,
+    /// `nth`, `minQty`, `bundle`, `ladder` or `gift`.
+    pub kind: String,
+    pub status: crate::quote::PromotionStatus,
+    pub with_coupons: bool,
+    pub discount: Fen,
+    pub free_shipping: bool,
+    #[cfg_attr(target_arch = "wasm32", tsify(type = "QuoteGift | null"))]
+    pub gift: Option<QuoteGift>,
+    #[cfg_attr(target_arch = "wasm32", tsify(type = "PromotionHint | null"))]
+    pub next: Option<crate::quote::PromotionHint>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(rename_all = "camelCase")]
+pub struct QuoteGift {
+    pub sku: String,
+    pub name: String,
+    pub qty: u32,
+    pub tier: u32,
+    pub sold_out: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -202,21 +238,26 @@ pub struct Quote {
     /// After member/sale prices (step 1).
     pub goods: Fen,
     pub member_day_discount: Fen,
+    /// Step 3: what the promotions took off the goods.
+    pub promotion_discount: Fen,
     pub coupon_discount: Fen,
-    /// Goods after steps 2–3 (the base for points and the free-shipping threshold).
+    /// Goods after steps 2–4 (the base for points and the free-shipping threshold).
     pub goods_after_coupons: Fen,
     pub points: PointsQuote,
-    /// Goods after steps 2–4: what points are earned on.
+    /// Goods after steps 2–5: what points are earned on.
     pub paid: Fen,
     pub shipping_base: Fen,
     pub shipping: Fen,
-    /// "threshold", a coupon id, or null when shipping is charged.
+    /// "threshold", a promotion id (a ladder tier), a coupon id, or null when shipping is charged.
     #[cfg_attr(target_arch = "wasm32", tsify(type = "string | null"))]
     pub shipping_waived_by: Option<String>,
     pub total: Fen,
     /// list total + shipping fee − total.
     pub saved: Fen,
     pub savings: Vec<Saving>,
+    /// The promotions that run for the member and touch the cart, in program order: applied,
+    /// or why not, each with its hint.
+    pub promotions: Vec<QuotePromotion>,
     pub coupons: Vec<AppliedCoupon>,
     /// Ids of the coupons applied, in group order: what `placeOrder` takes.
     pub coupon_ids: Vec<String>,
@@ -238,6 +279,7 @@ pub struct QuoteTotals {
     pub list_total: Fen,
     pub goods: Fen,
     pub member_day_discount: Fen,
+    pub promotion_discount: Fen,
     pub coupon_discount: Fen,
     pub goods_after_coupons: Fen,
     pub paid: Fen,
@@ -257,6 +299,7 @@ impl From<&Quote> for QuoteTotals {
             list_total: q.list_total,
             goods: q.goods,
             member_day_discount: q.member_day_discount,
+            promotion_discount: q.promotion_discount,
             coupon_discount: q.coupon_discount,
             goods_after_coupons: q.goods_after_coupons,
             paid: q.paid,

@@ -3,6 +3,7 @@
 
 use super::allocation::eligible_sum;
 use super::{Candidate, Pricer, MAX_LINES, MAX_POINTS_PER_ORDER, MAX_QTY};
+use super::promotions::{self, CartLine, PromotionStatus};
 use super::{Adjustment, AdjustmentKind, LineFlag, QuoteLine, UnusableCoupon, UnusableReason};
 use crate::coupons::{status, CouponStatus};
 use crate::error::OrderError;
@@ -12,7 +13,7 @@ use crate::stock::{Counter, Stock};
 use crate::time::Instant;
 
 impl<'a> Pricer<'a> {
-    pub fn new(program: &'a Program, state: &'a MemberState, stock: &Stock, lines: &[OrderLine], now: Instant) -> Result<Pricer<'a>, OrderError> {
+    pub fn new(program: &'a Program, state: &'a MemberState, stock: &'a Stock, lines: &[OrderLine], now: Instant) -> Result<Pricer<'a>, OrderError> {
         let tier = crate::tiers::current_tier(program, state, now);
         let today = program.business_day(now);
         let member_day_bp = crate::member_day::discount_bp(program, tier, today);
@@ -54,11 +55,53 @@ impl<'a> Pricer<'a> {
                 adjustments,
                 paid: amount - md,
                 flag,
+                gift: None,
             });
         }
-        let mut pricer = Pricer { program, state, tier, now, member_day, promo_bp: promo, lines: priced, line_skus, after_member_day, candidates: vec![], unusable: vec![] };
+        let cart: Vec<CartLine<'a>> = priced
+            .iter()
+            .zip(&line_skus)
+            .map(|(l, sku)| CartLine { sku, qty: l.qty, promotable: l.flag.is_none() && !l.adjustments.iter().any(|a| a.kind == AdjustmentKind::SalePrice) })
+            .collect();
+        let mut pricer = Pricer {
+            program,
+            state,
+            tier,
+            now,
+            member_day,
+            promo_bp: promo,
+            lines: priced,
+            line_skus,
+            after_member_day,
+            stock,
+            cart,
+            all: Default::default(),
+            combinable: None,
+            candidates: vec![],
+            unusable: vec![],
+        };
+        pricer.all = pricer.stage_with(|_| true);
+        // Only when a promotion that does not combine with coupons applies do coupons see other
+        // amounts than an order without coupons.
+        if pricer.all.outcomes.iter().any(|o| !o.promotion.with_coupons && o.status == PromotionStatus::Applied) {
+            let mut stage = pricer.stage_with(|p| p.with_coupons);
+            // One that would not apply anyway says why, not that it was dropped.
+            for o in stage.outcomes.iter_mut().filter(|o| o.status == PromotionStatus::NotCombined) {
+                if let Some(alone) = pricer.all.outcomes.iter().find(|a| a.promotion.id == o.promotion.id && a.status != PromotionStatus::Applied) {
+                    o.status = alone.status;
+                    o.next = alone.next.clone();
+                    o.gift = alone.gift.clone();
+                }
+            }
+            pricer.combinable = Some(stage);
+        }
         pricer.sort_wallet();
         Ok(pricer)
+    }
+
+    /// Step 3 with the promotions `keep` admits.
+    pub(super) fn stage_with(&self, keep: impl Fn(&crate::promotions::Promotion) -> bool) -> promotions::Stage<'a> {
+        promotions::stage(self.program, self.state, self.stock, &self.cart, &self.after_member_day, self.now, keep)
     }
 
     /// Split the wallet into candidates (usable on their own) and unusable coupons with reasons.
@@ -76,7 +119,8 @@ impl<'a> Pricer<'a> {
                 None => {
                     let eligible: Vec<bool> =
                         self.lines.iter().zip(&self.line_skus).map(|(l, sku)| l.flag.is_none() && template.scope.covers(sku)).collect();
-                    let base = eligible_sum(&eligible, &self.after_member_day);
+                    // Coupon thresholds are measured after the promotions an order with coupons keeps.
+                    let base = eligible_sum(&eligible, &self.stage(true).amounts);
                     scopes.push((template.id.as_str(), eligible.clone(), base));
                     (eligible, base)
                 }

@@ -2,14 +2,16 @@
 //! selection and an explanation of every price.
 //!
 //! The steps, in order: (1) member or sale price per line, (2) the member-day discount,
-//! (3) the coupons, in group order (item, order, shipping), each split exactly over its lines,
-//! then shipping, (4) points on the goods after coupons; then the points the order earns.
+//! (3) the promotions (§13: item promotions, ladders, gifts), (4) the coupons, in group order
+//! (item, order, shipping), each split exactly over its lines, then shipping, (5) points on the
+//! goods after coupons; then the points the order earns.
 //!
 //! - `request`: what a caller asks for: the lines, the coupons and the points.
 //! - `explanation`: what travels back to the shopper: the quote, its lines and every saving,
 //!   the usable and unusable coupons, the totals.
 //! - `lines`: the checks of a cart, the price of each line (steps 1–2), the wallet sorted into
 //!   candidates and unusable coupons, the points earned.
+//! - `promotions`: step 3, one module per kind of promotion.
 //! - `allocation`: the exact split of an amount over lines.
 //! - `selection`: which coupons a quote uses, best or chosen.
 //! - `settlement`: a selection applied (step 3 and shipping) and the quote finished (step 4).
@@ -20,15 +22,17 @@ mod explanation;
 mod lines;
 #[cfg(any(test, feature = "test-oracle"))]
 mod oracle;
+mod promotions;
 mod request;
 mod selection;
 mod settlement;
 
 pub use allocation::allocate;
 pub use explanation::{
-    Adjustment, AdjustmentKind, AppliedCoupon, CartCoupons, LineFlag, LineShare, PointsQuote, Quote, QuoteLine, QuoteTotals, Saving, UnusableCoupon,
-    UnusableReason, UsableCoupon,
+    Adjustment, AdjustmentKind, AppliedCoupon, CartCoupons, LineFlag, LineShare, PointsQuote, Quote, QuoteGift, QuoteLine, QuotePromotion, QuoteTotals, Saving,
+    UnusableCoupon, UnusableReason, UsableCoupon,
 };
+pub use promotions::{PromotionHint, PromotionStatus};
 pub use lines::earn_points;
 pub use request::{cart_lines_from_json, CouponChoice, CouponMode, PointsChoice, PointsMode, QuoteRequest};
 
@@ -48,7 +52,8 @@ struct Candidate<'a> {
     template: &'a CouponTemplate,
     /// Lines in scope.
     eligible: Vec<bool>,
-    /// Σ of the eligible lines after the member-day discount (before any coupon).
+    /// Σ of the eligible lines after the member-day discount and the promotions an order with
+    /// coupons keeps (before any coupon).
     base: Fen,
 }
 
@@ -75,8 +80,26 @@ pub struct Pricer<'a> {
     line_skus: Vec<&'a crate::program::Sku>,
     /// Line amounts after step 2 (0 for flagged lines).
     after_member_day: Vec<Fen>,
+    stock: &'a Stock,
+    /// The lines as the promotions see them.
+    cart: Vec<promotions::CartLine<'a>>,
+    /// Step 3 with every promotion that runs: an order without coupons.
+    all: promotions::Stage<'a>,
+    /// Step 3 with only the promotions that combine with coupons, when that differs: an order
+    /// with coupons.
+    combinable: Option<promotions::Stage<'a>>,
     candidates: Vec<Candidate<'a>>,
     unusable: Vec<UnusableCoupon>,
+}
+
+impl<'a> Pricer<'a> {
+    /// The promotions' outcome an order with (or without) coupons prices from.
+    fn stage(&self, with_coupons: bool) -> &promotions::Stage<'a> {
+        match &self.combinable {
+            Some(stage) if with_coupons => stage,
+            _ => &self.all,
+        }
+    }
 }
 
 pub fn cart_coupons(program: &Program, state: &MemberState, stock: &Stock, lines: &[OrderLine], now: Instant) -> Result<CartCoupons, OrderError> {

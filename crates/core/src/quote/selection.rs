@@ -7,10 +7,18 @@ use crate::state::CouponState;
 use crate::time::Instant;
 use std::cmp::Ordering;
 
+/// Expiries (soonest first), count, ids (sorted): compared in that order.
+pub(super) type CouponKey<'s> = (Vec<Instant>, usize, Vec<&'s str>);
+
 impl Pricer<'_> {
-    /// The order key of a selection with equal savings: soonest-expiring coupons first, then
-    /// fewer coupons, then smaller ids.
-    fn tie_key(&self, selection: &[usize]) -> (Vec<Instant>, usize, Vec<&str>) {
+    /// The order key of a selection with equal savings: more promotions kept, then
+    /// soonest-expiring coupons first, then fewer coupons, then smaller ids.
+    fn tie_key(&self, selection: &[usize]) -> (std::cmp::Reverse<usize>, CouponKey<'_>) {
+        (std::cmp::Reverse(self.stage(!selection.is_empty()).applied), self.coupon_key(selection))
+    }
+
+    /// The coupons' part of the tie order: soonest-expiring first, then fewer, then smaller ids.
+    pub(super) fn coupon_key(&self, selection: &[usize]) -> CouponKey<'_> {
         let mut expiries: Vec<Instant> = selection.iter().map(|i| self.candidates[*i].coupon.valid_to).collect();
         crate::sort::sort_by(&mut expiries, |a, b| a.cmp(b));
         let mut ids: Vec<&str> = selection.iter().map(|i| self.candidates[*i].coupon.id.as_str()).collect();
@@ -69,7 +77,8 @@ impl Pricer<'_> {
             }
             Some(o.shipping)
         };
-        let shipping_alone = self.run(&[], false).map(|o| o.shipping).ok();
+        // What shipping a coupon would see: with the promotions that combine with coupons.
+        let shipping_alone = self.run_in(self.stage(true), &[], false).map(|o| o.shipping).ok();
         for i in &items {
             for o in &orders {
                 let goods: Vec<usize> = [*i, *o].into_iter().flatten().collect();

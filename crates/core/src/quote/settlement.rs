@@ -4,7 +4,8 @@
 use super::allocation::{allocate, eligible_sum};
 use super::lines::{earn_points, round_to_unit};
 use super::selection::group_rank;
-use super::{Adjustment, AdjustmentKind, AppliedCoupon, LineShare, PointsQuote, Quote, Saving, UnusableCoupon, UnusableReason, UsableCoupon};
+use super::promotions::{PromotionStatus, Stage};
+use super::{Adjustment, AdjustmentKind, AppliedCoupon, LineShare, PointsQuote, Quote, QuoteGift, QuoteLine, QuotePromotion, Saving, UnusableCoupon, UnusableReason, UsableCoupon};
 use super::{CouponChoice, CouponMode, Outcome, PointsChoice, PointsMode, Pricer};
 use crate::program::{CouponKind, Fen, Points, StackGroup, BP_ONE};
 
@@ -16,6 +17,11 @@ impl Pricer<'_> {
     /// Apply the coupons `selection` (candidate indices) in group order. Err(i, reason) names the
     /// first coupon that cannot apply.
     pub(super) fn run(&self, selection: &[usize], detail: bool) -> Result<Outcome, (usize, UnusableReason)> {
+        self.run_in(self.stage(!selection.is_empty()), selection, detail)
+    }
+
+    /// `run` on the amounts of one stage of promotions.
+    pub(super) fn run_in(&self, stage: &Stage, selection: &[usize], detail: bool) -> Result<Outcome, (usize, UnusableReason)> {
         // Group order: item, then order, then shipping (selections are tiny: insertion sort).
         let mut order: Vec<usize> = selection.to_vec();
         for k in 1..order.len() {
@@ -28,10 +34,10 @@ impl Pricer<'_> {
         }
         if !detail {
             if let Some(nested) = self.nested_scopes(&order) {
-                return self.run_nested(&order, &nested);
+                return self.run_nested(stage, &order, &nested);
             }
         }
-        let mut amounts = self.after_member_day.clone();
+        let mut amounts = stage.amounts.clone();
         let mut out = Outcome::default();
         let mut ship_coupon = None;
         for &ci in &order {
@@ -48,7 +54,7 @@ impl Pricer<'_> {
             }
             out.applied.push((ci, discount, if detail { shares } else { Vec::new() }));
         }
-        self.settle_shipping(&mut out, amounts.iter().sum(), ship_coupon);
+        self.settle_shipping(&mut out, amounts.iter().sum(), stage.free_shipping(), ship_coupon);
         Ok(out)
     }
 
@@ -70,14 +76,17 @@ impl Pricer<'_> {
         })
     }
 
-    /// Shipping after the coupons: waived by the threshold, else by a free-shipping coupon.
-    fn settle_shipping(&self, out: &mut Outcome, goods_after_coupons: Fen, ship_coupon: Option<usize>) {
+    /// Shipping after the coupons: waived by the threshold, else by a ladder tier, else by a
+    /// free-shipping coupon.
+    fn settle_shipping(&self, out: &mut Outcome, goods_after_coupons: Fen, by_promotion: Option<&str>, ship_coupon: Option<usize>) {
         out.goods_after_coupons = goods_after_coupons;
         let fee = self.shipping_base();
         if fee == 0 {
             out.shipping = 0;
         } else if self.program.shipping.free_threshold.is_some_and(|t| goods_after_coupons >= t) {
             out.waived_by = Some("threshold".into());
+        } else if let Some(promotion) = by_promotion {
+            out.waived_by = Some(promotion.into());
         } else if let Some(ci) = ship_coupon {
             out.waived_by = Some(self.candidates[ci].coupon.id.clone());
             out.applied.push((ci, fee, Vec::new()));
@@ -115,7 +124,7 @@ impl Pricer<'_> {
     }
 
     /// `run` for nested scopes, in O(coupons²) instead of O(coupons × lines).
-    fn run_nested(&self, order: &[usize], inside: &[Vec<bool>]) -> Result<Outcome, (usize, UnusableReason)> {
+    fn run_nested(&self, stage: &Stage, order: &[usize], inside: &[Vec<bool>]) -> Result<Outcome, (usize, UnusableReason)> {
         let mut out = Outcome::default();
         let mut ship_coupon = None;
         let mut discounts: Vec<Fen> = Vec::with_capacity(order.len());
@@ -133,8 +142,8 @@ impl Pricer<'_> {
                 }
             }
         }
-        let goods: Fen = self.after_member_day.iter().sum::<Fen>() - discounts.iter().sum::<Fen>();
-        self.settle_shipping(&mut out, goods, ship_coupon);
+        let goods: Fen = stage.amounts.iter().sum::<Fen>() - discounts.iter().sum::<Fen>();
+        self.settle_shipping(&mut out, goods, stage.free_shipping(), ship_coupon);
         Ok(out)
     }
 
@@ -146,7 +155,7 @@ impl Pricer<'_> {
     /// in this order: after the applied coupons of the groups that come before its own (an
     /// order coupon's base is what is left after the item coupon), so `missing` is what the
     /// shopper must really add.
-    fn measure_missing(&mut self, outcome: &Outcome) {
+    fn measure_missing(&mut self, outcome: &Outcome, with_coupons: bool) {
         let program = self.program;
         // The line amounts each group's coupons see: worked out once per group, not per coupon.
         let mut before_group: [Option<Vec<Fen>>; 3] = [None, None, None];
@@ -155,7 +164,7 @@ impl Pricer<'_> {
             let Some(t) = (u.reason == UnusableReason::BelowMinSpend).then(|| program.template(&u.template)).flatten() else { continue };
             let rank = group_rank(t.stack_group);
             let amounts = before_group[rank as usize].get_or_insert_with(|| {
-                let mut amounts = self.after_member_day.clone();
+                let mut amounts = self.stage(with_coupons).amounts.clone();
                 for (_, _, shares) in outcome.applied.iter().filter(|(ci, ..)| group_rank(self.candidates[*ci].template.stack_group) < rank) {
                     for (a, s) in amounts.iter_mut().zip(shares) {
                         *a -= s;
@@ -178,9 +187,11 @@ impl Pricer<'_> {
             CouponChoice::Chosen(ids) => self.chosen_selection(ids),
         };
         // `run` succeeded for this selection when it was chosen; an empty one always succeeds.
-        let outcome = self.run(&selection, true).unwrap_or_default();
-        // A chosen coupon that applies but saves nothing is said so, not silently dropped.
-        for &ci in selection.iter().filter(|ci| !outcome.applied.iter().any(|(a, ..)| a == *ci)) {
+        let mut outcome = self.run(&selection, true).unwrap_or_default();
+        // A chosen coupon that applies but saves nothing is said so, not silently dropped; the
+        // order prices without it (it would otherwise cost a promotion that does not combine).
+        let idle: Vec<usize> = selection.iter().copied().filter(|ci| !outcome.applied.iter().any(|(a, ..)| a == ci)).collect();
+        for &ci in &idle {
             let c = &self.candidates[ci];
             self.unusable.push(UnusableCoupon {
                 id: c.coupon.id.clone(),
@@ -190,12 +201,25 @@ impl Pricer<'_> {
                 missing: 0,
             });
         }
+        let mut selection = selection;
+        if !idle.is_empty() {
+            selection.retain(|ci| !idle.contains(ci));
+            if let Ok(o) = self.run(&selection, true) {
+                outcome = o;
+            }
+        }
         self.finish(selection, outcome, points)
     }
 
     fn finish(mut self, selection: Vec<usize>, outcome: Outcome, points: PointsChoice) -> Quote {
         let program = self.program;
-        let mut paid: Vec<Fen> = self.after_member_day.clone();
+        let with_coupons = !selection.is_empty();
+        self.measure_missing(&outcome, with_coupons);
+        let stage = match self.combinable.take() {
+            Some(stage) if with_coupons => stage,
+            _ => std::mem::take(&mut self.all),
+        };
+        let mut paid: Vec<Fen> = stage.amounts.clone();
         let mut coupons = Vec::new();
         let mut savings: Vec<Saving> = Vec::new();
         let mut add_saving = |kind: &str, source: &str, amount: Fen| {
@@ -216,6 +240,13 @@ impl Pricer<'_> {
                     _ => "memberDay",
                 };
                 add_saving(kind, &adj.source, adj.amount);
+            }
+        }
+        // Step 3: each promotion's share of each line.
+        for o in stage.outcomes.iter().filter(|o| o.status == PromotionStatus::Applied) {
+            add_saving("promotion", &o.promotion.id, o.discount);
+            for (i, s) in o.shares.iter().enumerate().filter(|(_, s)| **s > 0) {
+                self.lines[i].adjustments.push(Adjustment { kind: AdjustmentKind::Promotion, source: o.promotion.id.clone(), amount: *s });
             }
         }
         let mut coupon_discount = 0;
@@ -278,7 +309,8 @@ impl Pricer<'_> {
             }
         }
         let paid_total = goods_after_coupons - value;
-        if let Some(w) = outcome.waived_by.as_deref().filter(|w| *w == "threshold") {
+        // Waived by the threshold or a ladder tier (a coupon's waiver is among its coupons).
+        if let Some(w) = outcome.waived_by.as_deref().filter(|w| !coupons.iter().any(|c| c.id == *w)) {
             add_saving("shipping", w, self.shipping_base());
         }
         for (line, p) in self.lines.iter_mut().zip(&paid) {
@@ -286,7 +318,6 @@ impl Pricer<'_> {
         }
         let promo = self.promo_bp;
         let earn = earn_points(program, paid_total, self.tier.points_multiplier_bp, promo);
-        self.measure_missing(&outcome);
         let selected_ids: Vec<&str> = selection.iter().map(|i| self.candidates[*i].coupon.id.as_str()).collect();
         let usable = self
             .candidates
@@ -307,14 +338,56 @@ impl Pricer<'_> {
         let member_day_discount = goods - self.after_member_day.iter().sum::<Fen>();
         let total = (paid_total + outcome.shipping).max(0);
         let shipping_base = self.shipping_base();
+        let orderable = !self.lines.is_empty() && self.lines.iter().all(|l| l.flag.is_none());
+        let promotion_discount = stage.discount();
+        let mut promotions = Vec::with_capacity(stage.outcomes.len());
+        for o in &stage.outcomes {
+            let p = o.promotion;
+            let applied = o.status == PromotionStatus::Applied;
+            let gift = o.gift.as_ref().map(|g| QuoteGift {
+                sku: g.sku.clone(),
+                name: program.sku(&g.sku).map(|s| s.name.clone()).unwrap_or_default(),
+                qty: g.qty,
+                tier: g.tier,
+                sold_out: g.sold_out,
+            });
+            // The gift is a price-0 line of the order, after the cart's lines.
+            if let (true, Some(g), Some(sku)) = (applied, &gift, o.gift.as_ref().and_then(|g| program.sku(&g.sku))) {
+                self.lines.push(QuoteLine {
+                    sku: sku.id.clone(),
+                    name: sku.name.clone(),
+                    qty: g.qty,
+                    list_price: sku.list_price,
+                    unit_price: 0,
+                    list_amount: sku.list_price * Fen::from(g.qty),
+                    amount: 0,
+                    adjustments: Vec::new(),
+                    paid: 0,
+                    flag: None,
+                    gift: Some(p.id.clone()),
+                });
+            }
+            promotions.push(QuotePromotion {
+                id: p.id.clone(),
+                name: p.name.clone(),
+                kind: p.rule.kind().into(),
+                status: o.status,
+                with_coupons: p.with_coupons,
+                discount: o.discount,
+                free_shipping: applied && o.free_shipping,
+                gift,
+                next: o.next.clone(),
+            });
+        }
         Quote {
             tier: self.tier.id.clone(),
             member_day: self.member_day,
-            orderable: !self.lines.is_empty() && self.lines.iter().all(|l| l.flag.is_none()),
+            orderable,
             lines: self.lines,
             list_total,
             goods,
             member_day_discount,
+            promotion_discount,
             coupon_discount,
             goods_after_coupons,
             points: PointsQuote {
@@ -337,6 +410,7 @@ impl Pricer<'_> {
             total,
             saved: list_total + shipping_base - total,
             savings,
+            promotions,
             coupons,
             coupon_ids,
             usable,
