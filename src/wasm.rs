@@ -409,6 +409,13 @@ impl Mall {
         to_js(&siyu_core::coupons::claim_centre(&self.core.program, self.core.state(), self.core.stock(), self.at(now)?))
     }
 
+    /// The promotions (§13) running for this member at `now`, in program order: what the home
+    /// page and product tags show. What each does to a cart is in the quote's `promotions`.
+    #[wasm_bindgen(unchecked_return_type = "Promotion[]")]
+    pub fn promotions(&self, #[wasm_bindgen(unchecked_optional_param_type = "Instant | Date | null")] now: Option<JsValue>) -> Result<JsValue, JsValue> {
+        to_js(&siyu_core::promotions::running(&self.core.program, self.core.state(), self.at(now)?))
+    }
+
     /// The check-in calendar of a month (1–12).
     #[wasm_bindgen(unchecked_return_type = "Calendar")]
     pub fn calendar(

@@ -1,6 +1,6 @@
 // App shell cache: network first, the cache when offline. The API is never cached except the
 // program, which the mall needs to open offline.
-const CACHE = 'siyu-shell-v1';
+const CACHE = 'siyu-shell-v2';
 const SHELL = [
   '/',
   '/index.html',
@@ -9,6 +9,7 @@ const SHELL = [
   '/html.js',
   '/i18n.js',
   '/format.js',
+  '/promotions.js',
   '/icons.js',
   '/views/home.js',
   '/views/checkin.js',

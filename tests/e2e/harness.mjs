@@ -3,6 +3,7 @@
 // API directly to check what the server holds. It builds nothing.
 import { spawn } from 'node:child_process';
 import { before, after } from 'node:test';
+import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname, resolve } from 'node:path';
@@ -210,4 +211,20 @@ export function useServerAndBrowser() {
     await env.server?.stop();
   });
   return env;
+}
+
+/** The cart summary rows as signed fen, and the checkout bar's total and "you save". */
+export async function summaryOf(page) {
+  const rows = {};
+  for (const row of await page.locator('.summary-row').all()) rows[await row.getAttribute('data-row')] = Number(await row.locator('dd').getAttribute('data-fen'));
+  const total = Number(await page.locator('#cart-total').getAttribute('data-total'));
+  const saved = (await page.locator('#cart-saved').count()) ? Number((await page.locator('#cart-saved').textContent()).replace(/[^\d]/g, '')) : 0;
+  return { rows, total, saved };
+}
+
+/** Every row of the summary adds up to the total, and "you save" is the sum of the discounts. */
+export function assertAddsUp({ rows, total, saved }) {
+  const values = Object.values(rows);
+  assert.equal(values.reduce((a, b) => a + b, 0), total, `the rows add up to the total: ${JSON.stringify(rows)}`);
+  assert.equal(-values.filter((v) => v < 0).reduce((a, b) => a + b, 0), saved, `"you save" is the sum of the discounts shown: ${JSON.stringify(rows)}`);
 }

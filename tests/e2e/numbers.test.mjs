@@ -3,7 +3,7 @@
 // reload, toasts, and English pages without Chinese text.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { useServerAndBrowser, newPhone, loginAs, waitSynced, go, eventually, payInSheet } from './harness.mjs';
+import { useServerAndBrowser, newPhone, loginAs, waitSynced, go, eventually, payInSheet, summaryOf, assertAddsUp } from './harness.mjs';
 
 const env = useServerAndBrowser();
 
@@ -52,21 +52,6 @@ test('check-in: streak, cycle day and the check-ins to the next bonus agree, bef
   }
   assert.deepEqual(errors, []);
 });
-
-/** The summary rows as signed fen, and the checkout bar's total and "you save". */
-async function summaryOf(page) {
-  const rows = {};
-  for (const row of await page.locator('.summary-row').all()) rows[await row.getAttribute('data-row')] = Number(await row.locator('dd').getAttribute('data-fen'));
-  const total = Number(await page.locator('#cart-total').getAttribute('data-total'));
-  const saved = (await page.locator('#cart-saved').count()) ? num(await page.locator('#cart-saved').textContent()) : 0;
-  return { rows, total, saved };
-}
-
-function assertAddsUp({ rows, total, saved }) {
-  const values = Object.values(rows);
-  assert.equal(values.reduce((a, b) => a + b, 0), total, `the rows add up to the total: ${JSON.stringify(rows)}`);
-  assert.equal(-values.filter((v) => v < 0).reduce((a, b) => a + b, 0), saved, `"you save" is the sum of the discounts shown: ${JSON.stringify(rows)}`);
-}
 
 test('cart: the summary adds up, the shipping fee and what waived it are lines, the chooser shows each coupon and says why one is not applied', async () => {
   const { page, errors } = await newPhone(env.browser);

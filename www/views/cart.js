@@ -4,6 +4,7 @@ import { html, raw } from '../html.js';
 import { t, errorText, nameIn } from '../i18n.js';
 import { fmtMoney, fmtNumber, fmtDate, couponRule } from '../format.js';
 import { ICONS } from '../icons.js';
+import { promotionHint } from '../promotions.js';
 
 /** A quote as a plain object (the engine keeps priced carts in wasm until asked). */
 export function plainQuote(mall, req) {
@@ -26,6 +27,8 @@ function stepLabel(program, adj, quote, tierName) {
       return t('step_salePrice');
     case 'memberDay':
       return t('step_memberDay');
+    case 'promotion':
+      return t('step_promotion', { name: nameIn(program.promotions, adj.source) });
     case 'coupon':
       return t('step_coupon', { name: templateName(program, quote.coupons.find((c) => c.id === adj.source)?.template ?? adj.source) });
     default:
@@ -38,7 +41,49 @@ function templateName(program, id) {
   return nameIn(program.couponTemplates, id);
 }
 
+/** A gift line (满赠): price 0, its value struck through, no quantity buttons. */
+function giftLine(ctx, l) {
+  const sku = ctx.program.catalog.find((s) => s.id === l.sku);
+  const name = nameIn(ctx.program.catalog, l.sku);
+  return html`
+    <li class="cart-line gift-line" data-sku=${l.sku} data-gift=${l.gift}>
+      <div class="line-main">
+        <span class="line-image" aria-hidden="true">${sku?.image ?? '🎁'}</span>
+        <div class="line-info">
+          <h3><span class="tag tag-gift">${t('giftTag')}</span> ${name}</h3>
+          <p class="price-row"><span class="price">${fmtMoney(0)}</span><s class="list-price">${fmtMoney(l.listPrice)}</s>
+            <span class="muted small">${nameIn(ctx.program.promotions, l.gift)}</span></p>
+        </div>
+        <span class="qty-value" aria-label=${t('giftLabel', { name, qty: l.qty })}>×${l.qty}</span>
+      </div>
+    </li>`;
+}
+
+/** The promotions the cart touches: what each took off, and what the cart still needs. */
+function promotionSection(ctx, quote) {
+  const list = quote.promotions ?? [];
+  if (!list.length) return '';
+  const applied = list.filter((p) => p.status === 'applied' && (p.discount > 0 || p.freeShipping || p.gift));
+  const hints = list.map((p) => ({ p, text: promotionHint(ctx.program, p) })).filter((h) => h.text);
+  if (!applied.length && !hints.length) return '';
+  return html`
+    <section class="card" aria-labelledby="cart-promotions-title" id="cart-promotions">
+      <h2 class="section-title" id="cart-promotions-title">${t('promotionsTitle')}</h2>
+      ${applied.length
+        ? html`<ul class="plain-list applied">${applied.map(
+            (p) => html`<li data-promotion=${p.id}><span>${nameIn(ctx.program.promotions, p.id)}</span><span class="minus">${
+              p.discount > 0 ? `−${fmtMoney(p.discount)}` : p.gift ? t('giftTag') : t('promoFreeShipping')
+            }</span></li>`,
+          )}</ul>`
+        : ''}
+      ${hints.map(({ p, text }) => html`<p class="promo-bar" data-promotion=${p.id} data-status=${p.status}><span>${text}</span>${
+        p.next && p.status !== 'giftSoldOut' ? html`<a class="link-btn" href="#/home">${t('addOn')}</a>` : ''
+      }</p>`)}
+    </section>`;
+}
+
 function line(ctx, quote, l, tierName) {
+  if (l.gift) return giftLine(ctx, l);
   const sku = ctx.program.catalog.find((s) => s.id === l.sku);
   const name = nameIn(ctx.program.catalog, l.sku);
   const key = `why-${l.sku}`;
@@ -147,6 +192,7 @@ function summary(ctx, quote) {
   const memberSaving = quote.listTotal - quote.goods;
   if (memberSaving > 0) rows.push([t('sumMemberPrice'), `−${fmtMoney(memberSaving)}`, 'member']);
   if (quote.memberDayDiscount > 0) rows.push([t('sumMemberDay'), `−${fmtMoney(quote.memberDayDiscount)}`, 'memberDay']);
+  if (quote.promotionDiscount > 0) rows.push([t('sumPromotions'), `−${fmtMoney(quote.promotionDiscount)}`, 'promotions']);
   if (quote.couponDiscount > 0) rows.push([t('sumCoupons'), `−${fmtMoney(quote.couponDiscount)}`, 'coupons']);
   if (quote.points.value > 0) rows.push([t('sumPoints'), `−${fmtMoney(quote.points.value)}`, 'points']);
   const threshold = ctx.program.shipping.freeThreshold;
@@ -155,9 +201,12 @@ function summary(ctx, quote) {
   if (quote.shippingBase > 0) rows.push([t('sumShipping'), fmtMoney(quote.shippingBase), 'shipping']);
   const waived = quote.shippingBase - quote.shipping;
   if (waived > 0) {
+    const byPromotion = quote.promotions?.find((p) => p.id === quote.shippingWaivedBy);
     const by = quote.shippingWaivedBy === 'threshold' && threshold
       ? t('shippingFreeBy', { min: fmtMoney(threshold) })
-      : t('shippingWaivedByCoupon', { name: templateName(ctx.program, quote.coupons.find((c) => c.id === quote.shippingWaivedBy)?.template ?? '') });
+      : byPromotion
+        ? t('shippingWaivedByCoupon', { name: nameIn(ctx.program.promotions, byPromotion.id) })
+        : t('shippingWaivedByCoupon', { name: templateName(ctx.program, quote.coupons.find((c) => c.id === quote.shippingWaivedBy)?.template ?? '') });
     rows.push([by, `−${fmtMoney(waived)}`, 'shippingWaived']);
   }
   const hint = quote.shipping > 0 && threshold ? t('shippingHint', { money: fmtMoney(threshold - quote.goodsAfterCoupons) }) : '';
@@ -195,6 +244,7 @@ export function view(ctx) {
     <section class="card cart-lines" aria-label=${t('tabCart')}>
       <ul class="plain-list">${quote.lines.map((l) => line(ctx, quote, l, tierName))}</ul>
     </section>
+    ${promotionSection(ctx, quote)}
     ${couponSection(ctx, quote)}
     ${pointsSection(quote, ctx.program)}
     ${summary(ctx, quote)}
@@ -209,7 +259,8 @@ export function view(ctx) {
 }
 
 async function place(ctx, quote) {
-  const lines = quote.lines.map((l) => ({ sku: l.sku, qty: l.qty }));
+  // The gifts come with the order by themselves: only the cart's own lines are ordered.
+  const lines = quote.lines.filter((l) => !l.gift).map((l) => ({ sku: l.sku, qty: l.qty }));
   const coupons = quote.coupons.map((c) => c.id);
   let orderId = null;
   try {

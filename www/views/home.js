@@ -1,9 +1,11 @@
-// Home: member card, member-day banner, reminders, the limited sale, products at member prices.
+// Home: member card, member-day banner, reminders, running promotions, the limited sale, products
+// at member prices with their promotion tags.
 import { html, raw } from '../html.js';
 import { t, local, nameIn } from '../i18n.js';
 import { fmtMoney, fmtNumber, fmtDay, fmtDate, fmtDateTime, fmtCountdown, fmtDiscountBp, fmtMultiplier } from '../format.js';
 import { ICONS } from '../icons.js';
 import { plainQuote } from './cart.js';
+import { covers, promotionRule, promotionTag } from '../promotions.js';
 
 export function memberCard(mall) {
   const tier = mall.tier();
@@ -131,7 +133,20 @@ function limitedSale(mall, program) {
     </section>`;
 }
 
-function productCard(program, tier, sku, memberDay) {
+/** The promotions running for this member: a strip of cards, each with its rule. */
+function runningPromotions(program, running) {
+  if (!running.length) return '';
+  return html`
+    <section class="promo-strip" id="promotions" aria-labelledby="promotions-title">
+      <h2 class="section-title" id="promotions-title">${t('runningPromotions')}</h2>
+      <ul class="plain-list promo-cards">${running.map(
+        (p) => html`<li class="promo-card" data-promotion=${p.id}><span class="tag tag-promo">${promotionTag(p)}</span>
+          <strong>${local(p)}</strong><span class="muted small">${promotionRule(program, p)}</span></li>`,
+      )}</ul>
+    </section>`;
+}
+
+function productCard(program, tier, sku, memberDay, running = []) {
   const member = sku.memberPrices?.[tier.tier];
   const price = member ?? sku.listPrice;
   const onSale = (program.limitedSales ?? []).some((s) => s.sku === sku.id);
@@ -146,6 +161,7 @@ function productCard(program, tier, sku, memberDay) {
             ? html`<span class="tag">${t('memberPriceTag', { tier: nameIn(program.tiers, tier.tier).replace(/会员$/, '') })}</span><s class="list-price" aria-label=${`${t('listPrice')} ${fmtMoney(sku.listPrice)}`}>${fmtMoney(sku.listPrice)}</s>`
             : ''}
           ${memberDay.today && memberDay.discountBp && sku.memberDayEligible !== false ? html`<span class="tag tag-amber">${t('memberDayMark')} ${fmtDiscountBp(memberDay.discountBp)}</span>` : ''}
+          ${onSale ? '' : running.filter((p) => covers(p, sku)).map((p) => html`<span class="tag tag-promo" data-promotion=${p.id} title=${local(p)}>${promotionTag(p)}</span>`)}
         </div>
         ${onSale
           ? html`<a class="icon-btn" href="#limited-sale" aria-label=${`${local(sku)}: ${t('saleTitle')}`}>${raw(ICONS.bolt)}</a>`
@@ -154,7 +170,7 @@ function productCard(program, tier, sku, memberDay) {
     </li>`;
 }
 
-function products(mall, program, ui) {
+function products(mall, program, ui, running) {
   const tier = mall.tier();
   const md = mall.memberDay();
   const cats = program.categories ?? [];
@@ -169,18 +185,20 @@ function products(mall, program, ui) {
           (c) => html`<button type="button" class="chip" aria-pressed=${ui.category === c.id ? 'true' : 'false'} data-action="category" data-arg=${c.id}>${local(c)}</button>`,
         )}
       </div>
-      <ul class="product-grid" role="list">${list.map((s) => productCard(program, tier, s, md))}</ul>
+      <ul class="product-grid" role="list">${list.map((s) => productCard(program, tier, s, md, running))}</ul>
     </section>`;
 }
 
 export function view({ mall, program, ui }) {
+  const running = mall.promotions();
   return html`
     <h1 class="sr-only">${t('tabHome')}</h1>
     ${memberCard(mall)}
     ${memberDayBanner(mall)}
     ${reminders(mall)}
+    ${runningPromotions(program, running)}
     ${limitedSale(mall, program)}
-    ${products(mall, program, ui)}`;
+    ${products(mall, program, ui, running)}`;
 }
 
 export const actions = {

@@ -6,7 +6,6 @@
 use crate::effects::{credit, debit, ArchivedOrder, Ctx, Effect};
 use crate::error::{CouponError, InputError, OrderError, PointsError, Rejection};
 use crate::program::{Points, Program};
-use crate::promotions::gift_counter;
 use crate::quote::{CouponChoice, PointsChoice, Pricer, PromotionStatus, UnusableReason};
 use crate::state::{CancelledBy, CouponState, LotAmount, MemberState, Order, OrderGift, OrderLine, OrderStatus, PointLot};
 use crate::stock::Counter;
@@ -91,7 +90,7 @@ pub fn place(
         .collect();
     for g in &gifts {
         if gift_has_stock(program, g) {
-            effects.push(Effect::StockTaken { counter: gift_counter(&g.promotion, g.tier as usize), units: g.qty });
+            effects.push(Effect::StockTaken { counter: Counter::gift(&g.promotion, g.tier as usize), units: g.qty });
         }
     }
     let order = Order {
@@ -246,7 +245,7 @@ fn return_stock(program: &Program, order: &Order) -> Vec<Effect> {
         .gifts
         .iter()
         .filter(|g| gift_has_stock(program, g))
-        .map(|g| Effect::StockReturned { counter: gift_counter(&g.promotion, g.tier as usize), units: g.qty });
+        .map(|g| Effect::StockReturned { counter: Counter::gift(&g.promotion, g.tier as usize), units: g.qty });
     sale.chain(gifts).collect()
 }
 
@@ -254,7 +253,7 @@ fn return_stock(program: &Program, order: &Order) -> Vec<Effect> {
 fn gift_has_stock(program: &Program, gift: &OrderGift) -> bool {
     program.promotions.iter().any(|p| {
         p.id == gift.promotion
-            && matches!(&p.rule, crate::promotions::PromotionRule::Gift { tiers, .. } if tiers.get(gift.tier as usize).is_some_and(|t| t.stock.is_some()))
+            && matches!(&p.rule, crate::program::PromotionRule::Gift { tiers, .. } if tiers.get(gift.tier as usize).is_some_and(|t| t.stock.is_some()))
     })
 }
 

@@ -22,6 +22,11 @@ pub enum Counter {
 }
 
 impl Counter {
+    /// The gift stock of a gift promotion's tier.
+    pub fn gift(promotion: &str, tier: usize) -> Counter {
+        Counter::GiftStock(format!("{promotion}#{tier}"))
+    }
+
     /// The key used in `Stock` and in storage: `couponQuota:ID` etc.
     pub fn key(&self) -> String {
         match self {
@@ -69,10 +74,10 @@ impl Stock {
             remaining.insert(Counter::SaleStock(s.sku.clone()).key(), s.stock);
         }
         for p in &program.promotions {
-            if let crate::promotions::PromotionRule::Gift { tiers, .. } = &p.rule {
+            if let crate::program::PromotionRule::Gift { tiers, .. } = &p.rule {
                 for (k, t) in tiers.iter().enumerate() {
                     if let Some(s) = t.stock {
-                        remaining.insert(crate::promotions::gift_counter(&p.id, k).key(), s);
+                        remaining.insert(Counter::gift(&p.id, k).key(), s);
                     }
                 }
             }

@@ -100,7 +100,7 @@ impl<'a> Pricer<'a> {
     }
 
     /// Step 3 with the promotions `keep` admits.
-    pub(super) fn stage_with(&self, keep: impl Fn(&crate::promotions::Promotion) -> bool) -> promotions::Stage<'a> {
+    pub(super) fn stage_with(&self, keep: impl Fn(&crate::program::Promotion) -> bool) -> promotions::Stage<'a> {
         promotions::stage(self.program, self.state, self.stock, &self.cart, &self.after_member_day, self.now, keep)
     }
 

@@ -5,7 +5,7 @@ use super::promotions::PromotionStatus;
 use super::selection::every_coupon_saves;
 use super::Pricer;
 use crate::program::Fen;
-use crate::promotions::Promotion;
+use crate::program::Promotion;
 use std::cmp::Reverse;
 
 impl Pricer<'_> {

@@ -2,7 +2,7 @@
 
 use super::{Outcome, Pass, PromotionHint, PromotionStatus};
 use crate::program::Fen;
-use crate::promotions::{BundleItem, Promotion, ThresholdBy};
+use crate::program::{BundleItem, Promotion, ThresholdBy};
 
 /// k = how many whole bundles the unclaimed units make (at most `maxTimes`); the saving
 /// k × (Σ qty × unit − price), when positive, is split over the bundle's units pro rata (§7

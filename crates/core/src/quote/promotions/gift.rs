@@ -2,7 +2,8 @@
 
 use super::{base, Gift, Outcome, Pass, PromotionHint, PromotionStatus};
 use crate::program::Fen;
-use crate::promotions::{gift_counter, Promotion, PromotionTier, ThresholdBy};
+use crate::program::{Promotion, PromotionTier, ThresholdBy};
+use crate::stock::Counter;
 use crate::stock::Stock;
 
 /// Judged on the eligible goods after item promotions, before ladders and coupons: coupons
@@ -17,7 +18,7 @@ pub(super) fn apply<'a>(pass: &Pass, p: &'a Promotion, eligible: &[bool], after_
     }
     let Some(k) = reached else { return outcome };
     let Some(item) = &tiers[k].gift else { return outcome };
-    let sold_out = !stock.has(&gift_counter(&p.id, k), item.qty);
+    let sold_out = !stock.has(&Counter::gift(&p.id, k), item.qty);
     outcome.gift = Some(Gift { tier: k as u32, sku: item.sku.clone(), qty: item.qty, sold_out });
     outcome.status = if sold_out { PromotionStatus::GiftSoldOut } else { PromotionStatus::Applied };
     outcome

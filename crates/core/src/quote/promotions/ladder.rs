@@ -3,7 +3,7 @@
 
 use super::{base, split, Outcome, Pass, PromotionHint, PromotionStatus};
 use crate::program::{Fen, BP_ONE};
-use crate::promotions::{Promotion, PromotionTier, ThresholdBy};
+use crate::program::{Promotion, PromotionTier, ThresholdBy};
 
 /// The lines another ladder took are not eligible (at most one ladder per line); the lines of an
 /// applied ladder are taken. The discount is capped at the base and split pro rata.

@@ -13,7 +13,7 @@ mod multibuy;
 
 use super::allocation::allocate;
 use crate::program::{Bp, Fen, Program, Sku};
-use crate::promotions::{BundleItem, Promotion, PromotionRule, ThresholdBy};
+use crate::program::{BundleItem, Promotion, PromotionRule, ThresholdBy};
 use crate::state::MemberState;
 use crate::stock::Stock;
 use crate::time::Instant;

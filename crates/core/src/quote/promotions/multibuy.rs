@@ -2,7 +2,7 @@
 
 use super::{Outcome, Pass, PromotionHint, PromotionStatus};
 use crate::program::{Bp, Fen, BP_ONE};
-use crate::promotions::Promotion;
+use crate::program::Promotion;
 
 fn off(unit: Fen, off_bp: Bp) -> Fen {
     (i128::from(unit) * i128::from(off_bp) / i128::from(BP_ONE)) as Fen

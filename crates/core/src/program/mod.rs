@@ -1,5 +1,5 @@
 //! The program: the merchant's configuration (catalog, tiers, check-in, points, member day,
-//! birthday, coupon templates, rewards, limited sales, shipping, time zone).
+//! birthday, coupon templates, rewards, limited sales, promotions, shipping, time zone).
 //!
 //! It arrives as JSON and is validated when loaded. A bad program is refused with the JSON path
 //! of the first problem, never defaulted silently.
@@ -10,6 +10,9 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 pub use crate::units::{Bp, Fen, Points};
+
+mod promotions;
+pub use promotions::{BundleItem, Promotion, PromotionRule, PromotionTier, ThresholdBy, Window, MAX_PROMOTIONS};
 
 pub const BP_ONE: Bp = 10_000;
 
@@ -62,7 +65,7 @@ pub struct Program {
     /// §13: automatic promotions, in the order they claim units and lines.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[cfg_attr(target_arch = "wasm32", tsify(optional))]
-    pub promotions: Vec<crate::promotions::Promotion>,
+    pub promotions: Vec<Promotion>,
     pub shipping: Shipping,
     /// Days after an order is paid within which a full refund is accepted.
     #[serde(default = "default_refund_days")]
@@ -849,7 +852,7 @@ impl Program {
         if !(1..=24 * 60).contains(&self.payment.window_minutes) {
             return bad("payment.windowMinutes".into(), "must be 1..=1440");
         }
-        crate::promotions::validate(self).map_err(|(path, problem)| ProgramError::Invalid { path, problem })?;
+        promotions::validate(self).map_err(|(path, problem)| ProgramError::Invalid { path, problem })?;
         self.check_largest_cart_earns_in_range()
     }
 
