@@ -738,9 +738,18 @@ pub struct HistoryPage {
 /// A stored change as a patch carries it.
 fn change_of(change: store::StateChange) -> Result<Change, ApiError> {
     Ok(match change {
-        store::StateChange::Decided { seq, client, id, name, args, at } => {
+        store::StateChange::Decided { seq, client, id, name, args, at, outcome } => {
             let args = serde_json::from_str(&args).map_err(|e| ApiError::internal(format!("stored arguments of decision {seq} are unreadable: {e}")))?;
-            Change { seq: seq as u64, decided: Some(Decided { client_id: client, id: id as u64, name, args, at }), compacted_at: None }
+            // Only an order can take a gift: other outcomes are not read.
+            let gifts_taken = if name == "placeOrder" {
+                match serde_json::from_str::<StoredOutcome>(&outcome) {
+                    Ok(StoredOutcome::Applied { effects, .. }) => Decided::gifts_in(&effects),
+                    _ => return Err(ApiError::internal(format!("stored outcome of decision {seq} is unreadable"))),
+                }
+            } else {
+                Vec::new()
+            };
+            Change { seq: seq as u64, decided: Some(Decided { client_id: client, id: id as u64, name, args, at, gifts_taken }), compacted_at: None }
         }
         store::StateChange::Compacted { seq, at } => Change { seq: seq as u64, decided: None, compacted_at: Some(at) },
     })

@@ -641,13 +641,13 @@ pub async fn record_compaction(conn: &mut AnyConnection, db: &Db, member: &str, 
 /// (whose mutation, its name and arguments as stored, when decided) and each compaction's time,
 /// at most `limit` of each.
 pub enum StateChange {
-    Decided { seq: i64, client: String, id: i64, name: String, args: String, at: i64 },
+    Decided { seq: i64, client: String, id: i64, name: String, args: String, at: i64, outcome: String },
     Compacted { seq: i64, at: i64 },
 }
 
 pub async fn changes_since(conn: &mut AnyConnection, db: &Db, member: &str, after: i64, limit: i64) -> Result<Vec<StateChange>, sqlx::Error> {
     let decided = sqlx::query(&db.sql(
-        "SELECT seq, client_id, mutation_id, name, args, decided_at FROM mutations WHERE member_id = $1 AND seq > $2 AND status = 'applied' ORDER BY seq LIMIT $3",
+        "SELECT seq, client_id, mutation_id, name, args, decided_at, outcome FROM mutations WHERE member_id = $1 AND seq > $2 AND status = 'applied' ORDER BY seq LIMIT $3",
     ))
         .bind(member)
         .bind(after)
@@ -662,7 +662,15 @@ pub async fn changes_since(conn: &mut AnyConnection, db: &Db, member: &str, afte
         .await?;
     let mut changes = Vec::with_capacity(decided.len() + compacted.len());
     for r in &decided {
-        changes.push(StateChange::Decided { seq: r.try_get(0)?, client: r.try_get(1)?, id: r.try_get(2)?, name: r.try_get(3)?, args: r.try_get(4)?, at: r.try_get(5)? });
+        changes.push(StateChange::Decided {
+            seq: r.try_get(0)?,
+            client: r.try_get(1)?,
+            id: r.try_get(2)?,
+            name: r.try_get(3)?,
+            args: r.try_get(4)?,
+            at: r.try_get(5)?,
+            outcome: r.try_get(6)?,
+        });
     }
     for r in &compacted {
         changes.push(StateChange::Compacted { seq: r.try_get(0)?, at: r.try_get(1)? });

@@ -1,5 +1,7 @@
 //! 50 simultaneous pushes from different clients of one member, all redeeming the same coupon:
-//! exactly one is applied. On a SQLite file and, when SIYU_TEST_POSTGRES_URL is set, PostgreSQL.
+//! exactly one is applied; shared counters (a coupon quota, a promotion's gift stock) raced by
+//! many members are never oversold. On a SQLite file and, when SIYU_TEST_POSTGRES_URL is set,
+//! PostgreSQL.
 
 mod common;
 
@@ -114,10 +116,50 @@ async fn quota_raced_by_members(url: &str, tag: String) {
     assert_eq!(svc.stock().await.unwrap().remaining.get(&format!("couponQuota:{template}")), Some(&0));
 }
 
+/// The last gifts of a 满赠 promotion (rulebook §13), raced by many members' orders at once: every
+/// order is placed (the gift does not change the price), exactly as many get the gift as there
+/// is stock, and the counter ends at 0, never below.
+async fn gift_raced_by_members(url: &str, tag: String) {
+    const STOCK: u32 = 3;
+    let mut p = program_json();
+    let gift = p["promotions"].as_array_mut().unwrap().iter_mut().find(|x| x["id"] == "wellness-gift").expect("the demo gift");
+    // Its own id: a counter that exists (an earlier test on the same database) keeps its count.
+    let id = format!("gift-{tag}");
+    gift["id"] = json!(id);
+    gift["rule"]["tiers"][0]["stock"] = json!(STOCK);
+    let program = siyu_core::program::Program::from_json(&p.to_string()).unwrap();
+    let (svc, clock) = service_on(url, program, START, config()).await;
+    // Two protein powders (wellness, ¥598 ≥ ¥399) earn the vitamin C.
+    let lines = vec![OrderLine { sku: "protein-1kg".into(), qty: 2 }];
+    let now = clock.load(std::sync::atomic::Ordering::SeqCst);
+    let fresh = siyu_core::MemberState::new("racer", START);
+    let request = QuoteRequest { lines: lines.clone(), coupons: CouponChoice::Chosen(vec![]), points: PointsChoice::Amount(0) };
+    let quote = siyu_core::quote::quote(&svc.program(), &fresh, &svc.stock().await.unwrap(), &request, now).unwrap();
+    assert!(quote.lines.iter().any(|l| l.gift.as_deref() == Some(id.as_str())), "the cart earns the gift");
+    let mut tasks = Vec::new();
+    for i in 0..12 {
+        let svc = svc.clone();
+        let member = format!("gift{i}-{tag}");
+        let order = Mutation::PlaceOrder { order_id: format!("gift-{i}"), lines: lines.clone(), coupons: vec![], points: 0, expected_total: quote.total };
+        tasks.push(tokio::spawn(async move {
+            let r = svc.push(&member, &PushRequest { protocol: PROTOCOL_VERSION, client_id: member.clone(), mutations: vec![PushMutation::new(1, order, 0)] }).await.unwrap();
+            assert!(matches!(r.results[0].outcome.original(), StoredOutcome::Applied { .. }), "{:?}", r.results[0].outcome);
+            svc.member_state(&member).await.unwrap().unwrap().1.orders[0].gifts.len()
+        }));
+    }
+    let mut gifts = 0;
+    for t in tasks {
+        gifts += t.await.unwrap();
+    }
+    assert_eq!(gifts, STOCK as usize, "as many gifts as the stock holds");
+    assert_eq!(svc.stock().await.unwrap().remaining.get(&format!("giftStock:{id}#0")), Some(&0));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn fifty_pushes_one_coupon_on_sqlite() {
     same_coupon_fifty_ways(&sqlite_file_url("concurrency"), run_tag()).await;
     quota_raced_by_members(&sqlite_file_url("quota"), run_tag()).await;
+    gift_raced_by_members(&sqlite_file_url("gift"), run_tag()).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -125,5 +167,6 @@ async fn fifty_pushes_one_coupon_on_postgres() {
     if let Some(url) = postgres_url("fifty_pushes_one_coupon_on_postgres") {
         same_coupon_fifty_ways(&url, format!("pg{}", run_tag())).await;
         quota_raced_by_members(&url, format!("pgq{}", run_tag())).await;
+        gift_raced_by_members(&url, format!("pgg{}", run_tag())).await;
     }
 }

@@ -236,8 +236,11 @@ async fn two_servers_sweep_each_order_once(url: &str, tag: &str) {
     clock_a.store(later, Ordering::SeqCst);
     clock_b.store(later, Ordering::SeqCst);
     let (x, y) = tokio::join!(a.sweep_expired(), b.sweep_expired());
-    // (A shared PostgreSQL may hold other tests' expired orders too: they are swept as well.)
-    assert!(x.unwrap() + y.unwrap() >= members.len() * 2, "every expired order cancelled");
+    // How many each server counts is not the measure: on a shared PostgreSQL another test's sweep
+    // (at START, later than these deadlines) may cancel some of these orders first, and theirs
+    // are swept too. Every order below is cancelled by its deadline, exactly once.
+    x.unwrap();
+    y.unwrap();
     for m in &members {
         let state = a.member_state(m).await.unwrap().unwrap().1;
         assert!(state.orders.iter().all(|o| o.status == OrderStatus::Cancelled && o.cancelled_by == Some(CancelledBy::Deadline)));

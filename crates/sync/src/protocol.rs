@@ -389,19 +389,49 @@ pub struct Decided {
     #[cfg_attr(target_arch = "wasm32", tsify(type = "unknown"))]
     pub args: Value,
     pub at: Instant,
+    /// The gift counters (§13 满赠) the decision took, by key: a replay gives exactly these gifts,
+    /// the others having been out of stock when it was decided. Absent when it took none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    pub gifts_taken: Vec<String>,
+}
+
+impl Decided {
+    /// The gift counters among a decision's effects.
+    pub fn gifts_in(effects: &[siyu_core::Effect]) -> Vec<String> {
+        effects
+            .iter()
+            .filter_map(|e| match e {
+                siyu_core::Effect::StockTaken { counter: counter @ siyu_core::stock::Counter::GiftStock(_), .. } => Some(counter.key()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The counters a replay sees: unlimited (the server had what the decision took), except the
+    /// program's gift stock, which is there for exactly the gifts the decision took.
+    fn replay_stock(&self, program: &Program) -> Stock {
+        let mut stock = Stock::default();
+        for key in Stock::initial(program).remaining.into_keys().filter(|k| k.starts_with("giftStock:")) {
+            let taken = self.gifts_taken.contains(&key);
+            stock.remaining.insert(key, if taken { u32::MAX } else { 0 });
+        }
+        stock
+    }
 }
 
 /// The state a patch leads to from `state`, or None when a decision does not replay (the server
 /// applied it, so the client's program or state is not the server's): then the client asks for
-/// the whole state. Counters are not checked again: the server had what each decision took.
+/// the whole state. Counters are not checked again — the server had what each decision took —
+/// but a gift is given as the decision gave it (`giftsTaken`).
 pub fn apply_patch(program: &Program, state: &MemberState, patch: &[Change]) -> Option<MemberState> {
     let mut next = state.clone();
-    let unlimited = Stock::default();
     for change in patch {
         if let Some(d) = &change.decided {
             let intent = Intent::read(d.name.clone(), d.args.clone());
             let mutation = intent.mutation().ok()?;
-            let ctx = Ctx { now: d.at, client_id: &d.client_id, mutation_id: d.id, stock: &unlimited, archived_order: None };
+            let stock = d.replay_stock(program);
+            let ctx = Ctx { now: d.at, client_id: &d.client_id, mutation_id: d.id, stock: &stock, archived_order: None };
             let applied = apply(program, &next, &mutation, &ctx).ok()?;
             apply_effects(&mut next, &applied.effects);
         }
@@ -429,5 +459,32 @@ mod tests {
         let bad = PushMutation::sent(5, "fly", Value::Null, 0);
         assert_eq!(bad.intent.mutation().unwrap_err().code(), "INVALID_INPUT");
         assert_eq!(serde_json::to_value(&bad).unwrap()["name"], "fly");
+    }
+
+    /// A gift given while its stock lasted replays as given; one that was out of stock when the
+    /// server decided replays as not given, whatever the client's own counters say.
+    #[test]
+    fn a_patch_gives_a_gift_exactly_as_the_decision_did() {
+        let program = Program::from_json(include_str!("../../../programs/health-food.json")).expect("demo program");
+        let at = 1_796_000_000_000; // 30 Nov 2026 (a Monday), inside the demo's promotions
+        let state = MemberState::new("m", at - 1000);
+        let order = Mutation::PlaceOrder {
+            order_id: "o1".into(),
+            lines: vec![siyu_core::state::OrderLine { sku: "protein-1kg".into(), qty: 2 }],
+            coupons: vec![],
+            points: 0,
+            expected_total: 59800,
+        };
+        let intent = PushMutation::new(1, order, at).intent;
+        let change = |gifts_taken: Vec<String>| Change {
+            seq: 1,
+            decided: Some(Decided { client_id: "c".into(), id: 1, name: intent.name().into(), args: intent.args(), at, gifts_taken }),
+            compacted_at: None,
+        };
+        let given = apply_patch(&program, &state, &[change(vec!["giftStock:wellness-gift#0".into()])]).expect("replays");
+        assert_eq!(given.orders[0].gifts.len(), 1);
+        let sold_out = apply_patch(&program, &state, &[change(vec![])]).expect("replays");
+        assert!(sold_out.orders[0].gifts.is_empty());
+        assert_eq!(sold_out.orders[0].total, given.orders[0].total, "the gift does not change the price");
     }
 }
