@@ -239,6 +239,11 @@ export function render(r) {
     `${int(n)} SKUs${prog === 'shipped' ? ' (demo as shipped; cart lines repeat SKUs)' : ''}`,
     ...envs.flatMap(([, q]) => fullTotal(get(q, prog, 'demo', 50, 50))),
   ])), '');
+  p(`Promotions (rulebook §13), demo templates, best: the 240-SKU program with the demo's 4 promotions, and ${PROGRAMS.promos}.`, '');
+  p(table(['case', ...envHead], [[10, 10], [50, 50], [100, 200]].flatMap(([lines, wallet]) => [
+    [`${lines} lines × ${wallet} coupons, 4 promotions`, ...envs.flatMap(([, q]) => fullTotal(get(q, 'catalog', 'demo', lines, wallet)))],
+    [`${lines} lines × ${wallet} coupons, 34 promotions`, ...envs.flatMap(([, q]) => fullTotal(get(q, 'promos', 'demo', lines, wallet)))],
+  ])), '');
   p('History, 50 lines × 50 coupons (demo templates), best. The new member is in the first tier, so its lines carry no member-price adjustment and its result is smaller: "total only" isolates the pricing.', '');
   p(table(['member', ...envHead], [
     ['heavy member (a year of history)', ...envs.flatMap(([, q]) => fullTotal(get(q, 'catalog', 'demo', 50, 50)))],

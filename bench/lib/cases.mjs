@@ -17,6 +17,7 @@ export const PROGRAMS = {
   rich: 'the 240-SKU program with 96 more templates (108 in all)',
   catalog100: 'the demo program, 100 SKUs',
   catalog1000: 'the demo program, 1,000 SKUs',
+  promos: 'the 240-SKU program with 30 more promotions (34 in all, every fourth not combining with coupons)',
 };
 
 /** Everything the quote benchmarks need, built in node with the engine. */
@@ -28,6 +29,7 @@ export function buildFixtures(siyu, demo) {
     rich: F.withRichTemplates(catalog),
     catalog100: F.withCatalog(demo, 100),
     catalog1000: F.withCatalog(demo, 1000),
+    promos: F.withPromotions(catalog),
   };
   const heavy = F.heavySnapshot(siyu, demo);
   const history = { ...heavy.snapshot.confirmed, coupons: [] };
@@ -62,6 +64,7 @@ export function quoteCases() {
   add({ program: 'catalog', mix: 'demo', lines: 50, wallet: 50, history: false });
   add({ program: 'catalog100', mix: 'demo', lines: 50, wallet: 50 });
   add({ program: 'catalog1000', mix: 'demo', lines: 50, wallet: 50 });
+  for (const [lines, wallet] of [[10, 10], [50, 50], [100, 200]]) add({ program: 'promos', mix: 'demo', lines, wallet });
   return [...cases.values()];
 }
 

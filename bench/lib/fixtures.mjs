@@ -152,6 +152,41 @@ export function withRichTemplates(program, n = 96) {
   return p;
 }
 
+/**
+ * The program with `n` more promotions (rulebook §13) of every kind, cycling over its categories:
+ * 第二件半价 and 买二送一 on a category, N件M折, bundles of two SKUs, 满减 ladders (some with free
+ * shipping, some 每满减), 满折, and 满赠 gifts with stock; every fourth does not combine with
+ * coupons. They run through QUOTE_NOW's year.
+ */
+export function withPromotions(program, n = 30) {
+  const p = clone(program);
+  const categories = p.categories.map((c) => c.id);
+  const skus = cartSkus(p);
+  const rand = rng(13);
+  const validity = { from: localMidnight(2026, 1, 1), to: localMidnight(2027, 1, 1) };
+  const out = [];
+  for (let i = 0; out.length < n; i++) {
+    const cat = categories[i % categories.length];
+    const base = { id: `promo-${i + 1}`, validity, scope: { categories: [cat] }, withCoupons: i % 4 !== 3 };
+    const rules = [
+      { name: `${cat} 第二件半价`, rule: { type: 'nth', n: 2, offBp: 5000 } },
+      { name: `${cat} 买二送一`, rule: { type: 'nth', n: 3, offBp: 10000 } },
+      { name: `${cat} 3件8折`, rule: { type: 'minQty', qty: 3, offBp: 2000 } },
+      { name: `组合价 ${i}`, rule: { type: 'bundle', items: [{ sku: pick(rand, skus), qty: 1 }, { sku: pick(rand, skus), qty: 1 }], price: 9900, maxTimes: 3 }, scope: {} },
+      { name: `${cat} 满199减20 满299减40包邮`, rule: { type: 'ladder', tiers: [{ threshold: 19900, amountOff: 2000 }, { threshold: 29900, amountOff: 4000, freeShipping: true }] } },
+      { name: `${cat} 每满100减10`, rule: { type: 'ladder', every: true, maxTimes: 5, tiers: [{ threshold: 10000, amountOff: 1000 }] } },
+      { name: `${cat} 满3件9折`, rule: { type: 'ladder', by: 'units', tiers: [{ threshold: 3, offBp: 1000 }] } },
+      { name: `${cat} 满299送礼`, rule: { type: 'gift', tiers: [{ threshold: 29900, gift: { sku: pick(rand, skus), qty: 1 }, stock: 500 }] } },
+    ];
+    const r = rules[i % rules.length];
+    // A bundle of one SKU twice is refused by the program's validation: skip that draw.
+    if (r.rule.type === 'bundle' && r.rule.items[0].sku === r.rule.items[1].sku) continue;
+    out.push({ ...base, ...r });
+  }
+  p.promotions = [...(p.promotions ?? []), ...out];
+  return p;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Carts and wallets
 
