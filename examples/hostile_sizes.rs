@@ -1,11 +1,14 @@
 //! Hostile sizes, timed natively: validating very large programs (the server runs the same check
-//! on `PUT /api/program`) and pricing a cart against a wallet of many distinct coupons.
+//! on `PUT /api/program`), pricing a cart against a wallet of many distinct coupons, and against
+//! as many promotions as a program may hold.
 //! `cargo run --release --example hostile_sizes`
 use serde_json::{json, Value};
 use siyu::quote::{CouponChoice, PointsChoice, QuoteRequest};
 use siyu::state::{MemberState, OrderLine};
 use siyu::{Effect, Program, Stock};
 use std::time::Instant;
+
+const CATEGORIES: [&str; 4] = ["nuts", "grains", "drinks", "wellness"];
 
 fn base() -> Value {
     serde_json::from_str(include_str!("../programs/health-food.json")).expect("demo program")
@@ -27,6 +30,7 @@ fn main() {
         t.as_object_mut().unwrap().remove("scope");
     });
     p["limitedSales"] = json!([]);
+    p["promotions"] = json!([]);
     let text = p.to_string();
     time("validate: 30,000 SKUs in 30,000 categories", || Program::from_json(&text).expect("valid"));
 
@@ -82,4 +86,64 @@ fn main() {
         });
         assert!(!q.coupons.is_empty());
     }
+
+    // The most promotions a program holds (100), of every kind, ladders and gifts with 20 tiers,
+    // every other one not combining with coupons (two stages priced), on the largest cart (100
+    // lines of 999 units) with 300 coupons in the wallet.
+    let mut p = base();
+    p["catalog"] = (0..100)
+        .map(|i| json!({ "id": format!("s{i}"), "name": format!("品{i}"), "category": CATEGORIES[i % 4], "listPrice": 1000 + i * 37 }))
+        .collect();
+    p["limitedSales"] = json!([]);
+    p["gifts"] = json!({});
+    p["rewards"] = json!([]);
+    p["checkIn"]["streakBonuses"] = json!([]);
+    for t in p["tiers"].as_array_mut().unwrap() {
+        t.as_object_mut().unwrap().remove("birthdayCoupon");
+    }
+    p["birthday"].as_object_mut().unwrap().remove("coupon");
+    let groups = ["item", "order", "shipping"];
+    p["couponTemplates"] = (0..300)
+        .map(|i| {
+            let group = groups[i % 3];
+            let kind = if group == "shipping" { json!({ "type": "freeShipping" }) } else { json!({ "type": "amountOff", "amount": 100 + (i as i64 * 7) % 900 }) };
+            json!({ "id": format!("x{i}"), "name": format!("券{i}"), "kind": kind, "minSpend": (i as i64 * 13) % 9000, "stackGroup": group, "validity": { "type": "relative", "days": 30 } })
+        })
+        .collect();
+    let tiers = |gift: bool| -> Value {
+        (1..=20)
+            .map(|k| if gift { json!({ "threshold": k * 50_000, "gift": { "sku": "s1", "qty": 1 }, "stock": 1000 }) } else { json!({ "threshold": k * 50_000, "amountOff": k * 1000, "freeShipping": k > 10 }) })
+            .collect()
+    };
+    p["promotions"] = (0..100)
+        .map(|i| {
+            let rule = match i % 6 {
+                0 => json!({ "type": "nth", "n": 2 + i % 3, "offBp": 5000 }),
+                1 => json!({ "type": "minQty", "qty": 5, "offBp": 1000 }),
+                2 => json!({ "type": "bundle", "items": [{ "sku": format!("s{}", i % 100), "qty": 2 }, { "sku": format!("s{}", (i + 1) % 100), "qty": 3 }], "price": 5000 }),
+                3 => json!({ "type": "ladder", "tiers": tiers(false) }),
+                4 => json!({ "type": "ladder", "every": true, "tiers": [{ "threshold": 10_000, "amountOff": 500 }] }),
+                _ => json!({ "type": "gift", "tiers": tiers(true) }),
+            };
+            let category = CATEGORIES[i % 4];
+            json!({ "id": format!("p{i}"), "name": format!("活动{i}"), "validity": { "from": 0, "to": 4_000_000_000_000i64 },
+                    "scope": { "categories": [category] }, "withCoupons": i % 2 == 0, "rule": rule })
+        })
+        .collect();
+    let program = time("validate: 100 promotions (20-tier ladders and gifts)", || Program::from_json(&p.to_string()).expect("valid"));
+    let now = 1_795_572_000_000;
+    let mut state = MemberState::new("m", now);
+    let effects: Vec<Effect> = program
+        .coupon_templates
+        .iter()
+        .map(|t| Effect::CouponIssued { coupon: siyu::coupons::issue(&program, t, format!("w-{}", t.id), "test", now) })
+        .collect();
+    siyu::apply_effects(&mut state, &effects);
+    let lines = (0..100).map(|i| OrderLine { sku: format!("s{i}"), qty: 999 }).collect();
+    let request = QuoteRequest { lines, coupons: CouponChoice::default(), points: PointsChoice::Amount(0) };
+    let q = time("quote, 100 promotions, 100 lines × 999 units, 300 coupons", || {
+        siyu::quote::quote(&program, &state, &Stock::initial(&program), &request, now).expect("priced")
+    });
+    assert!(q.promotions.iter().any(|p| p.status == siyu::quote::PromotionStatus::Applied));
+    assert!(q.total >= 0 && q.lines.iter().all(|l| l.paid >= 0));
 }

@@ -10,7 +10,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { startServer, launchBrowser, waitSynced, go, ROOT } from '../tests/e2e/harness.mjs';
+import { startServer, launchBrowser, waitSynced, go, payInSheet, ROOT } from '../tests/e2e/harness.mjs';
 
 const BASE = join(ROOT, 'docs', 'screenshots');
 let OUT = BASE;
@@ -93,8 +93,12 @@ async function tour() {
   await shot(page, '09-cart-choose-coupons', { top: false });
   await page.keyboard.press('Escape');
 
-  // Place it, then Me.
+  // Place it: the pay sheet, then Me once it is paid.
   await page.click('#place-order');
+  await page.locator('#pay-form').waitFor();
+  await shot(page, '09b-pay-sheet', { top: false });
+  const orderId = await page.locator('#orders .order').first().getAttribute('data-order');
+  await payInSheet(page, orderId);
   await page.locator('#tab-me[aria-current="page"]').waitFor();
   await waitSynced(page);
   await shot(page, '10-me');
@@ -126,6 +130,20 @@ async function tour() {
   await shot(page, '14-cart-add-on-hint', { top: false });
   await page.click('[data-action="qty"][data-arg="collagen-30:-1"]');
   await shot(page, '14b-cart-empty');
+  // Promotions: the running ones on the home page; in the cart 第二件半价, the 满减 bar and the
+  // 满赠 gift line.
+  await go(page, 'home');
+  await scrollTo(page, '#promotions');
+  await shot(page, '14c-home-promotions', { top: false });
+  for (const sku of ['pistachio-400', 'pistachio-400', 'coconut-12', 'protein-1kg', 'collagen-30']) await page.click(`[data-action="add"][data-arg="${sku}"]`);
+  await go(page, 'cart');
+  await shot(page, '14d-cart-promotions');
+  await scrollTo(page, '#cart-promotions');
+  await shot(page, '14e-cart-promotion-bar', { top: false });
+  await page.click('[data-action="clearCart"]').catch(() => {});
+  for (const sku of ['pistachio-400', 'coconut-12', 'protein-1kg', 'collagen-30']) {
+    while (await page.locator(`[data-action="qty"][data-arg="${sku}:-1"]`).count()) await page.click(`[data-action="qty"][data-arg="${sku}:-1"]`);
+  }
   await go(page, 'checkin');
   await context.setOffline(true);
   await page.click('#checkin-btn');

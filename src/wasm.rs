@@ -700,6 +700,11 @@ impl PricedCart {
     pub fn member_day_discount(&self) -> f64 {
         self.quote.member_day_discount as f64
     }
+    /// Step 3: what the promotions (§13) took off the goods.
+    #[wasm_bindgen(getter, js_name = promotionDiscount)]
+    pub fn promotion_discount(&self) -> f64 {
+        self.quote.promotion_discount as f64
+    }
     #[wasm_bindgen(getter, js_name = couponDiscount)]
     pub fn coupon_discount(&self) -> f64 {
         self.quote.coupon_discount as f64
@@ -753,11 +758,16 @@ impl PricedCart {
     pub fn lines(&self) -> Result<JsValue, JsValue> {
         to_js(&self.quote.lines)
     }
+    /// The promotions the cart touches: applied, or why not, each with its hint (`next`).
+    #[wasm_bindgen(getter, unchecked_return_type = "QuotePromotion[]")]
+    pub fn promotions(&self) -> Result<JsValue, JsValue> {
+        to_js(&self.quote.promotions)
+    }
     #[wasm_bindgen(getter, unchecked_return_type = "AppliedCoupon[]")]
     pub fn coupons(&self) -> Result<JsValue, JsValue> {
         to_js(&self.quote.coupons)
     }
-    #[wasm_bindgen(getter, unchecked_return_type = "string[]")]
+    #[wasm_bindgen(getter, unchecked_return_type = "UsableCoupon[]")]
     pub fn usable(&self) -> Result<JsValue, JsValue> {
         to_js(&self.quote.usable)
     }

@@ -202,6 +202,8 @@ const STRINGS = {
   promoOff: [(p) => `减 ${p.money}`, (p) => `${p.money} off`],
   promoPct: [(p) => `打 ${p.zhe} 折`, (p) => `${p.pct}% off`],
   promoFreeShipping: ['包邮', 'free shipping'],
+  promoAnd: [' ', ' + '],
+  promoTiers: ['，', '; '],
   promoGift: [(p) => `送 ${p.name}${p.qty > 1 ? ` ×${p.qty}` : ''}`, (p) => `free ${p.name}${p.qty > 1 ? ` ×${p.qty}` : ''}`],
   promoUnits: [(p) => `${p.n} 件`, (p) => `${p.n} items`],
   promoNth: [

@@ -20,7 +20,7 @@ function gives(program, { amountOff, offBp, freeShipping, gift }) {
   if (offBp) parts.push(t('promoPct', { zhe: zhe(offBp), pct: offBp / 100 }));
   if (freeShipping) parts.push(t('promoFreeShipping'));
   if (gift) parts.push(t('promoGift', { name: nameIn(program.catalog, gift.sku), qty: gift.qty }));
-  return parts.join(t('listSeparator'));
+  return parts.join(t('promoAnd'));
 }
 
 function threshold(by, value) {
@@ -37,11 +37,10 @@ export function promotionRule(program, p) {
       return t('promoMinQty', { n: r.qty, what: t('promoPct', { zhe: zhe(r.offBp), pct: r.offBp / 100 }) });
     case 'bundle':
       return t('promoBundle', { names: r.items.map((i) => `${nameIn(program.catalog, i.sku)}${i.qty > 1 ? ` ×${i.qty}` : ''}`).join(' + '), money: fmtMoneyShort(r.price) });
-    case 'ladder':
-      if (r.every) return t('promoEvery', { min: threshold(r.by, r.tiers[0].threshold), what: gives(program, r.tiers[0]), times: r.maxTimes ?? null });
-      return r.tiers.map((tier) => t('promoTier', { min: threshold(r.by, tier.threshold), what: gives(program, tier) })).join(t('listSeparator'));
     default:
-      return r.tiers.map((tier) => t('promoTier', { min: threshold(r.by, tier.threshold), what: gives(program, tier) })).join(t('listSeparator'));
+      // Ladders and gifts: each tier's threshold and what it gives; 每满减 its one step.
+      if (r.every) return t('promoEvery', { min: threshold(r.by, r.tiers[0].threshold), what: gives(program, r.tiers[0]), times: r.maxTimes ?? null });
+      return r.tiers.map((tier) => t('promoTier', { min: threshold(r.by, tier.threshold), what: gives(program, tier) })).join(t('promoTiers'));
   }
 }
 

@@ -9,6 +9,8 @@ export async function shopperDay(program: string): Promise<number> {
   const priced = mall.quote({ lines: [{ sku: 'oats-1kg', qty: 2 }], coupons: 'best', points: 'max' });
   const plain: Quote = priced.toJSON();
   const reasons: string[] = priced.unusable.map((u) => `${u.reason}:${u.missing}`);
+  const hints: number[] = priced.promotions.map((p) => (p.status === 'applied' ? p.discount : (p.next?.missing ?? 0)));
+  const running: string[] = mall.promotions().map((p) => p.rule.type);
   try {
     mall.placeOrder({ orderId: mall.nextOrderId(), lines: plain.lines.map((l) => ({ sku: l.sku, qty: l.qty })), coupons: priced.couponIds, expectedTotal: priced.total });
   } catch (e) {
@@ -19,5 +21,5 @@ export async function shopperDay(program: string): Promise<number> {
     }
     if (e instanceof SiyuError && e.code === 'NOT_INITIALIZED') return -2;
   }
-  return wallet.available.length + reasons.length + plain.total;
+  return wallet.available.length + reasons.length + plain.total + hints.length + running.length + priced.promotionDiscount;
 }

@@ -116,6 +116,23 @@ test('a wrong argument throws INVALID_INPUT naming it and the module keeps worki
   assert.equal(mall.pendingCount(), 1);
 });
 
+test('promotions: running ones, and what each does to a cart (第二件半价, the 满赠 gift line, the 满减 hint)', () => {
+  const mall = new siyu.Mall(program, { memberId: 'm1', clientId: 'node-5', now: WEDNESDAY });
+  assert.deepEqual(mall.promotions(WEDNESDAY).map((p) => p.id), ['drinks-ladder', 'pistachio-half', 'grains-set', 'wellness-gift']);
+  const cart = { lines: [{ sku: 'pistachio-400', qty: 2 }, { sku: 'protein-1kg', qty: 2 }, { sku: 'coconut-12', qty: 1 }], coupons: 'none' };
+  const priced = mall.quote(cart, WEDNESDAY);
+  const byId = Object.fromEntries(priced.promotions.map((p) => [p.id, p]));
+  assert.equal(byId['pistachio-half'].status, 'applied');
+  assert.equal(byId['wellness-gift'].gift.sku, 'vitc-60');
+  assert.deepEqual(byId['drinks-ladder'].next.by, 'amount');
+  assert.ok(byId['drinks-ladder'].next.missing > 0 && byId['drinks-ladder'].next.amountOff === 2000);
+  const gift = priced.lines.at(-1);
+  assert.deepEqual([gift.sku, gift.gift, gift.paid], ['vitc-60', 'wellness-gift', 0]);
+  assert.equal(priced.promotionDiscount, byId['pistachio-half'].discount);
+  assert.equal(mall.quoteTotals(cart, WEDNESDAY).promotionDiscount, priced.promotionDiscount);
+  priced.free();
+});
+
 test('quoteTotals re-prices without leaving anything in wasm memory', () => {
   const mall = new siyu.Mall(program, { memberId: 'm1', clientId: 'node-4', now: WEDNESDAY });
   const cart = { lines: [{ sku: 'protein-1kg', qty: 1 }, { sku: 'almond-250', qty: 2 }] };
