@@ -14,6 +14,15 @@ fn base() -> Value {
     serde_json::from_str(include_str!("../programs/health-food.json")).expect("demo program")
 }
 
+/// A member holding one coupon of every template of the program, claimed at `now`.
+fn holding_every_template(program: &Program, now: i64) -> MemberState {
+    let mut state = MemberState::new("m", now);
+    let effects: Vec<Effect> =
+        program.coupon_templates.iter().map(|t| Effect::CouponIssued { coupon: siyu::coupons::issue(program, t, format!("w-{}", t.id), "test", now) }).collect();
+    siyu::apply_effects(&mut state, &effects);
+    state
+}
+
 fn time<T>(what: &str, f: impl FnOnce() -> T) -> T {
     let start = Instant::now();
     let out = f();
@@ -72,13 +81,7 @@ fn main() {
         p["birthday"].as_object_mut().unwrap().remove("coupon");
         let program = Program::from_json(&p.to_string()).expect("valid");
         let now = 1_795_572_000_000;
-        let mut state = MemberState::new("m", now);
-        let effects: Vec<Effect> = program
-            .coupon_templates
-            .iter()
-            .map(|t| Effect::CouponIssued { coupon: siyu::coupons::issue(&program, t, format!("w-{}", t.id), "test", now) })
-            .collect();
-        siyu::apply_effects(&mut state, &effects);
+        let state = holding_every_template(&program, now);
         let lines = ["almond-250", "oats-1kg", "greentea-100", "chia-300"].iter().map(|s| OrderLine { sku: s.to_string(), qty: 1 }).collect();
         let request = QuoteRequest { lines, coupons: CouponChoice::default(), points: PointsChoice::Amount(0) };
         let q = time(&format!("quote, best of {n} distinct coupons in the wallet"), || {
@@ -132,13 +135,7 @@ fn main() {
         .collect();
     let program = time("validate: 100 promotions (20-tier ladders and gifts)", || Program::from_json(&p.to_string()).expect("valid"));
     let now = 1_795_572_000_000;
-    let mut state = MemberState::new("m", now);
-    let effects: Vec<Effect> = program
-        .coupon_templates
-        .iter()
-        .map(|t| Effect::CouponIssued { coupon: siyu::coupons::issue(&program, t, format!("w-{}", t.id), "test", now) })
-        .collect();
-    siyu::apply_effects(&mut state, &effects);
+    let state = holding_every_template(&program, now);
     let lines = (0..100).map(|i| OrderLine { sku: format!("s{i}"), qty: 999 }).collect();
     let request = QuoteRequest { lines, coupons: CouponChoice::default(), points: PointsChoice::Amount(0) };
     let q = time("quote, 100 promotions, 100 lines × 999 units, 300 coupons", || {
