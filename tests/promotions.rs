@@ -361,3 +361,17 @@ fn s13_programs_with_bad_promotions_are_refused_with_the_path() {
     bad(json!({ "type": "ladder", "every": true, "tiers": [{ "threshold": 100, "offBp": 10 }] }), "promotions[0].rule.tiers");
     bad(json!({ "type": "spin", "n": 2 }), "promotions[0].rule");
 }
+
+#[test]
+fn s13_promotions_round_trip_through_the_stored_program() {
+    // The server stores the program as the engine writes it and reads it back on restart.
+    let mut bundle = promo("set", "组合价", json!({ "type": "bundle", "items": [{ "sku": "tea", "qty": 1 }, { "sku": "nuts", "qty": 2 }], "price": 13000 }));
+    bundle["names"] = json!({ "en": "Set price" });
+    bundle["withCoupons"] = json!(false);
+    bundle["perMember"] = json!(2);
+    let every = promo("every", "每满100减10", json!({ "type": "ladder", "every": true, "maxTimes": 3, "by": "units", "tiers": [{ "threshold": 2, "amountOff": 1000 }] }));
+    let p = with_promotions(vec![half_price_tea(), bundle, ladder(), every, gift(3)], |_| {});
+    let again = Program::from_json(&serde_json::to_string(&p).unwrap()).unwrap();
+    assert_eq!(again.promotions, p.promotions);
+    assert_eq!(again.promotions[1].names["en"], "Set price");
+}
