@@ -375,3 +375,23 @@ fn s13_promotions_round_trip_through_the_stored_program() {
     assert_eq!(again.promotions, p.promotions);
     assert_eq!(again.promotions[1].names["en"], "Set price");
 }
+
+#[test]
+fn s13_a_member_day_discount_under_the_gift_threshold_gives_no_gift_and_two_gift_promotions_give_two_gifts() {
+    // Wednesday 2 Dec is member day: silver's 2 % takes tea + nuts from 15000 to 14700, below the
+    // gift's ¥150 — the gift is not granted on a total that no longer reaches it.
+    let wed = at(2026, 12, 2, 10, 0);
+    let m = member(vec![gift(5)]);
+    let q = m.quote(&[("tea", 1), ("nuts", 1)], none(), no_points(), wed);
+    assert_eq!((q.member_day_discount, status(&q, "gift")), (300, PromotionStatus::NotReached));
+    assert_eq!(q.promotions[0].next.as_ref().map(|n| n.missing), Some(300));
+    assert!(q.lines.iter().all(|l| l.gift.is_none()));
+    // Two gift promotions reached: two gift lines, each with its promotion.
+    let mut tea_gift = promo("tea-gift", "买茶送坚果", json!({ "type": "gift", "tiers": [{ "threshold": 10000, "gift": { "sku": "nuts", "qty": 1 } }] }));
+    tea_gift["scope"] = json!({ "skus": ["tea"] });
+    let m = member(vec![gift(5), tea_gift]);
+    let q = m.quote(&[("tea", 2)], none(), no_points(), thu());
+    let gifts: Vec<(&str, &str)> = q.lines.iter().filter_map(|l| l.gift.as_deref().map(|g| (g, l.sku.as_str()))).collect();
+    assert_eq!(gifts, vec![("gift", "cookie"), ("tea-gift", "nuts")]);
+    assert_eq!((q.total, q.list_total), (20000, 20000));
+}
