@@ -283,6 +283,9 @@ fn s13_a_gift_is_a_price_0_line_held_with_the_order_and_shown_when_sold_out() {
     assert_eq!(status(&q, "gift"), PromotionStatus::GiftSoldOut);
     assert!(q.promotions[0].gift.as_ref().unwrap().sold_out);
     assert!(q.lines.iter().all(|l| l.gift.is_none()) && q.orderable);
+    // Placed anyway, the order says which gift it could not have.
+    m.place("o2", &[("tea", 2)], &[], 0, thu()).unwrap();
+    assert_eq!((m.state.order("o2").unwrap().gifts.len(), m.state.order("o2").unwrap().gifts_sold_out.clone()), (0, vec!["gift".to_string()]));
     let effects = m.run(Mutation::CancelOrder { order_id: "o1".into() }, thu() + HOUR).unwrap();
     assert!(effects.contains(&Effect::StockReturned { counter: Counter::GiftStock("gift#0".into()), units: 1 }));
     let q = m.quote(&[("tea", 2)], none(), no_points(), thu() + HOUR);

@@ -1309,6 +1309,7 @@ fn fake_order(id: &str, placed_at: i64, coupon: bool) -> Order {
         lines: vec![OrderLine { sku: "tea".into(), qty: 1 }],
         promotions: vec![],
         gifts: vec![],
+        gifts_sold_out: vec![],
         line_paid: vec![10000],
         coupons: if coupon { vec![format!("{id}-coupon")] } else { vec![] },
         goods: 10000,

@@ -172,6 +172,7 @@ function ordersCard(mall, ui) {
               <div class="order-top"><span class="muted small">${fmtDateTime(o.placedAt)} · <span class="order-no">${t('orderNo', { no })}</span></span><span class=${`status-tag status-${state}`}>${label}</span></div>
               <div class="order-mid"><span class="order-pics" aria-hidden="true">${pictures}</span><span class="small">${t('orderItems', { n: items })}</span>
                 ${(o.gifts ?? []).map((g) => html`<span class="tag tag-gift order-gift" data-sku=${g.sku}>${t('giftLabel', { name: nameIn(program.catalog, g.sku), qty: g.qty })}</span>`)}
+                ${(o.giftsSoldOut ?? []).map((id) => html`<span class="tag tag-plain order-gift-sold-out" data-promotion=${id}>${t('promoSoldOut', { name: nameIn(program.promotions, id) })}</span>`)}
                 <strong class="price">${fmtMoney(o.total)}</strong></div>
               ${foot ? html`<div class="order-foot">${foot}</div>` : ''}
             </li>`;

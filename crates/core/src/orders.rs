@@ -88,6 +88,7 @@ pub fn place(
     let gifts: Vec<OrderGift> = applied
         .filter_map(|p| p.gift.as_ref().map(|g| OrderGift { promotion: p.id.clone(), tier: g.tier, sku: g.sku.clone(), qty: g.qty }))
         .collect();
+    let gifts_sold_out: Vec<String> = quote.promotions.iter().filter(|p| p.status == PromotionStatus::GiftSoldOut).map(|p| p.id.clone()).collect();
     for g in &gifts {
         if gift_has_stock(program, g) {
             effects.push(Effect::StockTaken { counter: Counter::gift(&g.promotion, g.tier as usize), units: g.qty });
@@ -105,6 +106,7 @@ pub fn place(
         lines: lines.to_vec(),
         promotions,
         gifts,
+        gifts_sold_out,
         line_paid: quote.lines.iter().take(lines.len()).map(|l| l.paid).collect(),
         coupons: quote.coupons.iter().map(|c| c.id.clone()).collect(),
         goods: quote.goods,

@@ -286,6 +286,11 @@ pub struct Order {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[cfg_attr(target_arch = "wasm32", tsify(optional))]
     pub gifts: Vec<OrderGift>,
+    /// Gift promotions whose tier the order reached while their gift was out of stock: it was
+    /// placed without them, and says so.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    pub gifts_sold_out: Vec<String>,
     /// Paid per line, after every discount and points (the refund and growth base).
     pub line_paid: Vec<Fen>,
     pub coupons: Vec<String>,
