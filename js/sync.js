@@ -319,6 +319,9 @@ class SyncClient {
     }
     this.#requestPayment = options.requestPayment ?? null;
     this.#lifecycle = options.lifecycle ?? browserLifecycle();
+    // A page opened (or reloaded) without a network says so at once, not "syncing" until a
+    // request fails.
+    if (this.#lifecycle.online?.() === false) this.#network = { state: 'offline' };
     const unsubscribe = this.#lifecycle.subscribe({
       online: () => this.sync(),
       offline: () => this.#setNetwork({ state: 'offline' }),
