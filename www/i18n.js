@@ -221,7 +221,7 @@ const STRINGS = {
   tag_ladder: ['满减', 'Spend & save'],
   tag_gift: ['满赠', 'Free gift'],
   promoSoldOut: [(p) => `${p.name}：赠品已送完`, (p) => `${p.name}: the gift has run out`],
-  promoNotCombined: [(p) => `${p.name}：不与优惠券同享，所选的券更省`, (p) => `${p.name}: not with coupons; the coupons save more`],
+  promoNotCombined: [(p) => `${p.name}：不与优惠券同享，本单已用券`, (p) => `${p.name}: not with coupons, and this order uses coupons`],
   promoLimit: [(p) => `${p.name}：已达参与次数`, (p) => `${p.name}: already used as often as it allows`],
   promoJoin: [(p) => `享 ${p.name}`, (p) => `for ${p.name}`],
   promoMoreUnits: [(p) => `再买 ${p.n} 件 ${p.what}`, (p) => `Add ${p.n} more: ${p.what}`],
