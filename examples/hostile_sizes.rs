@@ -14,6 +14,18 @@ fn base() -> Value {
     serde_json::from_str(include_str!("../programs/health-food.json")).expect("demo program")
 }
 
+/// The program with nothing naming its own coupon templates (gifts, rewards, streak and birthday
+/// coupons), so that the templates can be replaced.
+fn without_template_references(p: &mut Value) {
+    p["gifts"] = json!({});
+    p["rewards"] = json!([]);
+    p["checkIn"]["streakBonuses"] = json!([]);
+    for t in p["tiers"].as_array_mut().unwrap() {
+        t.as_object_mut().unwrap().remove("birthdayCoupon");
+    }
+    p["birthday"].as_object_mut().unwrap().remove("coupon");
+}
+
 /// A member holding one coupon of every template of the program, claimed at `now`.
 fn holding_every_template(program: &Program, now: i64) -> MemberState {
     let mut state = MemberState::new("m", now);
@@ -72,13 +84,7 @@ fn main() {
                         "stackGroup": group, "validity": { "type": "relative", "days": 1 + i % 30 } })
             })
             .collect();
-        p["gifts"] = json!({});
-        p["rewards"] = json!([]);
-        p["checkIn"]["streakBonuses"] = json!([]);
-        for t in p["tiers"].as_array_mut().unwrap() {
-            t.as_object_mut().unwrap().remove("birthdayCoupon");
-        }
-        p["birthday"].as_object_mut().unwrap().remove("coupon");
+        without_template_references(&mut p);
         let program = Program::from_json(&p.to_string()).expect("valid");
         let now = 1_795_572_000_000;
         let state = holding_every_template(&program, now);
@@ -98,13 +104,7 @@ fn main() {
         .map(|i| json!({ "id": format!("s{i}"), "name": format!("品{i}"), "category": CATEGORIES[i % 4], "listPrice": 1000 + i * 37 }))
         .collect();
     p["limitedSales"] = json!([]);
-    p["gifts"] = json!({});
-    p["rewards"] = json!([]);
-    p["checkIn"]["streakBonuses"] = json!([]);
-    for t in p["tiers"].as_array_mut().unwrap() {
-        t.as_object_mut().unwrap().remove("birthdayCoupon");
-    }
-    p["birthday"].as_object_mut().unwrap().remove("coupon");
+    without_template_references(&mut p);
     let groups = ["item", "order", "shipping"];
     p["couponTemplates"] = (0..300)
         .map(|i| {

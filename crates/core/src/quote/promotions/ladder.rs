@@ -61,8 +61,8 @@ pub(super) fn apply<'a>(
     for (l, e) in pass.laddered.iter_mut().zip(&eligible) {
         *l |= *e;
     }
-    let amounts = pass.amounts.clone();
-    pass.take(&mut outcome, split(discount, &eligible, &amounts));
+    let shares = split(discount, &eligible, &pass.amounts);
+    pass.take(&mut outcome, shares);
     outcome.status = PromotionStatus::Applied;
     outcome
 }
