@@ -410,11 +410,11 @@ impl Decided {
 
     /// The counters a replay sees: unlimited (the server had what the decision took), except the
     /// program's gift stock, which is there for exactly the gifts the decision took.
-    fn replay_stock(&self, program: &Program) -> Stock {
+    fn replay_stock(&self, gift_counters: &[String]) -> Stock {
         let mut stock = Stock::default();
-        for key in Stock::initial(program).remaining.into_keys().filter(|k| k.starts_with("giftStock:")) {
-            let taken = self.gifts_taken.contains(&key);
-            stock.remaining.insert(key, if taken { u32::MAX } else { 0 });
+        for key in gift_counters {
+            let taken = self.gifts_taken.contains(key);
+            stock.remaining.insert(key.clone(), if taken { u32::MAX } else { 0 });
         }
         stock
     }
@@ -426,11 +426,13 @@ impl Decided {
 /// but a gift is given as the decision gave it (`giftsTaken`).
 pub fn apply_patch(program: &Program, state: &MemberState, patch: &[Change]) -> Option<MemberState> {
     let mut next = state.clone();
+    // The program's gift counters, found once for the whole patch.
+    let gift_counters: Vec<String> = Stock::initial(program).remaining.into_keys().filter(|k| k.starts_with("giftStock:")).collect();
     for change in patch {
         if let Some(d) = &change.decided {
             let intent = Intent::read(d.name.clone(), d.args.clone());
             let mutation = intent.mutation().ok()?;
-            let stock = d.replay_stock(program);
+            let stock = d.replay_stock(&gift_counters);
             let ctx = Ctx { now: d.at, client_id: &d.client_id, mutation_id: d.id, stock: &stock, archived_order: None };
             let applied = apply(program, &next, &mutation, &ctx).ok()?;
             apply_effects(&mut next, &applied.effects);
