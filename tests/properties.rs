@@ -108,10 +108,15 @@ fn mutation(m: &Member, op: &Op, now: Instant, n: usize) -> Option<Mutation> {
 
 fn check_invariants(m: &Member, now: Instant) -> Result<(), TestCaseError> {
     let s = &m.state;
-    // Balance = Σ remaining of live lots ≥ 0, and every lot within 0..=points.
-    let live: i64 = s.lots.iter().filter(|l| l.expires_at.is_none_or(|e| now < e)).map(|l| l.remaining).sum();
+    // Balance = Σ remaining of live lots ≥ 0 (not expired, not pending), and every lot within
+    // 0..=points; pending points are in no balance.
+    let unexpired = |l: &&siyu::state::PointLot| l.expires_at.is_none_or(|e| now < e);
+    let pending = |l: &&siyu::state::PointLot| l.available_at.is_some_and(|a| now < a);
+    let live: i64 = s.lots.iter().filter(unexpired).filter(|l| !pending(l)).map(|l| l.remaining).sum();
     prop_assert_eq!(siyu::points::balance(s, now), live);
     prop_assert!(live >= 0);
+    let waiting: i64 = s.lots.iter().filter(unexpired).filter(pending).map(|l| l.remaining).sum();
+    prop_assert_eq!(siyu::points::summary(s, now).pending, waiting);
     for l in &s.lots {
         prop_assert!(0 <= l.remaining && l.remaining <= l.points, "lot {:?}", l);
     }

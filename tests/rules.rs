@@ -285,7 +285,7 @@ fn s1_makeup_window_cycle_and_cost() {
 // ────────────────────────────────────── §2 Points ──────────────────────────────────────
 
 fn lot(id: &str, points: i64, earned_at: i64, expires_at: Option<i64>) -> PointLot {
-    PointLot { id: id.into(), points, remaining: points, earned_at, expires_at, source: "test".into() }
+    PointLot { id: id.into(), points, remaining: points, earned_at, expires_at, source: "test".into(), available_at: None }
 }
 
 #[test]
@@ -957,8 +957,12 @@ fn s8_the_stores_payment_result_uses_the_coupons_credits_the_points_and_gives_th
     assert!(matches!(&m.state.coupon("f30").unwrap().state, CouponState::Used { order_id, at } if order_id == "o2" && *at == paid_at));
     assert_eq!(credited(&effects), 724);
     assert_eq!(o.earned_lot.as_deref(), Some("store-2-0"));
+    // Pending (§2) while the order can be refunded: 7 days after the payment.
     let points = siyu::points::summary(&m.state, paid_at);
-    assert_eq!((points.balance, points.held), (724, 0));
+    assert_eq!((points.balance, points.held, points.pending), (0, 0, 724));
+    let available_at = paid_at + 7 * DAY + 1;
+    assert_eq!(points.pending_lots.iter().map(|l| (l.lot.as_str(), l.points, l.available_at)).collect::<Vec<_>>(), vec![("store-2-0", 724, available_at)]);
+    assert_eq!((m.balance(available_at - 1), m.balance(available_at)), (0, 724));
     assert_eq!(siyu::tiers::growth(&m.program, &m.state, paid_at), growth + 24150);
     let gifts = issued_coupons(&effects);
     assert_eq!(gifts.iter().map(|g| (g.template.as_str(), g.source.as_str())).collect::<Vec<_>>(), vec![("repeat-8", "repurchase")]);
@@ -1062,7 +1066,9 @@ fn s8_successful_order_uses_coupons_spends_and_earns_points_and_gifts() {
     assert_eq!(o.line_paid, vec![14671, 7017, 2462]);
     assert_eq!(o.coupons, vec!["s5".to_string(), "f30".to_string()]);
     assert!(matches!(&m.state.coupon("f30").unwrap().state, CouponState::Used { order_id, .. } if order_id == "o2"));
-    assert_eq!(m.balance(wed), 724);
+    // o1's 1000 were spent; o2's 724 are pending until its refund window closes.
+    assert_eq!((m.balance(wed), m.pending(wed)), (0, 724));
+    assert_eq!(m.balance(wed + 7 * DAY + 1), 724);
     // Paid ≥ ¥88: the repurchase gift, valid from the next day.
     let gifts = issued_coupons(&effects);
     assert_eq!(gifts.len(), 1);
@@ -1114,7 +1120,7 @@ fn s8_refund_restores_spent_points_with_grace_and_takes_back_earned_ones() {
     let spent: Vec<(String, i64)> = m.state.order("o1").unwrap().spent_lots.iter().map(|l| (l.lot.clone(), l.points)).collect();
     assert_eq!(spent, vec![("grant0-0-0".to_string(), 300), ("grant1-0-0".to_string(), 200)]);
     let refund_at = at(2026, 11, 14, 10, 0);
-    assert_eq!(m.balance(refund_at), 95);
+    assert_eq!((m.balance(refund_at), m.pending(refund_at)), (0, 95));
     let effects = m.refund("o1", refund_at).unwrap();
     let restored: Vec<(i64, Option<i64>)> = effects
         .iter()
@@ -1127,7 +1133,7 @@ fn s8_refund_restores_spent_points_with_grace_and_takes_back_earned_ones() {
     // The 200 keep their original end (19 Nov).
     assert_eq!(restored, vec![(300, Some(day(2026, 12, 15).start(OFFSET))), (200, Some(day(2026, 11, 20).start(OFFSET)))]);
     assert!(effects.iter().any(|e| matches!(e, Effect::PointsDebited { lots, shortfall: 0, .. } if *lots == vec![LotAmount { lot: "store-1-0".into(), points: 95 }])));
-    assert_eq!(m.balance(refund_at), 500);
+    assert_eq!((m.balance(refund_at), m.pending(refund_at)), (500, 0));
     assert_eq!(m.balance(at(2026, 11, 20, 0, 0)), 300);
     assert_eq!(m.state.order("o1").unwrap().refunded_at, Some(refund_at));
 }
@@ -1142,9 +1148,15 @@ fn s8_refund_takes_back_earned_points_from_the_order_lot_first_with_a_shortfall(
     assert!(e.iter().any(|e| matches!(e, Effect::PointsDebited { lots, shortfall: 0, .. } if *lots == vec![LotAmount { lot: "store-1-0".into(), points: 1000 }])));
     assert_eq!(m.balance(at(2026, 11, 17, 10, 0)), 200);
 
-    // Spent in the points mall before the refund: only what is left is taken back.
+    // Buy, spend, refund: the earned points are pending, so they cannot be spent first (§2).
     let mut m = Member::new(program(), 0);
     m.buy("o1", &[("tea", 10)], &[], 0, at(2026, 11, 16, 10, 0)).unwrap();
+    let e = rejection(m.redeem("r-coupon", at(2026, 11, 16, 11, 0)));
+    assert_eq!((e.code(), e.details()["balance"].clone()), ("INSUFFICIENT_POINTS", json!(0)));
+
+    // A lot credited before pending points existed was spendable at once; spent in the points
+    // mall before the refund, only what is left is taken back.
+    m.forget_pending();
     m.redeem("r-coupon", at(2026, 11, 16, 11, 0)).unwrap();
     m.redeem("r-coupon", at(2026, 11, 16, 11, 1)).unwrap();
     m.grant(300, at(2026, 11, 16, 12, 0));
@@ -1541,12 +1553,78 @@ fn s1_a_makeup_receipt_reports_the_streak_that_streak_then_shows() {
 }
 
 #[test]
+fn s2_purchase_points_are_pending_until_the_refund_window_closes() {
+    // pendingDays 14 is longer than refundDays 7: pending 14 days; points last 30 days from
+    // the day they become available.
+    let p = program_with(|v| {
+        v["points"]["pendingDays"] = json!(14);
+        v["points"]["expiry"] = json!({ "type": "rollingDays", "days": 30 });
+    });
+    let mut m = Member::new(p, at(2026, 11, 2, 8, 0));
+    let paid_at = at(2026, 11, 2, 10, 0);
+    let (_, effects) = m.buy("o1", &[("tea", 10)], &[], 0, paid_at).unwrap();
+    assert_eq!(credited(&effects), 1000);
+    let available_at = paid_at + 14 * DAY + 1; // Mon 16 Nov 10:00:00.001
+    let lot = m.state.lots.iter().find(|l| l.source == "order:o1").unwrap().clone();
+    assert_eq!((lot.available_at, lot.expires_at), (Some(available_at), Some(day(2026, 12, 17).start(OFFSET))));
+    let summary = siyu::points::summary(&m.state, paid_at);
+    assert_eq!((summary.balance, summary.pending, summary.expiring_soon), (0, 1000, 0));
+    assert_eq!(summary.pending_lots[0].available_at, available_at);
+    // Never spendable while pending: not in the points mall, not as payment.
+    let e = rejection(m.redeem("r-coupon", available_at - 1));
+    assert_eq!((e.code(), e.details()["balance"].clone()), ("INSUFFICIENT_POINTS", json!(0)));
+    let q = m.quote(&[("tea", 1)], CouponChoice::Mode(CouponMode::None), PointsChoice::Mode(PointsMode::Max), available_at - 1);
+    assert_eq!((q.points.balance, q.points.used), (0, 0));
+    // Available from the next millisecond on, without any event.
+    assert_eq!((m.balance(available_at), m.pending(available_at)), (1000, 0));
+    m.redeem("r-coupon", available_at).unwrap();
+    assert_eq!(m.balance(available_at), 500);
+    // Past the window the order can no longer be refunded, so nothing can cancel them.
+    assert_eq!(rejection(m.refund("o1", available_at)).code(), "REFUND_WINDOW_CLOSED");
+}
+
+#[test]
+fn s2_a_refund_inside_the_window_cancels_the_pending_lot_and_leaves_other_lots_alone() {
+    let mut m = Member::new(program(), at(2026, 11, 16, 8, 0));
+    m.grant(200, at(2026, 11, 16, 8, 0));
+    m.buy("o1", &[("tea", 10)], &[], 0, at(2026, 11, 16, 10, 0)).unwrap();
+    m.buy("o2", &[("tea", 3)], &[], 0, at(2026, 11, 17, 10, 0)).unwrap();
+    let o2_points = m.state.order("o2").unwrap().points_earned;
+    assert!(o2_points > 0);
+    let refund_at = at(2026, 11, 20, 10, 0);
+    assert_eq!((m.balance(refund_at), m.pending(refund_at)), (200, 1000 + o2_points));
+    let effects = m.refund("o1", refund_at).unwrap();
+    // The whole pending lot, nothing from the available 200 or o2's pending lot.
+    let debits: Vec<_> = effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::PointsDebited { lots, shortfall, reason, .. } => Some((lots.clone(), *shortfall, reason.clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(debits, vec![(vec![LotAmount { lot: "store-1-0".into(), points: 1000 }], 0, "refund:o1".to_string())]);
+    assert_eq!((m.balance(refund_at), m.pending(refund_at)), (200, o2_points));
+    let summary = siyu::points::summary(&m.state, refund_at);
+    assert_eq!(summary.pending_lots.iter().map(|l| l.source.as_str()).collect::<Vec<_>>(), vec!["order:o2"]);
+    assert_eq!(summary.ledger[0].delta, -1000);
+    // o2's points become available when its own window closes; o1's never do.
+    let o2_available = at(2026, 11, 24, 10, 0) + 1;
+    assert_eq!((m.balance(o2_available - 1), m.balance(o2_available)), (200, 200 + o2_points));
+}
+
+#[test]
 fn s2_a_refund_does_not_take_back_earned_points_that_expired() {
     // Points last one day: the 100 earned on Mon 16 Nov expire at the end of Tue 17.
     let p = program_with(|v| v["points"]["expiry"] = json!({ "type": "rollingDays", "days": 1 }));
+    // (A lot credited before pending points existed: a pending lot's expiry runs from the day it
+    // becomes available, after the refund window.)
     let mut m = Member::new(p, at(2026, 11, 16, 8, 0));
     let (_, effects) = m.buy("o1", &[("tea", 1)], &[], 0, at(2026, 11, 16, 9, 0)).unwrap();
     assert_eq!(credited(&effects), 100);
+    m.forget_pending();
+    for lot in &mut m.state.lots {
+        lot.expires_at = siyu::points::expiry_of(&m.program, lot.earned_at);
+    }
     m.grant(300, at(2026, 11, 20, 9, 0));
     let refund = m.refund("o1", at(2026, 11, 20, 10, 0)).unwrap();
     assert_eq!(m.balance(at(2026, 11, 20, 10, 0)), 300, "the expired 100 are not taken from the new lot");

@@ -92,7 +92,9 @@ async fn pay_once_for_the_exact_total(svc: Arc<Service>, clock: Arc<AtomicI64>, 
     let state = svc.member_state(&member).await.unwrap().unwrap().1;
     let order = state.order("o1").unwrap();
     assert_eq!((order.status, order.paid_at, order.transaction_id.as_deref()), (OrderStatus::Paid, Some(now + 2 * MINUTE), Some("tx-1")));
-    assert!(siyu_core::points::balance(&state, now + 2 * MINUTE) > 0);
+    let points = siyu_core::points::summary(&state, now + 2 * MINUTE);
+    assert_eq!((points.balance, points.pending), (0, order.points_earned), "pending until the refund window closes");
+    assert!(order.points_earned > 0);
     assert!(state.coupons.iter().any(|c| c.source == "firstOrder"), "the first-order gift");
     // The store's client decided it: the ids it made are its own.
     assert_eq!(order.earned_lot.as_deref(), Some(format!("{STORE_CLIENT}-1-0").as_str()));

@@ -264,6 +264,19 @@ impl Member {
         siyu::points::balance(&self.state, now)
     }
 
+    /// Points credited but not yet available (§2).
+    pub fn pending(&self, now: Instant) -> Points {
+        siyu::points::summary(&self.state, now).pending
+    }
+
+    /// Make every lot available since it was earned, as lots credited before pending points
+    /// existed were (states written then carry no `availableAt`).
+    pub fn forget_pending(&mut self) {
+        for lot in &mut self.state.lots {
+            lot.available_at = None;
+        }
+    }
+
     pub fn quote(&self, items: &[(&str, u32)], coupons: CouponChoice, points: PointsChoice, now: Instant) -> Quote {
         let request = QuoteRequest { lines: lines(items), coupons, points };
         siyu::quote::quote(&self.program, &self.state, &self.stock, &request, now).unwrap_or_else(|e| panic!("quote: {e:?}"))

@@ -50,8 +50,19 @@ test('order → pay sheet → paid: the points and the first-order gift appear o
   const paid = state.orders.find((o) => o.id === orderId);
   assert.equal(paid.status, 'paid');
   assert.ok(paid.pointsEarned > 0);
+  // Pending (§2) until the refund window closes: shown beside the balance, not in it.
   await go(page, 'home');
-  assert.equal(await balance(page), before + paid.pointsEarned);
+  await page.locator(`#points-pending[data-points="${paid.pointsEarned}"]`).waitFor();
+  assert.equal(await balance(page), before);
+  await go(page, 'me');
+  const lot = page.locator('#pending-lots li').first();
+  assert.equal(Number(await lot.getAttribute('data-points')), paid.pointsEarned);
+  const availableAt = Number(await lot.getAttribute('data-available-at'));
+  assert.equal(availableAt, paid.paidAt + 7 * 24 * 3600_000 + 1, 'the demo refunds within 7 days');
+  assert.match(await lot.textContent(), /起可用/);
+  await page.locator('#ledger [data-pending]').first().waitFor();
+  const usable = await page.evaluate((at) => window.siyuApp.client.mall.points(at).balance, availableAt);
+  assert.equal(usable, before + paid.pointsEarned);
   await go(page, 'coupons');
   await page.locator('#wallet-panel [data-template="first-order-10"]').waitFor();
   assert.deepEqual(errors, []);

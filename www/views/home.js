@@ -22,6 +22,7 @@ export function memberCard(mall) {
           <strong>${fmtNumber(points.balance)}</strong><span>${t('points')}</span>
         </a>
         ${points.expiringSoon > 0 ? html`<span class="hint-amber">${t('expiringSoon', { n: fmtNumber(points.expiringSoon) })}</span>` : ''}
+        ${points.pending > 0 ? html`<span class="muted small" id="points-pending" data-points=${points.pending}>${t('pendingPoints', { n: fmtNumber(points.pending) })}</span>` : ''}
       </div>
       <div class="progress" role="progressbar" aria-label=${t('tierProgress')} aria-valuemin="0" aria-valuemax="100" aria-valuenow=${pct}>
         <span style=${`width:${pct}%`}></span>

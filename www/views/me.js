@@ -73,7 +73,10 @@ function pointsCard(mall, ui) {
   const ledger = rows.slice(0, 8);
   const rest = rows.slice(8);
   const signed = (n) => `${n >= 0 ? '+' : '−'}${fmtNumber(Math.abs(n))}`;
-  const line = (e) => html`<span><span class="ledger-reason">${reasonText(e.reason, program)}</span><small class="muted">${fmtDateTime(e.at)}${e.shortfall ? t('shortfall', { n: e.shortfall }) : ''}</small></span>
+  // A credit still pending says so: the balance above does not count it yet.
+  const pendingLots = new Set(p.pendingLots.map((l) => l.lot));
+  const pendingTag = (e) => (e.delta > 0 && e.lots.some((l) => pendingLots.has(l.lot)) ? html` <small class="tag tag-plain" data-pending>${t('pendingTag')}</small>` : '');
+  const line = (e) => html`<span><span class="ledger-reason">${reasonText(e.reason, program)}</span>${pendingTag(e)}<small class="muted">${fmtDateTime(e.at)}${e.shortfall ? t('shortfall', { n: e.shortfall }) : ''}</small></span>
       <span class=${e.delta >= 0 ? 'plus' : 'minus'}>${signed(e.delta)}</span>`;
   const entry = (e) =>
     e.parts.length > 1
@@ -87,6 +90,12 @@ function pointsCard(mall, ui) {
         <strong class="points-total">${fmtNumber(p.balance)}</strong>
       </div>
       ${p.expiringSoon > 0 ? html`<p class="small hint-amber">${t('expiringSoon', { n: fmtNumber(p.expiringSoon) })}</p>` : ''}
+      ${p.pendingLots.length
+        ? html`<h3 class="sub-title">${t('pendingTitle')}</h3>
+          <ul class="plain-list lots" id="pending-lots">${p.pendingLots.slice(0, 5).map(
+            ({ points: n, availableAt, source }) => html`<li data-points=${n} data-available-at=${availableAt}><span>${fmtNumber(n)} ${t('points')} <small class="muted">${reasonText(source, program)}</small></span><span class="muted small">${t('pendingLot', { date: fmtDateTime(availableAt) })}</span></li>`,
+          )}</ul>`
+        : ''}
       ${p.byExpiry.length
         ? html`<h3 class="sub-title">${t('pointsLots')}</h3>
           <ul class="plain-list lots">${p.byExpiry.slice(0, 5).map(

@@ -14,7 +14,7 @@
 
 use crate::checkin::{run_ending, CheckInDays};
 use crate::coupons::{counts_as_claim, finished_at, SHOWN_AFTER_END_DAYS};
-use crate::points::{is_live, LEDGER_PREVIEW};
+use crate::points::{is_live, is_pending, LEDGER_PREVIEW};
 use crate::program::{GrowthBasis, Program};
 use crate::state::{CheckIn, CheckInKind, CouponInstance, LedgerEntry, MemberState, Order, OrderFigure, OrderLine, OrderStatus, PointLot, Redemption};
 use crate::time::{Day, Instant, MS_PER_DAY};
@@ -125,13 +125,13 @@ pub fn compact(program: &Program, state: &MemberState, now: Instant) -> (MemberS
     archived.coupons = gone;
 
     // Lots nothing can spend or restore any more.
-    let (gone, stay): (Vec<PointLot>, Vec<PointLot>) = kept.lots.drain(..).partition(|l| !is_live(l, now) && !order_lots.contains(&l.id));
+    let (gone, stay): (Vec<PointLot>, Vec<PointLot>) = kept.lots.drain(..).partition(|l| !is_live(l, now) && !is_pending(l, now) && !order_lots.contains(&l.id));
     kept.lots = stay;
     for l in &gone {
         kept.past.expired = kept.past.expired.saturating_add(l.remaining);
     }
     archived.lots = gone;
-    merge_lots(&mut kept.lots, &order_lots, &mut archived.lots);
+    merge_lots(&mut kept.lots, &order_lots, now, &mut archived.lots);
 
     // The ledger beyond its newest page.
     let old = kept.ledger.len().saturating_sub(LEDGER_KEPT);
@@ -195,11 +195,12 @@ pub const MERGED: &str = "merged";
 /// Live lots that expire together and that no refundable order points at become one lot: every
 /// rule reads lots by expiry (spending soonest-expiring first, then oldest), so the points spent,
 /// kept and expired are the same; a member who checks in daily keeps a handful of lots, not one
-/// per day. The lots merged away go to the archive as the record of their credit.
-fn merge_lots(lots: &mut Vec<PointLot>, order_lots: &[String], archived: &mut Vec<PointLot>) {
+/// per day. The lots merged away go to the archive as the record of their credit. A pending lot
+/// stays whole until it is available: a refund cancels it whole.
+fn merge_lots(lots: &mut Vec<PointLot>, order_lots: &[String], now: Instant, archived: &mut Vec<PointLot>) {
     let mut groups: Vec<(Option<Instant>, Vec<usize>)> = Vec::new();
     for (i, lot) in lots.iter().enumerate() {
-        if order_lots.contains(&lot.id) {
+        if order_lots.contains(&lot.id) || is_pending(lot, now) {
             continue;
         }
         match groups.iter_mut().find(|(e, _)| *e == lot.expires_at) {
@@ -214,7 +215,7 @@ fn merge_lots(lots: &mut Vec<PointLot>, order_lots: &[String], archived: &mut Ve
         members.sort_by(|a, b| lots[*a].earned_at.cmp(&lots[*b].earned_at).then(lots[*a].id.cmp(&lots[*b].id)));
         let oldest = &lots[members[0]];
         let id = if oldest.source == MERGED { oldest.id.clone() } else { format!("merged-{}", oldest.id) };
-        let mut lot = PointLot { id: id.clone(), points: 0, remaining: 0, earned_at: Instant::MAX, expires_at, source: MERGED.into() };
+        let mut lot = PointLot { id: id.clone(), points: 0, remaining: 0, earned_at: Instant::MAX, expires_at, source: MERGED.into(), available_at: None };
         for &i in &members {
             let part = &lots[i];
             lot.points = lot.points.saturating_add(part.points);

@@ -133,14 +133,21 @@ pub struct Applied {
 
 /// A new lot of `points` earned now, with the program's expiry.
 pub fn credit(program: &Program, ctx: &Ctx, n: usize, points: Points, reason: &str) -> Effect {
+    credit_pending(program, ctx, n, points, reason, None)
+}
+
+/// A new lot of `points` earned now, pending until `available_at` (§2) when given: its expiry
+/// runs from the day it becomes available.
+pub fn credit_pending(program: &Program, ctx: &Ctx, n: usize, points: Points, reason: &str, available_at: Option<Instant>) -> Effect {
     Effect::PointsCredited {
         lot: PointLot {
             id: ctx.id(n),
             points,
             remaining: points,
             earned_at: ctx.now,
-            expires_at: crate::points::expiry_of(program, ctx.now),
+            expires_at: crate::points::expiry_of(program, available_at.unwrap_or(ctx.now)),
             source: reason.to_string(),
+            available_at,
         },
         reason: reason.to_string(),
     }

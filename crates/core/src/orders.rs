@@ -3,7 +3,7 @@
 //! result (coupons used, points earned, growth, gifts), cancellation by the shopper or the
 //! deadline (everything held comes back), and full refunds of paid orders.
 
-use crate::effects::{credit, debit, ArchivedOrder, Ctx, Effect};
+use crate::effects::{credit_pending, debit, ArchivedOrder, Ctx, Effect};
 use crate::error::{CouponError, InputError, OrderError, PointsError, Rejection};
 use crate::program::{Points, Program};
 use crate::quote::{CouponChoice, PointsChoice, Pricer, PromotionStatus, UnusableReason};
@@ -150,7 +150,8 @@ fn paid_effects(program: &Program, state: &MemberState, order: &Order, transacti
     }
     let earned_lot = (order.points_earned > 0).then(|| ctx.id(0));
     if order.points_earned > 0 {
-        effects.push(credit(program, ctx, 0, order.points_earned, &format!("order:{}", order.id)));
+        let available_at = crate::points::available_after_payment(program, ctx.now);
+        effects.push(credit_pending(program, ctx, 0, order.points_earned, &format!("order:{}", order.id), available_at));
     }
     // Gifts: the first-order gift after the first paid order, a repurchase gift after later ones.
     // A template whose fixed validity has ended would give a coupon born expired: none is issued.
@@ -230,7 +231,7 @@ fn restore_spent(program: &Program, state: &MemberState, order: &Order, reason: 
                 None => crate::points::expiry_of(program, ctx.now),
                 Some(l) => l.expires_at.map(|e| if e <= ctx.now { program.business_day(ctx.now).plus(crate::points::REFUND_GRACE_DAYS).end(off) } else { e }),
             };
-            PointLot { id: ctx.id(n + 1), points: spent.points, remaining: spent.points, earned_at: ctx.now, expires_at, source: reason.to_string() }
+            PointLot { id: ctx.id(n + 1), points: spent.points, remaining: spent.points, earned_at: ctx.now, expires_at, source: reason.to_string(), available_at: None }
         })
         .collect();
     (!restored.is_empty()).then(|| Effect::PointsRestored { lots: restored, reason: reason.to_string(), at: ctx.now })
@@ -322,9 +323,10 @@ pub fn refund(program: &Program, state: &MemberState, order_id: &str, ctx: &Ctx)
     if let Some(restored) = restore_spent(program, state, order, &format!("refund:{order_id}"), ctx) {
         effects.push(restored);
     }
-    // 2. Take back the earned points: from the order's own lot first, then soonest-expiring,
-    //    at most the balance; the shortfall is recorded. Earned points that expired unspent
-    //    gave the member nothing: they are not taken back from other lots.
+    // 2. Take back the earned points: from the order's own lot first — while it is pending
+    //    (§2) that cancels it whole —, then soonest-expiring, at most the balance; the
+    //    shortfall is recorded. Earned points that expired unspent gave the member nothing:
+    //    they are not taken back from other lots.
     if order.points_earned > 0 {
         let mut after = state.clone();
         crate::effects::apply_effects(&mut after, &effects);
@@ -332,7 +334,7 @@ pub fn refund(program: &Program, state: &MemberState, order_id: &str, ctx: &Ctx)
         let mut left = order.points_earned;
         if let Some(lot) = order.earned_lot.as_ref().and_then(|id| after.lots.iter_mut().find(|l| l.id == *id)) {
             let take = lot.remaining.min(left);
-            if crate::points::is_live(lot, ctx.now) {
+            if !crate::points::is_expired(lot, ctx.now) {
                 if take > 0 {
                     plan.push(LotAmount { lot: lot.id.clone(), points: take });
                 }

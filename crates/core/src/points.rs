@@ -25,8 +25,26 @@ pub fn expiry_of(program: &Program, earned_at: Instant) -> Option<Instant> {
     }
 }
 
+/// Spendable at `at`: points left, available and not expired.
 pub fn is_live(lot: &PointLot, at: Instant) -> bool {
-    lot.remaining > 0 && lot.expires_at.is_none_or(|e| at < e)
+    lot.remaining > 0 && !is_expired(lot, at) && !is_pending(lot, at)
+}
+
+/// Waiting for its order's refund window to close (§2): shown, never spent.
+pub fn is_pending(lot: &PointLot, at: Instant) -> bool {
+    lot.remaining > 0 && lot.available_at.is_some_and(|a| at < a)
+}
+
+pub fn is_expired(lot: &PointLot, at: Instant) -> bool {
+    lot.expires_at.is_some_and(|e| at >= e)
+}
+
+/// When points earned by an order paid at `paid_at` become available: once the longer of
+/// `pendingDays` and the refund window has passed (None when both are 0: at once).
+pub fn available_after_payment(program: &Program, paid_at: Instant) -> Option<Instant> {
+    let days = program.points.pending_days.max(program.refund_days);
+    // Refundable while `now - paidAt <= refundDays × 24 h`: available the millisecond after.
+    (days > 0).then(|| paid_at.saturating_add(i64::from(days) * MS_PER_DAY).saturating_add(1))
 }
 
 /// Remaining points of lots not expired at `at`.
@@ -64,6 +82,10 @@ pub fn plan_spend(state: &MemberState, points: Points, at: Instant) -> Result<Ve
 #[serde(rename_all = "camelCase")]
 pub struct PointsSummary {
     pub balance: Points,
+    /// Points credited but pending (§2), in no balance until their `availableAt`.
+    pub pending: Points,
+    /// The pending lots, soonest available first.
+    pub pending_lots: Vec<PendingPoints>,
     /// Taken from the balance by orders awaiting payment: spent if they are paid, back in their
     /// lots if they are cancelled.
     pub held: Points,
@@ -92,6 +114,17 @@ pub struct ExpiryGroup {
     pub points: Points,
 }
 
+/// Points waiting to become available, and why they were earned (`order:ID`, `referral:ID`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(rename_all = "camelCase")]
+pub struct PendingPoints {
+    pub lot: String,
+    pub points: Points,
+    pub available_at: Instant,
+    pub source: String,
+}
+
 /// Ledger entries in a points summary: a member with years of history has thousands.
 pub const LEDGER_PREVIEW: usize = 20;
 
@@ -117,7 +150,14 @@ pub fn summary(state: &MemberState, at: Instant) -> PointsSummary {
         a.expires_at.unwrap_or(i64::MAX).cmp(&b.expires_at.unwrap_or(i64::MAX)).then(a.earned_at.cmp(&b.earned_at))
     });
     let (expiring_soon, _) = expiring_soon(state, at);
-    let expired_total: Points = state.lots.iter().filter(|l| l.remaining > 0 && !is_live(l, at)).map(|l| l.remaining).sum();
+    let expired_total: Points = state.lots.iter().filter(|l| l.remaining > 0 && is_expired(l, at)).map(|l| l.remaining).sum();
+    let mut pending_lots: Vec<PendingPoints> = state
+        .lots
+        .iter()
+        .filter(|l| is_pending(l, at))
+        .filter_map(|l| Some(PendingPoints { lot: l.id.clone(), points: l.remaining, available_at: l.available_at?, source: l.source.clone() }))
+        .collect();
+    crate::sort::sort_by(&mut pending_lots, |a, b| a.available_at.cmp(&b.available_at).then(a.lot.cmp(&b.lot)));
     let mut by_expiry: Vec<ExpiryGroup> = Vec::new();
     for lot in &lots {
         match by_expiry.last_mut() {
@@ -132,6 +172,8 @@ pub fn summary(state: &MemberState, at: Instant) -> PointsSummary {
     let expired_total = past.expired.saturating_add(expired_total);
     PointsSummary {
         balance: balance(state, at),
+        pending: pending_lots.iter().map(|l| l.points).fold(0, Points::saturating_add),
+        pending_lots,
         held: state.orders.iter().filter(|o| o.is_awaiting_payment()).map(|o| o.points_used).fold(0, Points::saturating_add),
         expiring_soon,
         by_expiry,

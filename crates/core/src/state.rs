@@ -156,6 +156,11 @@ pub struct PointLot {
     /// Exclusive end; `null` never expires.
     pub expires_at: Option<Instant>,
     pub source: String,
+    /// Pending (§2) until this instant: counted in no balance, not spendable. Absent: available
+    /// since it was earned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    pub available_at: Option<Instant>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -284,6 +284,10 @@ pub struct PointsRules {
     /// Paying with points needs at least this balance.
     #[serde(default)]
     pub min_balance: Points,
+    /// Purchase points (and a referrer's reward) stay pending for at least this many days after
+    /// the payment, and always while the order can be refunded (§2): the longer of the two.
+    #[serde(default)]
+    pub pending_days: u32,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -724,6 +728,9 @@ impl Program {
         }
         if p.min_balance < 0 {
             return bad("points.minBalance".into(), "must be ≥ 0");
+        }
+        if p.pending_days > 3650 {
+            return bad("points.pendingDays".into(), "must be 0..=3650");
         }
         match p.expiry {
             ExpiryPolicy::RollingDays { days } if days == 0 || days > 36_600 => {
