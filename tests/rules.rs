@@ -1524,6 +1524,112 @@ fn too_many_chosen_coupons_are_refused_before_pricing() {
 
 // ─────────────────────── Rules of this release: each with its worked example ───────────────────────
 
+/// (milestone days, the points credited for it by reason) of a check-in's effects.
+fn milestone_of(effects: &[Effect]) -> (Option<u32>, Vec<(String, i64)>) {
+    let milestone = effects.iter().find_map(|e| match e {
+        Effect::CheckedIn { milestone, .. } => Some(*milestone),
+        _ => None,
+    });
+    let credits = effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::PointsCredited { lot, reason } => Some((reason.clone(), lot.points)),
+            _ => None,
+        })
+        .collect();
+    (milestone.expect("a check-in effect"), credits)
+}
+
+fn with_cumulative(cycle: &str, milestones: serde_json::Value) -> Program {
+    program_with(|v| {
+        v["checkIn"]["cycle"] = json!(cycle);
+        v["checkIn"]["cumulative"] = milestones;
+    })
+}
+
+#[test]
+fn s1_cumulative_milestones_count_the_weeks_check_ins_and_add_to_the_days_reward() {
+    let p = with_cumulative("weekly", json!([{ "days": 2, "points": 7 }, { "days": 5, "points": 20, "coupons": ["streak-5"] }, { "days": 7, "points": 50 }]));
+    let mut m = Member::new(p, at(2026, 11, 16, 8, 0));
+    // Mon 16: the first of the week. Tue 17 missed.
+    assert_eq!(milestone_of(&m.check_in(at(2026, 11, 16, 9, 0)).unwrap()), (None, vec![("checkIn".into(), 5)]));
+    // Wed 18 (member day): the week's second check-in (cycle day 1 again): base 5 and the
+    // member-day 10, plus the milestone's 7.
+    let wed = at(2026, 11, 18, 9, 0);
+    let view = siyu::checkin::streak(&m.program, &m.state, wed);
+    assert_eq!((view.cycle_day, view.todays_reward), (0, 22));
+    let c = view.cumulative.unwrap();
+    assert_eq!((c.count, c.first_day, c.last_day, c.next.map(|n| (n.days, n.check_ins))), (1, day(2026, 11, 16), day(2026, 11, 22), Some((2, 1))));
+    let effects = m.check_in(wed).unwrap();
+    assert_eq!(milestone_of(&effects), (Some(2), vec![("checkIn".into(), 15), ("checkInMilestone:2".into(), 7)]));
+    let c = siyu::checkin::streak(&m.program, &m.state, wed).cumulative.unwrap();
+    assert_eq!((c.count, c.reached.clone(), c.next.map(|n| (n.days, n.check_ins, n.points))), (2, vec![2], Some((5, 3, 20))));
+    // Thu, Fri: nothing more; Sat 21: the fifth, with the milestone's coupon.
+    for d in [19, 20] {
+        assert_eq!(milestone_of(&m.check_in(at(2026, 11, d, 9, 0)).unwrap()).0, None);
+    }
+    let sat = at(2026, 11, 21, 9, 0);
+    let effects = m.check_in(sat).unwrap();
+    assert_eq!(milestone_of(&effects).0, Some(5));
+    assert!(milestone_of(&effects).1.contains(&("checkInMilestone:5".into(), 20)));
+    assert_eq!(issued_coupons(&effects).iter().map(|c| (c.template.as_str(), c.source.as_str())).collect::<Vec<_>>(), vec![("streak-5", "checkInMilestone")]);
+    // Seven is out of reach now (one day left): no next milestone.
+    let c = siyu::checkin::streak(&m.program, &m.state, sat).cumulative.unwrap();
+    assert_eq!((c.count, c.reached, c.next), (5, vec![2, 5], None));
+    // Sun 22: six, nothing. Mon 23: a new week counts from one.
+    assert_eq!(milestone_of(&m.check_in(at(2026, 11, 22, 9, 0)).unwrap()).0, None);
+    let mon = at(2026, 11, 23, 9, 0);
+    assert_eq!(milestone_of(&m.check_in(mon).unwrap()), (None, vec![("checkIn".into(), 5)]));
+    let cal = siyu::checkin::calendar(&m.program, &m.state, 2026, 11, mon).unwrap();
+    assert_eq!(cal.streak.cumulative.map(|c| (c.count, c.next.map(|n| n.days))), Some((1, Some(2))));
+}
+
+#[test]
+fn s1_a_makeup_check_in_completes_a_milestone_and_earns_nothing_itself() {
+    let p = with_cumulative("weekly", json!([{ "days": 3, "points": 15 }]));
+    let mut m = Member::new(p, at(2026, 11, 16, 8, 0));
+    m.grant(100, at(2026, 11, 16, 8, 0));
+    m.check_in(at(2026, 11, 16, 9, 0)).unwrap();
+    m.check_in(at(2026, 11, 18, 9, 0)).unwrap();
+    // Wed 18: fill Tue 17 (20 points): the week's third check-in completes the milestone.
+    let now = at(2026, 11, 18, 10, 0);
+    let effects = m.makeup(day(2026, 11, 17), now).unwrap();
+    assert_eq!(milestone_of(&effects), (Some(3), vec![("checkInMilestone:3".into(), 15)]));
+    assert_eq!(m.balance(now), 100 + 5 + 15 - 20 + 15, "Mon 5, Wed 5 + member day 10, the makeup −20, the milestone 15");
+    // Once per week: the fourth check-in completes nothing.
+    assert_eq!(milestone_of(&m.check_in(at(2026, 11, 19, 9, 0)).unwrap()).0, None);
+    let c = siyu::checkin::streak(&m.program, &m.state, at(2026, 11, 19, 9, 0)).cumulative.unwrap();
+    assert_eq!((c.count, c.reached), (4, vec![3]));
+}
+
+#[test]
+fn s1_with_a_rolling_cycle_cumulative_check_ins_count_per_calendar_month() {
+    let p = with_cumulative("rolling", json!([{ "days": 2, "points": 9 }]));
+    let mut m = Member::new(p, at(2026, 11, 29, 8, 0));
+    m.check_in(at(2026, 11, 29, 9, 0)).unwrap();
+    assert_eq!(milestone_of(&m.check_in(at(2026, 11, 30, 9, 0)).unwrap()).0, Some(2));
+    // 1 December starts a new count, though the streak goes on.
+    let effects = m.check_in(at(2026, 12, 1, 9, 0)).unwrap();
+    assert_eq!((checked(&effects).0, milestone_of(&effects).0), (3, None));
+    assert_eq!(milestone_of(&m.check_in(at(2026, 12, 2, 9, 0)).unwrap()).0, Some(2));
+}
+
+#[test]
+fn s1_cumulative_milestones_are_validated_with_their_path() {
+    for (cycle, milestones, path) in [
+        ("weekly", json!([{ "days": 8, "points": 1 }]), "checkIn.cumulative[0].days"),
+        ("monthly", json!([{ "days": 0 }]), "checkIn.cumulative[0].days"),
+        ("monthly", json!([{ "days": 10, "points": 1 }, { "days": 10, "points": 2 }]), "checkIn.cumulative[1].days"),
+        ("monthly", json!([{ "days": 10, "coupons": ["nope"] }]), "checkIn.cumulative[0].coupons[0]"),
+    ] {
+        let (_, at_path, _) = invalid(|v| {
+            v["checkIn"]["cycle"] = json!(cycle);
+            v["checkIn"]["cumulative"] = milestones;
+        });
+        assert_eq!(at_path, path);
+    }
+}
+
 #[test]
 fn s1_days_before_joining_are_neither_missed_nor_makeable() {
     // Joined Fri 27 Nov: 1–26 Nov were never the member's to miss.

@@ -52,11 +52,20 @@ function streakCard(mall) {
       </div>
       ${rules.cycle === 'rolling' ? '' : html`<p class="small cycle-count" id="cycle-count" data-cycle-day=${streak.cycleDay}>${t(rules.cycle === 'weekly' ? 'cycleDoneWeek' : 'cycleDoneMonth', { n: streak.cycleDay })}</p>`}
       <ol class="cycle" aria-label=${t('cycleProgress')}>${slots}</ol>
+      ${cumulativeLine(mall, streak.cumulative, rules.cycle)}
       ${next ? html`<p class="next-bonus" id="next-bonus" data-check-ins=${next.checkIns} data-day=${next.day}>${raw(ICONS.gift)}<span>${t('nextBonus', { n: next.checkIns, today: !streak.checkedInToday, day: next.day, reward: rewardWords(mall, next) })}</span></p>` : ''}
       ${streak.checkedInToday
         ? html`<button type="button" class="btn btn-block btn-done" id="checkin-btn" disabled>${raw(ICONS.check)} ${t('checkedIn')}</button>`
         : html`<button type="button" class="btn btn-block btn-primary btn-big" id="checkin-btn" data-action="checkIn">${t('checkInBtn', { n: streak.todaysReward })}</button>`}
     </section>`;
+}
+
+/** The cycle's cumulative count (made-up days included) and the next milestone in reach. */
+function cumulativeLine(mall, c, cycle) {
+  if (!c) return '';
+  const count = t(cycle === 'weekly' ? 'cumulativeWeek' : 'cumulativeMonth', { n: c.count });
+  const next = c.next ? ` · ${t('nextMilestone', { n: c.next.checkIns, days: c.next.days, reward: rewardWords(mall, c.next) })}` : '';
+  return html`<p class="small cumulative" id="cumulative" data-count=${c.count} data-next-days=${c.next?.days ?? ''} data-next-check-ins=${c.next?.checkIns ?? ''}>${raw(ICONS.gift)}<span>${count}${next}</span></p>`;
 }
 
 function calendarCard(mall, ui) {
@@ -120,16 +129,22 @@ function credited(receipt) {
   return receipt.effects.filter((e) => e.type === 'pointsCredited').reduce((n, e) => n + e.lot.points, 0);
 }
 
+/** The receipt's words: a completed cumulative milestone is named. */
+function checkInWords(receipt) {
+  const milestone = receipt.effects.find((e) => e.type === 'checkedIn')?.milestone;
+  return milestone ? t('milestoneDone', { days: milestone, n: fmtNumber(credited(receipt)) }) : t('checkInDone', { n: fmtNumber(credited(receipt)) });
+}
+
 export const actions = {
   async checkIn(el, ctx) {
     el.disabled = true;
-    await ctx.mutate((m) => m.checkIn(), (r) => t('checkInDone', { n: fmtNumber(credited(r)) }));
+    await ctx.mutate((m) => m.checkIn(), checkInWords);
   },
   async makeup(el, ctx) {
     const day = el.dataset.arg;
     const cost = ctx.mall.program().checkIn.makeup?.costPoints ?? 0;
     const ok = await ctx.confirmAsk(t('makeupTitle'), t('makeupAsk', { day: fmtDay(day), cost }), t('makeupDo', { cost }));
-    if (ok) await ctx.mutate((m) => m.makeupCheckIn(day), t('makeupDone', { day: fmtDay(day) }));
+    if (ok) await ctx.mutate((m) => m.makeupCheckIn(day), (r) => (r.effects.some((e) => e.milestone) ? checkInWords(r) : t('makeupDone', { day: fmtDay(day) })));
   },
   async month(el, ctx) {
     const cur = ctx.ui.month ?? currentMonth(ctx.mall);

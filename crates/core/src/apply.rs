@@ -238,18 +238,41 @@ fn check_in(program: &Program, state: &MemberState, ctx: &Ctx) -> Result<Vec<Eff
         check_in: CheckIn { day: d.day, kind: CheckInKind::Normal, at: ctx.now },
         streak: d.streak,
         cycle_day: d.cycle_day,
+        milestone: d.milestone.as_ref().map(|m| m.days),
     }];
     if d.points > 0 {
         effects.push(credit(program, ctx, 0, d.points, "checkIn"));
     }
-    // A streak coupon of a template that has ended would be born expired: it is not issued.
     for (i, t) in d.coupons.iter().enumerate() {
-        if let Some(t) = program.template(t).filter(|t| crate::coupons::ended_at(t, ctx.now).is_none()) {
-            effects.push(Effect::CouponIssued { coupon: crate::coupons::issue(program, t, ctx.id(i + 1), "checkIn", ctx.now) });
-        }
+        effects.extend(reward_coupon(program, t, ctx.id(i + 1), "checkIn", ctx));
+    }
+    if let Some(m) = &d.milestone {
+        effects.extend(milestone_rewards(program, m, d.coupons.len() + 1, ctx));
     }
     Ok(effects)
 }
+
+/// A coupon a check-in grants. One of a template that has ended would be born expired: none.
+fn reward_coupon(program: &Program, template: &str, id: String, source: &str, ctx: &Ctx) -> Option<Effect> {
+    let t = program.template(template).filter(|t| crate::coupons::ended_at(t, ctx.now).is_none())?;
+    Some(Effect::CouponIssued { coupon: crate::coupons::issue(program, t, id, source, ctx.now) })
+}
+
+/// A cumulative milestone's points and coupons, with ids from `first_id` on.
+fn milestone_rewards(program: &Program, m: &crate::program::CumulativeReward, first_id: usize, ctx: &Ctx) -> Vec<Effect> {
+    let reason = format!("{MILESTONE_SOURCE}:{}", m.days);
+    let mut effects = Vec::new();
+    if m.points > 0 {
+        effects.push(credit(program, ctx, first_id, m.points, &reason));
+    }
+    for (j, t) in m.coupons.iter().enumerate() {
+        effects.extend(reward_coupon(program, t, ctx.id(first_id + 1 + j), MILESTONE_SOURCE, ctx));
+    }
+    effects
+}
+
+/// The source of what a cumulative milestone grants (`checkInMilestone:N` on its points).
+pub const MILESTONE_SOURCE: &str = "checkInMilestone";
 
 fn makeup(program: &Program, state: &MemberState, day: Day, ctx: &Ctx) -> Result<Vec<Effect>, Rejection> {
     let cost = crate::checkin::decide_makeup(program, state, day, ctx.now)?;
@@ -258,13 +281,19 @@ fn makeup(program: &Program, state: &MemberState, day: Day, ctx: &Ctx) -> Result
         effects.push(debit(state, cost, "makeupCheckIn", ctx.now)?);
     }
     // The receipt reports the streak as `streak()` will see it once the day is filled.
-    let days = crate::checkin::CheckInDays::of(state).with(day);
-    let after = crate::checkin::streak_of(program, &days, ctx.now);
+    let before = crate::checkin::CheckInDays::of(state);
+    // A made-up day earns no points itself but counts towards its period's milestones.
+    let milestone = crate::checkin::milestone_completed(program, &before, day).cloned();
+    let after = crate::checkin::streak_of(program, &before.with(day), ctx.now);
     effects.push(Effect::CheckedIn {
         check_in: CheckIn { day, kind: CheckInKind::Makeup, at: ctx.now },
         streak: after.streak,
         cycle_day: after.cycle_day,
+        milestone: milestone.as_ref().map(|m| m.days),
     });
+    if let Some(m) = &milestone {
+        effects.extend(milestone_rewards(program, m, 0, ctx));
+    }
     Ok(effects)
 }
 

@@ -1,7 +1,7 @@
 //! §1 Check-in: streaks inside the cycle, rewards, makeup check-in and the month calendar.
 
 use crate::error::{CheckInError, MakeupLimit};
-use crate::program::{CheckInCycle, Points, Program, StreakBonus};
+use crate::program::{CheckInCycle, CumulativeReward, Points, Program, StreakBonus};
 use crate::state::{CheckInKind, MemberState};
 use crate::time::{days_in_month, Day, Instant};
 use serde::Serialize;
@@ -34,6 +34,85 @@ impl CheckInDays {
     pub fn contains(&self, day: Day) -> bool {
         self.days.contains(&day)
     }
+
+    /// Checked-in days from `first` through `last`. Cumulative periods are never archived
+    /// (§12 keeps the month before the current one), so the state's days are all of them.
+    fn count(&self, first: Day, last: Day) -> u32 {
+        u32::try_from(self.days.range(first..=last).count()).unwrap_or(u32::MAX)
+    }
+}
+
+/// The days cumulative check-ins count over (§1), first and last: the week for `weekly`, the
+/// calendar month for `monthly` and `rolling`.
+pub fn cumulative_period(cycle: CheckInCycle, day: Day) -> (Day, Day) {
+    match cycle {
+        CheckInCycle::Weekly => (day.monday(), day.monday().plus(6)),
+        CheckInCycle::Monthly | CheckInCycle::Rolling => {
+            let first = day.first_of_month();
+            (first, first.plus(i32::from(days_in_month(day.year(), day.month())) - 1))
+        }
+    }
+}
+
+/// The milestone a check-in of `day` completes: the one whose `days` equals the period's count
+/// with `day` added. The count goes up by one per check-in, so each is reached once per period.
+pub fn milestone_completed<'p>(program: &'p Program, days: &CheckInDays, day: Day) -> Option<&'p CumulativeReward> {
+    if days.contains(day) {
+        return None;
+    }
+    let (first, last) = cumulative_period(program.check_in.cycle, day);
+    let count = days.count(first, last).saturating_add(1);
+    program.check_in.cumulative.iter().find(|r| r.days == count)
+}
+
+/// The current cycle's cumulative count and the next milestone still reachable in it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(rename_all = "camelCase")]
+pub struct Cumulative {
+    /// Check-ins in the period, made-up days included.
+    pub count: u32,
+    #[cfg_attr(target_arch = "wasm32", tsify(type = "Day"))]
+    pub first_day: Day,
+    #[cfg_attr(target_arch = "wasm32", tsify(type = "Day"))]
+    pub last_day: Day,
+    /// Milestones already reached in this period (their `days`).
+    pub reached: Vec<u32>,
+    #[cfg_attr(target_arch = "wasm32", tsify(type = "NextMilestone | null"))]
+    pub next: Option<NextMilestone>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(rename_all = "camelCase")]
+pub struct NextMilestone {
+    pub days: u32,
+    /// Check-ins still needed.
+    pub check_ins: u32,
+    pub points: Points,
+    pub coupons: Vec<String>,
+}
+
+/// None when the program has no cumulative rewards.
+pub fn cumulative(program: &Program, days: &CheckInDays, now: Instant) -> Option<Cumulative> {
+    if program.check_in.cumulative.is_empty() {
+        return None;
+    }
+    let today = program.business_day(now);
+    let (first_day, last_day) = cumulative_period(program.check_in.cycle, today);
+    let count = days.count(first_day, last_day);
+    // Days still open for a check-in: today (unless done) through the period's end.
+    let open = u32::try_from(i64::from(last_day.0) - i64::from(today.0)).unwrap_or(0) + u32::from(!days.contains(today));
+    let mut reached: Vec<u32> = program.check_in.cumulative.iter().map(|r| r.days).filter(|d| *d <= count).collect();
+    reached.sort_unstable();
+    let next = program
+        .check_in
+        .cumulative
+        .iter()
+        .filter(|r| r.days > count && r.days - count <= open)
+        .min_by_key(|r| r.days)
+        .map(|r| NextMilestone { days: r.days, check_ins: r.days - count, points: r.points, coupons: r.coupons.clone() });
+    Some(Cumulative { count, first_day, last_day, reached, next })
 }
 
 /// The first day of the cycle containing `day`.
@@ -73,8 +152,12 @@ pub struct Streak {
     /// The next bonus of the streak table still reachable in this cycle.
     #[cfg_attr(target_arch = "wasm32", tsify(type = "NextBonus | null"))]
     pub next_bonus: Option<NextBonus>,
-    /// Points today's check-in would give (0 once checked in).
+    /// Points today's check-in would give (0 once checked in), a milestone it completes included.
     pub todays_reward: Points,
+    /// Cumulative check-ins in the current cycle (absent without cumulative rewards).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    pub cumulative: Option<Cumulative>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -122,8 +205,9 @@ pub fn streak_of(program: &Program, days: &CheckInDays, now: Instant) -> Streak 
             points: b.points,
             coupons: b.coupons.clone(),
         });
-    let todays_reward = if checked { 0 } else { reward_points(program, today, cycle_day + 1) };
-    Streak { streak, cycle_day, checked_in_today: checked, next_bonus, todays_reward }
+    let milestone = if checked { 0 } else { milestone_completed(program, days, today).map_or(0, |r| r.points) };
+    let todays_reward = if checked { 0 } else { reward_points(program, today, cycle_day + 1).saturating_add(milestone) };
+    Streak { streak, cycle_day, checked_in_today: checked, next_bonus, todays_reward, cumulative: cumulative(program, days, now) }
 }
 
 /// Whether streak day `n` can still be reached before the current cycle ends.
@@ -159,6 +243,8 @@ pub struct CheckInDecision {
     pub cycle_day: u32,
     pub points: Points,
     pub coupons: Vec<String>,
+    /// The cumulative milestone this check-in completes, granted besides the day's reward.
+    pub milestone: Option<CumulativeReward>,
 }
 
 /// When a check-in the device made at `made_at` (its offset-corrected time) and the server
@@ -195,6 +281,7 @@ pub fn decide_check_in(program: &Program, state: &MemberState, now: Instant) -> 
         cycle_day,
         points: reward_points(program, today, cycle_day),
         coupons: bonus_for(program, cycle_day).map(|b| b.coupons.clone()).unwrap_or_default(),
+        milestone: milestone_completed(program, &days, today).cloned(),
     })
 }
 

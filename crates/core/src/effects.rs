@@ -60,7 +60,15 @@ impl Ctx<'_> {
 #[serde(tag = "type", rename_all = "camelCase")]
 pub enum Effect {
     #[serde(rename_all = "camelCase")]
-    CheckedIn { check_in: CheckIn, streak: u32, cycle_day: u32 },
+    CheckedIn {
+        check_in: CheckIn,
+        streak: u32,
+        cycle_day: u32,
+        /// The cumulative milestone (its `days`) this check-in completed (§1).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+        milestone: Option<u32>,
+    },
     #[serde(rename_all = "camelCase")]
     PointsCredited { lot: PointLot, reason: String },
     /// Spent points given back by a refund: one new lot per lot they came from, and one ledger

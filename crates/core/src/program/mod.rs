@@ -229,6 +229,11 @@ pub struct CheckInRules {
     /// Bonus for exactly cycle day N.
     #[serde(default)]
     pub streak_bonuses: Vec<StreakBonus>,
+    /// Milestones of check-ins counted per cycle, made-up days included (累计签到, §1): the week
+    /// for `weekly`, the calendar month for `monthly` and `rolling`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    pub cumulative: Vec<CumulativeReward>,
     #[serde(default)]
     pub makeup: Option<MakeupRules>,
     /// Local hour (0–23) after which a member not yet checked in today is reminded.
@@ -253,6 +258,18 @@ fn default_offline_grace_minutes() -> u32 {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct StreakBonus {
     pub day: u32,
+    #[serde(default)]
+    pub points: Points,
+    #[serde(default)]
+    pub coupons: Vec<String>,
+}
+
+/// Granted once per (member, cycle) by the check-in that makes the cycle's count exactly `days`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CumulativeReward {
+    pub days: u32,
     #[serde(default)]
     pub points: Points,
     #[serde(default)]
@@ -700,6 +717,21 @@ impl Program {
             }
             for (j, t) in b.coupons.iter().enumerate() {
                 self.known_template(t, format!("checkIn.streakBonuses[{i}].coupons[{j}]"))?;
+            }
+        }
+        let period_days = if c.cycle == CheckInCycle::Weekly { 7 } else { 31 };
+        for (i, r) in c.cumulative.iter().enumerate() {
+            if r.days == 0 || r.days > period_days {
+                return bad(format!("checkIn.cumulative[{i}].days"), &format!("must be 1..={period_days} for this cycle"));
+            }
+            if c.cumulative[..i].iter().any(|o| o.days == r.days) {
+                return bad(format!("checkIn.cumulative[{i}].days"), "repeats an earlier milestone");
+            }
+            if !(0..=1_000_000).contains(&r.points) {
+                return bad(format!("checkIn.cumulative[{i}].points"), "must be 0..=1000000");
+            }
+            for (j, t) in r.coupons.iter().enumerate() {
+                self.known_template(t, format!("checkIn.cumulative[{i}].coupons[{j}]"))?;
             }
         }
         if let Some(m) = &c.makeup {
