@@ -13,8 +13,10 @@ fi
 dir=$(mktemp -d)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 url="http://127.0.0.1:$port"
-# The admin token is not given to the fuzzer: PUT /api/program is only ever refused.
-SIYU_SECRET=schemathesis-secret-0123456789 SIYU_ADMIN_TOKEN="$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')" \
+# The member pass has no admin token (PUT /api/program and the admin API are refused there); a
+# third pass fuzzes the operator's admin API (rulebook §15) with the admin token.
+admin_token="$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+SIYU_SECRET=schemathesis-secret-0123456789 SIYU_ADMIN_TOKEN="$admin_token" \
   target/release/siyu-server --demo --database "sqlite://$dir/st.db" --listen "127.0.0.1:$port" \
   --www www --pkg pkg --data-dir "$dir" --rate-burst 0 --clock-at 1796263200000 > "$dir/server.log" 2>&1 &
 server=$!
@@ -28,3 +30,7 @@ for seed in 1 2; do
     --header "Authorization: Bearer $token" > "$dir/seed-$seed.log" 2>&1 || { cat "$dir/seed-$seed.log"; exit 1; }
   grep -E '^ +[0-9]+ generated' "$dir/seed-$seed.log" | sed "s/^ */schemathesis seed $seed: /"
 done
+schemathesis --config-file server/schemathesis.toml run server/openapi.yaml --url "$url" \
+  --checks all --seed 3 --max-examples 100 --workers 1 --no-color --include-path-regex '^/api/admin' \
+  --header "Authorization: Bearer $admin_token" > "$dir/admin.log" 2>&1 || { cat "$dir/admin.log"; exit 1; }
+grep -E '^ +[0-9]+ generated' "$dir/admin.log" | sed "s/^ */schemathesis admin: /"

@@ -2017,3 +2017,77 @@ fn s12_the_past_leaves_the_state_and_every_figure_stays() {
     assert!(siyu::checkin::calendar(&m.program, &lean, 2026, 9, now).unwrap().archived);
     assert!(!siyu::checkin::calendar(&m.program, &lean, 2026, 10, now).unwrap().archived);
 }
+
+// §15 The store's operator: each change a mutation of the store's own client, decided by `apply`.
+
+#[test]
+fn s15_the_operator_grants_and_deducts_points_with_a_reason_and_never_below_zero() {
+    let mut m = Member::new(program(), at(2026, 11, 2, 9, 0));
+    let now = at(2026, 11, 26, 10, 0);
+    let lot = m.next_store_object_id(0);
+    let effects = m.as_store(Mutation::GrantPoints { points: 300, reason: "门店消费补录".into() }, now).unwrap();
+    assert_eq!(credited(&effects), 300);
+    // Granted points are usable at once (no order can be refunded to cancel them).
+    assert_eq!((m.balance(now), m.pending(now)), (300, 0));
+    let entry = m.state.ledger.last().unwrap();
+    assert_eq!((entry.delta, entry.reason.as_str(), entry.lots[0].lot.as_str()), (300, "operator:门店消费补录", lot.as_str()));
+    m.as_store(Mutation::DeductPoints { points: 120, reason: "误发更正".into() }, now).unwrap();
+    assert_eq!(m.balance(now), 180);
+    assert_eq!(m.state.ledger.last().unwrap().delta, -120);
+    // A deduction never makes the balance negative: refused, nothing changes.
+    let before = m.state.clone();
+    let e = rejection(m.as_store(Mutation::DeductPoints { points: 181, reason: "误发更正".into() }, now));
+    assert_eq!((e.code(), e.details()["needed"].clone(), e.details()["balance"].clone()), ("INSUFFICIENT_POINTS", json!(181), json!(180)));
+    assert_eq!(m.state, before);
+    // Amounts and reasons are checked; only the store makes these changes.
+    for (points, reason, path) in [(0, "x", "points"), (10_000_001, "x", "points"), (5, "", "reason"), (5, "a\nb", "reason")] {
+        let e = rejection(m.as_store(Mutation::GrantPoints { points, reason: reason.into() }, now));
+        assert_eq!((e.code(), e.details()["path"].clone()), ("INVALID_INPUT", json!(path)));
+    }
+    let e = rejection(m.run(Mutation::GrantPoints { points: 5, reason: "自己加".into() }, now));
+    assert_eq!((e.code(), e.details()), ("STORE_ONLY", json!({ "mutation": "grantPoints" })));
+}
+
+#[test]
+fn s15_a_campaign_issues_its_coupon_once_per_member_and_only_inside_its_segment() {
+    let mut m = Member::new(program(), at(2026, 11, 2, 9, 0));
+    let now = at(2026, 11, 26, 10, 0);
+    let win_back = |campaign: &str| Mutation::IssueCoupon { template: "lapsing-20".into(), campaign: Some(campaign.into()), segment: Some("lifecycle.prospect".into()) };
+    let id = m.next_store_object_id(0);
+    let effects = m.as_store(win_back("wb-1"), now).unwrap();
+    assert_eq!(issued(&effects), vec![id.clone()]);
+    assert_eq!(m.state.coupon(&id).unwrap().source, "campaign:wb-1");
+    // The same campaign again: refused, whoever runs it; another campaign id issues again.
+    let e = rejection(m.as_store(win_back("wb-1"), now));
+    assert_eq!((e.code(), e.details()), ("CAMPAIGN_ALREADY_ISSUED", json!({ "campaign": "wb-1" })));
+    assert_eq!(issued(&m.as_store(win_back("wb-2"), now).unwrap()).len(), 1);
+    // Once the member has ordered they are no longer a prospect.
+    m.buy("o1", &[("tea", 1)], &[], 0, now).unwrap();
+    let e = rejection(m.as_store(win_back("wb-3"), now + 60_000));
+    assert_eq!((e.code(), e.details()), ("NOT_IN_SEGMENT", json!({ "segment": "lifecycle.prospect" })));
+    // A single issue ignores the claim centre's limits but not the template's existence.
+    assert_eq!(issued(&m.as_store(Mutation::IssueCoupon { template: "gold-10".into(), campaign: None, segment: None }, now).unwrap()).len(), 1);
+    let e = rejection(m.as_store(Mutation::IssueCoupon { template: "nope".into(), campaign: None, segment: None }, now));
+    assert_eq!(e.code(), "UNKNOWN_TEMPLATE");
+    let e = rejection(m.as_store(Mutation::IssueCoupon { template: "gold-10".into(), campaign: Some("bad id".into()), segment: None }, now));
+    assert_eq!((e.code(), e.details()["path"].clone()), ("INVALID_INPUT", json!("campaign")));
+}
+
+#[test]
+fn s15_the_operator_revokes_an_unused_coupon_but_not_one_an_order_holds_or_used() {
+    let mut m = Member::new(program(), at(2026, 11, 2, 9, 0));
+    let now = at(2026, 11, 26, 10, 0);
+    let unused = m.give("full-200-30", "c-unused", now);
+    let held = m.give("full-200-30", "c-held", now);
+    m.place("o1", &[("tea", 3)], &[&held], 0, now).unwrap();
+    let effects = m.as_store(Mutation::RevokeCoupon { coupon: unused.clone(), reason: "误发".into() }, now).unwrap();
+    assert!(matches!(&effects[..], [Effect::CouponWithdrawn { coupon, reason, at }] if *coupon == unused && reason == "误发" && *at == now));
+    assert!(m.state.coupon(&unused).is_none());
+    let e = rejection(m.as_store(Mutation::RevokeCoupon { coupon: held.clone(), reason: "误发".into() }, now));
+    assert_eq!((e.code(), e.details()), ("COUPON_NOT_REVOCABLE", json!({ "coupon": held, "status": "locked" })));
+    m.pay("o1", now + 60_000).unwrap();
+    let e = rejection(m.as_store(Mutation::RevokeCoupon { coupon: held.clone(), reason: "误发".into() }, now + 120_000));
+    assert_eq!(e.details()["status"], json!("used"));
+    let e = rejection(m.as_store(Mutation::RevokeCoupon { coupon: unused, reason: "误发".into() }, now));
+    assert_eq!(e.code(), "COUPON_NOT_FOUND");
+}

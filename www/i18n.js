@@ -323,6 +323,7 @@ const STRINGS = {
   historyFailed: ['更早的记录暂时加载不了。', 'Earlier records could not be loaded.'],
   reason_checkIn: ['签到', 'Check-in'],
   reason_makeupCheckIn: ['补签', 'Makeup check-in'],
+  reason_operator: [(p) => `门店调整：${p.text}`, (p) => `From the store: ${p.text}`],
   reason_checkInMilestone: [(p) => `累计签到 ${p.days} 天`, (p) => `${p.days} check-ins`],
   reason_order: [(p) => `订单 ${p.id}`, (p) => `Order ${p.id}`],
   reason_refund: [(p) => `退款 ${p.id}`, (p) => `Refund ${p.id}`],

@@ -117,6 +117,18 @@ const SCHEMA: &[&str] = &[
         issued_at BIGINT NOT NULL,
         PRIMARY KEY (member_id, coupon_id)
     )",
+    // A campaign (§15) issues its coupon to a member once, whatever the archive holds.
+    "CREATE UNIQUE INDEX IF NOT EXISTS coupons_once_per_campaign ON coupons (member_id, source) WHERE source LIKE 'campaign:%'",
+    // Operator campaigns (§15): how far each got through the members (in id order).
+    "CREATE TABLE IF NOT EXISTS campaigns (
+        campaign_id TEXT PRIMARY KEY,
+        template TEXT NOT NULL,
+        segment TEXT NOT NULL,
+        cursor TEXT NOT NULL,
+        seen BIGINT NOT NULL CHECK (seen >= 0),
+        started_at BIGINT NOT NULL,
+        finished_at BIGINT
+    )",
     // Every point lot credited: a lot id is credited once.
     "CREATE TABLE IF NOT EXISTS point_lots (
         member_id TEXT NOT NULL,

@@ -234,6 +234,89 @@ async fn put_program(State(svc): State<Arc<Service>>, _: Admin, RawBody(bytes): 
     svc.put_program(&bytes).await.map(NoStore)
 }
 
+// ---- the store's operator (§15), admin token --------------------------------------------------
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct PointsRequest {
+    /// Points to grant (> 0) or deduct (< 0).
+    delta: i64,
+    reason: String,
+}
+
+impl RequestBody for PointsRequest {
+    const WHAT: &'static str = "points request";
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct IssueRequest {
+    template: String,
+}
+
+impl RequestBody for IssueRequest {
+    const WHAT: &'static str = "coupon request";
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct RevokeRequest {
+    reason: String,
+}
+
+impl RequestBody for RevokeRequest {
+    const WHAT: &'static str = "revoke request";
+}
+
+impl RequestBody for crate::operator::CampaignRequest {
+    const WHAT: &'static str = "campaign request";
+}
+
+/// `POST /api/admin/members/{member}/points`: grant (`delta` > 0) or deduct points.
+async fn admin_points(State(svc): State<Arc<Service>>, _: Admin, AxumPath(member): AxumPath<String>, JsonBody(req): JsonBody<PointsRequest>) -> Reply<Value> {
+    let mutation = match req.delta {
+        d if d > 0 => siyu_core::Mutation::GrantPoints { points: d, reason: req.reason },
+        d if d < 0 => siyu_core::Mutation::DeductPoints { points: d.checked_neg().unwrap_or(i64::MAX), reason: req.reason },
+        _ => return Err(ApiError::bad_request("delta must not be 0").with_details(json!({ "path": "delta" }))),
+    };
+    svc.operator_change(&member, mutation).await.map(NoStore)
+}
+
+/// `POST /api/admin/members/{member}/coupons`: issue a coupon to the member.
+async fn admin_issue(State(svc): State<Arc<Service>>, _: Admin, AxumPath(member): AxumPath<String>, JsonBody(req): JsonBody<IssueRequest>) -> Reply<Value> {
+    svc.operator_change(&member, siyu_core::Mutation::IssueCoupon { template: req.template, campaign: None, segment: None }).await.map(NoStore)
+}
+
+/// `POST /api/admin/members/{member}/coupons/{coupon}/revoke`: take back an unused coupon.
+async fn admin_revoke(
+    State(svc): State<Arc<Service>>,
+    _: Admin,
+    AxumPath((member, coupon)): AxumPath<(String, String)>,
+    JsonBody(req): JsonBody<RevokeRequest>,
+) -> Reply<Value> {
+    svc.operator_change(&member, siyu_core::Mutation::RevokeCoupon { coupon, reason: req.reason }).await.map(NoStore)
+}
+
+/// `POST /api/admin/campaigns`: record the campaign and run it in the background (202 with its
+/// progress); `GET /api/admin/campaigns/{id}` follows it.
+async fn admin_campaign(State(svc): State<Arc<Service>>, _: Admin, JsonBody(req): JsonBody<crate::operator::CampaignRequest>) -> Result<Response, ApiError> {
+    let campaign = svc.start_campaign(&req).await?;
+    if campaign.finished_at.is_none() {
+        let runner = svc.clone();
+        let id = req.id.clone();
+        tokio::spawn(async move {
+            if let Err(e) = runner.run_campaign(&id).await {
+                tracing::warn!(campaign = %id, code = e.code, message = %e.message, "campaign stopped; resumed by the next start or sweep");
+            }
+        });
+    }
+    Ok((StatusCode::ACCEPTED, NoStore(campaign)).into_response())
+}
+
+async fn admin_campaign_progress(State(svc): State<Arc<Service>>, _: Admin, AxumPath(id): AxumPath<String>) -> Reply<crate::operator::Campaign> {
+    svc.campaign(&id).await?.map(NoStore).ok_or_else(|| ApiError::not_found(format!("no campaign {id:?}")))
+}
+
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct ClockRequest {
@@ -322,6 +405,11 @@ pub fn api_router(svc: Arc<Service>) -> Router {
         .route("/api/payments/{provider}/notify", post(notify))
         .route("/api/login", post(login))
         .route("/api/program", get(get_program).put(put_program))
+        .route("/api/admin/members/{member}/points", post(admin_points))
+        .route("/api/admin/members/{member}/coupons", post(admin_issue))
+        .route("/api/admin/members/{member}/coupons/{coupon}/revoke", post(admin_revoke))
+        .route("/api/admin/campaigns", post(admin_campaign))
+        .route("/api/admin/campaigns/{id}", get(admin_campaign_progress))
         .route("/api/qa/clock", get(get_clock).post(set_clock))
         .route("/api/health", get(health))
         .route("/api/{*rest}", axum::routing::any(api_not_found))

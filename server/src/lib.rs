@@ -10,6 +10,7 @@ pub mod db;
 pub mod demo;
 pub mod error;
 pub mod http;
+pub mod operator;
 pub mod payment;
 pub mod rng;
 pub mod service;

@@ -244,6 +244,15 @@ async fn main() {
             }
         }
     });
+    // Operator campaigns a stop interrupted run on from their cursor.
+    let resumer = svc.clone();
+    tokio::spawn(async move {
+        match resumer.resume_campaigns().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(campaigns = n, "interrupted campaigns resumed and finished"),
+            Err(e) => tracing::warn!(code = e.code, message = %e.message, "resuming campaigns failed; they resume when started again"),
+        }
+    });
     let app = http::router(svc, &locate(&args.www), &locate(&args.pkg));
     let listener = tokio::net::TcpListener::bind(&args.listen).await.unwrap_or_else(|e| fail(&format!("cannot listen on {}: {e}", args.listen)));
     tracing::info!(

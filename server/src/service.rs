@@ -167,7 +167,7 @@ impl Service {
 
     pub fn check_admin(&self, header: Option<&str>) -> Result<(), ApiError> {
         let Some(expected) = self.config.admin_token.as_deref().filter(|t| !t.is_empty()) else {
-            return Err(ApiError::forbidden("ADMIN_DISABLED", "replacing the program is disabled: set SIYU_ADMIN_TOKEN"));
+            return Err(ApiError::forbidden("ADMIN_DISABLED", "the admin API is disabled: set SIYU_ADMIN_TOKEN"));
         };
         let header = header.ok_or_else(|| ApiError::unauthenticated("missing Authorization: Bearer admin token"))?;
         let token = header.strip_prefix("Bearer ").unwrap_or("").trim();

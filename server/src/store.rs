@@ -423,7 +423,7 @@ pub async fn write_guards(conn: &mut AnyConnection, db: &Db, member: &str, effec
             }
             // The revoked gift leaves the member's state; its issue row stays as the guard that
             // the id was used.
-            Effect::StockTaken { .. } | Effect::StockReturned { .. } | Effect::CouponRevoked { .. } => {}
+            Effect::StockTaken { .. } | Effect::StockReturned { .. } | Effect::CouponRevoked { .. } | Effect::CouponWithdrawn { .. } => {}
             Effect::PointsDebited { .. } | Effect::RewardRedeemed { .. } | Effect::BirthdaySet { .. } => {}
         }
     }

@@ -39,6 +39,7 @@ function reasonText(reason, program) {
   const [kind, id] = reason.split(/:(.*)/s);
   if (kind === 'checkIn' || kind === 'makeupCheckIn') return t(`reason_${kind}`);
   if (kind === 'checkInMilestone') return t('reason_checkInMilestone', { days: id });
+  if (kind === 'operator') return t('reason_operator', { text: id });
   if (kind === 'order' || kind === 'refund') return t(`reason_${kind}`, { id: shortOrderNo(id) });
   if (kind === 'reward') return t('reason_reward', { name: nameIn(program.rewards, id) });
   return reason;

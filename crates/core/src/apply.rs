@@ -68,6 +68,27 @@ pub enum Mutation {
         #[cfg_attr(target_arch = "wasm32", tsify(type = "MonthDay"))]
         birthday: MonthDay,
     },
+    /// The store's operator credits points, with the reason the member reads.
+    #[serde(rename_all = "camelCase")]
+    GrantPoints { points: Points, reason: String },
+    /// The store's operator takes points back (never below a zero balance).
+    #[serde(rename_all = "camelCase")]
+    DeductPoints { points: Points, reason: String },
+    /// The store's operator gives a coupon: to this member, or as this member's share of a
+    /// campaign (once per campaign) to a segment (only while the member is in it).
+    #[serde(rename_all = "camelCase")]
+    IssueCoupon {
+        template: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+        campaign: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+        segment: Option<String>,
+    },
+    /// The store's operator takes back an unused coupon.
+    #[serde(rename_all = "camelCase")]
+    RevokeCoupon { coupon: String, reason: String },
 }
 
 impl Mutation {
@@ -83,12 +104,24 @@ impl Mutation {
             Mutation::ConfirmPayment { .. } => "confirmPayment",
             Mutation::ExpireOrder { .. } => "expireOrder",
             Mutation::SetBirthday { .. } => "setBirthday",
+            Mutation::GrantPoints { .. } => "grantPoints",
+            Mutation::DeductPoints { .. } => "deductPoints",
+            Mutation::IssueCoupon { .. } => "issueCoupon",
+            Mutation::RevokeCoupon { .. } => "revokeCoupon",
         }
     }
 
     /// Decided by the store only (its client is `STORE_CLIENT`), never by a member's device.
     pub fn is_store_only(&self) -> bool {
-        matches!(self, Mutation::ConfirmPayment { .. } | Mutation::ExpireOrder { .. })
+        matches!(
+            self,
+            Mutation::ConfirmPayment { .. }
+                | Mutation::ExpireOrder { .. }
+                | Mutation::GrantPoints { .. }
+                | Mutation::DeductPoints { .. }
+                | Mutation::IssueCoupon { .. }
+                | Mutation::RevokeCoupon { .. }
+        )
     }
 
     /// The order it names, if any.
@@ -133,6 +166,10 @@ struct MutationArgs {
     birthday: Option<MonthDay>,
     amount: Option<i64>,
     transaction_id: Option<String>,
+    reason: Option<String>,
+    campaign: Option<String>,
+    segment: Option<String>,
+    coupon: Option<String>,
 }
 
 impl TryFrom<MutationParts> for Mutation {
@@ -151,6 +188,10 @@ impl TryFrom<MutationParts> for Mutation {
             ("birthday", a.birthday.is_some()),
             ("amount", a.amount.is_some()),
             ("transactionId", a.transaction_id.is_some()),
+            ("reason", a.reason.is_some()),
+            ("campaign", a.campaign.is_some()),
+            ("segment", a.segment.is_some()),
+            ("coupon", a.coupon.is_some()),
         ];
         let allowed: &[&str] = match m.name.as_str() {
             "checkIn" => &[],
@@ -161,9 +202,12 @@ impl TryFrom<MutationParts> for Mutation {
             "refundOrder" | "cancelOrder" | "expireOrder" => &["orderId"],
             "confirmPayment" => &["orderId", "amount", "transactionId"],
             "setBirthday" => &["birthday"],
+            "grantPoints" | "deductPoints" => &["points", "reason"],
+            "issueCoupon" => &["template", "campaign", "segment"],
+            "revokeCoupon" => &["coupon", "reason"],
             other => {
                 return Err(format!(
-                    "unknown mutation `{other}`, expected one of checkIn, makeupCheckIn, claimCoupon, redeemReward, placeOrder, refundOrder, cancelOrder, confirmPayment, expireOrder, setBirthday"
+                    "unknown mutation `{other}`, expected one of checkIn, makeupCheckIn, claimCoupon, redeemReward, placeOrder, refundOrder, cancelOrder, confirmPayment, expireOrder, setBirthday, grantPoints, deductPoints, issueCoupon, revokeCoupon"
                 ))
             }
         };
@@ -191,6 +235,10 @@ impl TryFrom<MutationParts> for Mutation {
                 amount: a.amount.ok_or_else(|| missing("amount"))?,
                 transaction_id: a.transaction_id,
             },
+            "grantPoints" => Mutation::GrantPoints { points: a.points.ok_or_else(|| missing("points"))?, reason: a.reason.ok_or_else(|| missing("reason"))? },
+            "deductPoints" => Mutation::DeductPoints { points: a.points.ok_or_else(|| missing("points"))?, reason: a.reason.ok_or_else(|| missing("reason"))? },
+            "issueCoupon" => Mutation::IssueCoupon { template: a.template.ok_or_else(|| missing("template"))?, campaign: a.campaign, segment: a.segment },
+            "revokeCoupon" => Mutation::RevokeCoupon { coupon: a.coupon.ok_or_else(|| missing("coupon"))?, reason: a.reason.ok_or_else(|| missing("reason"))? },
             _ => Mutation::SetBirthday { birthday: a.birthday.ok_or_else(|| missing("birthday"))? },
         })
     }
@@ -228,6 +276,12 @@ pub fn apply(program: &Program, state: &MemberState, mutation: &Mutation, ctx: &
             }
             vec![Effect::BirthdaySet { birthday: *birthday }]
         }
+        Mutation::GrantPoints { points, reason } => crate::operator::grant_points(program, *points, reason, ctx)?,
+        Mutation::DeductPoints { points, reason } => crate::operator::deduct_points(state, *points, reason, ctx)?,
+        Mutation::IssueCoupon { template, campaign, segment } => {
+            crate::operator::issue_coupon(program, state, template, campaign.as_deref(), segment.as_deref(), ctx)?
+        }
+        Mutation::RevokeCoupon { coupon, reason } => crate::operator::revoke_coupon(state, coupon, reason, ctx)?,
     };
     Ok(Applied { effects })
 }
@@ -315,6 +369,11 @@ mod tests {
             Mutation::ConfirmPayment { order_id: "o".into(), amount: 999, transaction_id: None },
             Mutation::ExpireOrder { order_id: "o".into() },
             Mutation::SetBirthday { birthday: MonthDay::parse("02-29").unwrap() },
+            Mutation::GrantPoints { points: 500, reason: "门店消费补积分".into() },
+            Mutation::DeductPoints { points: 100, reason: "误发".into() },
+            Mutation::IssueCoupon { template: "t".into(), campaign: None, segment: None },
+            Mutation::IssueCoupon { template: "t".into(), campaign: Some("winback-2026-12".into()), segment: Some("lifecycle.lapsing".into()) },
+            Mutation::RevokeCoupon { coupon: "c".into(), reason: "误发".into() },
         ];
         for m in all {
             let text = serde_json::to_string(&m).unwrap();

@@ -90,6 +90,9 @@ pub enum Effect {
     /// A gift coupon taken back, unused, by the refund of the order that issued it.
     #[serde(rename_all = "camelCase")]
     CouponRevoked { coupon: String, order_id: String },
+    /// An unused coupon the store's operator took back (§15), with the reason the member reads.
+    #[serde(rename_all = "camelCase")]
+    CouponWithdrawn { coupon: String, reason: String, at: Instant },
     #[serde(rename_all = "camelCase")]
     OrderPlaced { order: Order },
     /// The store confirmed the payment: with the lot its points went to and the gift it issued.
@@ -223,7 +226,7 @@ pub fn apply_effects(state: &mut MemberState, effects: &[Effect]) {
                     c.state = CouponState::Available;
                 }
             }
-            Effect::CouponRevoked { coupon, .. } => state.coupons.retain(|c| c.id != *coupon),
+            Effect::CouponRevoked { coupon, .. } | Effect::CouponWithdrawn { coupon, .. } => state.coupons.retain(|c| c.id != *coupon),
             Effect::OrderPlaced { order } => state.orders.push(order.clone()),
             Effect::OrderPaid { order_id, at, transaction_id, earned_lot, gift } => {
                 if let Some(o) = state.orders.iter_mut().find(|o| o.id == *order_id) {

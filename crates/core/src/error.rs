@@ -106,6 +106,17 @@ pub enum OriginError {
     StoreOnly { mutation: &'static str },
 }
 
+/// An operator's change (§15) that does not apply to this member.
+#[derive(Clone, Debug, PartialEq)]
+pub enum OperatorError {
+    /// The campaign already issued its coupon to this member.
+    AlreadyIssued { campaign: String },
+    /// The member is not in the campaign's segment now.
+    NotInSegment { segment: String },
+    /// Only an unused coupon can be revoked; `status` is `locked` or `used`.
+    CouponNotRevocable { coupon: String, status: &'static str },
+}
+
 /// Why a mutation was not applied.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Rejection {
@@ -117,6 +128,7 @@ pub enum Rejection {
     Reward(RewardError),
     Birthday(BirthdayError),
     Origin(OriginError),
+    Operator(OperatorError),
 }
 
 
@@ -343,6 +355,17 @@ rejections! {
     "BIRTHDAY_ALREADY_SET" {
         R::Birthday(BirthdayError::AlreadySet) => ("the birthday is set once and cannot be changed".into(), json!({})),
     }
+    "CAMPAIGN_ALREADY_ISSUED" {
+        R::Operator(OperatorError::AlreadyIssued { campaign }) =>
+            (format!("campaign {campaign:?} already issued its coupon to this member"), json!({ "campaign": campaign })),
+    }
+    "NOT_IN_SEGMENT" {
+        R::Operator(OperatorError::NotInSegment { segment }) => (format!("the member is not in segment {segment:?}"), json!({ "segment": segment })),
+    }
+    "COUPON_NOT_REVOCABLE" {
+        R::Operator(OperatorError::CouponNotRevocable { coupon, status }) =>
+            (format!("coupon {coupon:?} is {status}: only an unused coupon can be revoked"), json!({ "coupon": coupon, "status": status })),
+    }
     "STORE_ONLY" {
         R::Origin(OriginError::StoreOnly { mutation }) =>
             (format!("`{mutation}` is decided by the store, not by a member's device"), json!({ "mutation": mutation })),
@@ -381,7 +404,7 @@ macro_rules! into_rejection {
     )*};
 }
 into_rejection!(InputError => Input, CheckInError => CheckIn, PointsError => Points, CouponError => Coupon,
-    OrderError => Order, RewardError => Reward, BirthdayError => Birthday, OriginError => Origin);
+    OrderError => Order, RewardError => Reward, BirthdayError => Birthday, OriginError => Origin, OperatorError => Operator);
 
 /// ¥12.30 — for messages only; the UI formats money itself.
 pub fn yuan(fen: Fen) -> String {

@@ -26,6 +26,7 @@ pub mod orders;
 pub mod rewards;
 pub mod segments;
 pub mod reminders;
+pub mod operator;
 pub mod compact;
 pub mod effects;
 pub mod apply;
