@@ -24,6 +24,7 @@ fn without_template_references(p: &mut Value) {
         t.as_object_mut().unwrap().remove("birthdayCoupon");
     }
     p["birthday"].as_object_mut().unwrap().remove("coupon");
+    p.as_object_mut().unwrap().remove("referral");
 }
 
 /// A member holding one coupon of every template of the program, claimed at `now`.

@@ -9,7 +9,7 @@ fn main() {
     let stock = Stock::initial(&program);
     let mut state = MemberState::new("m1", now);
     for (i, t) in ["full-300-50", "free-ship", "memberday-15", "nuts-8", "pct-90-cap30"].iter().enumerate() {
-        let ctx = Ctx { now, client_id: "c1", mutation_id: i as u64 + 1, stock: &stock, archived_order: None };
+        let ctx = Ctx { now, client_id: "c1", mutation_id: i as u64 + 1, stock: &stock, archived_order: None, referral_code: None };
         let applied = apply(&program, &state, &Mutation::ClaimCoupon { template: t.to_string() }, &ctx).expect("claim");
         apply_effects(&mut state, &applied.effects);
     }

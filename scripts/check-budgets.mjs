@@ -3,7 +3,7 @@
 //
 //   node scripts/check-budgets.mjs
 //
-// 1. siyu_bg.wasm gzip -9 ≤ 300 kB for now (target 150 kB, stretch 90 kB; kB = 1,000 bytes).
+// 1. siyu_bg.wasm gzip -9 ≤ 320 kB for now (target 150 kB, stretch 90 kB; kB = 1,000 bytes).
 // 2. A quote of 50 lines × 50 coupons with best selection, from JS in node, median ≤ 3 ms: ten
 //    times the 300 µs target, so a noisy CI machine cannot fail it, while a regression of an
 //    order of magnitude does. The case is the report's headline case (docs/benchmarks.md): the

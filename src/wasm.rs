@@ -476,6 +476,12 @@ impl Mall {
         to_js(&siyu_core::segments::of(self.core.state(), self.at(now)?))
     }
 
+    /// The member's referral (§14): the code to share, the one accepted, the friends and their status.
+    #[wasm_bindgen(unchecked_return_type = "ReferralView")]
+    pub fn referral(&self, #[wasm_bindgen(unchecked_optional_param_type = "Instant | Date | null")] now: Option<JsValue>) -> Result<JsValue, JsValue> {
+        to_js(&siyu_core::referral::view(&self.core.program, self.core.state(), self.at(now)?))
+    }
+
     #[wasm_bindgen(unchecked_return_type = "Reminder[]")]
     pub fn reminders(&self, #[wasm_bindgen(unchecked_optional_param_type = "Instant | Date | null")] now: Option<JsValue>) -> Result<JsValue, JsValue> {
         to_js(&siyu_core::reminders::due(&self.core.program, self.core.state(), self.at(now)?))
@@ -483,7 +489,7 @@ impl Mall {
 
     fn mutate(&mut self, mutation: Mutation, now: Option<JsValue>) -> Result<JsValue, JsValue> {
         let now = self.at(now)?;
-        let grants_coupon = matches!(mutation, Mutation::ClaimCoupon { .. } | Mutation::RedeemReward { .. });
+        let grants_coupon = matches!(mutation, Mutation::ClaimCoupon { .. } | Mutation::RedeemReward { .. } | Mutation::AcceptReferral { .. });
         let (mutation_id, applied) = self.core.mutate(mutation, now).map_err(rejection)?;
         let coupon = applied.effects.iter().find_map(|e| match e {
             siyu_core::apply::Effect::CouponIssued { coupon } if grants_coupon => Some(coupon),
@@ -534,6 +540,13 @@ impl Mall {
     #[wasm_bindgen(js_name = cancelOrder, unchecked_return_type = "Receipt")]
     pub fn cancel_order(&mut self, #[wasm_bindgen(unchecked_param_type = "string")] order_id: JsValue, #[wasm_bindgen(unchecked_optional_param_type = "Instant | Date | null")] now: Option<JsValue>) -> Result<JsValue, JsValue> {
         self.mutate(Mutation::CancelOrder { order_id: string_arg(&order_id, "orderId")? }, now)
+    }
+
+    /// Accept a friend's referral code (spaces and case do not matter): the friend coupon at once.
+    #[wasm_bindgen(js_name = acceptReferral, unchecked_return_type = "Receipt")]
+    pub fn accept_referral(&mut self, #[wasm_bindgen(unchecked_param_type = "string")] code: JsValue, #[wasm_bindgen(unchecked_optional_param_type = "Instant | Date | null")] now: Option<JsValue>) -> Result<JsValue, JsValue> {
+        let code = siyu_core::referral::normalize(&string_arg(&code, "code")?);
+        self.mutate(Mutation::AcceptReferral { code }, now)
     }
 
     #[wasm_bindgen(js_name = setBirthday, unchecked_return_type = "Receipt")]

@@ -184,7 +184,7 @@ proptest! {
             // Deterministic: the same input gives the same effects and ids.
             let by_store = mutation.is_store_only();
             let (client, id) = if by_store { (siyu::apply::STORE_CLIENT.to_string(), m.store_next) } else { (m.client.clone(), m.next_id) };
-            let ctx = Ctx { now, client_id: &client, mutation_id: id, stock: &m.stock, archived_order: None };
+            let ctx = Ctx { now, client_id: &client, mutation_id: id, stock: &m.stock, archived_order: None, referral_code: None };
             let first = apply(&m.program, &m.state, &mutation, &ctx);
             let second = apply(&m.program, &m.state, &mutation, &ctx.clone());
             prop_assert_eq!(&first, &second);
@@ -372,6 +372,7 @@ fn random_program_with(specs: &[TemplateSpec], promos: &[PromoSpec]) -> Program 
         v["checkIn"]["streakBonuses"] = json!([]);
         v["birthday"].as_object_mut().unwrap().remove("coupon");
         v["tiers"][1].as_object_mut().unwrap().remove("birthdayCoupon");
+        v.as_object_mut().unwrap().remove("referral");
     })
 }
 
@@ -740,7 +741,7 @@ proptest! {
                     .filter(|id| lean.state.order(id).is_none())
                     .and_then(|id| archive.orders.iter().find(|o| o.id == id).map(siyu::apply::ArchivedOrder::of));
                 let (client, id) = if by_store { (siyu::apply::STORE_CLIENT.to_string(), lean.store_next) } else { (lean.client.clone(), lean.next_id) };
-                let ctx = Ctx { now, client_id: &client, mutation_id: id, stock: &lean.stock, archived_order };
+                let ctx = Ctx { now, client_id: &client, mutation_id: id, stock: &lean.stock, archived_order, referral_code: None };
                 let got = apply(&lean.program, &lean.state, &mutation, &ctx).map(|a| a.effects);
                 prop_assert_eq!(got.as_ref().map(|_| ()).map_err(|e| e.code()), expected.as_ref().map(|_| ()).map_err(|e| e.code()), "step {} {:?}", n, mutation);
                 prop_assert_eq!(got.as_ref().ok().map(|e| by_expiry(json!(e))), expected.as_ref().ok().map(|e| by_expiry(json!(e))), "step {} {:?}", n, mutation);

@@ -21,7 +21,7 @@ use siyu::reminders::Reminder;
 use siyu::segments::{Lifecycle, PriceSensitivity};
 use siyu::state::{CancelledBy, CheckInKind, CouponState, LotAmount, MemberState, Order, OrderLine, OrderStatus, PointLot};
 use siyu::stock::Counter;
-use siyu::time::{Day, MonthDay};
+use siyu::time::{Day, Instant, MonthDay};
 use siyu::{Rejection, Stock};
 
 fn code<T: std::fmt::Debug>(r: Result<T, Rejection>) -> String {
@@ -102,7 +102,7 @@ fn s0_apply_is_pure_and_ids_come_from_client_and_mutation_id() {
     let p = program();
     let state = MemberState::new("m1", 0);
     let stock = Stock::initial(&p);
-    let ctx = Ctx { now: at(2026, 11, 22, 10, 0), client_id: "phone", mutation_id: 7, stock: &stock, archived_order: None };
+    let ctx = Ctx { now: at(2026, 11, 22, 10, 0), client_id: "phone", mutation_id: 7, stock: &stock, archived_order: None, referral_code: None };
     let m = Mutation::ClaimCoupon { template: "pct-10".into() };
     let a = apply(&p, &state, &m, &ctx).unwrap();
     let b = apply(&p, &state, &m, &ctx).unwrap();
@@ -608,7 +608,7 @@ fn s6_total_quota_is_a_shared_counter() {
     let mut results = Vec::new();
     for member in ["a", "b", "c"] {
         let state = MemberState::new(member, 0);
-        let ctx = Ctx { now, client_id: member, mutation_id: 1, stock: &stock, archived_order: None };
+        let ctx = Ctx { now, client_id: member, mutation_id: 1, stock: &stock, archived_order: None, referral_code: None };
         let r = apply(&p, &state, &Mutation::ClaimCoupon { template: "full-200-30".into() }, &ctx);
         if let Ok(a) = &r {
             siyu::apply_stock(&mut stock, &a.effects);
@@ -2090,4 +2090,169 @@ fn s15_the_operator_revokes_an_unused_coupon_but_not_one_an_order_holds_or_used(
     assert_eq!(e.details()["status"], json!("used"));
     let e = rejection(m.as_store(Mutation::RevokeCoupon { coupon: unused, reason: "误发".into() }, now));
     assert_eq!(e.code(), "COUPON_NOT_FOUND");
+}
+
+// §14 Referral. The test program: the friend gets `newbie-3` at once; the referrer 200 points and
+// a `mall-5` for the friend's first paid order of at least ¥50, pending through its 7-day refund
+// window; a code is accepted within 7 days of joining; at most 2 rewards a month.
+
+/// The server's side of a referral, played by hand: what it does with the friend's effects.
+fn relay(referrer: &mut Member, friend: &Member, effects: &[Effect], now: Instant) -> Vec<Result<Vec<Effect>, Rejection>> {
+    let code = siyu::referral::code_of(&friend.state.member_id);
+    let mut out = Vec::new();
+    for e in effects {
+        let m = match e {
+            Effect::ReferralAccepted { at, .. } => Mutation::ReferralJoined { friend: code.clone(), name: siyu::referral::mask(&friend.state.member_id), at: *at },
+            Effect::ReferralFirstOrder { order_id, .. } => {
+                let o = friend.state.order(order_id).unwrap();
+                Mutation::RewardReferral { friend: code.clone(), order_id: order_id.clone(), amount: o.total, at: o.paid_at.unwrap() }
+            }
+            Effect::ReferralOrderRefunded { order_id, .. } => Mutation::CancelReferralReward { friend: code.clone(), order_id: order_id.clone() },
+            _ => continue,
+        };
+        out.push(referrer.as_store(m, now));
+    }
+    out
+}
+
+fn known() -> Option<siyu::referral::CodeLookup> {
+    Some(siyu::referral::CodeLookup { known: true, owner_referred_by_member: false })
+}
+
+#[test]
+fn s14_a_code_is_stable_and_a_friend_accepts_it_once_with_the_friend_coupon_at_once() {
+    let code = siyu::referral::code_of("r1");
+    assert_eq!(code, siyu::referral::code_of("r1"));
+    assert_ne!(code, siyu::referral::code_of("r2"));
+    assert!(siyu::referral::is_code(&code) && !code.contains("r1"));
+    assert_eq!(siyu::referral::mask("13800001234"), "1***4");
+    let joined = at(2026, 11, 20, 9, 0);
+    let mut r = Member::named(program(), "r1", at(2026, 10, 1, 9, 0));
+    let mut f = Member::named(program(), "f1", joined);
+    let now = at(2026, 11, 23, 10, 0);
+    let coupon = f.next_object_id(0);
+    let effects = f.run_with(Mutation::AcceptReferral { code: code.clone() }, now, known()).unwrap();
+    assert_eq!(issued(&effects), vec![coupon.clone()]);
+    assert_eq!((f.state.coupon(&coupon).unwrap().template.as_str(), f.state.coupon(&coupon).unwrap().source.as_str()), ("newbie-3", "referral"));
+    assert_eq!(f.state.referral.referred_by.as_ref().map(|b| b.code.as_str()), Some(code.as_str()));
+    relay(&mut r, &f, &effects, now).into_iter().for_each(|x| { x.unwrap(); });
+    let view = siyu::referral::view(&r.program, &r.state, now);
+    assert_eq!((view.code.as_str(), view.friends.len(), view.friends[0].name.as_str(), view.friends[0].status), (code.as_str(), 1, "f***1", "joined"));
+    // Once: a second code is refused, and so is the same one.
+    let e = rejection(f.run_with(Mutation::AcceptReferral { code: siyu::referral::code_of("r2") }, now, known()));
+    assert_eq!((e.code(), e.details()), ("REFERRAL_ALREADY_BOUND", json!({ "code": code })));
+}
+
+#[test]
+fn s14_every_refusal_of_a_code_is_a_clear_rejection() {
+    let joined = at(2026, 11, 20, 9, 0);
+    let now = at(2026, 11, 23, 10, 0);
+    let code = siyu::referral::code_of("r1");
+    let mut f = Member::named(program(), "f1", joined);
+    // Its own code.
+    let e = rejection(f.run_with(Mutation::AcceptReferral { code: siyu::referral::code_of("f1") }, now, known()));
+    assert_eq!(e.code(), "REFERRAL_OWN_CODE");
+    // A loop: the code's owner was referred by this member (the server says so, or the state lists them).
+    let e = rejection(f.run_with(Mutation::AcceptReferral { code: code.clone() }, now, Some(siyu::referral::CodeLookup { known: true, owner_referred_by_member: true })));
+    assert_eq!((e.code(), e.details()), ("REFERRAL_LOOP", json!({ "code": code })));
+    // Unknown to the server; malformed.
+    let e = rejection(f.run_with(Mutation::AcceptReferral { code: code.clone() }, now, Some(siyu::referral::CodeLookup { known: false, owner_referred_by_member: false })));
+    assert_eq!(e.code(), "REFERRAL_CODE_UNKNOWN");
+    let e = rejection(f.run_with(Mutation::AcceptReferral { code: "abc".into() }, now, known()));
+    assert_eq!((e.code(), e.details()["path"].clone()), ("INVALID_INPUT", json!("code")));
+    // Too late: 7 days after joining, to the millisecond.
+    let e = rejection(f.run_with(Mutation::AcceptReferral { code: code.clone() }, joined + 7 * DAY, known()));
+    assert_eq!((e.code(), e.details()), ("REFERRAL_TOO_LATE", json!({ "bindDays": 7 })));
+    assert!(f.run_with(Mutation::AcceptReferral { code: code.clone() }, joined + 7 * DAY - 1, None).is_ok());
+    // After a paid order.
+    let mut g = Member::named(program(), "g1", joined);
+    g.buy("o1", &[("tea", 1)], &[], 0, now).unwrap();
+    let e = rejection(g.run_with(Mutation::AcceptReferral { code: code.clone() }, now, known()));
+    assert_eq!(e.code(), "REFERRAL_AFTER_ORDER");
+    // A referrer cannot accept the code of a friend it referred.
+    let mut r = Member::named(program(), "r1", joined);
+    r.as_store(Mutation::ReferralJoined { friend: siyu::referral::code_of("f1"), name: "f***1".into(), at: now }, now).unwrap();
+    let e = rejection(r.run(Mutation::AcceptReferral { code: siyu::referral::code_of("f1") }, now));
+    assert_eq!(e.code(), "REFERRAL_LOOP");
+    // Only the store lists friends.
+    let e = rejection(r.run(Mutation::ReferralJoined { friend: code, name: "x".into(), at: now }, now));
+    assert_eq!(e.code(), "STORE_ONLY");
+}
+
+#[test]
+fn s14_the_referrer_is_rewarded_pending_for_the_first_paid_order_and_a_refund_cancels_it() {
+    let joined = at(2026, 11, 20, 9, 0);
+    let now = at(2026, 11, 23, 10, 0);
+    let mut r = Member::named(program(), "r1", at(2026, 10, 1, 9, 0));
+    let mut f = Member::named(program(), "f1", joined);
+    let effects = f.run_with(Mutation::AcceptReferral { code: siyu::referral::code_of("r1") }, now, known()).unwrap();
+    relay(&mut r, &f, &effects, now);
+    // The friend's first paid order: ¥100 of tea (over the ¥50 minimum).
+    let paid_at = now + 60_000;
+    let (_, effects) = f.buy("o1", &[("tea", 1)], &[], 0, paid_at).unwrap();
+    assert!(effects.iter().any(|e| matches!(e, Effect::ReferralFirstOrder { order_id, .. } if order_id == "o1")));
+    let lot = r.next_store_object_id(0);
+    let coupon = r.next_store_object_id(1);
+    let rewarded = relay(&mut r, &f, &effects, paid_at).remove(0).unwrap();
+    assert_eq!(credited(&rewarded), 200);
+    // Pending through the friend's refund window: in no balance, shown with when.
+    let available_at = paid_at + 7 * DAY + 1;
+    assert_eq!((r.balance(paid_at), r.pending(paid_at)), (0, 200));
+    let v = siyu::referral::view(&r.program, &r.state, paid_at);
+    assert_eq!((v.friends[0].status, v.friends[0].points, v.friends[0].available_at, v.rewarded_this_month), ("pending", 200, Some(available_at), 1));
+    // The reward coupon is valid from then too.
+    assert_eq!(r.state.coupon(&coupon).unwrap().valid_from, available_at);
+    // A second paid order is not a first one.
+    let (_, later) = f.buy("o2", &[("tea", 1)], &[], 0, paid_at + DAY).unwrap();
+    assert!(!later.iter().any(|e| matches!(e, Effect::ReferralFirstOrder { .. })));
+    // The friend refunds the first order inside the window: the pending reward is cancelled whole.
+    let refund_at = paid_at + 3 * DAY;
+    let effects = f.refund("o1", refund_at).unwrap();
+    let cancelled = relay(&mut r, &f, &effects, refund_at).remove(0).unwrap();
+    assert!(cancelled.iter().any(|e| matches!(e, Effect::CouponWithdrawn { coupon: c, .. } if *c == coupon)));
+    assert_eq!(r.state.lots.iter().find(|l| l.id == lot).unwrap().remaining, 0);
+    assert_eq!((r.balance(available_at), r.pending(refund_at)), (0, 0));
+    assert_eq!(siyu::referral::view(&r.program, &r.state, refund_at).friends[0].status, "cancelled");
+    // Not refunded: the points become usable when the window closes.
+    let mut r2 = Member::named(program(), "r2", at(2026, 10, 1, 9, 0));
+    let mut f2 = Member::named(program(), "f2", joined);
+    let effects = f2.run_with(Mutation::AcceptReferral { code: siyu::referral::code_of("r2") }, now, known()).unwrap();
+    relay(&mut r2, &f2, &effects, now);
+    let (_, effects) = f2.buy("o1", &[("tea", 1)], &[], 0, paid_at).unwrap();
+    relay(&mut r2, &f2, &effects, paid_at);
+    assert_eq!((r2.balance(available_at - 1), r2.balance(available_at)), (0, 200));
+    assert_eq!(siyu::referral::view(&r2.program, &r2.state, available_at).friends[0].status, "rewarded");
+}
+
+#[test]
+fn s14_a_small_first_order_earns_nothing_and_rewards_are_capped_per_month() {
+    let joined = at(2026, 11, 20, 9, 0);
+    let now = at(2026, 11, 23, 10, 0);
+    let mut r = Member::named(program(), "r1", at(2026, 10, 1, 9, 0));
+    let mut statuses = Vec::new();
+    // Friend 0 buys ¥30 of cookies (below ¥50); friends 1–3 ¥100 of tea: 2 rewards, then the cap.
+    for (i, sku) in ["cookie", "tea", "tea", "tea"].iter().enumerate() {
+        let mut f = Member::named(program(), &format!("f{i}"), joined);
+        let effects = f.run_with(Mutation::AcceptReferral { code: siyu::referral::code_of("r1") }, now, known()).unwrap();
+        relay(&mut r, &f, &effects, now);
+        let t = now + (i as i64 + 1) * 60_000;
+        let (_, effects) = f.buy("o1", &[(sku, 1)], &[], 0, t).unwrap();
+        relay(&mut r, &f, &effects, t).remove(0).unwrap();
+    }
+    for f in siyu::referral::view(&r.program, &r.state, now + DAY).friends.iter().rev() {
+        statuses.push(f.status);
+    }
+    assert_eq!(statuses, vec!["belowMinimum", "pending", "pending", "overMonthlyCap"]);
+    assert_eq!(r.pending(now + DAY), 400);
+    // A new calendar month rewards again.
+    let mut f = Member::named(program(), "f9", at(2026, 11, 28, 9, 0));
+    let december = at(2026, 12, 1, 10, 0);
+    let effects = f.run_with(Mutation::AcceptReferral { code: siyu::referral::code_of("r1") }, december, known()).unwrap();
+    relay(&mut r, &f, &effects, december);
+    let (_, effects) = f.buy("o1", &[("tea", 1)], &[], 0, december).unwrap();
+    relay(&mut r, &f, &effects, december).remove(0).unwrap();
+    assert_eq!(siyu::referral::view(&r.program, &r.state, december).friends[0].status, "pending");
+    // The store's changes are decided once: the same reward again is refused.
+    let again = Mutation::RewardReferral { friend: siyu::referral::code_of("f9"), order_id: "o1".into(), amount: 10000, at: december };
+    assert_eq!(rejection(r.as_store(again, december)).code(), "REFERRAL_FRIEND_SETTLED");
 }

@@ -1,6 +1,6 @@
 // App shell cache: network first, the cache when offline. The API is never cached except the
 // program, which the mall needs to open offline.
-const CACHE = 'siyu-shell-v3';
+const CACHE = 'siyu-shell-v4';
 const SHELL = [
   '/',
   '/index.html',

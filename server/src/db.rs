@@ -129,6 +129,23 @@ const SCHEMA: &[&str] = &[
         started_at BIGINT NOT NULL,
         finished_at BIGINT
     )",
+    // Referral (§14): each member's code (derived from the id by the engine), and the code the
+    // member accepted — what the engine is told of a code a member accepts.
+    "CREATE TABLE IF NOT EXISTS referral_codes (
+        code TEXT PRIMARY KEY,
+        member_id TEXT NOT NULL UNIQUE,
+        referred_by TEXT
+    )",
+    // The referrer's side of a friend's decision, written in the same transaction: the store's
+    // change to make on the referrer's state (a mutation's JSON). Drained in order, at least once;
+    // the engine refuses a change made twice.
+    "CREATE TABLE IF NOT EXISTS referral_tasks (
+        task_id TEXT PRIMARY KEY,
+        referrer_code TEXT NOT NULL,
+        mutation TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        seq BIGINT NOT NULL
+    )",
     // Every point lot credited: a lot id is credited once.
     "CREATE TABLE IF NOT EXISTS point_lots (
         member_id TEXT NOT NULL,

@@ -58,7 +58,7 @@ impl<'p> Script<'p> {
             self.next_id += 1;
             (self.client.clone(), self.next_id - 1)
         };
-        let ctx = Ctx { now: at, client_id: &client, mutation_id: id, stock: &self.stock, archived_order: None };
+        let ctx = Ctx { now: at, client_id: &client, mutation_id: id, stock: &self.stock, archived_order: None, referral_code: None };
         match apply(self.program, &self.state, &mutation, &ctx) {
             Ok(applied) => {
                 apply_effects(&mut self.state, &applied.effects);

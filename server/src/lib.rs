@@ -12,6 +12,7 @@ pub mod error;
 pub mod http;
 pub mod operator;
 pub mod payment;
+pub mod referral;
 pub mod rng;
 pub mod service;
 pub mod store;

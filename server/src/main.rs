@@ -253,6 +253,23 @@ async fn main() {
             Err(e) => tracing::warn!(code = e.code, message = %e.message, "resuming campaigns failed; they resume when started again"),
         }
     });
+    // Referral (§14): members from before referral get their code; the referrer's side of the
+    // friends' decisions is drained when a decision writes it and every sweep round after a
+    // failure or a restart.
+    match svc.backfill_referral_codes().await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(members = n, "referral codes given to existing members"),
+        Err(e) => fail(&format!("cannot give members their referral codes: {}", e.message)),
+    }
+    let drain = svc.clone();
+    tokio::spawn(async move {
+        loop {
+            if let Err(e) = drain.run_referral_tasks().await {
+                tracing::warn!(code = e.code, message = %e.message, "referral tasks failed; retried next round");
+            }
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(SWEEP_EVERY_SECS), drain.referral_wake.notified()).await;
+        }
+    });
     let app = http::router(svc, &locate(&args.www), &locate(&args.pkg));
     let listener = tokio::net::TcpListener::bind(&args.listen).await.unwrap_or_else(|e| fail(&format!("cannot listen on {}: {e}", args.listen)));
     tracing::info!(

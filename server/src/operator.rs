@@ -98,7 +98,7 @@ impl Service {
 
     fn probe_ctx(&self) -> siyu_core::Ctx<'static> {
         static NO_STOCK: std::sync::OnceLock<siyu_core::Stock> = std::sync::OnceLock::new();
-        siyu_core::Ctx { now: self.now(), client_id: siyu_core::apply::STORE_CLIENT, mutation_id: 0, stock: NO_STOCK.get_or_init(siyu_core::Stock::default), archived_order: None }
+        siyu_core::Ctx { now: self.now(), client_id: siyu_core::apply::STORE_CLIENT, mutation_id: 0, stock: NO_STOCK.get_or_init(siyu_core::Stock::default), archived_order: None, referral_code: None }
     }
 
     /// Run a campaign from its cursor to the last member, a batch at a time.

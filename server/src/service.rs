@@ -76,6 +76,8 @@ pub struct Service {
     cache: Mutex<HashMap<String, (i64, Arc<MemberState>)>>,
     /// client id → owning member, once known (ownership never changes).
     owners: Mutex<HashMap<String, String>>,
+    /// Woken when a decision wrote referral tasks (the drain in `main` waits on it).
+    pub referral_wake: tokio::sync::Notify,
 }
 
 const CACHE_LIMIT: usize = 20_000;
@@ -113,6 +115,7 @@ impl Service {
             buckets: Mutex::new(HashMap::new()),
             cache: Mutex::new(HashMap::new()),
             owners: Mutex::new(HashMap::new()),
+            referral_wake: tokio::sync::Notify::new(),
         }))
     }
 
@@ -436,6 +439,7 @@ impl Service {
         let mut state: Option<Arc<MemberState>> = None;
         let mut stock: Option<Stock> = None;
         let mut changed = false;
+        let mut referral_tasks = false;
         let mut forced = forced;
         let mut now = self.now();
         for m in ms {
@@ -484,12 +488,17 @@ impl Service {
                 Ok(Mutation::CheckIn {}) => siyu_core::checkin::counted_at(&program, m.client_time, now),
                 _ => (now, None),
             };
+            // A code a member accepts: the engine is told whose it is (rulebook §14).
+            let referral_code = match intent.as_deref() {
+                Ok(Mutation::AcceptReferral { code }) => Some(crate::referral::lookup(&mut tx, db, member, code).await?),
+                _ => None,
+            };
             let decision = match forced.take() {
                 Some(error) => Err(error),
                 None if args_text.len() > MAX_ARGS_BYTES || m.intent.name().len() > MAX_NAME_BYTES => Err(oversized_intent(args_text.len(), m.intent.name().len())),
                 None => intent
                     .and_then(|mutation| {
-                        let ctx = Ctx { now: at, client_id: client, mutation_id: m.id, stock: counters, archived_order };
+                        let ctx = Ctx { now: at, client_id: client, mutation_id: m.id, stock: counters, archived_order, referral_code };
                         apply(&program, current, &*mutation, &ctx)
                     })
                     .map_err(|r| ErrorBody::from(&r)),
@@ -507,6 +516,7 @@ impl Service {
                     store::write_guards(&mut tx, db, member, &applied.effects).await?;
                     apply_effects(Arc::make_mut(current), &applied.effects);
                     siyu_core::apply_stock(counters, &applied.effects);
+                    referral_tasks |= crate::referral::record(&mut tx, db, member, client, id, version, current, &applied.effects, at).await?;
                     state_version = version;
                     changed = true;
                     StoredOutcome::Applied { effects: applied.effects, notice: notice.map(|n| ErrorBody::from(&Rejection::from(n))) }
@@ -561,6 +571,9 @@ impl Service {
         store::save_member(&mut tx, db, member, version, text.as_deref().map(|t| (state_version, t)), now).await?;
         store::set_client_last(&mut tx, db, member, client, last).await?;
         tx.commit().await?;
+        if referral_tasks {
+            self.referral_wake.notify_one();
+        }
         if changed {
             if let Some(state) = state {
                 remember(&mut self.cache.lock().expect("cache lock"), CACHE_LIMIT, member, (state_version, state));

@@ -138,6 +138,16 @@ pub async fn insert_member(conn: &mut AnyConnection, db: &Db, member: &str, stat
     .bind(now)
     .execute(&mut *conn)
     .await?;
+    insert_referral_code(conn, db, member).await
+}
+
+/// The member's referral code (§14), so that a friend's code finds them.
+pub async fn insert_referral_code(conn: &mut AnyConnection, db: &Db, member: &str) -> Result<(), sqlx::Error> {
+    sqlx::query(&db.sql("INSERT INTO referral_codes (code, member_id) VALUES ($1, $2) ON CONFLICT DO NOTHING"))
+        .bind(siyu_core::referral::code_of(member))
+        .bind(member)
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }
 
@@ -425,6 +435,7 @@ pub async fn write_guards(conn: &mut AnyConnection, db: &Db, member: &str, effec
             // the id was used.
             Effect::StockTaken { .. } | Effect::StockReturned { .. } | Effect::CouponRevoked { .. } | Effect::CouponWithdrawn { .. } => {}
             Effect::PointsDebited { .. } | Effect::RewardRedeemed { .. } | Effect::BirthdaySet { .. } => {}
+            Effect::ReferralAccepted { .. } | Effect::ReferralFirstOrder { .. } | Effect::ReferralOrderRefunded { .. } | Effect::FriendUpdated { .. } => {}
         }
     }
     // Shared counters last and in key order, so two transactions taking the same counters lock

@@ -28,7 +28,7 @@ struct Whole {
 
 impl Whole {
     fn run(&mut self, mutation: &Mutation, client: &str, id: u64, now: i64) -> Result<(), String> {
-        let ctx = Ctx { now, client_id: client, mutation_id: id, stock: &self.stock, archived_order: None };
+        let ctx = Ctx { now, client_id: client, mutation_id: id, stock: &self.stock, archived_order: None, referral_code: None };
         let applied = apply(&self.program, &self.state, mutation, &ctx).map_err(|e| e.code().to_string())?;
         apply_effects(&mut self.state, &applied.effects);
         apply_stock(&mut self.stock, &applied.effects);
@@ -214,7 +214,7 @@ async fn an_old_member_is_compacted_on_first_touch(svc: Arc<Service>, clock: Arc
     let mut effects = Vec::new();
     for day in 0..400i64 {
         let now = START + day * DAY;
-        let ctx = Ctx { now, client_id: "~old", mutation_id: day as u64 + 1, stock: &whole.stock, archived_order: None };
+        let ctx = Ctx { now, client_id: "~old", mutation_id: day as u64 + 1, stock: &whole.stock, archived_order: None, referral_code: None };
         let applied = apply(&whole.program, &whole.state, &Mutation::CheckIn {}, &ctx).unwrap();
         apply_effects(&mut whole.state, &applied.effects);
         effects.extend(applied.effects);

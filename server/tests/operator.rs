@@ -48,20 +48,6 @@ async fn admin(svc: &Arc<Service>, method: &str, path: &str, token: Option<&str>
     (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
 }
 
-async fn phone(svc: &Service, member: &str, name: &str) -> Mall {
-    let now = svc.now();
-    let mut phone = Mall::new((*svc.program()).clone(), member, &format!("{member}-{name}"), now);
-    pull(svc, &mut phone).await;
-    phone
-}
-
-async fn pull(svc: &Service, phone: &mut Mall) {
-    let now = svc.now();
-    let member = phone.state().member_id.clone();
-    let reply = svc.pull(&member, &phone.pull_request()).await.unwrap();
-    phone.on_pull_response(&reply, now, now);
-}
-
 fn quote_of(svc: &Service, phone: &Mall, lines: &[OrderLine], coupons: Vec<String>) -> siyu_core::Quote {
     let request = siyu_core::QuoteRequest { lines: lines.to_vec(), coupons: siyu_core::quote::CouponChoice::Chosen(coupons), points: siyu_core::quote::PointsChoice::Amount(0) };
     siyu_core::quote::quote(&svc.program(), phone.state(), phone.stock(), &request, svc.now()).unwrap()

@@ -111,7 +111,9 @@ pub fn program_json() -> Value {
         ],
         "shipping": { "baseFee": 800, "freeThreshold": 9900 },
         "refundDays": 7,
-        "remindDays": 3
+        "remindDays": 3,
+        "referral": { "friendCoupon": "newbie-3", "referrerReward": { "points": 200, "coupon": "mall-5" },
+                      "minFirstPaid": 5000, "bindDays": 7, "maxRewardsPerMonth": 2 }
     })
 }
 
@@ -184,10 +186,22 @@ impl Member {
         Member { program, state: MemberState::new("m1", joined_at), stock, client: "c".into(), next_id: 1, store_next: 1 }
     }
 
+    /// A member with another id (referral tells members apart by it).
+    pub fn named(program: Program, member_id: &str, joined_at: Instant) -> Member {
+        let mut m = Member::new(program, joined_at);
+        m.state.member_id = member_id.into();
+        m
+    }
+
     /// Apply a mutation; on success the effects change the state and the stock.
     pub fn run(&mut self, mutation: Mutation, now: Instant) -> Result<Vec<Effect>, Rejection> {
+        self.run_with(mutation, now, None)
+    }
+
+    /// Apply a mutation with the server's word on the referral code it accepts.
+    pub fn run_with(&mut self, mutation: Mutation, now: Instant, referral_code: Option<siyu::referral::CodeLookup>) -> Result<Vec<Effect>, Rejection> {
         let id = self.next_id;
-        let ctx = Ctx { now, client_id: &self.client, mutation_id: id, stock: &self.stock, archived_order: None };
+        let ctx = Ctx { now, client_id: &self.client, mutation_id: id, stock: &self.stock, archived_order: None, referral_code };
         let applied = apply(&self.program, &self.state, &mutation, &ctx)?;
         apply_effects(&mut self.state, &applied.effects);
         apply_stock(&mut self.stock, &applied.effects);
@@ -198,7 +212,7 @@ impl Member {
     /// Apply a change of the store's own (rulebook §15), as the server decides it.
     pub fn as_store(&mut self, mutation: Mutation, now: Instant) -> Result<Vec<Effect>, Rejection> {
         let id = self.store_next;
-        let ctx = Ctx { now, client_id: STORE_CLIENT, mutation_id: id, stock: &self.stock, archived_order: None };
+        let ctx = Ctx { now, client_id: STORE_CLIENT, mutation_id: id, stock: &self.stock, archived_order: None, referral_code: None };
         let applied = apply(&self.program, &self.state, &mutation, &ctx)?;
         apply_effects(&mut self.state, &applied.effects);
         apply_stock(&mut self.stock, &applied.effects);
@@ -255,7 +269,7 @@ impl Member {
     /// Credit a lot of points earned at `now` (with the program's expiry).
     pub fn grant(&mut self, points: Points, now: Instant) {
         let client = format!("grant{}", self.state.lots.len());
-        let ctx = Ctx { now, client_id: &client, mutation_id: 0, stock: &self.stock, archived_order: None };
+        let ctx = Ctx { now, client_id: &client, mutation_id: 0, stock: &self.stock, archived_order: None, referral_code: None };
         let effect = siyu::apply::credit(&self.program, &ctx, 0, points, "test");
         apply_effects(&mut self.state, &[effect]);
     }

@@ -117,6 +117,28 @@ test('a shopper’s day in the example mini-program: check in, claim, order offl
   mp.kill();
 });
 
+test('referral in the example mini-program: the share carries the code, a friend opening it accepts', async () => {
+  const referrer = launch(install('share', 'loyal'));
+  await referrer.app.ready;
+  const page = referrer.open('pages/checkin/index');
+  await eventually(() => synced(page), { what: 'referrer synced' });
+  const code = referrer.app.client.mall.referral().code;
+  const share = page.onShareAppMessage();
+  assert.equal(share.path, `/pages/checkin/index?ref=${code}`);
+  referrer.kill();
+
+  const friend = launch(install('shared', 'new'));
+  await friend.app.ready;
+  const opened = friend.open('pages/checkin/index', { ref: code });
+  await opened.accepted;
+  assert.equal(opened.data.message, '已接受好友邀请，好友券已到账');
+  await eventually(() => synced(opened), { what: 'acceptance synced' });
+  const state = await server.serverState('new');
+  assert.equal(state.referral.referredBy.code, code);
+  assert.ok(state.coupons.some((c) => c.source === 'referral'));
+  friend.kill();
+});
+
 test('a full wx storage is reported as full and the change is not kept', async () => {
   const phone = install('full', 'new');
   let mp = launch(phone);

@@ -1,5 +1,6 @@
 // Me: tier benefits and progress, points (lots and ledger), orders with refund, birthday (set
-// once), the segments the store sees, and settings.
+// once), referral (the code to share, a friend's code to accept, the friends invited), the
+// segments the store sees, and settings.
 import { html, raw } from '../html.js';
 import { t, getLang, local, nameIn } from '../i18n.js';
 import { fmtMoney, fmtMoneyShort, fmtNumber, fmtDate, fmtDateTime, fmtDay, fmtCountdown, shortOrderNo } from '../format.js';
@@ -40,6 +41,7 @@ function reasonText(reason, program) {
   if (kind === 'checkIn' || kind === 'makeupCheckIn') return t(`reason_${kind}`);
   if (kind === 'checkInMilestone') return t('reason_checkInMilestone', { days: id });
   if (kind === 'operator') return t('reason_operator', { text: id });
+  if (kind === 'referral') return t(id.endsWith(':refunded') ? 'reason_referralCancelled' : 'reason_referral');
   if (kind === 'order' || kind === 'refund') return t(`reason_${kind}`, { id: shortOrderNo(id) });
   if (kind === 'reward') return t('reason_reward', { name: nameIn(program.rewards, id) });
   return reason;
@@ -218,6 +220,51 @@ function birthdayCard(mall) {
     </section>`;
 }
 
+/** The code of a share link this page was opened with (`?ref=CODE`), if any. */
+function sharedCode() {
+  return new URLSearchParams(location.search).get('ref') ?? '';
+}
+
+function shareLink(code) {
+  return `${location.origin}${location.pathname}?ref=${encodeURIComponent(code)}#/me`;
+}
+
+function referralCard(mall) {
+  const r = mall.referral();
+  if (!r.offered) return '';
+  const rules = mall.program().referral;
+  const accept = r.acceptUntil
+    ? html`<div class="referral-form">
+        <label for="referral-input">${t('referralAcceptLabel')}</label>
+        <div class="row"><input id="referral-input" name="code" autocomplete="off" autocapitalize="characters" maxlength="14" value=${sharedCode()} placeholder=${t('referralPlaceholder')}>
+        <button type="button" class="btn btn-small btn-primary" data-action="acceptReferral">${t('referralAccept')}</button></div>
+        <p class="muted small">${t('referralAcceptUntil', { date: fmtDateTime(r.acceptUntil) })}</p>
+      </div>`
+    : r.referredBy
+      ? html`<p class="small" id="referred-by" data-code=${r.referredBy}>${t('referralAccepted', { code: r.referredBy })}</p>`
+      : '';
+  const friends = r.friends.length
+    ? html`<ul class="friends" id="friends" role="list">${r.friends.map(
+        (f) => html`<li data-status=${f.status} data-points=${f.points}>
+          <span>${f.name}</span><span class="muted small">${fmtDate(f.joinedAt)}</span>
+          <span class=${`tag tag-${f.status}`}>${t(`friend_${f.status}`, { points: fmtNumber(f.points), date: f.availableAt ? fmtDateTime(f.availableAt) : '' })}</span>
+        </li>`,
+      )}</ul>`
+    : html`<p class="muted small">${t('referralNoFriends')}</p>`;
+  return html`
+    <section class="card" aria-labelledby="referral-title" id="referral" data-code=${r.code}>
+      <h2 class="section-title" id="referral-title">${raw(ICONS.gift)}${t('referralTitle')}</h2>
+      <p class="small">${t('referralPerk', { points: fmtNumber(rules.referrerReward.points), money: fmtMoney(rules.minFirstPaid) })}</p>
+      <div class="row"><span>${t('referralYourCode')}</span><strong id="referral-code">${r.code}</strong>
+        <button type="button" class="btn btn-small btn-outline" data-action="shareReferral" data-arg=${r.code}>${t('referralShare')}</button></div>
+      <input class="share-link" id="referral-link" readonly aria-label=${t('referralLink')} value=${shareLink(r.code)}>
+      <p class="muted small">${t('referralCap', { n: r.rewardedThisMonth, max: r.maxRewardsPerMonth })}</p>
+      ${accept}
+      <h3 class="small">${t('referralFriends')}</h3>
+      ${friends}
+    </section>`;
+}
+
 function segmentsCard(mall) {
   const s = mall.segments();
   const activity = s.activeWithin3Days ? t('active3') : s.activeWithin7Days ? t('active7') : s.activeWithin14Days ? t('active14') : t('inactive14');
@@ -248,6 +295,7 @@ export function view({ mall, ui }) {
     ${tierCard(mall)}
     ${pointsCard(mall, ui)}
     ${ordersCard(mall, ui)}
+    ${referralCard(mall)}
     ${birthdayCard(mall)}
     ${segmentsCard(mall)}
     <section class="card settings" aria-labelledby="settings-title">
@@ -289,6 +337,21 @@ export const actions = {
     const order = ctx.mall.state().orders.find((o) => o.id === el.dataset.arg);
     const ok = await ctx.confirmAsk(t('refund'), t('refundAsk', { id: shortOrderNo(order.id), money: fmtMoney(order.total) }), t('refund'), { danger: true });
     if (ok) await ctx.mutate((m) => m.refundOrder(order.id), t('refunded', { money: fmtMoney(order.total) }));
+  },
+  async acceptReferral(el, ctx) {
+    const code = document.getElementById('referral-input').value;
+    if (!code.trim()) return;
+    await ctx.mutate((m) => m.acceptReferral(code), t('referralAcceptedToast'));
+  },
+  async shareReferral(el, ctx) {
+    const url = shareLink(el.dataset.arg);
+    try {
+      if (navigator.share) await navigator.share({ title: t('referralTitle'), text: t('referralShareText', { code: el.dataset.arg }), url });
+      else await navigator.clipboard.writeText(url);
+      ctx.toast(t('referralCopied'));
+    } catch {
+      document.getElementById('referral-link')?.select();
+    }
   },
   async setBirthday(el, ctx) {
     const m = Number(document.getElementById('bday-month').value);

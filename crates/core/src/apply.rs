@@ -7,7 +7,7 @@ use crate::error::{BirthdayError, InputError, OriginError, Rejection};
 use crate::program::{Points, Program};
 use crate::state::{CancelledBy, CheckIn, CheckInKind, MemberState, OrderLine};
 use crate::stock::Counter;
-use crate::time::{Day, MonthDay};
+use crate::time::{Day, Instant, MonthDay};
 use serde::{Deserialize, Serialize};
 
 pub use crate::effects::{apply_effects, apply_stock, credit, debit, Applied, ArchivedOrder, Ctx, Effect};
@@ -89,6 +89,19 @@ pub enum Mutation {
     /// The store's operator takes back an unused coupon.
     #[serde(rename_all = "camelCase")]
     RevokeCoupon { coupon: String, reason: String },
+    /// The member accepts a friend's referral code (§14).
+    #[serde(rename_all = "camelCase")]
+    AcceptReferral { code: String },
+    /// The store, on the referrer's state: `friend` (their code, shown as `name`) accepted
+    /// this member's code at `at`.
+    #[serde(rename_all = "camelCase")]
+    ReferralJoined { friend: String, name: String, at: Instant },
+    /// The store, on the referrer's state: the friend paid their first order, `amount` fen at `at`.
+    #[serde(rename_all = "camelCase")]
+    RewardReferral { friend: String, order_id: String, amount: i64, at: Instant },
+    /// The store, on the referrer's state: the friend's first order was refunded.
+    #[serde(rename_all = "camelCase")]
+    CancelReferralReward { friend: String, order_id: String },
 }
 
 impl Mutation {
@@ -108,6 +121,10 @@ impl Mutation {
             Mutation::DeductPoints { .. } => "deductPoints",
             Mutation::IssueCoupon { .. } => "issueCoupon",
             Mutation::RevokeCoupon { .. } => "revokeCoupon",
+            Mutation::AcceptReferral { .. } => "acceptReferral",
+            Mutation::ReferralJoined { .. } => "referralJoined",
+            Mutation::RewardReferral { .. } => "rewardReferral",
+            Mutation::CancelReferralReward { .. } => "cancelReferralReward",
         }
     }
 
@@ -121,6 +138,9 @@ impl Mutation {
                 | Mutation::DeductPoints { .. }
                 | Mutation::IssueCoupon { .. }
                 | Mutation::RevokeCoupon { .. }
+                | Mutation::ReferralJoined { .. }
+                | Mutation::RewardReferral { .. }
+                | Mutation::CancelReferralReward { .. }
         )
     }
 
@@ -170,6 +190,10 @@ struct MutationArgs {
     campaign: Option<String>,
     segment: Option<String>,
     coupon: Option<String>,
+    code: Option<String>,
+    friend: Option<String>,
+    name: Option<String>,
+    at: Option<Instant>,
 }
 
 impl TryFrom<MutationParts> for Mutation {
@@ -192,6 +216,10 @@ impl TryFrom<MutationParts> for Mutation {
             ("campaign", a.campaign.is_some()),
             ("segment", a.segment.is_some()),
             ("coupon", a.coupon.is_some()),
+            ("code", a.code.is_some()),
+            ("friend", a.friend.is_some()),
+            ("name", a.name.is_some()),
+            ("at", a.at.is_some()),
         ];
         let allowed: &[&str] = match m.name.as_str() {
             "checkIn" => &[],
@@ -205,9 +233,13 @@ impl TryFrom<MutationParts> for Mutation {
             "grantPoints" | "deductPoints" => &["points", "reason"],
             "issueCoupon" => &["template", "campaign", "segment"],
             "revokeCoupon" => &["coupon", "reason"],
+            "acceptReferral" => &["code"],
+            "referralJoined" => &["friend", "name", "at"],
+            "rewardReferral" => &["friend", "orderId", "amount", "at"],
+            "cancelReferralReward" => &["friend", "orderId"],
             other => {
                 return Err(format!(
-                    "unknown mutation `{other}`, expected one of checkIn, makeupCheckIn, claimCoupon, redeemReward, placeOrder, refundOrder, cancelOrder, confirmPayment, expireOrder, setBirthday, grantPoints, deductPoints, issueCoupon, revokeCoupon"
+                    "unknown mutation `{other}`, expected one of checkIn, makeupCheckIn, claimCoupon, redeemReward, placeOrder, refundOrder, cancelOrder, confirmPayment, expireOrder, setBirthday, grantPoints, deductPoints, issueCoupon, revokeCoupon, acceptReferral, referralJoined, rewardReferral, cancelReferralReward"
                 ))
             }
         };
@@ -239,6 +271,22 @@ impl TryFrom<MutationParts> for Mutation {
             "deductPoints" => Mutation::DeductPoints { points: a.points.ok_or_else(|| missing("points"))?, reason: a.reason.ok_or_else(|| missing("reason"))? },
             "issueCoupon" => Mutation::IssueCoupon { template: a.template.ok_or_else(|| missing("template"))?, campaign: a.campaign, segment: a.segment },
             "revokeCoupon" => Mutation::RevokeCoupon { coupon: a.coupon.ok_or_else(|| missing("coupon"))?, reason: a.reason.ok_or_else(|| missing("reason"))? },
+            "acceptReferral" => Mutation::AcceptReferral { code: a.code.ok_or_else(|| missing("code"))? },
+            "referralJoined" => Mutation::ReferralJoined {
+                friend: a.friend.ok_or_else(|| missing("friend"))?,
+                name: a.name.ok_or_else(|| missing("name"))?,
+                at: a.at.ok_or_else(|| missing("at"))?,
+            },
+            "rewardReferral" => Mutation::RewardReferral {
+                friend: a.friend.ok_or_else(|| missing("friend"))?,
+                order_id: a.order_id.ok_or_else(|| missing("orderId"))?,
+                amount: a.amount.ok_or_else(|| missing("amount"))?,
+                at: a.at.ok_or_else(|| missing("at"))?,
+            },
+            "cancelReferralReward" => Mutation::CancelReferralReward {
+                friend: a.friend.ok_or_else(|| missing("friend"))?,
+                order_id: a.order_id.ok_or_else(|| missing("orderId"))?,
+            },
             _ => Mutation::SetBirthday { birthday: a.birthday.ok_or_else(|| missing("birthday"))? },
         })
     }
@@ -282,6 +330,10 @@ pub fn apply(program: &Program, state: &MemberState, mutation: &Mutation, ctx: &
             crate::operator::issue_coupon(program, state, template, campaign.as_deref(), segment.as_deref(), ctx)?
         }
         Mutation::RevokeCoupon { coupon, reason } => crate::operator::revoke_coupon(state, coupon, reason, ctx)?,
+        Mutation::AcceptReferral { code } => crate::referral::accept(program, state, code, ctx)?,
+        Mutation::ReferralJoined { friend, name, at } => crate::referral::joined(program, state, friend, name, *at)?,
+        Mutation::RewardReferral { friend, order_id, amount, at } => crate::referral::reward(program, state, friend, order_id, *amount, *at, ctx)?,
+        Mutation::CancelReferralReward { friend, order_id } => crate::referral::cancel(state, friend, order_id, ctx)?,
     };
     Ok(Applied { effects })
 }
@@ -374,6 +426,10 @@ mod tests {
             Mutation::IssueCoupon { template: "t".into(), campaign: None, segment: None },
             Mutation::IssueCoupon { template: "t".into(), campaign: Some("winback-2026-12".into()), segment: Some("lifecycle.lapsing".into()) },
             Mutation::RevokeCoupon { coupon: "c".into(), reason: "误发".into() },
+            Mutation::AcceptReferral { code: "0123456789".into() },
+            Mutation::ReferralJoined { friend: "ABCDEFGHJK".into(), name: "f***1".into(), at: 5 },
+            Mutation::RewardReferral { friend: "ABCDEFGHJK".into(), order_id: "o".into(), amount: 5900, at: 6 },
+            Mutation::CancelReferralReward { friend: "ABCDEFGHJK".into(), order_id: "o".into() },
         ];
         for m in all {
             let text = serde_json::to_string(&m).unwrap();

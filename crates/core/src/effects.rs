@@ -4,7 +4,7 @@
 
 use crate::error::Rejection;
 use crate::program::{Points, Program};
-use crate::state::{CancelledBy, CheckIn, CouponState, LedgerEntry, LotAmount, MemberState, Order, OrderStatus, PointLot, Redemption};
+use crate::state::{CancelledBy, CheckIn, CouponState, Friend, LedgerEntry, LotAmount, MemberState, Order, OrderStatus, PointLot, Redemption, ReferredBy};
 use crate::stock::{Counter, Stock};
 use crate::time::{Instant, MonthDay};
 use serde::{Deserialize, Serialize};
@@ -20,6 +20,18 @@ pub struct Ctx<'a> {
     /// When the mutation names an order that is not in the state: the archive's word on it
     /// (the server looks it up; a client without the archive passes None).
     pub archived_order: Option<ArchivedOrder>,
+    /// When the mutation accepts a referral code: the server's word on it (§14; a device passes
+    /// None and decides on what its state knows).
+    pub referral_code: Option<CodeLookup>,
+}
+
+/// What the server knows of a code a member accepts: whether it is any member's, and whether
+/// that member was referred by this one (a loop). A device without the server passes none and
+/// decides optimistically on what its state knows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CodeLookup {
+    pub known: bool,
+    pub owner_referred_by_member: bool,
 }
 
 /// What the archive says of an order id the member's state no longer holds: it was refunded,
@@ -123,6 +135,18 @@ pub enum Effect {
     },
     #[serde(rename_all = "camelCase")]
     RewardRedeemed { redemption: Redemption },
+    /// The member accepted a referral code (§14).
+    #[serde(rename_all = "camelCase")]
+    ReferralAccepted { code: String, at: Instant },
+    /// A referred member paid their first order: the referrer's reward is decided on it.
+    #[serde(rename_all = "camelCase")]
+    ReferralFirstOrder { code: String, order_id: String },
+    /// A referred member's first order was refunded: the referrer's reward is cancelled.
+    #[serde(rename_all = "camelCase")]
+    ReferralOrderRefunded { code: String, order_id: String },
+    /// A friend the member referred, listed or changed.
+    #[serde(rename_all = "camelCase")]
+    FriendUpdated { friend: Friend },
     #[serde(rename_all = "camelCase")]
     BirthdaySet {
         #[cfg_attr(target_arch = "wasm32", tsify(type = "MonthDay"))]
@@ -252,6 +276,26 @@ pub fn apply_effects(state: &mut MemberState, effects: &[Effect]) {
             }
             Effect::RewardRedeemed { redemption } => state.redemptions.push(redemption.clone()),
             Effect::BirthdaySet { birthday } => state.birthday = Some(*birthday),
+            Effect::ReferralAccepted { code, at } => state.referral.referred_by = Some(ReferredBy { code: code.clone(), at: *at, first_order: None }),
+            Effect::ReferralFirstOrder { order_id, .. } => {
+                if let Some(by) = state.referral.referred_by.as_mut() {
+                    by.first_order = Some(order_id.clone());
+                }
+            }
+            Effect::ReferralOrderRefunded { .. } => {}
+            Effect::FriendUpdated { friend } => {
+                let r = &mut state.referral;
+                match r.friends.iter_mut().find(|f| f.code == friend.code) {
+                    Some(f) => *f = friend.clone(),
+                    None => {
+                        r.friends.push(friend.clone());
+                        if r.friends.len() > crate::state::MAX_FRIENDS_KEPT {
+                            r.friends.remove(0);
+                            r.friends_before = r.friends_before.saturating_add(1);
+                        }
+                    }
+                }
+            }
             Effect::StockTaken { .. } | Effect::StockReturned { .. } => {}
         }
     }

@@ -117,6 +117,24 @@ pub enum OperatorError {
     CouponNotRevocable { coupon: String, status: &'static str },
 }
 
+/// A referral (§14) that does not apply.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ReferralError {
+    NotOffered,
+    OwnCode,
+    /// The member accepted a code before (`code`): one referrer, never changed.
+    AlreadyBound { code: String },
+    /// The code's owner was referred by this member.
+    Loop { code: String },
+    TooLate { bind_days: u32 },
+    AfterOrder,
+    CodeUnknown { code: String },
+    /// The store's change names a friend the referrer's state does not list.
+    FriendNotFound { friend: String },
+    /// The store's change does not fit where the friend stands.
+    FriendSettled { friend: String, status: crate::state::FriendStatus },
+}
+
 /// Why a mutation was not applied.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Rejection {
@@ -129,6 +147,7 @@ pub enum Rejection {
     Birthday(BirthdayError),
     Origin(OriginError),
     Operator(OperatorError),
+    Referral(ReferralError),
 }
 
 
@@ -366,6 +385,34 @@ rejections! {
         R::Operator(OperatorError::CouponNotRevocable { coupon, status }) =>
             (format!("coupon {coupon:?} is {status}: only an unused coupon can be revoked"), json!({ "coupon": coupon, "status": status })),
     }
+    "REFERRAL_NOT_OFFERED" {
+        R::Referral(ReferralError::NotOffered) => ("the store has no referral programme".into(), json!({})),
+    }
+    "REFERRAL_OWN_CODE" {
+        R::Referral(ReferralError::OwnCode) => ("this is the member's own referral code".into(), json!({})),
+    }
+    "REFERRAL_ALREADY_BOUND" {
+        R::Referral(ReferralError::AlreadyBound { code }) => (format!("the member already accepted referral code {code}"), json!({ "code": code })),
+    }
+    "REFERRAL_LOOP" {
+        R::Referral(ReferralError::Loop { code }) => (format!("code {code} belongs to a member this member referred"), json!({ "code": code })),
+    }
+    "REFERRAL_TOO_LATE" {
+        R::Referral(ReferralError::TooLate { bind_days }) => (format!("a code is accepted within {bind_days} days of joining"), json!({ "bindDays": bind_days })),
+    }
+    "REFERRAL_AFTER_ORDER" {
+        R::Referral(ReferralError::AfterOrder) => ("a code is accepted before the first paid order".into(), json!({})),
+    }
+    "REFERRAL_CODE_UNKNOWN" {
+        R::Referral(ReferralError::CodeUnknown { code }) => (format!("no member has referral code {code}"), json!({ "code": code })),
+    }
+    "REFERRAL_FRIEND_NOT_FOUND" {
+        R::Referral(ReferralError::FriendNotFound { friend }) => (format!("friend {friend} is not listed"), json!({ "friend": friend })),
+    }
+    "REFERRAL_FRIEND_SETTLED" {
+        R::Referral(ReferralError::FriendSettled { friend, status }) =>
+            (format!("friend {friend} is {status:?}"), json!({ "friend": friend, "status": status })),
+    }
     "STORE_ONLY" {
         R::Origin(OriginError::StoreOnly { mutation }) =>
             (format!("`{mutation}` is decided by the store, not by a member's device"), json!({ "mutation": mutation })),
@@ -404,7 +451,7 @@ macro_rules! into_rejection {
     )*};
 }
 into_rejection!(InputError => Input, CheckInError => CheckIn, PointsError => Points, CouponError => Coupon,
-    OrderError => Order, RewardError => Reward, BirthdayError => Birthday, OriginError => Origin, OperatorError => Operator);
+    OrderError => Order, RewardError => Reward, BirthdayError => Birthday, OriginError => Origin, OperatorError => Operator, ReferralError => Referral);
 
 /// ¥12.30 — for messages only; the UI formats money itself.
 pub fn yuan(fen: Fen) -> String {

@@ -27,6 +27,7 @@ pub mod rewards;
 pub mod segments;
 pub mod reminders;
 pub mod operator;
+pub mod referral;
 pub mod compact;
 pub mod effects;
 pub mod apply;

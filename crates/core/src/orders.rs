@@ -173,6 +173,8 @@ fn paid_effects(program: &Program, state: &MemberState, order: &Order, transacti
     if let Some(coupon) = gift {
         effects.push(Effect::CouponIssued { coupon });
     }
+    // A referred member's first paid order: the referrer's reward is decided on it (§14).
+    effects.extend(crate::referral::first_order(state, &order.id));
     effects
 }
 
@@ -370,5 +372,6 @@ pub fn refund(program: &Program, state: &MemberState, order_id: &str, ctx: &Ctx)
         }
     }
     effects.push(Effect::OrderRefunded { order_id: order_id.into(), at: ctx.now, gift_used_by });
+    effects.extend(crate::referral::refunded(state, order_id));
     Ok(effects)
 }

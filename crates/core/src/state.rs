@@ -37,6 +37,98 @@ pub struct MemberState {
     #[serde(default, skip_serializing_if = "Past::is_empty")]
     #[cfg_attr(target_arch = "wasm32", tsify(optional))]
     pub past: Past,
+    /// §14: who referred this member, and the friends this member referred.
+    #[serde(default, skip_serializing_if = "Referral::is_empty")]
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    pub referral: Referral,
+}
+
+/// Friends a referrer's state lists (the newest); older ones are counted in `friendsBefore`.
+pub const MAX_FRIENDS_KEPT: usize = 100;
+
+/// A member's side of referral (rulebook §14). Friends are known by their referral code (never
+/// their member id) and a masked name, so a referrer's device learns nothing else of them.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Referral {
+    /// The code this member accepted, once and for good.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    pub referred_by: Option<ReferredBy>,
+    /// The friends who accepted this member's code, in the order they did (the newest
+    /// `MAX_FRIENDS_KEPT`; older ones only in `friends_before`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    pub friends: Vec<Friend>,
+    /// Friends no longer listed (the list keeps the newest).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    pub friends_before: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+impl Referral {
+    pub fn is_empty(&self) -> bool {
+        self.referred_by.is_none() && self.friends.is_empty() && self.friends_before == 0
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ReferredBy {
+    pub code: String,
+    pub at: Instant,
+    /// The first paid order, once paid: the one the referrer's reward is decided on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    pub first_order: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Friend {
+    /// The friend's own referral code.
+    pub code: String,
+    /// The friend's name as the referrer may see it (masked by the store).
+    pub name: String,
+    pub joined_at: Instant,
+    pub status: FriendStatus,
+    /// When the status last changed.
+    pub at: Instant,
+    /// The friend's first paid order, once there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    pub order_id: Option<String>,
+    /// The referrer's reward: its points lot and coupon.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    pub lot: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    pub coupon: Option<String>,
+}
+
+/// Where a referred friend stands. `rewarded` covers the reward while pending and once
+/// available (the lot says which).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(rename_all = "camelCase")]
+pub enum FriendStatus {
+    /// Accepted the code; no paid order yet.
+    Joined,
+    /// The first paid order was below `minFirstPaid`: no reward.
+    BelowMinimum,
+    /// The month's `maxRewardsPerMonth` was reached: kept, not rewarded.
+    OverMonthlyCap,
+    Rewarded,
+    /// The first order was refunded inside its window: the reward was cancelled.
+    Cancelled,
 }
 
 /// The archived part of a member's history, summed up: its size depends on the program's

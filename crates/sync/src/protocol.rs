@@ -433,7 +433,7 @@ pub fn apply_patch(program: &Program, state: &MemberState, patch: &[Change]) -> 
             let intent = Intent::read(d.name.clone(), d.args.clone());
             let mutation = intent.mutation().ok()?;
             let stock = d.replay_stock(&gift_counters);
-            let ctx = Ctx { now: d.at, client_id: &d.client_id, mutation_id: d.id, stock: &stock, archived_order: None };
+            let ctx = Ctx { now: d.at, client_id: &d.client_id, mutation_id: d.id, stock: &stock, archived_order: None, referral_code: None };
             let applied = apply(program, &next, &mutation, &ctx).ok()?;
             apply_effects(&mut next, &applied.effects);
         }

@@ -197,7 +197,7 @@ impl Mall {
     /// nothing is queued.
     pub fn mutate(&mut self, mutation: Mutation, now: Instant) -> Result<(u64, Applied), Rejection> {
         let id = self.next_mutation_id;
-        let ctx = Ctx { now, client_id: &self.client_id, mutation_id: id, stock: self.stock(), archived_order: None };
+        let ctx = Ctx { now, client_id: &self.client_id, mutation_id: id, stock: self.stock(), archived_order: None, referral_code: None };
         let applied = apply(&self.program, self.state(), &mutation, &ctx)?;
         apply_effects(self.state.get_or_insert_with(|| self.confirmed.clone()), &applied.effects);
         apply_stock(self.optimistic_stock.get_or_insert_with(|| self.stock.clone()), &applied.effects);
@@ -332,7 +332,7 @@ impl Mall {
         let mut stock = self.stock.clone();
         for p in self.acknowledged.iter().chain(&self.pending) {
             let Ok(mutation) = p.intent.mutation() else { continue };
-            let ctx = Ctx { now: p.client_time, client_id: &self.client_id, mutation_id: p.id, stock: &stock, archived_order: None };
+            let ctx = Ctx { now: p.client_time, client_id: &self.client_id, mutation_id: p.id, stock: &stock, archived_order: None, referral_code: None };
             if let Ok(applied) = apply(&self.program, &state, &mutation, &ctx) {
                 apply_effects(&mut state, &applied.effects);
                 apply_stock(&mut stock, &applied.effects);

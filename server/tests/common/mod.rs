@@ -85,3 +85,20 @@ pub fn postgres_url(test: &str) -> Option<String> {
         }
     }
 }
+
+/// A member's phone (a replica of the engine) synced once with `svc`; its client id is
+/// `<member>-<name>`.
+pub async fn phone(svc: &Service, member: &str, name: &str) -> siyu_sync::replica::Mall {
+    let now = svc.now();
+    let mut phone = siyu_sync::replica::Mall::new((*svc.program()).clone(), member, &format!("{member}-{name}"), now);
+    pull(svc, &mut phone).await;
+    phone
+}
+
+/// Pull what the server decided since the phone's last pull.
+pub async fn pull(svc: &Service, phone: &mut siyu_sync::replica::Mall) {
+    let now = svc.now();
+    let member = phone.state().member_id.clone();
+    let reply = svc.pull(&member, &phone.pull_request()).await.unwrap();
+    phone.on_pull_response(&reply, now, now);
+}

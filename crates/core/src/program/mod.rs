@@ -22,6 +22,9 @@ fn default_offset() -> i32 {
 fn default_bp_one() -> Bp {
     BP_ONE
 }
+/// ¥1,000,000: a referral threshold above any order the store prices.
+const MAX_MIN_FIRST_PAID: Fen = 100_000_000;
+
 fn default_remind_days() -> u32 {
     3
 }
@@ -73,6 +76,10 @@ pub struct Program {
     /// How long a placed order waits for its payment (§8).
     #[serde(default)]
     pub payment: PaymentRules,
+    /// §14 Referral (老带新); none: the store has no referral.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    pub referral: Option<ReferralRules>,
     /// A coupon counts as "expiring" this many days before its end (default 3).
     #[serde(default = "default_remind_days")]
     pub remind_days: u32,
@@ -99,6 +106,36 @@ impl Default for PaymentRules {
     fn default() -> Self {
         PaymentRules { window_minutes: default_payment_window() }
     }
+}
+
+/// §14: what a friend gets on accepting a code, what the referrer gets for the friend's first
+/// paid order, and the limits.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ReferralRules {
+    /// The coupon template the friend gets at once.
+    pub friend_coupon: String,
+    pub referrer_reward: ReferrerReward,
+    /// The friend's first paid order must reach this total (fen) for the referrer's reward.
+    #[serde(default)]
+    pub min_first_paid: Fen,
+    /// A member may accept a code within this many days of joining (1..=365).
+    pub bind_days: u32,
+    /// Rewards per referrer and calendar month; further friends are kept, not rewarded.
+    pub max_rewards_per_month: u32,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ReferrerReward {
+    /// Credited pending until the friend's order can no longer be refunded (§2).
+    #[serde(default)]
+    pub points: Points,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    pub coupon: Option<String>,
 }
 
 /// Names of program content in other languages, by language tag; shoppers' apps pick theirs and
@@ -790,6 +827,24 @@ impl Program {
             }
             if !(0..=1_000_000).contains(&md.check_in_bonus_points) {
                 return bad("memberDay.checkInBonusPoints".into(), "must be 0..=1000000");
+            }
+        }
+        if let Some(r) = &self.referral {
+            self.known_template(&r.friend_coupon, "referral.friendCoupon".into())?;
+            if let Some(t) = &r.referrer_reward.coupon {
+                self.known_template(t, "referral.referrerReward.coupon".into())?;
+            }
+            if !(0..=1_000_000).contains(&r.referrer_reward.points) {
+                return bad("referral.referrerReward.points".into(), "must be 0..=1000000");
+            }
+            if !(0..=MAX_MIN_FIRST_PAID).contains(&r.min_first_paid) {
+                return bad("referral.minFirstPaid".into(), "must be 0..=100000000 fen");
+            }
+            if !(1..=365).contains(&r.bind_days) {
+                return bad("referral.bindDays".into(), "must be 1..=365");
+            }
+            if r.max_rewards_per_month > 1000 {
+                return bad("referral.maxRewardsPerMonth".into(), "must be 0..=1000");
             }
         }
         if let Some(b) = &self.birthday {

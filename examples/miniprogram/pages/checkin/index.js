@@ -1,4 +1,6 @@
-// Daily check-in: streak, today's reward, the month's calendar, the points balance.
+// Daily check-in: streak, today's reward, the month's calendar, the points balance; and referral
+// (rulebook §14): sharing the page carries the member's code in its path, and a friend who opens
+// a shared page accepts it (the friend coupon at once).
 const { watch, unwatch, act } = require('../watch.js');
 
 function render(mall) {
@@ -13,13 +15,23 @@ function render(mall) {
     nextBonus: streak.nextBonus,
     balance: mall.points().balance,
     days: calendar.days.map((d) => ({ day: Number(d.day.slice(8)), status: d.status })),
+    referralCode: mall.referral().code,
   };
 }
 
 Page({
-  data: { streak: 0, checkedInToday: false, todaysReward: 0, balance: 0, days: [], message: '', sync: '' },
-  onLoad() {
+  data: { streak: 0, checkedInToday: false, todaysReward: 0, balance: 0, days: [], referralCode: '', message: '', sync: '' },
+  onLoad(query) {
     this.ready = watch(this, render);
+    // Opened from a friend's share: accept their code while the member still may.
+    if (query && query.ref) {
+      this.accepted = this.ready.then((client) =>
+        client.mall.referral().acceptUntil ? act(this, (mall) => mall.acceptReferral(query.ref), () => '已接受好友邀请，好友券已到账') : undefined,
+      );
+    }
+  },
+  onShareAppMessage() {
+    return { title: '送你一张好友券', path: `/pages/checkin/index?ref=${this.data.referralCode}` };
   },
   onUnload() {
     unwatch(this);
