@@ -146,6 +146,29 @@ const SCHEMA: &[&str] = &[
         created_at BIGINT NOT NULL,
         seq BIGINT NOT NULL
     )",
+    // Events out (docs/events.md): each applied decision's events, written with it, and one
+    // delivery per webhook URL until the receiver took it.
+    "CREATE TABLE IF NOT EXISTS events (
+        event_id TEXT PRIMARY KEY,
+        member_id TEXT NOT NULL,
+        seq BIGINT NOT NULL,
+        n BIGINT NOT NULL,
+        event_type TEXT NOT NULL,
+        body TEXT NOT NULL,
+        created_at BIGINT NOT NULL
+    )",
+    "CREATE TABLE IF NOT EXISTS event_deliveries (
+        url TEXT NOT NULL,
+        event_id TEXT NOT NULL,
+        member_id TEXT NOT NULL,
+        seq BIGINT NOT NULL,
+        n BIGINT NOT NULL,
+        created_at BIGINT NOT NULL,
+        attempts BIGINT NOT NULL,
+        next_at BIGINT NOT NULL,
+        PRIMARY KEY (url, event_id)
+    )",
+    "CREATE INDEX IF NOT EXISTS event_deliveries_in_order ON event_deliveries (url, created_at, member_id, seq, n)",
     // Every point lot credited: a lot id is credited once.
     "CREATE TABLE IF NOT EXISTS point_lots (
         member_id TEXT NOT NULL,

@@ -9,6 +9,7 @@ pub mod clock;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod events;
 pub mod http;
 pub mod operator;
 pub mod payment;

@@ -33,12 +33,24 @@ OPTIONS:
 ENVIRONMENT:
   SIYU_SECRET          HMAC secret for bearer tokens
   SIYU_ADMIN_TOKEN     bearer token allowed to PUT /api/program
+  SIYU_WEBHOOK_URLS    where each decision's events are posted, comma-separated (docs/events.md)
+  SIYU_WEBHOOK_SECRET  the HMAC-SHA256 secret events are signed with (at least 16 characters)
   SIYU_LOG             log filter: info (default), debug, siyu_server=debug,tower_http=warn …
   SIYU_WECHATPAY_*     WeChat Pay API v3 (MCHID, APPID, MERCHANT_SERIAL, MERCHANT_KEY_FILE,
                        APIV3_KEY, PLATFORM_SERIAL, PLATFORM_PUBLIC_KEY_FILE, NOTIFY_URL,
                        BASE_URL): see docs/payment.md; without them --demo pays with the demo
                        provider and other servers take no payments
 ";
+
+/// Webhooks from `SIYU_WEBHOOK_URLS` (comma-separated) signed with `SIYU_WEBHOOK_SECRET`.
+fn webhooks() -> Option<siyu_server::events::Webhooks> {
+    let urls: Vec<String> = std::env::var("SIYU_WEBHOOK_URLS").unwrap_or_default().split(',').map(str::trim).filter(|u| !u.is_empty()).map(String::from).collect();
+    if urls.is_empty() {
+        return None;
+    }
+    let secret = std::env::var("SIYU_WEBHOOK_SECRET").ok().filter(|s| s.len() >= 16).unwrap_or_else(|| fail("SIYU_WEBHOOK_URLS needs SIYU_WEBHOOK_SECRET (at least 16 characters) to sign events"));
+    Some(siyu_server::events::Webhooks { urls, secret: secret.into_bytes() })
+}
 
 /// WeChat Pay when `SIYU_WECHATPAY_MCHID` is set (docs/payment.md), else the demo provider in
 /// demo mode, else none (orders cannot be paid here).
@@ -222,6 +234,7 @@ async fn main() {
         admin_token: std::env::var("SIYU_ADMIN_TOKEN").ok().filter(|t| !t.is_empty()),
         cors_origins: args.cors_origins.clone(),
         payment: payment_provider(args.demo),
+        webhooks: webhooks(),
     };
     let seed_program = program.clone();
     let svc = Service::new(db, program, signer, clock, config).await.unwrap_or_else(|e| fail(&format!("cannot prepare the database: {e}")));
@@ -270,6 +283,18 @@ async fn main() {
             let _ = tokio::time::timeout(std::time::Duration::from_secs(SWEEP_EVERY_SECS), drain.referral_wake.notified()).await;
         }
     });
+    // Events out (docs/events.md): delivered when a decision writes them and retried on a timer.
+    if svc.config.webhooks.is_some() {
+        let courier = svc.clone();
+        tokio::spawn(async move {
+            loop {
+                if let Err(e) = courier.deliver_events().await {
+                    tracing::warn!(code = e.code, message = %e.message, "event delivery failed; retried next round");
+                }
+                let _ = tokio::time::timeout(std::time::Duration::from_millis(500), courier.events_wake.notified()).await;
+            }
+        });
+    }
     let app = http::router(svc, &locate(&args.www), &locate(&args.pkg));
     let listener = tokio::net::TcpListener::bind(&args.listen).await.unwrap_or_else(|e| fail(&format!("cannot listen on {}: {e}", args.listen)));
     tracing::info!(

@@ -48,11 +48,13 @@ pub struct Config {
     /// Origins of other sites allowed to call the API from a browser (CORS); `*` for any. Empty:
     /// same origin only (mini-programs and native apps send no Origin and need none).
     pub cors_origins: Vec<String>,
+    /// Where each decision's events are posted (docs/events.md); none = events are not kept.
+    pub webhooks: Option<crate::events::Webhooks>,
 }
 
 impl Default for Config {
     fn default() -> Self {
-        Config { demo: false, rate_burst: 120, rate_per_sec: 20.0, admin_token: None, payment: None, cors_origins: Vec::new() }
+        Config { demo: false, rate_burst: 120, rate_per_sec: 20.0, admin_token: None, payment: None, cors_origins: Vec::new(), webhooks: None }
     }
 }
 
@@ -78,6 +80,8 @@ pub struct Service {
     owners: Mutex<HashMap<String, String>>,
     /// Woken when a decision wrote referral tasks (the drain in `main` waits on it).
     pub referral_wake: tokio::sync::Notify,
+    /// Woken when a decision wrote events to deliver.
+    pub events_wake: tokio::sync::Notify,
 }
 
 const CACHE_LIMIT: usize = 20_000;
@@ -116,6 +120,7 @@ impl Service {
             cache: Mutex::new(HashMap::new()),
             owners: Mutex::new(HashMap::new()),
             referral_wake: tokio::sync::Notify::new(),
+            events_wake: tokio::sync::Notify::new(),
         }))
     }
 
@@ -440,6 +445,7 @@ impl Service {
         let mut stock: Option<Stock> = None;
         let mut changed = false;
         let mut referral_tasks = false;
+        let mut events_written = false;
         let mut forced = forced;
         let mut now = self.now();
         for m in ms {
@@ -514,9 +520,16 @@ impl Service {
             let outcome = match decision {
                 Ok(applied) => {
                     store::write_guards(&mut tx, db, member, &applied.effects).await?;
+                    let tier_before = self.config.webhooks.as_ref().map(|_| siyu_core::tiers::current_tier(&program, current, at).id.clone());
                     apply_effects(Arc::make_mut(current), &applied.effects);
                     siyu_core::apply_stock(counters, &applied.effects);
                     referral_tasks |= crate::referral::record(&mut tx, db, member, client, id, version, current, &applied.effects, at).await?;
+                    if let (Some(webhooks), Some(before)) = (&self.config.webhooks, &tier_before) {
+                        let after = &siyu_core::tiers::current_tier(&program, current, at).id;
+                        let change = (before != after).then_some((before.as_str(), after.as_str()));
+                        crate::events::record(&mut tx, db, webhooks, member, version, at, change, &applied.effects).await?;
+                        events_written = true;
+                    }
                     state_version = version;
                     changed = true;
                     StoredOutcome::Applied { effects: applied.effects, notice: notice.map(|n| ErrorBody::from(&Rejection::from(n))) }
@@ -573,6 +586,9 @@ impl Service {
         tx.commit().await?;
         if referral_tasks {
             self.referral_wake.notify_one();
+        }
+        if events_written {
+            self.events_wake.notify_one();
         }
         if changed {
             if let Some(state) = state {

@@ -52,7 +52,7 @@ pub fn run_tag() -> String {
 }
 
 pub fn config() -> Config {
-    Config { demo: false, rate_burst: 0, rate_per_sec: 0.0, admin_token: Some("admin-secret".into()), cors_origins: Vec::new(), payment: Some(std::sync::Arc::new(siyu_server::payment::DemoPay)) }
+    Config { demo: false, rate_burst: 0, rate_per_sec: 0.0, admin_token: Some("admin-secret".into()), cors_origins: Vec::new(), payment: Some(std::sync::Arc::new(siyu_server::payment::DemoPay)), webhooks: None }
 }
 
 pub async fn service_on(url: &str, program: Program, start: i64, config: Config) -> (Arc<Service>, Arc<AtomicI64>) {

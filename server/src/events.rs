@@ -1,0 +1,191 @@
+//! Events out (docs/events.md): what a decision did, told to the merchant's own backend.
+//!
+//! Every applied decision — the member's own and the store's — writes its events to an outbox
+//! (`events`, one row per event, and `event_deliveries`, one row per event and webhook URL) in
+//! the decision's transaction, so an event exists exactly when its decision does. A worker per
+//! server posts each delivery, signed (HMAC-SHA256 over `<timestamp>.<body>`, the timestamp in
+//! `Siyu-Timestamp`), and deletes it once the receiver answers 2xx: at least once. A failure is
+//! retried with a doubling backoff (1 s to 5 min) and holds back the member's later events, so
+//! each member's events arrive in the order they were decided; other members go on. Each event
+//! carries an id derived from its decision (`<member>/<seq>/<n>`) for de-duplication.
+
+use crate::db::Db;
+use crate::error::ApiError;
+use crate::service::Service;
+use hmac::{Hmac, Mac};
+use serde_json::{json, Value};
+use sha2::Sha256;
+use siyu_core::state::FriendStatus;
+use siyu_core::Effect;
+use sqlx::{AnyConnection, Row};
+use std::collections::HashSet;
+use std::time::Duration;
+
+/// Where events go and the secret they are signed with (`SIYU_WEBHOOK_URLS`,
+/// `SIYU_WEBHOOK_SECRET`).
+#[derive(Clone, Debug)]
+pub struct Webhooks {
+    pub urls: Vec<String>,
+    pub secret: Vec<u8>,
+}
+
+/// Deliveries read per round and URL.
+const DELIVERY_BATCH: i64 = 200;
+/// The longest wait between two tries of one delivery.
+const MAX_BACKOFF_MS: i64 = 300_000;
+
+/// The event types, and the effect each comes from (`tier.changed` compares the tier before
+/// and after the decision).
+fn event_type(effect: &Effect) -> Option<&'static str> {
+    Some(match effect {
+        Effect::OrderPlaced { .. } => "order.placed",
+        Effect::OrderPaid { .. } => "order.paid",
+        Effect::OrderCancelled { .. } => "order.cancelled",
+        Effect::OrderRefunded { .. } => "order.refunded",
+        Effect::PointsCredited { .. } | Effect::PointsRestored { .. } => "points.credited",
+        Effect::PointsDebited { .. } => "points.debited",
+        Effect::CouponIssued { .. } => "coupon.issued",
+        Effect::CouponUsed { .. } => "coupon.used",
+        Effect::CouponRevoked { .. } | Effect::CouponWithdrawn { .. } => "coupon.revoked",
+        Effect::FriendUpdated { friend } if friend.status == FriendStatus::Rewarded => "referral.rewarded",
+        _ => return None,
+    })
+}
+
+/// The events of one decision: each with its id, type and body.
+pub fn events_of(member: &str, seq: i64, at: i64, tier_change: Option<(&str, &str)>, effects: &[Effect]) -> Vec<(String, &'static str, String)> {
+    let mut out = Vec::new();
+    let mut push = |kind: &'static str, data: Value| {
+        let id = format!("{member}/{seq}/{}", out.len());
+        let body = json!({ "id": id, "type": kind, "memberId": member, "seq": seq, "at": at, "data": data }).to_string();
+        out.push((id, kind, body));
+    };
+    for effect in effects {
+        if let Some(kind) = event_type(effect) {
+            push(kind, serde_json::to_value(effect).unwrap_or(Value::Null));
+        }
+    }
+    if let Some((from, to)) = tier_change {
+        push("tier.changed", json!({ "from": from, "to": to }));
+    }
+    out
+}
+
+/// In the decision's transaction: its events and a delivery for each webhook URL.
+#[allow(clippy::too_many_arguments)]
+pub async fn record(conn: &mut AnyConnection, db: &Db, webhooks: &Webhooks, member: &str, seq: i64, at: i64, tier_change: Option<(&str, &str)>, effects: &[Effect]) -> Result<(), sqlx::Error> {
+    for (n, (id, kind, body)) in events_of(member, seq, at, tier_change, effects).into_iter().enumerate() {
+        sqlx::query(&db.sql("INSERT INTO events (event_id, member_id, seq, n, event_type, body, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)"))
+            .bind(&id)
+            .bind(member)
+            .bind(seq)
+            .bind(n as i64)
+            .bind(kind)
+            .bind(&body)
+            .bind(at)
+            .execute(&mut *conn)
+            .await?;
+        for url in &webhooks.urls {
+            sqlx::query(&db.sql(
+                "INSERT INTO event_deliveries (url, event_id, member_id, seq, n, created_at, attempts, next_at) VALUES ($1, $2, $3, $4, $5, $6, 0, 0)",
+            ))
+            .bind(url)
+            .bind(&id)
+            .bind(member)
+            .bind(seq)
+            .bind(n as i64)
+            .bind(at)
+            .execute(&mut *conn)
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// `Siyu-Signature`: `sha256=` and the hex HMAC-SHA256 of `<timestamp>.<body>`.
+pub fn signature(secret: &[u8], timestamp: i64, body: &str) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes any key length");
+    mac.update(format!("{timestamp}.").as_bytes());
+    mac.update(body.as_bytes());
+    let bytes = mac.finalize().into_bytes();
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    format!("sha256={hex}")
+}
+
+/// The wait before try `attempts + 1`: 1 s doubling to 5 min.
+pub fn backoff_ms(attempts: i64) -> i64 {
+    1000_i64.saturating_mul(1_i64 << attempts.clamp(0, 20)).min(MAX_BACKOFF_MS)
+}
+
+impl Service {
+    /// One round of deliveries to every webhook URL; returns how many were delivered. Due
+    /// deliveries go out in decision order per member; a failure waits its backoff and holds
+    /// back that member's later events this round.
+    pub async fn deliver_events(&self) -> Result<usize, ApiError> {
+        let Some(webhooks) = self.config.webhooks.clone() else { return Ok(0) };
+        let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).timeout_global(Some(Duration::from_secs(10))).build().into();
+        let mut delivered = 0;
+        for url in &webhooks.urls {
+            let rows = sqlx::query(&self.db.sql(
+                "SELECT d.event_id, d.member_id, d.attempts, d.next_at, e.body FROM event_deliveries d JOIN events e ON e.event_id = d.event_id
+                 WHERE d.url = $1 ORDER BY d.created_at, d.member_id, d.seq, d.n LIMIT $2",
+            ))
+            .bind(url)
+            .bind(DELIVERY_BATCH)
+            .fetch_all(&self.db.pool)
+            .await?;
+            let mut held: HashSet<String> = HashSet::new();
+            for row in rows {
+                let id: String = row.try_get("event_id")?;
+                let member: String = row.try_get("member_id")?;
+                let attempts: i64 = row.try_get("attempts")?;
+                let next_at: i64 = row.try_get("next_at")?;
+                let body: String = row.try_get("body")?;
+                let now = crate::clock::system_now_ms();
+                if held.contains(&member) || next_at > now {
+                    held.insert(member);
+                    continue;
+                }
+                let (agent, target, secret, event) = (agent.clone(), url.clone(), webhooks.secret.clone(), id.clone());
+                let sent = tokio::task::spawn_blocking(move || {
+                    let timestamp = crate::clock::system_now_ms();
+                    agent
+                        .post(&target)
+                        .header("Content-Type", "application/json")
+                        .header("Siyu-Event-Id", &event)
+                        .header("Siyu-Timestamp", timestamp.to_string())
+                        .header("Siyu-Signature", signature(&secret, timestamp, &body))
+                        .send(body.as_str())
+                        .map(|r| r.status().as_u16())
+                        .map_err(|e| e.to_string())
+                })
+                .await
+                .map_err(|e| ApiError::internal(e.to_string()))?;
+                match sent {
+                    Ok(status) if (200..300).contains(&status) => {
+                        sqlx::query(&self.db.sql("DELETE FROM event_deliveries WHERE url = $1 AND event_id = $2")).bind(url).bind(&id).execute(&self.db.pool).await?;
+                        delivered += 1;
+                    }
+                    failed => {
+                        tracing::warn!(url, event = id, attempts = attempts + 1, answer = ?failed, "event not delivered; retried with backoff");
+                        sqlx::query(&self.db.sql("UPDATE event_deliveries SET attempts = $1, next_at = $2 WHERE url = $3 AND event_id = $4"))
+                            .bind(attempts + 1)
+                            .bind(now + backoff_ms(attempts))
+                            .bind(url)
+                            .bind(&id)
+                            .execute(&self.db.pool)
+                            .await?;
+                        held.insert(member);
+                    }
+                }
+            }
+        }
+        Ok(delivered)
+    }
+
+    /// Deliveries still to make (all URLs).
+    pub async fn undelivered_events(&self) -> Result<i64, ApiError> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM event_deliveries").fetch_one(&self.db.pool).await?;
+        Ok(row.try_get("n")?)
+    }
+}
