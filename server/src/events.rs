@@ -183,6 +183,17 @@ impl Service {
         Ok(delivered)
     }
 
+    /// The member's events (the newest 1,000), oldest first, as their bodies.
+    pub async fn member_events(&self, member: &str) -> Result<Vec<Value>, ApiError> {
+        let rows = sqlx::query(&self.db.sql("SELECT body FROM events WHERE member_id = $1 ORDER BY seq DESC, n DESC LIMIT 1000")).bind(member).fetch_all(&self.db.pool).await?;
+        let mut events = Vec::with_capacity(rows.len());
+        for row in rows.iter().rev() {
+            let body: String = row.try_get("body")?;
+            events.push(serde_json::from_str(&body).map_err(|e| ApiError::internal(e.to_string()))?);
+        }
+        Ok(events)
+    }
+
     /// Deliveries still to make (all URLs).
     pub async fn undelivered_events(&self) -> Result<i64, ApiError> {
         let row = sqlx::query("SELECT COUNT(*) AS n FROM event_deliveries").fetch_one(&self.db.pool).await?;

@@ -317,6 +317,12 @@ async fn admin_campaign_progress(State(svc): State<Arc<Service>>, _: Admin, Axum
     svc.campaign(&id).await?.map(NoStore).ok_or_else(|| ApiError::not_found(format!("no campaign {id:?}")))
 }
 
+/// `GET /api/admin/members/{member}/events`: the member's events as the outbox holds them, in
+/// decision order (the newest 1,000): what a receiver can reconcile against (docs/events.md).
+async fn admin_events(State(svc): State<Arc<Service>>, _: Admin, AxumPath(member): AxumPath<String>) -> Reply<Value> {
+    Ok(NoStore(serde_json::json!({ "events": svc.member_events(&member).await? })))
+}
+
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct ClockRequest {
@@ -408,6 +414,7 @@ pub fn api_router(svc: Arc<Service>) -> Router {
         .route("/api/admin/members/{member}/points", post(admin_points))
         .route("/api/admin/members/{member}/coupons", post(admin_issue))
         .route("/api/admin/members/{member}/coupons/{coupon}/revoke", post(admin_revoke))
+        .route("/api/admin/members/{member}/events", get(admin_events))
         .route("/api/admin/campaigns", post(admin_campaign))
         .route("/api/admin/campaigns/{id}", get(admin_campaign_progress))
         .route("/api/qa/clock", get(get_clock).post(set_clock))

@@ -60,11 +60,12 @@ function pinnedInstant(text) {
  * Start `siyu-server --demo` (env SIYU_SERVER_BIN, default target/release/siyu-server) with its
  * QA clock at `at` (default PINNED_AT).
  */
-export async function startServer({ extraArgs = [], at = PINNED_AT, env = {} } = {}) {
+export async function startServer({ extraArgs = [], at = PINNED_AT, env = {}, dir: reuse } = {}) {
   const bin = process.env.SIYU_SERVER_BIN || join(ROOT, 'target', 'release', 'siyu-server');
   if (!existsSync(bin)) throw new Error(`no server binary at ${bin}: build it with \`cargo build -p siyu-server --release\` or set SIYU_SERVER_BIN`);
   if (!existsSync(join(ROOT, 'pkg', 'siyu_bg.wasm'))) throw new Error('no pkg/: build it with `bash scripts/build-pkg.sh`');
-  const dir = mkdtempSync(join(tmpdir(), 'siyu-e2e-'));
+  // `dir`: a previous server's folder (its database and secret), to start again after a crash.
+  const dir = reuse ?? mkdtempSync(join(tmpdir(), 'siyu-e2e-'));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const args = ['--demo', '--database', `sqlite://${join(dir, 'e2e.db')}`, '--listen', `127.0.0.1:${port}`, '--www', join(ROOT, 'www'), '--pkg', join(ROOT, 'pkg'), '--data-dir', dir, '--rate-burst', '0', '--clock-at', String(at), ...extraArgs];
@@ -121,6 +122,13 @@ export async function startServer({ extraArgs = [], at = PINNED_AT, env = {} } =
     async setClockTo(instant) {
       const { now, offsetMs } = await api('/api/qa/clock');
       return api('/api/qa/clock', { body: { offsetMs: offsetMs + (instant - now) } });
+    },
+    /** kill -9: no shutdown at all; the folder stays for a restart (`startServer({ dir })`). */
+    async kill9() {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGKILL');
+        await exited;
+      }
     },
     async stop() {
       if (child.exitCode === null) {
