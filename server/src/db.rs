@@ -168,6 +168,15 @@ const SCHEMA: &[&str] = &[
         next_at BIGINT NOT NULL,
         PRIMARY KEY (url, event_id)
     )",
+    // Instants at which some of a member's points expire, still to be told (`points.expired`),
+    // found by the sweep when due. By instant, not lot: compaction merges lots that expire
+    // together (rulebook §12).
+    "CREATE TABLE IF NOT EXISTS lot_expiries (
+        member_id TEXT NOT NULL,
+        expires_at BIGINT NOT NULL,
+        PRIMARY KEY (member_id, expires_at)
+    )",
+    "CREATE INDEX IF NOT EXISTS lot_expiries_due ON lot_expiries (expires_at)",
     "CREATE INDEX IF NOT EXISTS event_deliveries_in_order ON event_deliveries (url, created_at, member_id, seq, n)",
     // Every point lot credited: a lot id is credited once.
     "CREATE TABLE IF NOT EXISTS point_lots (

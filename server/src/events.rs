@@ -71,32 +71,62 @@ pub fn events_of(member: &str, seq: i64, at: i64, tier_change: Option<(&str, &st
     out
 }
 
-/// In the decision's transaction: its events and a delivery for each webhook URL.
-#[allow(clippy::too_many_arguments)]
-pub async fn record(conn: &mut AnyConnection, db: &Db, webhooks: &Webhooks, member: &str, seq: i64, at: i64, tier_change: Option<(&str, &str)>, effects: &[Effect]) -> Result<(), sqlx::Error> {
-    for (n, (id, kind, body)) in events_of(member, seq, at, tier_change, effects).into_iter().enumerate() {
-        sqlx::query(&db.sql("INSERT INTO events (event_id, member_id, seq, n, event_type, body, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)"))
-            .bind(&id)
-            .bind(member)
-            .bind(seq)
-            .bind(n as i64)
-            .bind(kind)
-            .bind(&body)
-            .bind(at)
-            .execute(&mut *conn)
-            .await?;
+async fn insert_event(conn: &mut AnyConnection, db: &Db, webhooks: &Webhooks, event: (&str, &str, i64, i64, &str, &str, i64)) -> Result<bool, sqlx::Error> {
+    let (id, member, seq, n, kind, body, at) = event;
+    // An event is written once (a sweep that runs again finds it there).
+    let written = sqlx::query(&db.sql(
+        "INSERT INTO events (event_id, member_id, seq, n, event_type, body, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (event_id) DO NOTHING",
+    ))
+    .bind(id)
+    .bind(member)
+    .bind(seq)
+    .bind(n)
+    .bind(kind)
+    .bind(body)
+    .bind(at)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected()
+        == 1;
+    if written {
         for url in &webhooks.urls {
             sqlx::query(&db.sql(
                 "INSERT INTO event_deliveries (url, event_id, member_id, seq, n, created_at, attempts, next_at) VALUES ($1, $2, $3, $4, $5, $6, 0, 0)",
             ))
             .bind(url)
-            .bind(&id)
+            .bind(id)
             .bind(member)
             .bind(seq)
-            .bind(n as i64)
+            .bind(n)
             .bind(at)
             .execute(&mut *conn)
             .await?;
+        }
+    }
+    Ok(written)
+}
+
+/// In the decision's transaction: its events and a delivery for each webhook URL.
+#[allow(clippy::too_many_arguments)]
+pub async fn record(conn: &mut AnyConnection, db: &Db, webhooks: &Webhooks, member: &str, seq: i64, at: i64, tier_change: Option<(&str, &str)>, effects: &[Effect]) -> Result<(), sqlx::Error> {
+    for (n, (id, kind, body)) in events_of(member, seq, at, tier_change, effects).into_iter().enumerate() {
+        insert_event(conn, db, webhooks, (&id, member, seq, n as i64, kind, &body, at)).await?;
+    }
+    // Lots that will expire: the sweep tells `points.expired` when they do.
+    for effect in effects {
+        let lots: Vec<&siyu_core::state::PointLot> = match effect {
+            Effect::PointsCredited { lot, .. } => vec![lot],
+            Effect::PointsRestored { lots, .. } => lots.iter().collect(),
+            _ => continue,
+        };
+        for lot in lots {
+            if let Some(expires_at) = lot.expires_at {
+                sqlx::query(&db.sql("INSERT INTO lot_expiries (member_id, expires_at) VALUES ($1, $2) ON CONFLICT (member_id, expires_at) DO NOTHING"))
+                    .bind(member)
+                    .bind(expires_at)
+                    .execute(&mut *conn)
+                    .await?;
+            }
         }
     }
     Ok(())
@@ -192,6 +222,46 @@ impl Service {
             events.push(serde_json::from_str(&body).map_err(|e| ApiError::internal(e.to_string()))?);
         }
         Ok(events)
+    }
+
+    /// `points.expired` for every instant at which some of a member's points expired (at the
+    /// business clock): an expiry is no decision, so the sweep writes it, once per member and
+    /// instant (id `<member>/expired/<instant>`), with the points the lots still held.
+    pub async fn sweep_expired_points(&self) -> Result<usize, ApiError> {
+        let Some(webhooks) = self.config.webhooks.clone() else { return Ok(0) };
+        let now = self.now();
+        let due = sqlx::query(&self.db.sql("SELECT member_id, expires_at FROM lot_expiries WHERE expires_at <= $1 ORDER BY expires_at LIMIT 500"))
+            .bind(now)
+            .fetch_all(&self.db.pool)
+            .await?;
+        let mut told = 0;
+        for row in due {
+            let member: String = row.try_get("member_id")?;
+            let expires_at: i64 = row.try_get("expires_at")?;
+            let Some((version, state)) = self.member_state(&member).await? else { continue };
+            let lots: Vec<Value> = state
+                .lots
+                .iter()
+                .filter(|l| l.remaining > 0 && l.expires_at == Some(expires_at))
+                .map(|l| json!({ "lot": l.id, "points": l.remaining, "source": l.source }))
+                .collect();
+            let points: i64 = state.lots.iter().filter(|l| l.remaining > 0 && l.expires_at == Some(expires_at)).map(|l| l.remaining).sum();
+            let mut tx = self.db.pool.begin().await?;
+            if points > 0 {
+                let id = format!("{member}/expired/{expires_at}");
+                let data = json!({ "points": points, "expiredAt": expires_at, "lots": lots });
+                let body = json!({ "id": id, "type": "points.expired", "memberId": member, "seq": version, "at": expires_at, "data": data }).to_string();
+                if insert_event(&mut tx, &self.db, &webhooks, (&id, &member, version, i64::MAX, "points.expired", &body, expires_at)).await? {
+                    told += 1;
+                }
+            }
+            sqlx::query(&self.db.sql("DELETE FROM lot_expiries WHERE member_id = $1 AND expires_at = $2")).bind(&member).bind(expires_at).execute(&mut *tx).await?;
+            tx.commit().await?;
+        }
+        if told > 0 {
+            self.events_wake.notify_one();
+        }
+        Ok(told)
     }
 
     /// Deliveries still to make (all URLs).

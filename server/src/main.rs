@@ -288,6 +288,9 @@ async fn main() {
         let courier = svc.clone();
         tokio::spawn(async move {
             loop {
+                if let Err(e) = courier.sweep_expired_points().await {
+                    tracing::warn!(code = e.code, message = %e.message, "sweep of expired points failed; retried next round");
+                }
                 if let Err(e) = courier.deliver_events().await {
                     tracing::warn!(code = e.code, message = %e.message, "event delivery failed; retried next round");
                 }

@@ -69,7 +69,7 @@ async fn push(svc: &Service, phone: &mut Mall, mutation: Mutation) {
 async fn events_reach_a_receiver(url: &str, tag: &str) {
     let hook = receiver(3).await;
     let config = Config { webhooks: Some(Webhooks { urls: vec![hook.url.clone()], secret: SECRET.to_vec() }), ..config() };
-    let (svc, _) = service_on(url, test_program(tag), START, config).await;
+    let (svc, clock) = service_on(url, test_program(tag), START, config).await;
     // Two members, each a day of changes: check-in, an order paid by the store, a refund.
     for k in 0..2 {
         let member = format!("ev-{tag}-{k}");
@@ -125,6 +125,27 @@ async fn events_reach_a_receiver(url: &str, tag: &str) {
         }
     }
     assert!(hook.calls.load(Ordering::SeqCst) > received.len(), "the receiver was down for a while");
+
+    // An expiry is no decision: the sweep tells it once the business clock passes it, once.
+    let member = format!("ev-{tag}-0");
+    let (_, state) = svc.member_state(&member).await.unwrap().unwrap();
+    let expires_at = state.lots.iter().filter(|l| l.remaining > 0).filter_map(|l| l.expires_at).min().unwrap();
+    let left: i64 = state.lots.iter().filter(|l| l.remaining > 0 && l.expires_at == Some(expires_at)).map(|l| l.remaining).sum();
+    clock.store(expires_at - 1, Ordering::SeqCst);
+    assert_eq!(svc.sweep_expired_points().await.unwrap(), 0, "not before its end");
+    clock.store(expires_at, Ordering::SeqCst);
+    let told = svc.sweep_expired_points().await.unwrap();
+    assert!(told >= 1);
+    assert_eq!(svc.sweep_expired_points().await.unwrap(), 0, "told once");
+    while svc.undelivered_events().await.unwrap() > 0 {
+        assert!(started.elapsed().as_secs() < 60, "expiry events still undelivered");
+        svc.deliver_events().await.unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let received = hook.received.lock().unwrap().clone();
+    let expired = received.iter().find(|(id, _)| *id == format!("{member}/expired/{expires_at}")).map(|(_, e)| e.clone()).expect("points.expired delivered");
+    assert_eq!(expired["type"], "points.expired");
+    assert_eq!((expired["data"]["points"].as_i64(), expired["at"].as_i64()), (Some(left), Some(expires_at)));
 }
 
 #[tokio::test]
