@@ -60,7 +60,7 @@ function pinnedInstant(text) {
  * Start `siyu-server --demo` (env SIYU_SERVER_BIN, default target/release/siyu-server) with its
  * QA clock at `at` (default PINNED_AT).
  */
-export async function startServer({ extraArgs = [], at = PINNED_AT, env = {}, dir: reuse } = {}) {
+export async function startServer({ extraArgs = [], at = PINNED_AT, env = {}, dir: reuse, database } = {}) {
   const bin = process.env.SIYU_SERVER_BIN || join(ROOT, 'target', 'release', 'siyu-server');
   if (!existsSync(bin)) throw new Error(`no server binary at ${bin}: build it with \`cargo build -p siyu-server --release\` or set SIYU_SERVER_BIN`);
   if (!existsSync(join(ROOT, 'pkg', 'siyu_bg.wasm'))) throw new Error('no pkg/: build it with `bash scripts/build-pkg.sh`');
@@ -68,7 +68,8 @@ export async function startServer({ extraArgs = [], at = PINNED_AT, env = {}, di
   const dir = reuse ?? mkdtempSync(join(tmpdir(), 'siyu-e2e-'));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const args = ['--demo', '--database', `sqlite://${join(dir, 'e2e.db')}`, '--listen', `127.0.0.1:${port}`, '--www', join(ROOT, 'www'), '--pkg', join(ROOT, 'pkg'), '--data-dir', dir, '--rate-burst', '0', '--clock-at', String(at), ...extraArgs];
+  // `database`: another database than the folder's SQLite file (a PostgreSQL URL).
+  const args = ['--demo', '--database', database ?? `sqlite://${join(dir, 'e2e.db')}`, '--listen', `127.0.0.1:${port}`, '--www', join(ROOT, 'www'), '--pkg', join(ROOT, 'pkg'), '--data-dir', dir, '--rate-burst', '0', '--clock-at', String(at), ...extraArgs];
   // `env` may depend on the server's own address (a payment provider's notify URL).
   const extraEnv = typeof env === 'function' ? env(url) : env;
   const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SIYU_SECRET: 'e2e-secret-e2e-secret', ...extraEnv } });
