@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The benchmark suite in one command: builds pkg/, then measures package weight, start-up and
 # quotes (node and headless Chromium) and the server's own benchmark when it has one; prints the
-# report and writes BENCHMARKS.md. See docs/benchmarks.md.
+# report and writes BENCHMARKS.md; then the same engine timings in JavaScriptCore without JIT
+# beside node (bench/jsc.mjs). See docs/benchmarks.md.
 #
 #   bash scripts/bench.sh [--quick] [--no-browser] [--no-server] [--out FILE] [--no-write]
 #
@@ -14,4 +15,11 @@ if [ ! -d node_modules/playwright-core ] || [ ! -x node_modules/.bin/wasm-opt ];
   bash scripts/setup.sh
 fi
 bash scripts/build-pkg.sh
-exec node bench/run.mjs "$@"
+# JavaScriptCore's shell (wasm without JIT, as in WeChat on iOS) is a benchmark host, not a test
+# one: installed here, from Debian.
+if [ ! -x /usr/bin/jsc ]; then
+  echo "[bench] installing JavaScriptCore's shell (libjavascriptcoregtk-4.0-bin)"
+  if [ "$(id -u)" = 0 ]; then apt-get install -y -q libjavascriptcoregtk-4.0-bin; else sudo apt-get install -y -q libjavascriptcoregtk-4.0-bin; fi
+fi
+node bench/run.mjs "$@"
+node bench/jsc.mjs
