@@ -36,7 +36,7 @@ pub async fn lookup(conn: &mut AnyConnection, db: &Db, member: &str, code: &str)
 /// In the transaction of `member`'s decision (`seq`, by `client`'s mutation `id`, its state
 /// `after` it): the referrer's side of its effects. Returns whether a task was written.
 #[allow(clippy::too_many_arguments)]
-pub async fn record(conn: &mut AnyConnection, db: &Db, member: &str, client: &str, id: i64, seq: i64, after: &MemberState, effects: &[Effect], now: i64) -> Result<bool, sqlx::Error> {
+pub async fn record(conn: &mut AnyConnection, db: &Db, member: &str, client: &str, id: i64, seq: i64, after: &MemberState, effects: &[Effect]) -> Result<bool, sqlx::Error> {
     let friend = code_of(member);
     let mut written = false;
     for (n, effect) in effects.iter().enumerate() {
@@ -57,7 +57,8 @@ pub async fn record(conn: &mut AnyConnection, db: &Db, member: &str, client: &st
             .bind(format!("{member}/{client}/{id}/{n}"))
             .bind(referrer.as_str())
             .bind(text)
-            .bind(now)
+            // Drained in the order written (the real clock; the business one can be moved back).
+            .bind(crate::clock::system_now_ms())
             .bind(seq)
             .execute(&mut *conn)
             .await?;

@@ -523,7 +523,7 @@ impl Service {
                     let tier_before = self.config.webhooks.as_ref().map(|_| siyu_core::tiers::current_tier(&program, current, at).id.clone());
                     apply_effects(Arc::make_mut(current), &applied.effects);
                     siyu_core::apply_stock(counters, &applied.effects);
-                    referral_tasks |= crate::referral::record(&mut tx, db, member, client, id, version, current, &applied.effects, at).await?;
+                    referral_tasks |= crate::referral::record(&mut tx, db, member, client, id, version, current, &applied.effects).await?;
                     if let (Some(webhooks), Some(before)) = (&self.config.webhooks, &tier_before) {
                         let after = &siyu_core::tiers::current_tier(&program, current, at).id;
                         let change = (before != after).then_some((before.as_str(), after.as_str()));
