@@ -52,12 +52,17 @@ fn event_type(effect: &Effect) -> Option<&'static str> {
     })
 }
 
+/// An event's body: the one shape every event has (docs/events.md).
+fn envelope(id: &str, kind: &str, member: &str, seq: i64, at: i64, data: Value) -> String {
+    json!({ "id": id, "type": kind, "memberId": member, "seq": seq, "at": at, "data": data }).to_string()
+}
+
 /// The events of one decision: each with its id, type and body.
 pub fn events_of(member: &str, seq: i64, at: i64, tier_change: Option<(&str, &str)>, effects: &[Effect]) -> Vec<(String, &'static str, String)> {
     let mut out = Vec::new();
     let mut push = |kind: &'static str, data: Value| {
         let id = format!("{member}/{seq}/{}", out.len());
-        let body = json!({ "id": id, "type": kind, "memberId": member, "seq": seq, "at": at, "data": data }).to_string();
+        let body = envelope(&id, kind, member, seq, at, data);
         out.push((id, kind, body));
     };
     for effect in effects {
@@ -241,18 +246,14 @@ impl Service {
             let member: String = row.try_get("member_id")?;
             let expires_at: i64 = row.try_get("expires_at")?;
             let Some((version, state)) = self.member_state(&member).await? else { continue };
-            let lots: Vec<Value> = state
-                .lots
-                .iter()
-                .filter(|l| l.remaining > 0 && l.expires_at == Some(expires_at))
-                .map(|l| json!({ "lot": l.id, "points": l.remaining, "source": l.source }))
-                .collect();
-            let points: i64 = state.lots.iter().filter(|l| l.remaining > 0 && l.expires_at == Some(expires_at)).map(|l| l.remaining).sum();
+            let expired: Vec<&siyu_core::state::PointLot> = state.lots.iter().filter(|l| l.remaining > 0 && l.expires_at == Some(expires_at)).collect();
+            let points: i64 = expired.iter().map(|l| l.remaining).sum();
+            let lots: Vec<Value> = expired.iter().map(|l| json!({ "lot": l.id, "points": l.remaining, "source": l.source })).collect();
             let mut tx = self.db.pool.begin().await?;
             if points > 0 {
                 let id = format!("{member}/expired/{expires_at}");
                 let data = json!({ "points": points, "expiredAt": expires_at, "lots": lots });
-                let body = json!({ "id": id, "type": "points.expired", "memberId": member, "seq": version, "at": expires_at, "data": data }).to_string();
+                let body = envelope(&id, "points.expired", &member, version, expires_at, data);
                 if insert_event(&mut tx, &self.db, &webhooks, (&id, &member, version, i64::MAX, "points.expired", &body, expires_at)).await? {
                     told += 1;
                 }

@@ -11,7 +11,7 @@
 pub use crate::effects::CodeLookup;
 use crate::effects::{credit_pending, Ctx, Effect};
 use crate::error::{InputError, ReferralError, Rejection};
-use crate::program::Program;
+use crate::program::{Program, ReferralRules};
 use crate::state::{CouponState, Friend, FriendStatus, MemberState};
 use crate::time::{Day, Instant, MS_PER_DAY};
 use crate::units::Fen;
@@ -55,6 +55,19 @@ pub fn mask(member_id: &str) -> String {
     }
 }
 
+/// The first instant a member can no longer accept a code: `bindDays` after joining.
+fn accept_deadline(rules: &ReferralRules, state: &MemberState) -> Instant {
+    state.joined_at.saturating_add(i64::from(rules.bind_days) * MS_PER_DAY)
+}
+
+/// Rewards this referrer was given in the calendar month of `at` (the store's time zone); a
+/// reward cancelled since does not count.
+fn rewarded_in_month(program: &Program, state: &MemberState, at: Instant) -> u32 {
+    let month = |t: Instant| Day::of(t, program.utc_offset_minutes).first_of_month();
+    let n = state.referral.friends.iter().filter(|f| f.status == FriendStatus::Rewarded && month(f.at) == month(at)).count();
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
 /// `acceptReferral {code}`: the friend binds to the referrer once and gets the friend coupon
 /// (id `ctx.id(0)`).
 pub fn accept(program: &Program, state: &MemberState, code: &str, ctx: &Ctx) -> Result<Vec<Effect>, Rejection> {
@@ -72,7 +85,7 @@ pub fn accept(program: &Program, state: &MemberState, code: &str, ctx: &Ctx) -> 
     if state.referral.friends.iter().any(|f| f.code == code) || lookup.is_some_and(|l| l.owner_referred_by_member) {
         return Err(ReferralError::Loop { code: code.into() }.into());
     }
-    if ctx.now.saturating_sub(state.joined_at) >= i64::from(rules.bind_days) * MS_PER_DAY {
+    if ctx.now >= accept_deadline(rules, state) {
         return Err(ReferralError::TooLate { bind_days: rules.bind_days }.into());
     }
     if state.has_ordered() {
@@ -131,17 +144,11 @@ pub fn reward(program: &Program, state: &MemberState, friend: &str, order_id: &s
         return Err(settled(f));
     }
     let mut next = Friend { status: FriendStatus::Rewarded, at: ctx.now, order_id: Some(order_id.into()), ..f.clone() };
-    let month = Day::of(ctx.now, program.utc_offset_minutes).first_of_month();
-    let this_month = state
-        .referral
-        .friends
-        .iter()
-        .filter(|x| x.status == FriendStatus::Rewarded && Day::of(x.at, program.utc_offset_minutes).first_of_month() == month)
-        .count();
+    let this_month = rewarded_in_month(program, state, ctx.now);
     let mut effects = Vec::new();
     if total < rules.min_first_paid {
         next.status = FriendStatus::BelowMinimum;
-    } else if this_month >= rules.max_rewards_per_month as usize {
+    } else if this_month >= rules.max_rewards_per_month {
         next.status = FriendStatus::OverMonthlyCap;
     } else {
         let available_at = crate::points::available_after_payment(program, paid_at).filter(|t| *t > ctx.now);
@@ -236,9 +243,8 @@ pub fn view(program: &Program, state: &MemberState, now: Instant) -> ReferralVie
         return ReferralView { offered: false, code: String::new(), referred_by: None, accept_until: None, friends: vec![], friends_before: 0, rewarded_this_month: 0, max_rewards_per_month: 0 };
     };
     let r = &state.referral;
-    let deadline = state.joined_at.saturating_add(i64::from(rules.bind_days) * MS_PER_DAY);
+    let deadline = accept_deadline(rules, state);
     let accept_until = (r.referred_by.is_none() && !state.has_ordered() && now < deadline).then_some(deadline);
-    let month = Day::of(now, program.utc_offset_minutes).first_of_month();
     let friends = r
         .friends
         .iter()
@@ -265,7 +271,6 @@ pub fn view(program: &Program, state: &MemberState, now: Instant) -> ReferralVie
             }
         })
         .collect();
-    let rewarded_this_month = r.friends.iter().filter(|f| f.status == FriendStatus::Rewarded && Day::of(f.at, program.utc_offset_minutes).first_of_month() == month).count();
     ReferralView {
         offered: true,
         code: code_of(&state.member_id),
@@ -273,7 +278,7 @@ pub fn view(program: &Program, state: &MemberState, now: Instant) -> ReferralVie
         accept_until,
         friends,
         friends_before: r.friends_before,
-        rewarded_this_month: u32::try_from(rewarded_this_month).unwrap_or(u32::MAX),
+        rewarded_this_month: rewarded_in_month(program, state, now),
         max_rewards_per_month: rules.max_rewards_per_month,
     }
 }
