@@ -29,8 +29,17 @@ wasm-opt --mvp-features --enable-mutable-globals -Oz --strip-debug --strip-produ
 rm pkg/siyu_bg.lowered.wasm
 node scripts/patch-glue.mjs
 
+# The authority's module (`siyu/authority`, docs/backend.md): the server algorithm behind a plain
+# C ABI, without wasm-bindgen's runtime, for backends (Node, edge runtimes, wasmtime, Chicory).
+# Backends run it on current runtimes: no MVP lowering.
+authority=target/pkg-authority
+cargo build --profile wasm-release --lib --target wasm32-unknown-unknown --no-default-features --features authority --target-dir "$authority"
+# shellcheck disable=SC2086
+wasm-opt $features -Oz --strip-debug --strip-producers "$authority/wasm32-unknown-unknown/wasm-release/siyu.wasm" -o pkg/siyu_authority.wasm
+
 cp js/*.js js/*.d.ts pkg/
 node scripts/build-miniprogram.mjs
 cp README.md LICENSE-MIT LICENSE-APACHE pkg/
 node scripts/write-package-json.mjs
 echo "pkg/ built: $(wc -c < pkg/siyu_bg.wasm) bytes wasm, $(gzip -9 -c pkg/siyu_bg.wasm | wc -c) gzip, $(wc -c < pkg/miniprogram/siyu_bg.wasm.br) brotli"
+echo "authority: $(wc -c < pkg/siyu_authority.wasm) bytes wasm, $(gzip -9 -c pkg/siyu_authority.wasm | wc -c) gzip"

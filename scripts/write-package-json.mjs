@@ -20,6 +20,8 @@ const pkg = {
     '.': { types: './index.d.ts', default: './index.js' },
     './engine': { types: './siyu.d.ts', default: './siyu.js' },
     './miniprogram': { types: './miniprogram/index.d.ts', default: './miniprogram/index.js' },
+    './authority': { types: './authority.d.ts', default: './authority.js' },
+    './siyu_authority.wasm': './siyu_authority.wasm',
     './siyu_bg.wasm': './siyu_bg.wasm',
     './package.json': './package.json',
   },

@@ -54,10 +54,8 @@ impl Signer {
     }
 }
 
-/// Member and client ids: 1–64 characters of `A-Z a-z 0-9 _ - . :`.
-pub fn valid_id(id: &str) -> bool {
-    !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b':'))
-}
+/// Member and client ids: 1–64 characters of `A-Z a-z 0-9 _ - . :` (the authority's rule).
+pub use siyu_sync::authority::valid_id;
 
 pub fn valid_member_id(id: &str) -> bool {
     valid_id(id)

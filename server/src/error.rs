@@ -132,3 +132,12 @@ pub fn integral_numbers(value: &mut Value) -> bool {
         _ => false,
     }
 }
+
+impl From<siyu_sync::authority::Refusal> for ApiError {
+    fn from(r: siyu_sync::authority::Refusal) -> ApiError {
+        if r.status >= 500 {
+            return ApiError::internal(r.message);
+        }
+        ApiError::new(r.status, r.code, r.message).with_details(r.details)
+    }
+}

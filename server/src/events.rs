@@ -15,8 +15,7 @@ use crate::service::Service;
 use hmac::{Hmac, Mac};
 use serde_json::{json, Value};
 use sha2::Sha256;
-use siyu_core::state::FriendStatus;
-use siyu_core::Effect;
+use siyu_sync::authority::events::{envelope, Event};
 use sqlx::{AnyConnection, Row};
 use std::collections::HashSet;
 use std::time::Duration;
@@ -33,48 +32,6 @@ pub struct Webhooks {
 const DELIVERY_BATCH: i64 = 200;
 /// The longest wait between two tries of one delivery.
 const MAX_BACKOFF_MS: i64 = 300_000;
-
-/// The event types, and the effect each comes from (`tier.changed` compares the tier before
-/// and after the decision).
-fn event_type(effect: &Effect) -> Option<&'static str> {
-    Some(match effect {
-        Effect::OrderPlaced { .. } => "order.placed",
-        Effect::OrderPaid { .. } => "order.paid",
-        Effect::OrderCancelled { .. } => "order.cancelled",
-        Effect::OrderRefunded { .. } => "order.refunded",
-        Effect::PointsCredited { .. } | Effect::PointsRestored { .. } => "points.credited",
-        Effect::PointsDebited { .. } => "points.debited",
-        Effect::CouponIssued { .. } => "coupon.issued",
-        Effect::CouponUsed { .. } => "coupon.used",
-        Effect::CouponRevoked { .. } | Effect::CouponWithdrawn { .. } => "coupon.revoked",
-        Effect::FriendUpdated { friend } if friend.status == FriendStatus::Rewarded => "referral.rewarded",
-        _ => return None,
-    })
-}
-
-/// An event's body: the one shape every event has (docs/events.md).
-fn envelope(id: &str, kind: &str, member: &str, seq: i64, at: i64, data: Value) -> String {
-    json!({ "id": id, "type": kind, "memberId": member, "seq": seq, "at": at, "data": data }).to_string()
-}
-
-/// The events of one decision: each with its id, type and body.
-pub fn events_of(member: &str, seq: i64, at: i64, tier_change: Option<(&str, &str)>, effects: &[Effect]) -> Vec<(String, &'static str, String)> {
-    let mut out = Vec::new();
-    let mut push = |kind: &'static str, data: Value| {
-        let id = format!("{member}/{seq}/{}", out.len());
-        let body = envelope(&id, kind, member, seq, at, data);
-        out.push((id, kind, body));
-    };
-    for effect in effects {
-        if let Some(kind) = event_type(effect) {
-            push(kind, serde_json::to_value(effect).unwrap_or(Value::Null));
-        }
-    }
-    if let Some((from, to)) = tier_change {
-        push("tier.changed", json!({ "from": from, "to": to }));
-    }
-    out
-}
 
 async fn insert_event(conn: &mut AnyConnection, db: &Db, webhooks: &Webhooks, event: (&str, &str, i64, i64, &str, &str, i64)) -> Result<bool, sqlx::Error> {
     let (id, member, seq, n, kind, body, at) = event;
@@ -113,28 +70,19 @@ async fn insert_event(conn: &mut AnyConnection, db: &Db, webhooks: &Webhooks, ev
     Ok(written)
 }
 
-/// In the decision's transaction: its events and a delivery for each webhook URL.
-#[allow(clippy::too_many_arguments)]
-pub async fn record(conn: &mut AnyConnection, db: &Db, webhooks: &Webhooks, member: &str, seq: i64, at: i64, tier_change: Option<(&str, &str)>, effects: &[Effect]) -> Result<(), sqlx::Error> {
-    for (n, (id, kind, body)) in events_of(member, seq, at, tier_change, effects).into_iter().enumerate() {
-        insert_event(conn, db, webhooks, (&id, member, seq, n as i64, kind, &body, at)).await?;
+/// In the decision's transaction: the events the authority made (`siyu_sync::authority::events`)
+/// with a delivery for each webhook URL, and the instants at which credited lots expire (the
+/// sweep tells `points.expired` when they do).
+pub async fn record(conn: &mut AnyConnection, db: &Db, webhooks: &Webhooks, member: &str, events: &[Event], lot_expiries: &[i64]) -> Result<(), sqlx::Error> {
+    for e in events {
+        insert_event(conn, db, webhooks, (&e.id, member, e.seq as i64, e.n as i64, e.kind, &e.body, e.at)).await?;
     }
-    // Lots that will expire: the sweep tells `points.expired` when they do.
-    for effect in effects {
-        let lots: Vec<&siyu_core::state::PointLot> = match effect {
-            Effect::PointsCredited { lot, .. } => vec![lot],
-            Effect::PointsRestored { lots, .. } => lots.iter().collect(),
-            _ => continue,
-        };
-        for lot in lots {
-            if let Some(expires_at) = lot.expires_at {
-                sqlx::query(&db.sql("INSERT INTO lot_expiries (member_id, expires_at) VALUES ($1, $2) ON CONFLICT (member_id, expires_at) DO NOTHING"))
-                    .bind(member)
-                    .bind(expires_at)
-                    .execute(&mut *conn)
-                    .await?;
-            }
-        }
+    for expires_at in lot_expiries {
+        sqlx::query(&db.sql("INSERT INTO lot_expiries (member_id, expires_at) VALUES ($1, $2) ON CONFLICT (member_id, expires_at) DO NOTHING"))
+            .bind(member)
+            .bind(*expires_at)
+            .execute(&mut *conn)
+            .await?;
     }
     Ok(())
 }
@@ -253,7 +201,7 @@ impl Service {
             if points > 0 {
                 let id = format!("{member}/expired/{expires_at}");
                 let data = json!({ "points": points, "expiredAt": expires_at, "lots": lots });
-                let body = envelope(&id, "points.expired", &member, version, expires_at, data);
+                let body = envelope(&id, "points.expired", &member, version as u64, expires_at, data);
                 if insert_event(&mut tx, &self.db, &webhooks, (&id, &member, version, i64::MAX, "points.expired", &body, expires_at)).await? {
                     told += 1;
                 }

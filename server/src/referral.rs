@@ -12,8 +12,9 @@
 use crate::db::Db;
 use crate::error::ApiError;
 use crate::service::Service;
-use siyu_core::referral::{code_of, mask, CodeLookup};
-use siyu_core::{Effect, MemberState, Mutation};
+use siyu_core::referral::{code_of, CodeLookup};
+use siyu_core::Mutation;
+use siyu_sync::authority::Writes;
 use siyu_sync::StoredOutcome;
 use sqlx::{AnyConnection, Row};
 
@@ -33,38 +34,24 @@ pub async fn lookup(conn: &mut AnyConnection, db: &Db, member: &str, code: &str)
     })
 }
 
-/// In the transaction of `member`'s decision (`seq`, by `client`'s mutation `id`, its state
-/// `after` it): the referrer's side of its effects. Returns whether a task was written.
-#[allow(clippy::too_many_arguments)]
-pub async fn record(conn: &mut AnyConnection, db: &Db, member: &str, client: &str, id: i64, seq: i64, after: &MemberState, effects: &[Effect]) -> Result<bool, sqlx::Error> {
-    let friend = code_of(member);
-    let mut written = false;
-    for (n, effect) in effects.iter().enumerate() {
-        let (referrer, mutation) = match effect {
-            Effect::ReferralAccepted { code, at } => {
-                sqlx::query(&db.sql("UPDATE referral_codes SET referred_by = $1 WHERE member_id = $2")).bind(code.as_str()).bind(member).execute(&mut *conn).await?;
-                (code, Mutation::ReferralJoined { friend: friend.clone(), name: mask(member), at: *at })
-            }
-            Effect::ReferralFirstOrder { code, order_id } => {
-                let Some(order) = after.order(order_id) else { continue };
-                (code, Mutation::RewardReferral { friend: friend.clone(), order_id: order_id.clone(), amount: order.total, at: order.paid_time() })
-            }
-            Effect::ReferralOrderRefunded { code, order_id } => (code, Mutation::CancelReferralReward { friend: friend.clone(), order_id: order_id.clone() }),
-            _ => continue,
-        };
-        let text = serde_json::to_string(&mutation).map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
+/// In the transaction of `member`'s decisions: the code it accepted (whose friend it now is, for
+/// the loop check of later codes) and the referrer's tasks the authority made of them.
+pub async fn record(conn: &mut AnyConnection, db: &Db, member: &str, writes: &Writes) -> Result<(), sqlx::Error> {
+    if let Some(code) = &writes.referral_accepted {
+        sqlx::query(&db.sql("UPDATE referral_codes SET referred_by = $1 WHERE member_id = $2")).bind(code.as_str()).bind(member).execute(&mut *conn).await?;
+    }
+    for task in &writes.referral_tasks {
         sqlx::query(&db.sql("INSERT INTO referral_tasks (task_id, referrer_code, mutation, created_at, seq) VALUES ($1, $2, $3, $4, $5)"))
-            .bind(format!("{member}/{client}/{id}/{n}"))
-            .bind(referrer.as_str())
-            .bind(text)
+            .bind(task.task_id.as_str())
+            .bind(task.referrer_code.as_str())
+            .bind(task.mutation.as_str())
             // Drained in the order written (the real clock; the business one can be moved back).
             .bind(crate::clock::system_now_ms())
-            .bind(seq)
+            .bind(task.seq as i64)
             .execute(&mut *conn)
             .await?;
-        written = true;
     }
-    Ok(written)
+    Ok(())
 }
 
 impl Service {

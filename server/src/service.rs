@@ -2,37 +2,27 @@
 //! HTTP handlers (`http`) parse requests and call these; the tests and the benchmark call them
 //! directly; every statement they run is a function of the store (`store`).
 //!
-//! Every mutation is decided by `siyu_core::apply` in one database transaction that locks the member:
-//! load state and stock, apply, write the new state, the natural-key guard rows, the counters, the
-//! stored result and the client's last mutation id, commit.
+//! Every push is decided by the authority (`siyu_sync::authority`, the same pure functions any
+//! backend hosts) in one database transaction that locks the member: read what it names, decide,
+//! write the decisions, the new state, the guard rows, the counters, the archive, the outbox and
+//! the client's last mutation id, commit.
 
 use crate::auth::{valid_id, Signer};
 use crate::clock::Clock;
 use crate::db::Db;
-use crate::store::{self, ArchiveItem, ArchiveKind, WriteError};
 use crate::error::ApiError;
+use crate::store::{self, WriteError};
 use serde_json::{json, Value};
-use siyu_core::state::digest_json;
-use siyu_sync::{Change, Decided, ErrorBody, Intent, MutationResult, MAX_PATCH, Outcome, PullRequest, PullResponse, PushMutation, PushRequest, PushResponse, StoredOutcome, MAX_BATCH, PROTOCOL_VERSION};
-use siyu_core::compact::{compact, Archived};
-use siyu_core::coupons::finished_at;
-use siyu_core::time::{days_in_month, Day};
-use siyu_core::{apply, apply_effects, Ctx, Effect, MemberState, Mutation, Program, Rejection, Stock};
+pub use siyu_sync::authority::history::{ArchivePage as HistoryPage, ArchiveQuery as HistoryQuery};
+use siyu_sync::authority::history::{history_page, history_range, HistoryRange};
+use siyu_sync::authority::pull::{answer_pull, check_pull, plan_pull, PullRead, StoredResult, MAX_PULL_RESULTS};
+pub use siyu_sync::authority::push::MAX_ARGS_BYTES;
+use siyu_sync::authority::{check_push, decide_push, decided_range, guards_of, Conflict, Lookups, Member, PushDecided, PushOptions, PushStep, Refusal};
+use siyu_sync::{Outcome, PullRequest, PullResponse, PushMutation, PushRequest, PushResponse, StoredOutcome, MAX_PATCH, PROTOCOL_VERSION};
+use siyu_core::{Effect, MemberState, Program, Stock};
 use sqlx::AnyConnection;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
-
-/// A pull returns at most this many results (the most recent ones).
-pub const MAX_PULL_RESULTS: usize = 1000;
-
-/// The largest `args` of one mutation (as compact JSON) the engine is asked to decide. A real
-/// intent is far smaller (a cart of 400 lines fits); a larger one is rejected `INVALID_INPUT`
-/// without running the rules, so one request cannot occupy a worker (and the member's lock) with
-/// a cart of tens of thousands of lines or coupon ids, or store a rejection (whose quote grows
-/// with the cart) many times the size of what was sent.
-pub const MAX_ARGS_BYTES: usize = 16 * 1024;
-/// The longest mutation `name` decided (the longest real one is 13 bytes).
-pub const MAX_NAME_BYTES: usize = 64;
 
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -95,14 +85,6 @@ fn remember<V>(map: &mut HashMap<String, V>, limit: usize, key: &str, value: V) 
         map.clear();
     }
     map.insert(key.to_string(), value);
-}
-
-/// What one attempt to decide a mutation came to.
-enum Step {
-    Decided(StoredOutcome),
-    Duplicate(StoredOutcome),
-    Reused,
-    OutOfOrder(i64),
 }
 
 
@@ -279,86 +261,17 @@ impl Service {
 
     // ---- push -------------------------------------------------------------------------------
 
+    /// Decide a push (docs/protocol.md §3) with the authority (`siyu_sync::authority::push`):
+    /// every rule of the protocol is there; this reads and writes.
     pub async fn push(&self, member: &str, req: &PushRequest) -> Result<PushResponse, ApiError> {
-        if req.protocol != PROTOCOL_VERSION {
-            return Err(ApiError::version(json!(req.protocol)));
-        }
-        if req.mutations.len() > MAX_BATCH {
-            return Err(ApiError::too_large(format!("a push carries at most {MAX_BATCH} mutations, got {}", req.mutations.len()))
-                .with_details(json!({ "max": MAX_BATCH, "got": req.mutations.len() })));
-        }
-        check_client_id(&req.client_id)?;
-        for (i, m) in req.mutations.iter().enumerate() {
-            if m.id == 0 || m.id > i64::MAX as u64 {
-                return Err(ApiError::bad_request("mutation ids start at 1").with_details(json!({ "path": format!("mutations[{i}].id") })));
-            }
-            if i > 0 && m.id != req.mutations[i - 1].id + 1 {
-                return Err(ApiError::bad_request("mutation ids in a push must be consecutive and ascending")
-                    .with_details(json!({ "path": format!("mutations[{i}].id") })));
-            }
-        }
+        check_push(req)?;
         self.rate_check(member)?;
         self.ensure_client(member, &req.client_id).await?;
-        let client = req.client_id.as_str();
-
-        let mut last = self.last_mutation_id(member, client).await?;
-        if let Some(first) = req.mutations.first() {
-            if first.id as i64 > last + 1 {
-                return Err(out_of_order(last + 1, first.id));
-            }
-        }
-        // Ids already decided: answer from storage, refusing a reused id with another payload.
-        let mut stored: HashMap<i64, (String, String, i64, StoredOutcome)> = HashMap::new();
-        let seen: Vec<&PushMutation> = req.mutations.iter().filter(|m| m.id as i64 <= last).collect();
-        if let (Some(lo), Some(hi)) = (seen.first(), seen.last()) {
-            for row in store::decided(&self.db, member, client, lo.id as i64, hi.id as i64).await? {
-                stored.insert(row.id, (row.name, row.args, row.client_time, decode_outcome(&row.outcome)?));
-            }
-            for m in &seen {
-                let (name, args, client_time, _) = stored.get(&(m.id as i64)).ok_or_else(|| ApiError::internal(format!("mutation {} is decided but not stored", m.id)))?;
-                if !same_payload(m, name, args, *client_time) {
-                    return Err(reused(m.id));
-                }
-            }
-        }
-
-        let fresh: Vec<PushMutation> = req.mutations.iter().filter(|m| !stored.contains_key(&(m.id as i64))).cloned().collect();
-        // The new mutations are decided together in one transaction (one state write per push);
-        // if a guard fires or the batch hits a transient conflict, one transaction each.
-        let mut steps: HashMap<u64, Step> = HashMap::new();
-        if fresh.len() > 1 {
-            match self.try_decide(member, client, &fresh, None).await {
-                Ok(decided) => steps.extend(decided),
-                Err(WriteError::Guard(_)) => {}
-                Err(WriteError::Db(e)) if crate::db::transient(&e) => {}
-                Err(WriteError::Db(e)) => return Err(e.into()),
-            }
-        }
-        let mut results = Vec::with_capacity(req.mutations.len());
-        for m in &req.mutations {
-            if let Some((_, _, _, outcome)) = stored.get(&(m.id as i64)) {
-                results.push(MutationResult { id: m.id, outcome: Outcome::Duplicate { original: outcome.clone() } });
-                continue;
-            }
-            let step = match steps.remove(&m.id) {
-                Some(step) => step,
-                None => self.decide(member, client, m).await?,
-            };
-            match step {
-                Step::Decided(outcome) => {
-                    last = m.id as i64;
-                    results.push(MutationResult { id: m.id, outcome: outcome.into() });
-                }
-                Step::Duplicate(original) => results.push(MutationResult { id: m.id, outcome: Outcome::Duplicate { original } }),
-                Step::Reused => return Err(reused(m.id)),
-                Step::OutOfOrder(expected) => return Err(out_of_order(expected, m.id)),
-            }
-        }
-        last = last.max(self.last_mutation_id(member, client).await?);
+        let decided = self.decide_request(member, req).await?;
         // A refund decided now of an order paid through the provider gives the payment back.
-        let refunded: Vec<&str> = results
+        let refunded: Vec<&str> = decided
+            .results
             .iter()
-            .filter(|r| !stored.contains_key(&(r.id as i64)))
             .filter_map(|r| match &r.outcome {
                 Outcome::Applied { effects, .. } => Some(effects),
                 _ => None,
@@ -376,7 +289,7 @@ impl Service {
                 }
             }
         }
-        Ok(PushResponse { results, last_mutation_id: last as u64 })
+        Ok(PushResponse { results: decided.results, last_mutation_id: decided.last_mutation_id })
     }
 
     /// The store's client row for a member (rulebook §15); it is nobody's device, so it has no
@@ -390,437 +303,209 @@ impl Service {
     /// Decide one mutation with the next id of its client: its outcome, or `None` when that id
     /// was taken meanwhile (by another server deciding for the same client).
     pub(crate) async fn decide_one(&self, member: &str, client: &str, m: &PushMutation) -> Result<Option<StoredOutcome>, ApiError> {
-        Ok(match self.decide(member, client, m).await? {
-            Step::Decided(outcome) => Some(outcome),
-            Step::Duplicate(_) | Step::Reused | Step::OutOfOrder(_) => None,
-        })
+        let req = PushRequest { protocol: PROTOCOL_VERSION, client_id: client.to_string(), mutations: vec![m.clone()] };
+        match self.decide_request(member, &req).await {
+            Ok(decided) => Ok(decided.results.into_iter().next().map(|r| match r.outcome {
+                Outcome::Applied { effects, notice } => StoredOutcome::Applied { effects, notice },
+                Outcome::Rejected { error } => StoredOutcome::Rejected { error },
+                Outcome::Duplicate { original } => original,
+            })),
+            Err(e) if e.code == "MUTATION_ID_REUSED" || e.code == "OUT_OF_ORDER" => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 
-    async fn last_mutation_id(&self, member: &str, client: &str) -> Result<i64, ApiError> {
-        Ok(store::last_mutation_id(&self.db, member, client).await?)
-    }
-
-    /// Decide one mutation. A guard that fires rolls the attempt back; the mutation is decided
-    /// again on fresh data (a counter another member emptied meanwhile), and if a guard still
-    /// fires it is stored as rejected CONFLICT.
-    async fn decide(&self, member: &str, client: &str, m: &PushMutation) -> Result<Step, ApiError> {
-        let mut forced: Option<ErrorBody> = None;
-        let mut guards = 0;
-        for attempt in 0..8u64 {
-            match self.try_decide(member, client, std::slice::from_ref(m), forced.clone()).await {
-                Ok(mut steps) => return steps.pop().map(|(_, step)| step).ok_or_else(|| ApiError::internal("no decision")),
-                Err(WriteError::Guard(guard)) => {
-                    guards += 1;
+    /// Decide a request to the end: the new mutations together in one transaction (one state
+    /// write per push); when a guard fires or the batch hits a transient conflict, one
+    /// transaction each. A guard that fires means another decision took what this one wanted
+    /// (a counter another member emptied meanwhile): the mutation is decided again on fresh
+    /// data, and when its guard fires again it is stored rejected `CONFLICT`.
+    async fn decide_request(&self, member: &str, req: &PushRequest) -> Result<PushDecided, ApiError> {
+        let mut options = PushOptions { events: self.config.webhooks.is_some(), ..PushOptions::default() };
+        let (mut guards, mut attempts) = (0, 0u64);
+        loop {
+            match self.attempt(member, req, &options).await {
+                Ok(decided) if decided.complete => return Ok(decided),
+                Ok(decided) => {
+                    options.earlier = decided.results;
+                    options.conflict = None;
+                    (guards, attempts) = (0, 0);
+                }
+                Err(Attempt::Refused(refusal)) => return Err(refusal.into()),
+                Err(Attempt::Write(WriteError::Guard(guard))) => {
+                    if options.limit.is_some() {
+                        guards += 1;
+                        attempts += 1;
+                    }
                     if guards >= 2 {
-                        forced = Some(ErrorBody {
-                            code: "CONFLICT".into(),
-                            message: format!("the change conflicts with what is already recorded ({guard})"),
-                            details: json!({ "guard": guard }),
-                        });
+                        let next = req.mutations.iter().map(|m| m.id).find(|id| options.earlier.iter().all(|r| r.id != *id));
+                        options.conflict = next.map(|id| Conflict { id, guard });
                     }
                 }
                 // A deadlock or serialization failure between members (two orders taking the
                 // same counters): try again shortly.
-                Err(WriteError::Db(e)) if crate::db::transient(&e) && attempt < 7 => {
-                    tokio::time::sleep(std::time::Duration::from_millis(5 * (attempt + 1))).await;
+                Err(Attempt::Write(WriteError::Db(e))) if crate::db::transient(&e) && attempts < 7 => {
+                    if options.limit.is_some() {
+                        attempts += 1;
+                        tokio::time::sleep(std::time::Duration::from_millis(5 * attempts)).await;
+                    }
                 }
-                Err(WriteError::Db(e)) => return Err(e.into()),
+                Err(Attempt::Write(WriteError::Db(e))) => return Err(e.into()),
             }
+            if attempts >= 8 {
+                return Err(ApiError::internal("the mutation could not be recorded"));
+            }
+            options.limit = Some(1);
         }
-        Err(ApiError::internal("the mutation could not be recorded"))
     }
 
-    /// Decide `ms` (consecutive ids of one client) in one transaction that holds the member's
-    /// lock. `forced` rejects the first mutation with that error instead of applying it. Stops at
-    /// the first mutation that is not the next one (duplicate, reused, out of order).
-    async fn try_decide(&self, member: &str, client: &str, ms: &[PushMutation], forced: Option<ErrorBody>) -> Result<Vec<(u64, Step)>, WriteError> {
+    /// One transaction holding the member's lock: read what the authority names, decide, write
+    /// what it returns, commit.
+    async fn attempt(&self, member: &str, req: &PushRequest, options: &PushOptions) -> Result<PushDecided, Attempt> {
         let db = &self.db;
+        let client = req.client_id.as_str();
         let mut tx = store::begin_write(db).await?;
-        let (mut version, mut state_version) = store::member_versions(&mut tx, db, member, true).await?;
-        let mut last = store::client_last_in(&mut tx, db, member, client).await?;
-
-        let (program_version, program) = self.program_in(&mut tx).await?;
-        let mut steps = Vec::with_capacity(ms.len());
-        let mut state: Option<Arc<MemberState>> = None;
-        let mut stock: Option<Stock> = None;
-        let mut changed = false;
-        let mut referral_tasks = false;
-        let mut events_written = false;
-        let mut forced = forced;
-        let mut now = self.now();
-        for m in ms {
-            let id = m.id as i64;
-            if id <= last {
-                // Decided meanwhile by a concurrent push of the same client.
-                let row = store::decided_in(&mut tx, db, member, client, id).await?;
-                let (name, args, outcome) = (row.name, row.args, row.outcome);
-                if !same_payload(m, &name, &args, row.client_time) {
-                    steps.push((m.id, Step::Reused));
-                    break;
-                }
-                steps.push((m.id, Step::Duplicate(decode_outcome(&outcome).map_err(|e| WriteError::Db(sqlx::Error::Protocol(e.message)))?)));
-                continue;
-            }
-            if id > last + 1 {
-                steps.push((m.id, Step::OutOfOrder(last + 1)));
-                break;
-            }
-            if state.is_none() {
-                let cached = self.cache.lock().expect("cache lock").get(member).filter(|(v, _)| *v == state_version).map(|(_, s)| s.clone());
-                state = Some(match cached {
-                    Some(s) => s,
-                    None => {
-                        let text = store::member_state(&mut tx, db, member).await?;
-                        Arc::new(decode_state(&text).map_err(|e| WriteError::Db(sqlx::Error::Protocol(e.message)))?)
-                    }
-                });
-                stock = Some(store::load_stock(&mut tx, db).await?);
-            }
-            let current = state.as_mut().expect("loaded");
-            let counters = stock.as_mut().expect("loaded");
-            // The clock never runs backwards inside one batch.
-            now = now.max(self.now());
-            let args_text = m.intent.args().to_string();
-            // An order the state no longer holds may be in the archive: the engine is told what
-            // became of it (refunded, or past its window) instead of "not found".
-            let intent = m.intent.mutation();
-            let archived_order = match intent.as_deref().ok().and_then(named_order) {
-                Some(id) if current.order(id).is_none() => store::archived_order(&mut tx, db, member, id).await?,
-                _ => None,
-            };
-            // An offline check-in keeps the day it was made on within the grace (rulebook §1);
-            // later it counts for today, and the device is told so.
-            let (at, notice) = match intent.as_deref() {
-                Ok(Mutation::CheckIn {}) => siyu_core::checkin::counted_at(&program, m.client_time, now),
-                _ => (now, None),
-            };
-            // A code a member accepts: the engine is told whose it is (rulebook §14).
-            let referral_code = match intent.as_deref() {
-                Ok(Mutation::AcceptReferral { code }) => Some(crate::referral::lookup(&mut tx, db, member, code).await?),
-                _ => None,
-            };
-            let decision = match forced.take() {
-                Some(error) => Err(error),
-                None if args_text.len() > MAX_ARGS_BYTES || m.intent.name().len() > MAX_NAME_BYTES => Err(oversized_intent(args_text.len(), m.intent.name().len())),
-                None => intent
-                    .and_then(|mutation| {
-                        let ctx = Ctx { now: at, client_id: client, mutation_id: m.id, stock: counters, archived_order, referral_code };
-                        apply(&program, current, &*mutation, &ctx)
-                    })
-                    .map_err(|r| ErrorBody::from(&r)),
-            };
-            // The store's own change that does not apply (an order paid or cancelled meanwhile,
-            // another server's sweep first) changes nothing and is not recorded: its caller
-            // reports it.
-            if let (Err(error), true) = (&decision, client == siyu_core::apply::STORE_CLIENT) {
-                tx.rollback().await?;
-                return Ok(vec![(m.id, Step::Decided(StoredOutcome::Rejected { error: error.clone() }))]);
-            }
-            version += 1;
-            let outcome = match decision {
-                Ok(applied) => {
-                    store::write_guards(&mut tx, db, member, &applied.effects).await?;
-                    let tier_before = self.config.webhooks.as_ref().map(|_| siyu_core::tiers::current_tier(&program, current, at).id.clone());
-                    apply_effects(Arc::make_mut(current), &applied.effects);
-                    siyu_core::apply_stock(counters, &applied.effects);
-                    referral_tasks |= crate::referral::record(&mut tx, db, member, client, id, version, current, &applied.effects).await?;
-                    if let (Some(webhooks), Some(before)) = (&self.config.webhooks, &tier_before) {
-                        let after = &siyu_core::tiers::current_tier(&program, current, at).id;
-                        let change = (before != after).then_some((before.as_str(), after.as_str()));
-                        crate::events::record(&mut tx, db, webhooks, member, version, at, change, &applied.effects).await?;
-                        events_written = true;
-                    }
-                    state_version = version;
-                    changed = true;
-                    StoredOutcome::Applied { effects: applied.effects, notice: notice.map(|n| ErrorBody::from(&Rejection::from(n))) }
-                }
-                Err(error) => StoredOutcome::Rejected { error },
-            };
-            let status = match outcome {
-                StoredOutcome::Applied { .. } => "applied",
-                StoredOutcome::Rejected { .. } => "rejected",
-            };
-            let outcome_text = serde_json::to_string(&outcome).map_err(|e| WriteError::Db(sqlx::Error::Protocol(e.to_string())))?;
-            let decision = store::Decision {
-                member,
-                client,
-                id,
-                seq: version,
-                name: m.intent.name(),
-                args: &args_text,
-                client_time: m.client_time,
-                // The instant it was decided at, so a pull's patch replays it the same.
-                decided_at: at,
-                status,
-                outcome: &outcome_text,
-                program_version,
-            };
-            store::record(&mut tx, db, &decision).await?;
-            last = id;
-            steps.push((m.id, Step::Decided(outcome)));
-        }
-
-        let decided = steps.iter().any(|(_, s)| matches!(s, Step::Decided(_)));
-        if !decided {
-            tx.rollback().await?;
-            return Ok(steps);
-        }
-        // What can no longer change or show moves to the archive (rulebook §12), in this
-        // transaction: the state written stays bounded by the program's windows.
-        if changed {
-            if let Some(current) = state.as_mut() {
-                let (compacted, moved) = compact(&program, current, now);
-                if compacted != **current {
-                    archive(&mut tx, db, member, &moved).await?;
-                    store::record_compaction(&mut tx, db, member, version, now).await?;
-                    *current = Arc::new(compacted);
-                }
-            }
-        }
-        let text = match (changed, state.as_ref()) {
-            (true, Some(next)) => Some(serde_json::to_string(&**next).map_err(|e| WriteError::Db(sqlx::Error::Protocol(e.to_string())))?),
-            _ => None,
+        let (version, state_version) = store::member_versions(&mut tx, db, member, true).await?;
+        let last = store::client_last_in(&mut tx, db, member, client).await?;
+        let decided = match decided_range(req, last as u64) {
+            Some((lo, hi)) => store::decided_in(&mut tx, db, member, client, lo as i64, hi as i64).await?,
+            None => Vec::new(),
         };
-        store::save_member(&mut tx, db, member, version, text.as_deref().map(|t| (state_version, t)), now).await?;
-        store::set_client_last(&mut tx, db, member, client, last).await?;
+        let (program_version, program) = self.program_in(&mut tx).await?;
+        let cached = self.cache.lock().expect("cache lock").get(member).filter(|(v, _)| *v == state_version).map(|(_, s)| s.clone());
+        let state = match cached {
+            Some(state) => state,
+            None => Arc::new(decode_state(&store::member_state(&mut tx, db, member).await?).map_err(|e| WriteError::Db(sqlx::Error::Protocol(e.message)))?),
+        };
+        let stock = store::load_stock(&mut tx, db).await?;
+        let record = Member { id: member, state, version: version as u64, state_version: state_version as u64, last_mutation_id: last as u64 };
+        let now = self.now();
+        let mut lookups = Lookups::default();
+        let decided = loop {
+            match decide_push(&program, record.clone(), &stock, req, &decided, &lookups, options, now) {
+                PushStep::Refused(refusal) => {
+                    tx.rollback().await?;
+                    return Err(Attempt::Refused(refusal));
+                }
+                PushStep::Needs(needs) => {
+                    for id in needs.orders {
+                        let archived = store::archived_order(&mut tx, db, member, &id).await?;
+                        lookups.orders.insert(id, archived);
+                    }
+                    for code in needs.codes {
+                        let known = crate::referral::lookup(&mut tx, db, member, &code).await?;
+                        lookups.codes.insert(code, known);
+                    }
+                }
+                PushStep::Decided(decided) => break decided,
+            }
+        };
+        let Some(writes) = decided.writes.as_ref() else {
+            tx.rollback().await?;
+            return Ok(*decided);
+        };
+        for row in &writes.decisions {
+            store::record(&mut tx, db, member, row, program_version).await?;
+        }
+        store::write_guards(&mut tx, db, member, &writes.guards).await?;
+        store::write_counters(&mut tx, db, &writes.counters).await?;
+        crate::referral::record(&mut tx, db, member, writes).await?;
+        if let Some(webhooks) = &self.config.webhooks {
+            crate::events::record(&mut tx, db, webhooks, member, &writes.events, &writes.lot_expiries).await?;
+        }
+        if let Some(at) = writes.compacted_at {
+            store::append_archive(&mut tx, db, member, &writes.archive).await?;
+            store::record_compaction(&mut tx, db, member, writes.version as i64, at).await?;
+        }
+        let state = writes.state.as_deref().map(|text| (writes.state_version as i64, text));
+        store::save_member(&mut tx, db, member, writes.version as i64, state, now).await?;
+        store::set_client_last(&mut tx, db, member, client, writes.last_mutation_id as i64).await?;
         tx.commit().await?;
-        if referral_tasks {
+        if !writes.referral_tasks.is_empty() {
             self.referral_wake.notify_one();
         }
-        if events_written {
+        if !writes.events.is_empty() {
             self.events_wake.notify_one();
         }
-        if changed {
-            if let Some(state) = state {
-                remember(&mut self.cache.lock().expect("cache lock"), CACHE_LIMIT, member, (state_version, state));
-            }
+        if let Some(state) = &decided.state {
+            remember(&mut self.cache.lock().expect("cache lock"), CACHE_LIMIT, member, (writes.state_version as i64, state.clone()));
         }
-        Ok(steps)
+        Ok(*decided)
     }
 
     // ---- history ----------------------------------------------------------------------------
 
-    /// A page of what left the member's working state (rulebook §12), newest first: `before`
-    /// (a `next` from the previous page) and `limit` (1–100, default 20); for check-ins, a
-    /// calendar month (`year` and `month`) instead; they are ignored for other kinds.
+    /// A page of what left the member's working state (rulebook §12), newest first
+    /// (`siyu_sync::authority::history` says what a query reads).
     pub async fn history(&self, member: &str, kind: &str, query: &HistoryQuery) -> Result<HistoryPage, ApiError> {
-        let kind = ArchiveKind::parse(kind).ok_or_else(|| {
-            ApiError::not_found(format!("no history of {kind:?}")).with_details(json!({ "kinds": ArchiveKind::ALL.map(ArchiveKind::name) }))
-        })?;
-        if query.year.is_some_and(|y| !(1970..=9999).contains(&y)) {
-            return Err(ApiError::bad_request("year must be 1970 to 9999").with_details(json!({ "path": "year", "problem": "out of range" })));
-        }
-        if query.month.is_some_and(|m| !(1..=12).contains(&m)) {
-            return Err(ApiError::bad_request("month must be 1 to 12").with_details(json!({ "path": "month", "problem": "out of range" })));
-        }
-        // A month of check-ins when asked for one (year and month both, for check-ins only).
-        let month = match (kind, query.year, query.month) {
-            (ArchiveKind::CheckIns, Some(year), Some(month)) => Some((year, month)),
-            _ => None,
+        let range = history_range(kind, query)?;
+        let rows = match &range {
+            HistoryRange::Page { kind, before, limit } => store::archive_page(&self.db, member, kind, *before, i64::from(*limit)).await?,
+            HistoryRange::Days { kind, from, to } => store::archive_between(&self.db, member, kind, *from, *to).await?,
         };
-        let bodies: Vec<(Option<i64>, String)> = match month {
-            None => {
-                let limit = query.limit.unwrap_or(HISTORY_PAGE);
-                if !(1..=MAX_HISTORY_PAGE).contains(&limit) {
-                    return Err(ApiError::bad_request(format!("limit must be 1 to {MAX_HISTORY_PAGE}")).with_details(json!({ "path": "limit", "problem": "out of range" })));
-                }
-                if query.before.is_some_and(|b| b < 0) {
-                    return Err(ApiError::bad_request("before must be 0 or more").with_details(json!({ "path": "before", "problem": "out of range" })));
-                }
-                store::archive_page(&self.db, member, kind, query.before, i64::from(limit)).await?.into_iter().map(|(seq, body)| (Some(seq), body)).collect()
-            }
-            Some((year, month)) => {
-                let first = Day::from_ymd(year, month, 1)
-                    .ok_or_else(|| ApiError::bad_request("no such month").with_details(json!({ "path": "month", "problem": "no such month" })))?;
-                let last = first.plus(i32::from(days_in_month(year, month)) - 1);
-                store::archive_between(&self.db, member, kind, i64::from(first.0), i64::from(last.0)).await?.into_iter().map(|body| (None, body)).collect()
-            }
-        };
-        let next = match bodies.last() {
-            Some((Some(seq), _)) if *seq > 0 => Some(*seq),
-            _ => None,
-        };
-        let items = bodies
-            .into_iter()
-            .map(|(_, body)| serde_json::from_str(&body).map_err(|e| ApiError::internal(format!("archived item is unreadable: {e}"))))
-            .collect::<Result<Vec<Value>, ApiError>>()?;
-        Ok(HistoryPage { kind: kind.name(), items, next })
+        history_page(&range, &rows).map_err(ApiError::internal)
     }
 
     // ---- pull -------------------------------------------------------------------------------
 
-    /// A pull registers an unknown client to the member (so a new device can pull before it pushes).
+    /// A pull registers an unknown client to the member (so a new device can pull before it
+    /// pushes). What to read and the reply are the authority's (`siyu_sync::authority::pull`).
     pub async fn pull(&self, member: &str, req: &PullRequest) -> Result<PullResponse, ApiError> {
-        if req.protocol != PROTOCOL_VERSION {
-            return Err(ApiError::version(json!(req.protocol)));
-        }
-        check_client_id(&req.client_id)?;
+        check_pull(req)?;
         self.rate_check(member)?;
         self.ensure_client(member, &req.client_id).await?;
         let db = &self.db;
         let mut tx = store::begin_read(db).await?;
         let (version, state_version) = store::member_versions(&mut tx, db, member, false).await?;
-        // A cookie from the future (the data was restored or moved) counts as none, and the reply
-        // says so, so that the client adopts the state even though the cookie goes down.
-        let reset = req.cookie.is_some_and(|c| c > version as u64);
-        let cookie = req.cookie.map(|c| c as i64).filter(|c| *c <= version);
-        // After the first pull, what changed since the cookie (a patch) rather than the state,
-        // unless the changes are many: then the (bounded) state is the smaller answer.
-        let (mut state, mut patch, mut state_digest) = (None, None, None);
-        match cookie {
-            Some(c) if state_version <= c => {}
-            Some(c) => {
-                let text = store::member_state(&mut tx, db, member).await?;
-                let changes = store::changes_since(&mut tx, db, member, c, MAX_PATCH as i64 + 1).await?;
-                if changes.len() <= MAX_PATCH {
-                    patch = Some(changes.into_iter().map(change_of).collect::<Result<Vec<Change>, ApiError>>()?);
-                    state_digest = Some(digest_json(&text));
-                } else {
-                    state = Some(decode_state(&text)?);
-                }
-            }
-            None => state = Some(decode_state(&store::member_state(&mut tx, db, member).await?)?),
-        }
+        let plan = plan_pull(req, version as u64, state_version as u64);
+        let state = match plan.state {
+            true => Some(store::member_state(&mut tx, db, member).await?),
+            false => None,
+        };
+        let changes = match plan.changes_after {
+            Some(after) => store::changes_since(&mut tx, db, member, after as i64, MAX_PATCH as i64 + 1).await?,
+            None => Vec::new(),
+        };
         let last = store::client_last_in(&mut tx, db, member, &req.client_id).await?;
-        let rows = store::outcomes_since(&mut tx, db, member, &req.client_id, cookie.unwrap_or(0), MAX_PULL_RESULTS).await?;
-        let mut results = Vec::with_capacity(rows.len());
-        for (id, outcome) in rows.iter().rev() {
-            results.push(MutationResult { id: *id as u64, outcome: decode_outcome(outcome)?.into() });
-        }
-        let stock = self.of_program(store::load_stock(&mut tx, db).await?);
+        let results = store::outcomes_since(&mut tx, db, member, &req.client_id, plan.results_after as i64, MAX_PULL_RESULTS).await?;
+        let stock = store::load_stock(&mut tx, db).await?;
         tx.commit().await?;
-        let now = self.now();
-        let program = self.program();
-        Ok(PullResponse {
-            cookie: version as u64,
+        let read = PullRead {
+            version: version as u64,
             last_mutation_id: last as u64,
-            server_time: now,
-            business_day: program.business_day(now),
-            state,
-            patch,
-            state_digest,
+            state: state.as_deref(),
+            changes,
+            results: results.into_iter().map(|(id, outcome)| StoredResult { id: id as u64, outcome }).collect(),
             stock,
-            results,
-            reset,
-        })
+        };
+        answer_pull(&self.program(), &plan, read, self.now()).map_err(ApiError::internal)
     }
 }
 
-fn check_client_id(client: &str) -> Result<(), ApiError> {
-    if client == siyu_core::apply::STORE_CLIENT {
-        // The store's own changes on a member's state are made under this id (rulebook §15).
-        Err(ApiError::bad_request(format!("clientId {client:?} is reserved for the store")).with_details(json!({ "path": "clientId" })))
-    } else if valid_id(client) {
-        Ok(())
-    } else {
-        Err(ApiError::bad_request("clientId must be 1–64 characters of A-Z a-z 0-9 _ - . :").with_details(json!({ "path": "clientId" })))
+/// Why an attempt to decide did not commit.
+enum Attempt {
+    Refused(Refusal),
+    Write(WriteError),
+}
+
+impl From<WriteError> for Attempt {
+    fn from(e: WriteError) -> Attempt {
+        Attempt::Write(e)
+    }
+}
+
+impl From<sqlx::Error> for Attempt {
+    fn from(e: sqlx::Error) -> Attempt {
+        Attempt::Write(WriteError::from(e))
     }
 }
 
 fn not_owned(client: &str) -> ApiError {
-    ApiError::forbidden("CLIENT_NOT_OWNED", format!("client {client:?} belongs to another member")).with_details(json!({ "clientId": client }))
-}
-
-fn out_of_order(expected: i64, got: u64) -> ApiError {
-    ApiError::new(409, "OUT_OF_ORDER", format!("expected mutation {expected} next, got {got}")).with_details(json!({ "expected": expected, "got": got }))
-}
-
-fn reused(id: u64) -> ApiError {
-    ApiError::new(422, "MUTATION_ID_REUSED", format!("mutation {id} was already decided with another payload")).with_details(json!({ "id": id }))
-}
-
-fn oversized_intent(args_bytes: usize, name_bytes: usize) -> ErrorBody {
-    let (path, problem) = if name_bytes > MAX_NAME_BYTES {
-        ("name", format!("the name is longer than {MAX_NAME_BYTES} bytes"))
-    } else {
-        ("args", format!("the arguments are larger than {MAX_ARGS_BYTES} bytes of JSON ({args_bytes})"))
-    };
-    ErrorBody {
-        code: "INVALID_INPUT".into(),
-        message: format!("invalid mutation at {path}: {problem}"),
-        details: json!({ "input": "mutation", "path": path, "problem": problem, "maxArgsBytes": MAX_ARGS_BYTES }),
-    }
-}
-
-/// Archived items in one page unless the caller asks otherwise, and at most.
-pub const HISTORY_PAGE: u32 = 20;
-pub const MAX_HISTORY_PAGE: u32 = 100;
-
-#[derive(Debug, Default, serde::Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct HistoryQuery {
-    pub before: Option<i64>,
-    pub limit: Option<u32>,
-    pub year: Option<i32>,
-    pub month: Option<u8>,
-}
-
-/// A page of a member's archive: the items (ledger entries, orders, … as the state held them),
-/// newest first, and the `before` of the next page (null: this was the oldest).
-#[derive(Debug, serde::Serialize)]
-pub struct HistoryPage {
-    pub kind: &'static str,
-    pub items: Vec<Value>,
-    pub next: Option<i64>,
-}
-
-/// A stored change as a patch carries it.
-fn change_of(change: store::StateChange) -> Result<Change, ApiError> {
-    Ok(match change {
-        store::StateChange::Decided { seq, client, id, name, args, at, outcome } => {
-            let args = serde_json::from_str(&args).map_err(|e| ApiError::internal(format!("stored arguments of decision {seq} are unreadable: {e}")))?;
-            // Only an order can take a gift: other outcomes are not read.
-            let gifts_taken = if name == "placeOrder" {
-                match serde_json::from_str::<StoredOutcome>(&outcome) {
-                    Ok(StoredOutcome::Applied { effects, .. }) => Decided::gifts_in(&effects),
-                    _ => return Err(ApiError::internal(format!("stored outcome of decision {seq} is unreadable"))),
-                }
-            } else {
-                Vec::new()
-            };
-            Change { seq: seq as u64, decided: Some(Decided { client_id: client, id: id as u64, name, args, at, gifts_taken }), compacted_at: None }
-        }
-        store::StateChange::Compacted { seq, at } => Change { seq: seq as u64, decided: None, compacted_at: Some(at) },
-    })
-}
-
-/// The order a mutation names, if any.
-fn named_order(mutation: &Mutation) -> Option<&str> {
-    mutation.order_id()
-}
-
-/// Appends what compaction moved to the member's archive.
-async fn archive(conn: &mut AnyConnection, db: &Db, member: &str, moved: &Archived) -> Result<(), WriteError> {
-    fn items<T: serde::Serialize>(list: &[T], at: impl Fn(&T) -> i64) -> Result<Vec<ArchiveItem>, WriteError> {
-        list.iter()
-            .map(|x| Ok(ArchiveItem { at: at(x), body: serde_json::to_string(x).map_err(|e| WriteError::Db(sqlx::Error::Protocol(e.to_string())))? }))
-            .collect()
-    }
-    store::append_archive(conn, db, member, ArchiveKind::CheckIns, &items(&moved.check_ins, |c| i64::from(c.day.0))?).await?;
-    store::append_archive(conn, db, member, ArchiveKind::Lots, &items(&moved.lots, |l| l.earned_at)?).await?;
-    store::append_archive(conn, db, member, ArchiveKind::Ledger, &items(&moved.ledger, |e| e.at)?).await?;
-    store::append_archive(conn, db, member, ArchiveKind::Orders, &items(&moved.orders, |o| o.placed_at)?).await?;
-    store::append_archive(conn, db, member, ArchiveKind::Coupons, &items(&moved.coupons, finished_at)?).await?;
-    store::append_archive(conn, db, member, ArchiveKind::Redemptions, &items(&moved.redemptions, |r| r.at)?).await?;
-    Ok(())
-}
-
-/// Whether a stored mutation is the one pushed again (the same intent; for an unreadable one, the
-/// same name and arguments).
-/// A resend of the decided mutation: the same intent made at the same device time. (Two installs
-/// handed one client id can make the same change under one id; their times tell them apart, so
-/// the second is refused MUTATION_ID_REUSED and moves to a new client id instead of being taken
-/// for the first.)
-fn same_payload(m: &PushMutation, name: &str, args: &str, client_time: i64) -> bool {
-    m.client_time == client_time && serde_json::from_str::<Value>(args).is_ok_and(|args| Intent::read(name.to_string(), args) == m.intent)
+    Refusal::not_owned(client).into()
 }
 
 fn decode_state(text: &str) -> Result<MemberState, ApiError> {
     serde_json::from_str(text).map_err(|e| ApiError::internal(format!("stored member state is unreadable: {e}")))
-}
-
-fn decode_outcome(text: &str) -> Result<StoredOutcome, ApiError> {
-    serde_json::from_str(text).map_err(|e| ApiError::internal(format!("stored outcome is unreadable: {e}")))
 }
 
 /// Insert a member with a ready-made state and its guard rows (demo seeding). Does nothing if the
@@ -833,8 +518,7 @@ pub async fn insert_member(db: &Db, member: &str, state: &MemberState, effects: 
     }
     let text = serde_json::to_string(state).map_err(|e| ApiError::internal(e.to_string()))?;
     store::insert_member(&mut tx, db, member, &text, now).await?;
-    let seedless: Vec<Effect> = effects.iter().filter(|e| !matches!(e, Effect::StockTaken { .. } | Effect::StockReturned { .. })).cloned().collect();
-    match store::write_guards(&mut tx, db, member, &seedless).await {
+    match store::write_guards(&mut tx, db, member, &guards_of(effects)).await {
         Ok(()) => {}
         Err(WriteError::Guard(g)) => return Err(ApiError::internal(format!("seed history violates {g}"))),
         Err(WriteError::Db(e)) => return Err(e.into()),

@@ -3,7 +3,11 @@
 //! request means is in `service`, which holds no SQL.
 
 use crate::db::{guard_violation, Backend, Db};
-use siyu_core::{Effect, Stock};
+use siyu_core::Stock;
+use siyu_sync::authority::push::{ArchiveRow, DecisionRow, StoredDecision};
+use siyu_sync::authority::history::HistoryRow;
+use siyu_sync::authority::pull::StoredChange;
+use siyu_sync::authority::Guard;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
@@ -200,18 +204,14 @@ pub async fn save_member(conn: &mut AnyConnection, db: &Db, member: &str, versio
 
 // ---- mutations ----------------------------------------------------------------------------------
 
-/// A decided mutation as stored: its intent as sent (name, args JSON) and its outcome (JSON).
-pub struct StoredMutation {
-    pub id: i64,
-    pub name: String,
-    pub args: String,
-    /// The device time it was made at: part of what makes a resend the same mutation.
-    pub client_time: i64,
-    pub outcome: String,
+/// The client's decided mutations with ids in `lo..=hi` (for tests and tools).
+pub async fn decided(db: &Db, member: &str, client: &str, lo: i64, hi: i64) -> Result<Vec<StoredDecision>, sqlx::Error> {
+    let mut conn = db.pool.acquire().await?;
+    decided_in(&mut conn, db, member, client, lo, hi).await
 }
 
-/// The client's decided mutations with ids in `lo..=hi`.
-pub async fn decided(db: &Db, member: &str, client: &str, lo: i64, hi: i64) -> Result<Vec<StoredMutation>, sqlx::Error> {
+/// The client's decided mutations with ids in `lo..=hi`, inside the caller's transaction.
+pub async fn decided_in(conn: &mut AnyConnection, db: &Db, member: &str, client: &str, lo: i64, hi: i64) -> Result<Vec<StoredDecision>, sqlx::Error> {
     let rows = sqlx::query(&db.sql(
         "SELECT mutation_id, name, args, outcome, client_time FROM mutations WHERE member_id = $1 AND client_id = $2 AND mutation_id >= $3 AND mutation_id <= $4",
     ))
@@ -219,54 +219,34 @@ pub async fn decided(db: &Db, member: &str, client: &str, lo: i64, hi: i64) -> R
     .bind(client)
     .bind(lo)
     .bind(hi)
-    .fetch_all(&db.pool)
+    .fetch_all(&mut *conn)
     .await?;
-    rows.iter().map(|r| Ok(StoredMutation { id: r.try_get(0)?, name: r.try_get(1)?, args: r.try_get(2)?, outcome: r.try_get(3)?, client_time: r.try_get(4)? })).collect()
+    rows.iter()
+        .map(|r| {
+            let id: i64 = r.try_get(0)?;
+            Ok(StoredDecision { id: id as u64, name: r.try_get(1)?, args: r.try_get(2)?, outcome: r.try_get(3)?, client_time: r.try_get(4)? })
+        })
+        .collect()
 }
 
-/// One decided mutation of the client, inside a transaction.
-pub async fn decided_in(conn: &mut AnyConnection, db: &Db, member: &str, client: &str, id: i64) -> Result<StoredMutation, sqlx::Error> {
-    let row = sqlx::query(&db.sql("SELECT name, args, outcome, client_time FROM mutations WHERE member_id = $1 AND client_id = $2 AND mutation_id = $3"))
-        .bind(member)
-        .bind(client)
-        .bind(id)
-        .fetch_one(&mut *conn)
-        .await?;
-    Ok(StoredMutation { id, name: row.try_get(0)?, args: row.try_get(1)?, outcome: row.try_get(2)?, client_time: row.try_get(3)? })
-}
-
-/// A decision to record: the mutation as sent, when, with which program, and its outcome.
-pub struct Decision<'a> {
-    pub member: &'a str,
-    pub client: &'a str,
-    pub id: i64,
-    /// The member's version after this decision (the pull cookie orders results by it).
-    pub seq: i64,
-    pub name: &'a str,
-    pub args: &'a str,
-    pub client_time: i64,
-    pub decided_at: i64,
-    pub status: &'static str,
-    pub outcome: &'a str,
-    pub program_version: i64,
-}
-
-pub async fn record(conn: &mut AnyConnection, db: &Db, d: &Decision<'_>) -> Result<(), sqlx::Error> {
+/// Records a decision the authority made (`seq` is the member's version after it), with the
+/// version of the program that decided it.
+pub async fn record(conn: &mut AnyConnection, db: &Db, member: &str, d: &DecisionRow, program_version: i64) -> Result<(), sqlx::Error> {
     sqlx::query(&db.sql(
         "INSERT INTO mutations (member_id, client_id, mutation_id, seq, name, args, client_time, decided_at, status, outcome, program_version)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     ))
-    .bind(d.member)
-    .bind(d.client)
-    .bind(d.id)
-    .bind(d.seq)
-    .bind(d.name)
-    .bind(d.args)
+    .bind(member)
+    .bind(d.client_id.as_str())
+    .bind(d.id as i64)
+    .bind(d.seq as i64)
+    .bind(d.name.as_str())
+    .bind(d.args.as_str())
     .bind(d.client_time)
     .bind(d.decided_at)
     .bind(d.status)
-    .bind(d.outcome)
-    .bind(d.program_version)
+    .bind(d.outcome.as_str())
+    .bind(program_version)
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -298,18 +278,6 @@ pub async fn load_stock(conn: &mut AnyConnection, db: &Db) -> Result<Stock, sqlx
     Ok(stock)
 }
 
-/// The guard row of a point lot: its id is taken once.
-async fn insert_lot(db: &Db, conn: &mut AnyConnection, member: &str, lot: &siyu_core::state::PointLot) -> Result<(), sqlx::Error> {
-    sqlx::query(&db.sql("INSERT INTO point_lots (member_id, lot_id, points, earned_at) VALUES ($1, $2, $3, $4)"))
-        .bind(member)
-        .bind(lot.id.as_str())
-        .bind(lot.points)
-        .bind(lot.earned_at)
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
-}
-
 /// A coupon taken by an order (locked or used): its key fires if another order has it.
 async fn insert_coupon_use(conn: &mut AnyConnection, db: &Db, member: &str, coupon: &str, order_id: &str, at: i64) -> Result<(), sqlx::Error> {
     sqlx::query(&db.sql("INSERT INTO coupon_uses (member_id, coupon_id, order_id, used_at) VALUES ($1, $2, $3, $4)"))
@@ -322,105 +290,100 @@ async fn insert_coupon_use(conn: &mut AnyConnection, db: &Db, member: &str, coup
     Ok(())
 }
 
-/// The natural-key guard rows and counters of a list of effects.
-pub async fn write_guards(conn: &mut AnyConnection, db: &Db, member: &str, effects: &[Effect]) -> Result<(), WriteError> {
-    for effect in effects {
-        match effect {
-            Effect::CheckedIn { check_in, .. } => {
-                let kind = match check_in.kind {
-                    siyu_core::state::CheckInKind::Normal => "normal",
-                    siyu_core::state::CheckInKind::Makeup => "makeup",
-                };
+/// The guard rows the authority lists for a decision (`siyu_sync::authority::guards` says what
+/// each is); a unique key, a missing row or a CHECK that fires is a `WriteError::Guard`.
+pub async fn write_guards(conn: &mut AnyConnection, db: &Db, member: &str, guards: &[Guard]) -> Result<(), WriteError> {
+    for guard in guards {
+        match guard {
+            Guard::CheckIn { day, kind, at } => {
                 sqlx::query(&db.sql("INSERT INTO check_ins (member_id, business_day, kind, at) VALUES ($1, $2, $3, $4)"))
                     .bind(member)
-                    .bind(check_in.day.to_string())
-                    .bind(kind)
-                    .bind(check_in.at)
+                    .bind(day.as_str())
+                    .bind(kind.as_str())
+                    .bind(*at)
                     .execute(&mut *conn)
                     .await?;
             }
-            Effect::PointsCredited { lot, .. } => insert_lot(db, conn, member, lot).await?,
-            Effect::PointsRestored { lots, .. } => {
-                for lot in lots {
-                    insert_lot(db, conn, member, lot).await?;
-                }
+            Guard::Lot { lot_id, points, earned_at } => {
+                sqlx::query(&db.sql("INSERT INTO point_lots (member_id, lot_id, points, earned_at) VALUES ($1, $2, $3, $4)"))
+                    .bind(member)
+                    .bind(lot_id.as_str())
+                    .bind(*points)
+                    .bind(*earned_at)
+                    .execute(&mut *conn)
+                    .await?;
             }
-            Effect::CouponIssued { coupon } => {
+            Guard::CouponIssued { coupon_id, template, source, issued_at } => {
                 sqlx::query(&db.sql("INSERT INTO coupons (member_id, coupon_id, template, source, issued_at) VALUES ($1, $2, $3, $4, $5)"))
                     .bind(member)
-                    .bind(coupon.id.as_str())
-                    .bind(coupon.template.as_str())
-                    .bind(coupon.source.as_str())
-                    .bind(coupon.claimed_at)
+                    .bind(coupon_id.as_str())
+                    .bind(template.as_str())
+                    .bind(source.as_str())
+                    .bind(*issued_at)
                     .execute(&mut *conn)
                     .await?;
             }
-            // A coupon is locked or used by one order: the second insert for it fires the key.
-            Effect::CouponLocked { coupon, order_id, at } => insert_coupon_use(conn, db, member, coupon, order_id, *at).await?,
-            Effect::CouponUsed { coupon, order_id, at } => {
+            Guard::CouponLocked { coupon_id, order_id, at } => insert_coupon_use(conn, db, member, coupon_id, order_id, *at).await?,
+            Guard::CouponUsed { coupon_id, order_id, at } => {
                 // Locked by this very order (paid now), or used at once (a total of 0).
                 let locked = sqlx::query(&db.sql("UPDATE coupon_uses SET used_at = $4 WHERE member_id = $1 AND coupon_id = $2 AND order_id = $3"))
                     .bind(member)
-                    .bind(coupon.as_str())
+                    .bind(coupon_id.as_str())
                     .bind(order_id.as_str())
                     .bind(*at)
                     .execute(&mut *conn)
                     .await?;
                 if locked.rows_affected() == 0 {
-                    insert_coupon_use(conn, db, member, coupon, order_id, *at).await?;
+                    insert_coupon_use(conn, db, member, coupon_id, order_id, *at).await?;
                 }
             }
-            Effect::CouponReturned { coupon } => {
+            Guard::CouponReturned { coupon_id } => {
                 sqlx::query(&db.sql("DELETE FROM coupon_uses WHERE member_id = $1 AND coupon_id = $2"))
                     .bind(member)
-                    .bind(coupon.as_str())
+                    .bind(coupon_id.as_str())
                     .execute(&mut *conn)
                     .await?;
             }
-            Effect::OrderPlaced { order } => {
+            Guard::OrderPlaced { order_id, placed_at, total, paid, pay_by } => {
                 sqlx::query(&db.sql("INSERT INTO orders (member_id, order_id, placed_at, total, paid) VALUES ($1, $2, $3, $4, $5)"))
                     .bind(member)
-                    .bind(order.id.as_str())
-                    .bind(order.placed_at)
-                    .bind(order.total)
-                    .bind(order.paid)
+                    .bind(order_id.as_str())
+                    .bind(*placed_at)
+                    .bind(*total)
+                    .bind(*paid)
                     .execute(&mut *conn)
                     .await?;
-                if let Some(pay_by) = order.pay_by.filter(|_| order.is_awaiting_payment()) {
+                if let Some(pay_by) = pay_by {
                     sqlx::query(&db.sql("INSERT INTO awaiting_payment (member_id, order_id, total, pay_by) VALUES ($1, $2, $3, $4)"))
                         .bind(member)
-                        .bind(order.id.as_str())
-                        .bind(order.total)
-                        .bind(pay_by)
+                        .bind(order_id.as_str())
+                        .bind(*total)
+                        .bind(*pay_by)
                         .execute(&mut *conn)
                         .await?;
                 }
+            }
+            Guard::OrderCancelled { order_id, at } => {
+                sqlx::query(&db.sql("INSERT INTO cancelled_orders (member_id, order_id, at) VALUES ($1, $2, $3)"))
+                    .bind(member)
+                    .bind(order_id.as_str())
+                    .bind(*at)
+                    .execute(&mut *conn)
+                    .await?;
             }
             // Paid or cancelled once: the row of an order awaiting payment leaves exactly once
             // (two servers deciding the same order: the second fires this guard).
-            Effect::OrderPaid { order_id, .. } | Effect::OrderCancelled { order_id, .. } => {
-                if let Effect::OrderCancelled { at, .. } = effect {
-                    sqlx::query(&db.sql("INSERT INTO cancelled_orders (member_id, order_id, at) VALUES ($1, $2, $3)"))
-                        .bind(member)
-                        .bind(order_id.as_str())
-                        .bind(*at)
-                        .execute(&mut *conn)
-                        .await?;
-                }
-                // Placed and paid in one decision (a total of 0): it never waited.
-                if effects.iter().any(|e| matches!(e, Effect::OrderPlaced { order } if order.id == *order_id)) {
-                    continue;
-                }
+            Guard::OrderSettled { order_id } => {
                 let done = sqlx::query(&db.sql("DELETE FROM awaiting_payment WHERE member_id = $1 AND order_id = $2"))
                     .bind(member)
                     .bind(order_id.as_str())
                     .execute(&mut *conn)
                     .await?;
                 if done.rows_affected() != 1 {
-                    return Err(WriteError::Guard("awaiting_payment".into()));
+                    return Err(WriteError::Guard(guard.name().into()));
                 }
             }
-            Effect::OrderRefunded { order_id, at, .. } => {
+            Guard::OrderRefunded { order_id, at } => {
                 let done = sqlx::query(&db.sql("UPDATE orders SET refunded_at = $3 WHERE member_id = $1 AND order_id = $2 AND refunded_at IS NULL"))
                     .bind(member)
                     .bind(order_id.as_str())
@@ -428,31 +391,22 @@ pub async fn write_guards(conn: &mut AnyConnection, db: &Db, member: &str, effec
                     .execute(&mut *conn)
                     .await?;
                 if done.rows_affected() != 1 {
-                    return Err(WriteError::Guard("orders.refunded_at".into()));
+                    return Err(WriteError::Guard(guard.name().into()));
                 }
             }
-            // The revoked gift leaves the member's state; its issue row stays as the guard that
-            // the id was used.
-            Effect::StockTaken { .. } | Effect::StockReturned { .. } | Effect::CouponRevoked { .. } | Effect::CouponWithdrawn { .. } => {}
-            Effect::PointsDebited { .. } | Effect::RewardRedeemed { .. } | Effect::BirthdaySet { .. } => {}
-            Effect::ReferralAccepted { .. } | Effect::ReferralFirstOrder { .. } | Effect::ReferralOrderRefunded { .. } | Effect::FriendUpdated { .. } => {}
         }
     }
-    // Shared counters last and in key order, so two transactions taking the same counters lock
-    // them in the same order. A counter that would go below zero fires its CHECK guard; one
-    // that does not exist (dropped from the program) is unlimited.
-    let mut deltas: std::collections::BTreeMap<String, i64> = std::collections::BTreeMap::new();
-    for effect in effects {
-        match effect {
-            Effect::StockTaken { counter, units } => *deltas.entry(counter.key()).or_default() -= *units as i64,
-            Effect::StockReturned { counter, units } => *deltas.entry(counter.key()).or_default() += *units as i64,
-            _ => {}
-        }
-    }
-    for (counter, delta) in deltas.into_iter().filter(|(_, d)| *d != 0) {
+    Ok(())
+}
+
+/// The shared counters' changes, in key order (a `BTreeMap`'s), so two transactions taking the
+/// same counters lock them in the same order. A counter that would go below zero fires its CHECK
+/// guard; one that does not exist (dropped from the program) is unlimited.
+pub async fn write_counters(conn: &mut AnyConnection, db: &Db, deltas: &std::collections::BTreeMap<String, i64>) -> Result<(), WriteError> {
+    for (counter, delta) in deltas.iter().filter(|(_, d)| **d != 0) {
         sqlx::query(&db.sql("UPDATE stock SET remaining = remaining + $2 WHERE counter = $1"))
-            .bind(counter)
-            .bind(delta)
+            .bind(counter.as_str())
+            .bind(*delta)
             .execute(&mut *conn)
             .await?;
     }
@@ -528,94 +482,63 @@ pub async fn payment_reports(db: &Db, member: &str, order_id: &str) -> Result<Ve
 
 // ---- archive ------------------------------------------------------------------------------------
 
-/// One kind of archived item: its name in the `archive` table and the API.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ArchiveKind {
-    CheckIns,
-    Lots,
-    Ledger,
-    Orders,
-    Coupons,
-    Redemptions,
-}
+pub use siyu_sync::authority::history::ArchiveKind;
 
-impl ArchiveKind {
-    pub const ALL: [ArchiveKind; 6] =
-        [ArchiveKind::CheckIns, ArchiveKind::Lots, ArchiveKind::Ledger, ArchiveKind::Orders, ArchiveKind::Coupons, ArchiveKind::Redemptions];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            ArchiveKind::CheckIns => "checkIns",
-            ArchiveKind::Lots => "lots",
-            ArchiveKind::Ledger => "ledger",
-            ArchiveKind::Orders => "orders",
-            ArchiveKind::Coupons => "coupons",
-            ArchiveKind::Redemptions => "redemptions",
-        }
-    }
-
-    pub fn parse(name: &str) -> Option<ArchiveKind> {
-        ArchiveKind::ALL.into_iter().find(|k| k.name() == name)
-    }
-}
-
-/// An item leaving a member's working state: what orders and filters it, and its JSON.
-pub struct ArchiveItem {
-    pub at: i64,
-    pub body: String,
-}
-
-/// Appends items of one kind after the member's last one.
-pub async fn append_archive(conn: &mut AnyConnection, db: &Db, member: &str, kind: ArchiveKind, items: &[ArchiveItem]) -> Result<(), sqlx::Error> {
-    if items.is_empty() {
-        return Ok(());
-    }
-    let last: Option<i64> = sqlx::query(&db.sql("SELECT MAX(seq) FROM archive WHERE member_id = $1 AND kind = $2"))
-        .bind(member)
-        .bind(kind.name())
-        .fetch_one(&mut *conn)
-        .await?
-        .try_get(0)?;
-    let mut seq = last.map_or(0, |s| s + 1);
-    for item in items {
+/// Appends what compaction moved (the authority's rows, of any kinds) after the member's last
+/// item of each kind, in the order given.
+pub async fn append_archive(conn: &mut AnyConnection, db: &Db, member: &str, rows: &[ArchiveRow]) -> Result<(), sqlx::Error> {
+    let mut next: std::collections::HashMap<&str, i64> = std::collections::HashMap::new();
+    for row in rows {
+        let seq = match next.get(row.kind) {
+            Some(seq) => *seq,
+            None => {
+                let last: Option<i64> = sqlx::query(&db.sql("SELECT MAX(seq) FROM archive WHERE member_id = $1 AND kind = $2"))
+                    .bind(member)
+                    .bind(row.kind)
+                    .fetch_one(&mut *conn)
+                    .await?
+                    .try_get(0)?;
+                last.map_or(0, |s| s + 1)
+            }
+        };
         sqlx::query(&db.sql("INSERT INTO archive (member_id, kind, seq, at, body) VALUES ($1, $2, $3, $4, $5)"))
             .bind(member)
-            .bind(kind.name())
+            .bind(row.kind)
             .bind(seq)
-            .bind(item.at)
-            .bind(item.body.as_str())
+            .bind(row.at)
+            .bind(row.body.as_str())
             .execute(&mut *conn)
             .await?;
-        seq += 1;
+        next.insert(row.kind, seq + 1);
     }
     Ok(())
 }
 
 /// Up to `limit` archived items of one kind with `seq` below `before` (all when None), newest
 /// first, with their `seq`.
-pub async fn archive_page(db: &Db, member: &str, kind: ArchiveKind, before: Option<i64>, limit: i64) -> Result<Vec<(i64, String)>, sqlx::Error> {
+pub async fn archive_page(db: &Db, member: &str, kind: &str, before: Option<i64>, limit: i64) -> Result<Vec<HistoryRow>, sqlx::Error> {
     let rows = sqlx::query(&db.sql(
         "SELECT seq, body FROM archive WHERE member_id = $1 AND kind = $2 AND seq < $3 ORDER BY seq DESC LIMIT $4",
     ))
     .bind(member)
-    .bind(kind.name())
+    .bind(kind)
     .bind(before.unwrap_or(i64::MAX))
     .bind(limit)
     .fetch_all(&db.pool)
     .await?;
-    rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
+    rows.iter().map(|r| Ok(HistoryRow { seq: r.try_get(0)?, body: r.try_get(1)? })).collect()
 }
 
 /// Archived items of one kind with `at` in `from..=to`, oldest first.
-pub async fn archive_between(db: &Db, member: &str, kind: ArchiveKind, from: i64, to: i64) -> Result<Vec<String>, sqlx::Error> {
-    let rows = sqlx::query(&db.sql("SELECT body FROM archive WHERE member_id = $1 AND kind = $2 AND at >= $3 AND at <= $4 ORDER BY at, seq"))
+pub async fn archive_between(db: &Db, member: &str, kind: &str, from: i64, to: i64) -> Result<Vec<HistoryRow>, sqlx::Error> {
+    let rows = sqlx::query(&db.sql("SELECT seq, body FROM archive WHERE member_id = $1 AND kind = $2 AND at >= $3 AND at <= $4 ORDER BY at, seq"))
         .bind(member)
-        .bind(kind.name())
+        .bind(kind)
         .bind(from)
         .bind(to)
         .fetch_all(&db.pool)
         .await?;
-    rows.iter().map(|r| r.try_get(0)).collect()
+    rows.iter().map(|r| Ok(HistoryRow { seq: r.try_get(0)?, body: r.try_get(1)? })).collect()
 }
 
 /// How many items of each kind the member's archive holds.
@@ -648,15 +571,10 @@ pub async fn record_compaction(conn: &mut AnyConnection, db: &Db, member: &str, 
     Ok(())
 }
 
-/// What changed the member's state after decision `after`, oldest first: each applied decision
-/// (whose mutation, its name and arguments as stored, when decided) and each compaction's time,
-/// at most `limit` of each.
-pub enum StateChange {
-    Decided { seq: i64, client: String, id: i64, name: String, args: String, at: i64, outcome: String },
-    Compacted { seq: i64, at: i64 },
-}
-
-pub async fn changes_since(conn: &mut AnyConnection, db: &Db, member: &str, after: i64, limit: i64) -> Result<Vec<StateChange>, sqlx::Error> {
+/// What changed the member's state after decision `after`: each applied decision (whose
+/// mutation, its name and arguments as stored, when decided) and each compaction's time, at most
+/// `limit` of each.
+pub async fn changes_since(conn: &mut AnyConnection, db: &Db, member: &str, after: i64, limit: i64) -> Result<Vec<StoredChange>, sqlx::Error> {
     let decided = sqlx::query(&db.sql(
         "SELECT seq, client_id, mutation_id, name, args, decided_at, outcome FROM mutations WHERE member_id = $1 AND seq > $2 AND status = 'applied' ORDER BY seq LIMIT $3",
     ))
@@ -673,10 +591,11 @@ pub async fn changes_since(conn: &mut AnyConnection, db: &Db, member: &str, afte
         .await?;
     let mut changes = Vec::with_capacity(decided.len() + compacted.len());
     for r in &decided {
-        changes.push(StateChange::Decided {
-            seq: r.try_get(0)?,
-            client: r.try_get(1)?,
-            id: r.try_get(2)?,
+        let (seq, id): (i64, i64) = (r.try_get(0)?, r.try_get(2)?);
+        changes.push(StoredChange::Decided {
+            seq: seq as u64,
+            client_id: r.try_get(1)?,
+            id: id as u64,
             name: r.try_get(3)?,
             args: r.try_get(4)?,
             at: r.try_get(5)?,
@@ -684,13 +603,8 @@ pub async fn changes_since(conn: &mut AnyConnection, db: &Db, member: &str, afte
         });
     }
     for r in &compacted {
-        changes.push(StateChange::Compacted { seq: r.try_get(0)?, at: r.try_get(1)? });
+        let seq: i64 = r.try_get(0)?;
+        changes.push(StoredChange::Compacted { seq: seq as u64, at: r.try_get(1)? });
     }
-    // A compaction runs after the decision of its `seq`.
-    let key = |c: &StateChange| match c {
-        StateChange::Decided { seq, .. } => (*seq, 0),
-        StateChange::Compacted { seq, .. } => (*seq, 1),
-    };
-    changes.sort_by_key(key);
     Ok(changes)
 }

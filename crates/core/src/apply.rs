@@ -21,13 +21,13 @@ pub const STORE_CLIENT: &str = "store";
 /// server would have to trust: prices, points and the business day are recomputed from the
 /// program and the clock of whoever applies it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(tag = "name", content = "args", rename_all = "camelCase", try_from = "MutationParts")]
 pub enum Mutation {
     CheckIn {},
     #[serde(rename_all = "camelCase")]
     MakeupCheckIn {
-        #[cfg_attr(target_arch = "wasm32", tsify(type = "Day"))]
+        #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(type = "Day"))]
         day: Day,
     },
     #[serde(rename_all = "camelCase")]
@@ -57,7 +57,7 @@ pub enum Mutation {
         order_id: String,
         amount: i64,
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+        #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(optional))]
         transaction_id: Option<String>,
     },
     /// The store: the order's payment window passed unpaid.
@@ -65,7 +65,7 @@ pub enum Mutation {
     ExpireOrder { order_id: String },
     #[serde(rename_all = "camelCase")]
     SetBirthday {
-        #[cfg_attr(target_arch = "wasm32", tsify(type = "MonthDay"))]
+        #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(type = "MonthDay"))]
         birthday: MonthDay,
     },
     /// The store's operator credits points, with the reason the member reads.
@@ -80,10 +80,10 @@ pub enum Mutation {
     IssueCoupon {
         template: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+        #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(optional))]
         campaign: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+        #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(optional))]
         segment: Option<String>,
     },
     /// The store's operator takes back an unused coupon.

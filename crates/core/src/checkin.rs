@@ -67,23 +67,23 @@ pub fn milestone_completed<'p>(program: &'p Program, days: &CheckInDays, day: Da
 
 /// The current cycle's cumulative count and the next milestone still reachable in it.
 #[derive(Clone, Debug, PartialEq, Serialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase")]
 pub struct Cumulative {
     /// Check-ins in the period, made-up days included.
     pub count: u32,
-    #[cfg_attr(target_arch = "wasm32", tsify(type = "Day"))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(type = "Day"))]
     pub first_day: Day,
-    #[cfg_attr(target_arch = "wasm32", tsify(type = "Day"))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(type = "Day"))]
     pub last_day: Day,
     /// Milestones already reached in this period (their `days`).
     pub reached: Vec<u32>,
-    #[cfg_attr(target_arch = "wasm32", tsify(type = "NextMilestone | null"))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(type = "NextMilestone | null"))]
     pub next: Option<NextMilestone>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase")]
 pub struct NextMilestone {
     pub days: u32,
@@ -141,7 +141,7 @@ pub fn run_ending(days: &CheckInDays, day: Day, floor: Option<Day>) -> u32 {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase")]
 pub struct Streak {
     /// Consecutive days ending today, or ending yesterday while today is still open.
@@ -150,18 +150,18 @@ pub struct Streak {
     pub cycle_day: u32,
     pub checked_in_today: bool,
     /// The next bonus of the streak table still reachable in this cycle.
-    #[cfg_attr(target_arch = "wasm32", tsify(type = "NextBonus | null"))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(type = "NextBonus | null"))]
     pub next_bonus: Option<NextBonus>,
     /// Points today's check-in would give (0 once checked in), a milestone it completes included.
     pub todays_reward: Points,
     /// Cumulative check-ins in the current cycle (absent without cumulative rewards).
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(optional))]
     pub cumulative: Option<Cumulative>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase")]
 pub struct NextBonus {
     pub day: u32,
@@ -312,7 +312,7 @@ pub fn decide_makeup(program: &Program, state: &MemberState, day: Day, now: Inst
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase")]
 pub enum DayStatus {
     Checked,
@@ -326,10 +326,10 @@ pub enum DayStatus {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase")]
 pub struct CalendarDay {
-    #[cfg_attr(target_arch = "wasm32", tsify(type = "Day"))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(type = "Day"))]
     pub day: Day,
     pub status: DayStatus,
     pub member_day: bool,
@@ -338,7 +338,7 @@ pub struct CalendarDay {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase")]
 pub struct Calendar {
     pub year: i32,
@@ -346,13 +346,13 @@ pub struct Calendar {
     pub days: Vec<CalendarDay>,
     pub streak: Streak,
     /// Cost of one makeup check-in (null when not offered).
-    #[cfg_attr(target_arch = "wasm32", tsify(type = "number | null"))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(type = "number | null"))]
     pub makeup_cost: Option<Points>,
     pub makeups_left_this_month: u32,
     /// The month's check-ins are in the server's archive (`GET /api/history/calendar`): the
     /// days here do not show them.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
-    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(optional))]
     pub archived: bool,
 }
 

@@ -29,7 +29,7 @@ const RECENT_ORDER_DAYS: i64 = 365;
 
 /// What moved out of the state, for the server to append to its archive.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase")]
 pub struct Archived {
     pub check_ins: Vec<CheckIn>,

@@ -163,7 +163,7 @@ pub fn decide_claim<'p>(
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase")]
 pub enum CouponStatus {
     Available,
@@ -186,7 +186,7 @@ pub fn status(coupon: &CouponInstance, now: Instant, pending_orders: &[String]) 
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase")]
 pub struct WalletCoupon {
     pub id: String,
@@ -203,12 +203,12 @@ pub struct WalletCoupon {
     /// Whole business days left including today (0 once expired).
     pub days_left: i64,
     pub source: String,
-    #[cfg_attr(target_arch = "wasm32", tsify(type = "string | null"))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(type = "string | null"))]
     pub order_id: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase")]
 pub struct Wallet {
     /// Usable now or later (includes not-yet-valid ones), soonest-expiring first.
@@ -271,20 +271,20 @@ pub fn wallet(program: &Program, state: &MemberState, now: Instant, pending_orde
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase")]
 pub struct ClaimOffer {
     pub template: CouponTemplate,
     pub claimable: bool,
     /// Why not, as a rejection code (AUDIENCE, PER_MEMBER_LIMIT, QUOTA_EXHAUSTED).
-    #[cfg_attr(target_arch = "wasm32", tsify(type = "string | null"))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(type = "string | null"))]
     pub reason: Option<String>,
-    #[cfg_attr(target_arch = "wasm32", tsify(type = "string | null"))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(type = "string | null"))]
     pub reason_text: Option<String>,
     pub member_day_only: bool,
     pub claimed: u32,
     /// Quota left as last seen from the server (null = no quota).
-    #[cfg_attr(target_arch = "wasm32", tsify(type = "number | null"))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(type = "number | null"))]
     pub remaining: Option<u32>,
 }
 

@@ -28,7 +28,9 @@ pub struct Ctx<'a> {
 /// What the server knows of a code a member accepts: whether it is any member's, and whether
 /// that member was referred by this one (a loop). A device without the server passes none and
 /// decides optimistically on what its state knows.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CodeLookup {
     pub known: bool,
     pub owner_referred_by_member: bool,
@@ -36,7 +38,9 @@ pub struct CodeLookup {
 
 /// What the archive says of an order id the member's state no longer holds: it was refunded,
 /// cancelled unpaid, or (neither) paid and past its refund window.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ArchivedOrder {
     pub refunded: bool,
     pub cancelled: bool,
@@ -68,7 +72,7 @@ impl Ctx<'_> {
 
 /// One change to the member's state (or to a shared counter).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(tag = "type", rename_all = "camelCase")]
 pub enum Effect {
     #[serde(rename_all = "camelCase")]
@@ -78,7 +82,7 @@ pub enum Effect {
         cycle_day: u32,
         /// The cumulative milestone (its `days`) this check-in completed (§1).
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+        #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(optional))]
         milestone: Option<u32>,
     },
     #[serde(rename_all = "camelCase")]
@@ -113,13 +117,13 @@ pub enum Effect {
         order_id: String,
         at: Instant,
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+        #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(optional))]
         transaction_id: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+        #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(optional))]
         earned_lot: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+        #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(optional))]
         gift: Option<String>,
     },
     #[serde(rename_all = "camelCase")]
@@ -130,7 +134,7 @@ pub enum Effect {
         at: Instant,
         /// The order's gift coupon when it was already used (by this order id) and so stays.
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+        #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(optional))]
         gift_used_by: Option<String>,
     },
     #[serde(rename_all = "camelCase")]
@@ -149,7 +153,7 @@ pub enum Effect {
     FriendUpdated { friend: Friend },
     #[serde(rename_all = "camelCase")]
     BirthdaySet {
-        #[cfg_attr(target_arch = "wasm32", tsify(type = "MonthDay"))]
+        #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(type = "MonthDay"))]
         birthday: MonthDay,
     },
     #[serde(rename_all = "camelCase")]
@@ -160,7 +164,7 @@ pub enum Effect {
 
 /// The outcome of an accepted mutation.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase")]
 pub struct Applied {
     pub effects: Vec<Effect>,

@@ -31,13 +31,13 @@ pub fn discount_bp(program: &Program, tier: &Tier, day: Day) -> Bp {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase")]
 pub struct MemberDayStatus {
     pub configured: bool,
     pub today: bool,
     /// The next member day strictly after today's business day (or today's if it is not one).
-    #[cfg_attr(target_arch = "wasm32", tsify(type = "Day | null"))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(type = "Day | null"))]
     pub next: Option<Day>,
     /// Milliseconds until today's member day ends (when today) or the next one starts.
     pub countdown_ms: i64,

@@ -265,14 +265,14 @@ fn gift_has_stock(program: &Program, gift: &OrderGift) -> bool {
 /// An order as the shopper sees it at `now`: its countdown while it awaits payment, and what can
 /// be done with it.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase")]
 pub struct OrderView {
     #[serde(flatten)]
     pub order: Order,
     /// Milliseconds left to pay (0 once the deadline has passed: the store cancels it); null
     /// unless awaiting payment.
-    #[cfg_attr(target_arch = "wasm32", tsify(type = "number | null"))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(type = "number | null"))]
     pub pay_ms_left: Option<i64>,
     pub cancellable: bool,
     pub refundable: bool,

@@ -78,7 +78,7 @@ pub fn plan_spend(state: &MemberState, points: Points, at: Instant) -> Result<Ve
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase")]
 pub struct PointsSummary {
     pub balance: Points,
@@ -105,18 +105,18 @@ pub struct PointsSummary {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase")]
 pub struct ExpiryGroup {
     /// Exclusive end; null never expires.
-    #[cfg_attr(target_arch = "wasm32", tsify(type = "number | null"))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(type = "number | null"))]
     pub expires_at: Option<Instant>,
     pub points: Points,
 }
 
 /// Points waiting to become available, and why they were earned (`order:ID`, `referral:ID`).
 #[derive(Clone, Debug, PartialEq, Serialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase")]
 pub struct PendingPoints {
     pub lot: String,

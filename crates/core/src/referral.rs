@@ -203,7 +203,7 @@ pub fn normalize(code: &str) -> String {
 
 /// What the member's referral page shows.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase")]
 pub struct ReferralView {
     /// Whether the store has referral at all; the rest is empty when not.
@@ -223,7 +223,7 @@ pub struct ReferralView {
 }
 
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase")]
 pub struct FriendView {
     pub name: String,

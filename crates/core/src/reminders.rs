@@ -7,7 +7,7 @@ use crate::time::{Day, Instant, MS_PER_MINUTE};
 use serde::Serialize;
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(tag = "type", rename_all = "camelCase")]
 pub enum Reminder {
     /// An available coupon ends within `remindDays`.
@@ -22,7 +22,7 @@ pub enum Reminder {
     /// Member day is today or tomorrow.
     #[serde(rename_all = "camelCase")]
     MemberDay {
-        #[cfg_attr(target_arch = "wasm32", tsify(type = "Day"))]
+        #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(type = "Day"))]
         day: Day,
         today: bool,
     },

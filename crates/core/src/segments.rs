@@ -5,7 +5,7 @@ use crate::time::{Instant, MS_PER_DAY};
 use serde::Serialize;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase")]
 pub enum Lifecycle {
     Prospect,
@@ -16,7 +16,7 @@ pub enum Lifecycle {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase")]
 pub enum PriceSensitivity {
     High,
@@ -25,7 +25,7 @@ pub enum PriceSensitivity {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase")]
 pub struct Segments {
     pub active_within_3_days: bool,
@@ -33,7 +33,7 @@ pub struct Segments {
     pub active_within_14_days: bool,
     pub lifecycle: Lifecycle,
     /// Null before the first order.
-    #[cfg_attr(target_arch = "wasm32", tsify(type = "PriceSensitivity | null"))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(type = "PriceSensitivity | null"))]
     pub price_sensitivity: Option<PriceSensitivity>,
     /// Share of orders that used a coupon, bp.
     pub coupon_share_bp: i64,

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct MemberState {
     pub member_id: String,
@@ -15,7 +15,7 @@ pub struct MemberState {
     #[serde(default)]
     pub joined_at: Instant,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(target_arch = "wasm32", tsify(optional, type = "MonthDay"))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(optional, type = "MonthDay"))]
     pub birthday: Option<MonthDay>,
     /// Check-ins in day order.
     #[serde(default)]
@@ -35,11 +35,11 @@ pub struct MemberState {
     /// What compaction moved to the server's archive, as the figures the rules still read
     /// (§12; see `compact`). Empty for a member whose whole history is above.
     #[serde(default, skip_serializing_if = "Past::is_empty")]
-    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(optional))]
     pub past: Past,
     /// §14: who referred this member, and the friends this member referred.
     #[serde(default, skip_serializing_if = "Referral::is_empty")]
-    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(optional))]
     pub referral: Referral,
 }
 
@@ -49,21 +49,21 @@ pub const MAX_FRIENDS_KEPT: usize = 100;
 /// A member's side of referral (rulebook §14). Friends are known by their referral code (never
 /// their member id) and a masked name, so a referrer's device learns nothing else of them.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Referral {
     /// The code this member accepted, once and for good.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(optional))]
     pub referred_by: Option<ReferredBy>,
     /// The friends who accepted this member's code, in the order they did (the newest
     /// `MAX_FRIENDS_KEPT`; older ones only in `friends_before`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(optional))]
     pub friends: Vec<Friend>,
     /// Friends no longer listed (the list keeps the newest).
     #[serde(default, skip_serializing_if = "is_zero")]
-    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(optional))]
     pub friends_before: u64,
 }
 
@@ -78,19 +78,19 @@ impl Referral {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ReferredBy {
     pub code: String,
     pub at: Instant,
     /// The first paid order, once paid: the one the referrer's reward is decided on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(optional))]
     pub first_order: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Friend {
     /// The friend's own referral code.
@@ -103,21 +103,21 @@ pub struct Friend {
     pub at: Instant,
     /// The friend's first paid order, once there is one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(optional))]
     pub order_id: Option<String>,
     /// The referrer's reward: its points lot and coupon.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(optional))]
     pub lot: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(optional))]
     pub coupon: Option<String>,
 }
 
 /// Where a referred friend stands. `rewarded` covers the reward while pending and once
 /// available (the lot says which).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase")]
 pub enum FriendStatus {
     /// Accepted the code; no paid order yet.
@@ -134,19 +134,19 @@ pub enum FriendStatus {
 /// The archived part of a member's history, summed up: its size depends on the program's
 /// windows, never on how long the member has stayed.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Past {
     /// Check-ins of days before this one are archived (whole months).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(target_arch = "wasm32", tsify(optional, type = "Day"))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(optional, type = "Day"))]
     pub check_ins_before: Option<Day>,
     /// Consecutive checked-in days ending the day before `checkInsBefore` (0: not checked in).
     #[serde(default)]
     pub check_in_run: u32,
     /// The latest archived check-in that was not a makeup (segments' last activity).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(optional))]
     pub last_check_in_at: Option<Instant>,
     /// Archived ledger entries, and the points they earned and spent.
     #[serde(default)]
@@ -165,29 +165,29 @@ pub struct Past {
     #[serde(default)]
     pub orders_with_coupon: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(optional))]
     pub first_order_at: Option<Instant>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(optional))]
     pub last_order_at: Option<Instant>,
     #[serde(default)]
     pub growth: Fen,
     /// Archived orders still inside a window a rule reads: 365 days (lifecycle), the growth
     /// window (tiers) or an open limited sale.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(optional))]
     pub recent_orders: Vec<OrderFigure>,
     /// Archived coupons claimed per template (claim, birthday and member-day sources).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(optional))]
     pub claims: BTreeMap<String, u32>,
     /// The latest calendar year an archived birthday coupon was claimed in.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(optional))]
     pub birthday_claim_year: Option<i32>,
     /// Archived points-mall redemptions per reward.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(optional))]
     pub redemptions: BTreeMap<String, u32>,
 }
 
@@ -199,27 +199,27 @@ impl Past {
 
 /// What the rules still read of an archived order.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct OrderFigure {
     pub placed_at: Instant,
     /// Its growth: what was paid, 0 once refunded.
     pub paid: Fen,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(optional))]
     pub refunded: bool,
     /// Its lines of limited-sale products whose sale has not ended (per-member limits).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(optional))]
     pub sale_lines: Vec<OrderLine>,
     /// The promotions with per-member uses it used, while they run (their uses count it).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(optional))]
     pub promotions: Vec<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase")]
 pub enum CheckInKind {
     Normal,
@@ -227,10 +227,10 @@ pub enum CheckInKind {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CheckIn {
-    #[cfg_attr(target_arch = "wasm32", tsify(type = "Day"))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(type = "Day"))]
     pub day: Day,
     pub kind: CheckInKind,
     /// When it was recorded.
@@ -238,7 +238,7 @@ pub struct CheckIn {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PointLot {
     pub id: String,
@@ -251,12 +251,12 @@ pub struct PointLot {
     /// Pending (§2) until this instant: counted in no balance, not spendable. Absent: available
     /// since it was earned.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(optional))]
     pub available_at: Option<Instant>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct LedgerEntry {
     pub at: Instant,
@@ -271,7 +271,7 @@ pub struct LedgerEntry {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct LotAmount {
     pub lot: String,
@@ -279,7 +279,7 @@ pub struct LotAmount {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(tag = "type", rename_all = "camelCase", try_from = "crate::tagged::Tagged")]
 pub enum CouponState {
     Available,
@@ -291,7 +291,7 @@ pub enum CouponState {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CouponInstance {
     pub id: String,
@@ -306,7 +306,7 @@ pub struct CouponInstance {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct OrderLine {
     pub sku: String,
@@ -315,7 +315,7 @@ pub struct OrderLine {
 
 /// A gift (满赠) an order received: a price-0 line of `promotion`'s `tier`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct OrderGift {
     pub promotion: String,
@@ -327,7 +327,7 @@ pub struct OrderGift {
 /// Where an order is in its life (rulebook §8). A refund is recorded on a paid order
 /// (`refundedAt`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase")]
 pub enum OrderStatus {
     /// Placed with a total above 0, until `payBy`: its coupons locked, its points and stock held.
@@ -342,7 +342,7 @@ pub enum OrderStatus {
 
 /// Who cancelled an order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase")]
 pub enum CancelledBy {
     Shopper,
@@ -351,7 +351,7 @@ pub enum CancelledBy {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Order {
     pub id: String,
@@ -360,33 +360,33 @@ pub struct Order {
     pub status: OrderStatus,
     /// The payment deadline of an order placed with a total above 0 (exclusive).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(optional))]
     pub pay_by: Option<Instant>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(optional))]
     pub paid_at: Option<Instant>,
     /// The payment provider's transaction, as the store recorded it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(optional))]
     pub transaction_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(optional))]
     pub cancelled_at: Option<Instant>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(optional))]
     pub cancelled_by: Option<CancelledBy>,
     pub lines: Vec<OrderLine>,
     /// The promotions it used (§13), and the gifts they gave, held and returned with it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(optional))]
     pub promotions: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(optional))]
     pub gifts: Vec<OrderGift>,
     /// Gift promotions whose tier the order reached while their gift was out of stock: it was
     /// placed without them, and says so.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(optional))]
     pub gifts_sold_out: Vec<String>,
     /// Paid per line, after every discount and points (the refund and growth base).
     pub line_paid: Vec<Fen>,
@@ -402,22 +402,22 @@ pub struct Order {
     pub points_earned: Points,
     /// The lot the earned points went to, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(optional))]
     pub earned_lot: Option<String>,
     /// The lots the points were taken from (held while awaiting payment), to restore them on
     /// cancellation or refund.
     pub spent_lots: Vec<LotAmount>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(optional))]
     pub refunded_at: Option<Instant>,
     /// The gift coupon (first-order or repurchase) this order issued, revoked by its refund
     /// while unused.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(optional))]
     pub gift: Option<String>,
     /// Recorded on the refund when the gift had already been used: the order that used it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(optional))]
     pub gift_used_by: Option<String>,
 }
 
@@ -447,7 +447,7 @@ impl Order {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Redemption {
     pub id: String,
@@ -456,7 +456,7 @@ pub struct Redemption {
     pub cost_points: Points,
     /// The coupon granted, for coupon rewards.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(optional))]
     pub coupon: Option<String>,
 }
 

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(tag = "kind", content = "id", rename_all = "camelCase")]
 pub enum Counter {
     /// Claims left of a coupon template's `totalQuota`.
@@ -40,10 +40,10 @@ impl Counter {
 
 /// Remaining units per counter key.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(transparent)]
 pub struct Stock {
-    #[cfg_attr(target_arch = "wasm32", tsify(type = "Record<string, number>"))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(type = "Record<string, number>"))]
     pub remaining: BTreeMap<String, u32>,
 }
 

@@ -32,13 +32,13 @@ pub fn current_tier<'p>(program: &'p Program, state: &MemberState, now: Instant)
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase")]
 pub struct TierProgress {
     pub tier: String,
     pub tier_name: String,
     pub growth: Fen,
-    #[cfg_attr(target_arch = "wasm32", tsify(type = "string | null"))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(type = "string | null"))]
     pub next_tier: Option<String>,
     /// Growth still needed to reach the next tier (0 at the top).
     pub to_next: Fen,
@@ -46,7 +46,7 @@ pub struct TierProgress {
     pub progress_bp: i64,
     /// For a trailing window: the first day the current tier would be lost if nothing more is
     /// bought, and how much to spend before then to keep it. Null when it cannot be lost.
-    #[cfg_attr(target_arch = "wasm32", tsify(type = "TierRisk | null"))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(type = "TierRisk | null"))]
     pub keep: Option<TierRisk>,
     pub perks: Vec<String>,
     pub points_multiplier_bp: i64,
@@ -55,10 +55,10 @@ pub struct TierProgress {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase")]
 pub struct TierRisk {
-    #[cfg_attr(target_arch = "wasm32", tsify(type = "Day"))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(type = "Day"))]
     pub drops_on: Day,
     pub spend_needed: Fen,
 }

@@ -25,8 +25,8 @@ pub const MAX_BATCH: usize = 100;
 /// device time it was made at (informational: the server uses its own clock). On the wire it is
 /// `{id, name, args, clientTime}`: the intent's `name` and `args` sit beside the id.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
-#[cfg_attr(target_arch = "wasm32", tsify(type = "{ id: number; clientTime: number } & Mutation"))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(type = "{ id: number; clientTime: number } & Mutation"))]
 #[serde(into = "WireMutation", from = "WireMutation")]
 pub struct PushMutation {
     pub id: u64,
@@ -123,7 +123,7 @@ impl PushMutation {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PushRequest {
     pub protocol: u32,
@@ -133,13 +133,13 @@ pub struct PushRequest {
 
 /// A rejection as it travels.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase")]
 pub struct ErrorBody {
     pub code: String,
     pub message: String,
     #[serde(default)]
-    #[cfg_attr(target_arch = "wasm32", tsify(type = "Record<string, unknown>"))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(type = "Record<string, unknown>"))]
     pub details: Value,
 }
 
@@ -151,7 +151,7 @@ impl From<&Rejection> for ErrorBody {
 
 /// What became of a mutation the first time it was applied.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(tag = "status", rename_all = "camelCase")]
 pub enum StoredOutcome {
     Applied {
@@ -159,20 +159,20 @@ pub enum StoredOutcome {
         /// Applied, but not as the device showed it (an offline check-in that arrived after the
         /// grace counts for the server's day, rulebook §1): the device shows it as a reversal.
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+        #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(optional))]
         notice: Option<ErrorBody>,
     },
     Rejected { error: ErrorBody },
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(tag = "status", rename_all = "camelCase")]
 pub enum Outcome {
     Applied {
         effects: Vec<Effect>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+        #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(optional))]
         notice: Option<ErrorBody>,
     },
     Rejected { error: ErrorBody },
@@ -201,8 +201,8 @@ impl From<StoredOutcome> for Outcome {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
-#[cfg_attr(target_arch = "wasm32", tsify(type = "{ id: number } & Outcome"))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(type = "{ id: number } & Outcome"))]
 #[serde(rename_all = "camelCase")]
 pub struct MutationResult {
     pub id: u64,
@@ -213,38 +213,38 @@ pub struct MutationResult {
 /// What a client needs of a result: the verdict, not the effects (it adopts the server's state on
 /// the next pull). Parsing only this keeps effect decoding out of the browser module.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase")]
 pub struct Verdict {
     pub id: u64,
     pub status: VerdictStatus,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(optional))]
     pub error: Option<ErrorBody>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(optional))]
     pub original: Option<OriginalVerdict>,
     /// Applied, but not as the device showed it (see `StoredOutcome::Applied`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(optional))]
     pub notice: Option<ErrorBody>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase")]
 pub struct OriginalVerdict {
     pub status: OriginalStatus,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(optional))]
     pub error: Option<ErrorBody>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(optional))]
     pub notice: Option<ErrorBody>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase")]
 pub enum VerdictStatus {
     Applied,
@@ -254,7 +254,7 @@ pub enum VerdictStatus {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase")]
 pub enum OriginalStatus {
     Applied,
@@ -305,7 +305,7 @@ impl ResultVerdict for MutationResult {
 
 /// The reply to a push. Servers send `MutationResult`s; clients may read them as `Verdict`s.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase")]
 pub struct PushResponse<R = MutationResult> {
     pub results: Vec<R>,
@@ -313,19 +313,19 @@ pub struct PushResponse<R = MutationResult> {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PullRequest {
     pub protocol: u32,
     pub client_id: String,
     /// The cookie of the last pull (null the first time).
     #[serde(default)]
-    #[cfg_attr(target_arch = "wasm32", tsify(type = "number | null"))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(type = "number | null"))]
     pub cookie: Option<u64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase")]
 pub struct PullResponse<R = MutationResult> {
     /// The member's state version; never goes backwards.
@@ -333,20 +333,20 @@ pub struct PullResponse<R = MutationResult> {
     /// The last mutation of this client the server has decided.
     pub last_mutation_id: u64,
     pub server_time: Instant,
-    #[cfg_attr(target_arch = "wasm32", tsify(type = "Day"))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(type = "Day"))]
     pub business_day: Day,
     /// The member's whole state: on the first pull, or when a patch would not do. Null when
     /// unchanged since the cookie or when `patch` carries the changes.
-    #[cfg_attr(target_arch = "wasm32", tsify(type = "MemberState | null"))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(type = "MemberState | null"))]
     pub state: Option<MemberState>,
     /// The changes since the cookie, oldest first, to apply to the state the cookie stands for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(optional))]
     pub patch: Option<Vec<Change>>,
     /// With `patch`: the digest of the state it leads to (`MemberState::digest`). A client that
     /// gets another asks for the whole state on its next pull.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(optional))]
     pub state_digest: Option<String>,
     /// Shared counters (coupon quotas, reward and sale stock) as of now.
     pub stock: Stock,
@@ -356,7 +356,7 @@ pub struct PullResponse<R = MutationResult> {
     /// The cookie sent was ahead of the server (its data was restored or moved): `state` is the
     /// whole state and the client adopts it even though the cookie went down.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(optional))]
     pub reset: bool,
 }
 
@@ -366,33 +366,33 @@ pub struct PullResponse<R = MutationResult> {
 /// `seq`, which the client replays with the same pure `compact`. Intents are smaller than their
 /// effects, and the module that replays them already holds `apply`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Change {
     pub seq: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(optional))]
     pub decided: Option<Decided>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(optional))]
     pub compacted_at: Option<Instant>,
 }
 
 /// An applied decision: whose mutation, the intent as pushed, and when the server decided it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Decided {
     pub client_id: String,
     pub id: u64,
     pub name: String,
-    #[cfg_attr(target_arch = "wasm32", tsify(type = "unknown"))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(type = "unknown"))]
     pub args: Value,
     pub at: Instant,
     /// The gift counters (§13 满赠) the decision took, by key: a replay gives exactly these gifts,
     /// the others having been out of stock when it was decided. Absent when it took none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(optional))]
     pub gifts_taken: Vec<String>,
 }
 

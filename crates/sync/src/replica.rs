@@ -20,7 +20,7 @@ const OLDEST_SNAPSHOT_VERSION: u32 = 1;
 /// A mutation the server rejected after it had been applied optimistically: the UI shows it as a
 /// reversal with its code.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase")]
 pub struct Reversal {
     pub mutation_id: u64,
@@ -33,14 +33,14 @@ pub struct Reversal {
 
 /// Everything needed to restore a client after a reload.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Snapshot {
     pub version: u32,
     pub client_id: String,
     /// The id the next mutation gets.
     pub next_mutation_id: u64,
-    #[cfg_attr(target_arch = "wasm32", tsify(type = "number | null"))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(type = "number | null"))]
     pub cookie: Option<u64>,
     pub clock_offset_ms: i64,
     /// The last state the server confirmed.

@@ -33,7 +33,7 @@ fn default_refund_days() -> u32 {
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Program {
     /// Shown to shoppers; not used by the rules.
@@ -41,7 +41,7 @@ pub struct Program {
     pub name: String,
     /// The name in other languages by language tag (`en`, `zh-Hant`…); `name` is the fallback.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    #[cfg_attr(target_arch = "wasm32", tsify(optional, type = "Record<string, string>"))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(optional, type = "Record<string, string>"))]
     pub names: Names,
     /// The business day's fixed offset east of UTC, in minutes (default +480, China time).
     #[serde(default = "default_offset")]
@@ -67,7 +67,7 @@ pub struct Program {
     pub limited_sales: Vec<LimitedSale>,
     /// §13: automatic promotions, in the order they claim units and lines.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(optional))]
     pub promotions: Vec<Promotion>,
     pub shipping: Shipping,
     /// Days after an order is paid within which a full refund is accepted.
@@ -78,7 +78,7 @@ pub struct Program {
     pub payment: PaymentRules,
     /// §14 Referral (老带新); none: the store has no referral.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(optional))]
     pub referral: Option<ReferralRules>,
     /// A coupon counts as "expiring" this many days before its end (default 3).
     #[serde(default = "default_remind_days")]
@@ -90,7 +90,7 @@ pub struct Program {
 
 /// §8: the payment window of an order placed with a total above 0.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PaymentRules {
     /// Minutes after placing within which the order must be paid (default 15, 1..=1440).
@@ -111,7 +111,7 @@ impl Default for PaymentRules {
 /// §14: what a friend gets on accepting a code, what the referrer gets for the friend's first
 /// paid order, and the limits.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ReferralRules {
     /// The coupon template the friend gets at once.
@@ -127,14 +127,14 @@ pub struct ReferralRules {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ReferrerReward {
     /// Credited pending until the friend's order can no longer be refunded (§2).
     #[serde(default)]
     pub points: Points,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(optional))]
     pub coupon: Option<String>,
 }
 
@@ -163,39 +163,39 @@ fn lookup<T>(index: &BTreeMap<String, usize>, items: &[T], id: &str, id_of: impl
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Category {
     pub id: String,
     pub name: String,
     /// The name in other languages by language tag (`en`, `zh-Hant`…); `name` is the fallback.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    #[cfg_attr(target_arch = "wasm32", tsify(optional, type = "Record<string, string>"))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(optional, type = "Record<string, string>"))]
     pub names: Names,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Sku {
     pub id: String,
     pub name: String,
     /// The name in other languages by language tag (`en`, `zh-Hant`…); `name` is the fallback.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    #[cfg_attr(target_arch = "wasm32", tsify(optional, type = "Record<string, string>"))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(optional, type = "Record<string, string>"))]
     pub names: Names,
     pub category: String,
     pub list_price: Fen,
     /// Member price per tier id; a tier without one pays the list price.
     #[serde(default)]
-    #[cfg_attr(target_arch = "wasm32", tsify(type = "Record<string, number>"))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(type = "Record<string, number>"))]
     pub member_prices: BTreeMap<String, Fen>,
     /// Whether the member-day tier discount applies to this SKU (default true).
     #[serde(default = "yes")]
     pub member_day_eligible: bool,
     /// Optional picture or emoji for shop fronts; not used by the rules.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(optional))]
     pub image: Option<String>,
 }
 
@@ -204,14 +204,14 @@ fn yes() -> bool {
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Tier {
     pub id: String,
     pub name: String,
     /// The name in other languages by language tag (`en`, `zh-Hant`…); `name` is the fallback.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    #[cfg_attr(target_arch = "wasm32", tsify(optional, type = "Record<string, string>"))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(optional, type = "Record<string, string>"))]
     pub names: Names,
     pub min_growth: Fen,
     /// Purchase points multiplier (bp, 10000 = ×1).
@@ -225,19 +225,19 @@ pub struct Tier {
     pub early_access_minutes: u32,
     /// The birthday coupon template of this tier (overrides the program's birthday coupon).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(optional))]
     pub birthday_coupon: Option<String>,
     /// Benefits in words, for shop fronts.
     #[serde(default)]
     pub perks: Vec<String>,
     /// `perks` in other languages by language tag; `perks` is the fallback.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    #[cfg_attr(target_arch = "wasm32", tsify(optional, type = "Record<string, string[]>"))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(optional, type = "Record<string, string[]>"))]
     pub perks_by_language: BTreeMap<String, Vec<String>>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(tag = "type", rename_all = "camelCase", try_from = "crate::tagged::Tagged")]
 pub enum GrowthBasis {
     Lifetime,
@@ -246,7 +246,7 @@ pub enum GrowthBasis {
 }
 
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase")]
 pub enum CheckInCycle {
     /// Never resets but on a miss.
@@ -258,7 +258,7 @@ pub enum CheckInCycle {
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CheckInRules {
     pub cycle: CheckInCycle,
@@ -269,7 +269,7 @@ pub struct CheckInRules {
     /// Milestones of check-ins counted per cycle, made-up days included (累计签到, §1): the week
     /// for `weekly`, the calendar month for `monthly` and `rolling`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(optional))]
     pub cumulative: Vec<CumulativeReward>,
     #[serde(default)]
     pub makeup: Option<MakeupRules>,
@@ -291,7 +291,7 @@ fn default_offline_grace_minutes() -> u32 {
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct StreakBonus {
     pub day: u32,
@@ -303,7 +303,7 @@ pub struct StreakBonus {
 
 /// Granted once per (member, cycle) by the check-in that makes the cycle's count exactly `days`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CumulativeReward {
     pub days: u32,
@@ -314,7 +314,7 @@ pub struct CumulativeReward {
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct MakeupRules {
     pub window_days: u32,
@@ -323,7 +323,7 @@ pub struct MakeupRules {
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PointsRules {
     /// Points per ¥1 paid.
@@ -345,7 +345,7 @@ pub struct PointsRules {
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(tag = "type", rename_all = "camelCase", try_from = "crate::tagged::Tagged")]
 pub enum ExpiryPolicy {
     Never,
@@ -358,7 +358,7 @@ pub enum ExpiryPolicy {
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct MemberDayRules {
     /// 1 = Monday … 7 = Sunday.
@@ -375,7 +375,7 @@ pub struct MemberDayRules {
 }
 
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase")]
 pub enum BirthdayWindow {
     Day,
@@ -384,7 +384,7 @@ pub enum BirthdayWindow {
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct BirthdayRules {
     pub window: BirthdayWindow,
@@ -392,12 +392,12 @@ pub struct BirthdayRules {
     pub points_multiplier_bp: Bp,
     /// Default birthday coupon template; a tier's own one wins.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(optional))]
     pub coupon: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(tag = "type", rename_all = "camelCase", try_from = "crate::tagged::Tagged")]
 pub enum CouponKind {
     /// ¥ off; no threshold (无门槛) unless `minSpend` is set (满减).
@@ -408,14 +408,14 @@ pub enum CouponKind {
     PercentOff {
         bp: Bp,
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+        #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(optional))]
         max_discount: Option<Fen>,
     },
     FreeShipping,
 }
 
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase")]
 pub enum StackGroup {
     Item,
@@ -424,7 +424,7 @@ pub enum StackGroup {
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Scope {
     /// Only these SKUs / categories (empty = everything).
@@ -454,7 +454,7 @@ impl Scope {
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(tag = "type", rename_all = "camelCase", try_from = "crate::tagged::Tagged")]
 pub enum Validity {
     /// Valid from `from` (inclusive) to `to` (exclusive), instants.
@@ -471,14 +471,14 @@ pub enum Validity {
 
 /// Who may claim a template. Every condition set must hold; an empty audience is everyone.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Audience {
     /// Only members without a paid order yet.
     #[serde(default)]
     pub new_member: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(optional))]
     pub min_tier: Option<String>,
     /// Claimable only on member day.
     #[serde(default)]
@@ -492,14 +492,14 @@ pub struct Audience {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CouponTemplate {
     pub id: String,
     pub name: String,
     /// The name in other languages by language tag (`en`, `zh-Hant`…); `name` is the fallback.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    #[cfg_attr(target_arch = "wasm32", tsify(optional, type = "Record<string, string>"))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(optional, type = "Record<string, string>"))]
     pub names: Names,
     pub kind: CouponKind,
     #[serde(default)]
@@ -512,11 +512,11 @@ pub struct CouponTemplate {
     pub validity: Validity,
     /// At most this many claims per member (claim centre only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(optional))]
     pub per_member: Option<u32>,
     /// Total claims across all members; enforced by the server.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(optional))]
     pub total_quota: Option<u32>,
     #[serde(default)]
     pub audience: Audience,
@@ -526,21 +526,21 @@ pub struct CouponTemplate {
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Gifts {
     /// Issued after the member's first paid order (首单礼).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(optional))]
     pub first_order: Option<String>,
     /// Issued after each later paid order of at least `minPaid` (复购礼).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(optional))]
     pub repurchase: Option<RepurchaseGift>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RepurchaseGift {
     pub min_paid: Fen,
@@ -548,7 +548,7 @@ pub struct RepurchaseGift {
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(tag = "type", rename_all = "camelCase", try_from = "crate::tagged::Tagged")]
 pub enum RewardGrant {
     Coupon { template: String },
@@ -557,28 +557,28 @@ pub enum RewardGrant {
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Reward {
     pub id: String,
     pub name: String,
     /// The name in other languages by language tag (`en`, `zh-Hant`…); `name` is the fallback.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    #[cfg_attr(target_arch = "wasm32", tsify(optional, type = "Record<string, string>"))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(optional, type = "Record<string, string>"))]
     pub names: Names,
     pub cost_points: Points,
     pub grants: RewardGrant,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(optional))]
     pub per_member: Option<u32>,
     /// Total stock across all members; enforced by the server.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(optional))]
     pub stock: Option<u32>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct LimitedSale {
     pub sku: String,
@@ -586,7 +586,7 @@ pub struct LimitedSale {
     pub ends_at: Instant,
     /// The sale's unit price; a lower member price still wins.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(optional))]
     pub sale_price: Option<Fen>,
     pub per_member: u32,
     /// Units for sale across all members; enforced by the server.
@@ -594,13 +594,13 @@ pub struct LimitedSale {
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Shipping {
     pub base_fee: Fen,
     /// Goods after member-day discount and coupons at or above this ship free.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(optional))]
     pub free_threshold: Option<Fen>,
 }
 

@@ -12,14 +12,14 @@ fn yes() -> bool {
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Promotion {
     pub id: String,
     pub name: String,
     /// The name in other languages by language tag (`en`, `zh-Hant`…); `name` is the fallback.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    #[cfg_attr(target_arch = "wasm32", tsify(optional, type = "Record<string, string>"))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(optional, type = "Record<string, string>"))]
     pub names: Names,
     /// Runs from `from` (inclusive) to `to` (exclusive), instants.
     pub validity: Window,
@@ -35,13 +35,13 @@ pub struct Promotion {
     pub with_coupons: bool,
     /// At most this many orders of one member use it (cancelled and refunded ones give it back).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(optional))]
     pub per_member: Option<u32>,
     pub rule: PromotionRule,
 }
 
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Window {
     pub from: Instant,
@@ -50,7 +50,7 @@ pub struct Window {
 
 /// What a ladder's or a gift's threshold counts: the eligible goods in fen (default) or units.
 #[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase")]
 pub enum ThresholdBy {
     #[default]
@@ -59,7 +59,7 @@ pub enum ThresholdBy {
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(tag = "type", rename_all = "camelCase", try_from = "RuleFields")]
 pub enum PromotionRule {
     /// In each block of `n` eligible units (dearest first), the last unit gets `offBp` off:
@@ -75,7 +75,7 @@ pub enum PromotionRule {
         items: Vec<BundleItem>,
         price: Fen,
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+        #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(optional))]
         max_times: Option<u32>,
     },
     /// The highest tier reached applies; `every` (每满减): amountOff × ⌊base / threshold⌋ of its
@@ -86,10 +86,10 @@ pub enum PromotionRule {
         by: ThresholdBy,
         tiers: Vec<PromotionTier>,
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-        #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+        #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(optional))]
         every: bool,
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+        #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(optional))]
         max_times: Option<u32>,
     },
     /// 满赠: the gift of the highest tier reached, while its stock lasts.
@@ -102,7 +102,7 @@ pub enum PromotionRule {
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct BundleItem {
     pub sku: String,
@@ -112,25 +112,25 @@ pub struct BundleItem {
 /// A ladder tier (`amountOff` or `offBp`, and/or `freeShipping`) or a gift tier (`gift`, with an
 /// optional `stock` of gift units shared by every member).
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PromotionTier {
     /// Fen, or units with `by: "units"`.
     pub threshold: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(optional))]
     pub amount_off: Option<Fen>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(optional))]
     pub off_bp: Option<Bp>,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(optional))]
     pub free_shipping: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(optional))]
     pub gift: Option<BundleItem>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(optional))]
     pub stock: Option<u32>,
 }
 

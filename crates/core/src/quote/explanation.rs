@@ -7,7 +7,7 @@ use serde::Serialize;
 
 /// Why a line of a limited sale cannot be bought now.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum LineFlag {
     NotStarted,
@@ -30,7 +30,7 @@ impl LineFlag {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase")]
 pub enum AdjustmentKind {
     MemberPrice,
@@ -43,7 +43,7 @@ pub enum AdjustmentKind {
 
 /// One step of a line's price: `amount` fen off, from `source` (tier id, coupon id, "points"…).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase")]
 pub struct Adjustment {
     pub kind: AdjustmentKind,
@@ -52,7 +52,7 @@ pub struct Adjustment {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase")]
 pub struct QuoteLine {
     pub sku: String,
@@ -71,18 +71,18 @@ pub struct QuoteLine {
     /// What this line costs after every discount and points.
     pub paid: Fen,
     /// Set when a limited-sale line cannot be bought now; such a line is priced at 0.
-    #[cfg_attr(target_arch = "wasm32", tsify(type = "LineFlag | null"))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(type = "LineFlag | null"))]
     pub flag: Option<LineFlag>,
     /// A gift line (满赠): the promotion that gives it. Priced 0, earns nothing.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(optional))]
     pub gift: Option<String>,
 }
 
 /// A promotion that runs for the member and touches the cart: what it did, or why not and
 /// what the cart still needs (`next`).
 #[derive(Clone, Debug, PartialEq, Serialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase")]
 pub struct QuotePromotion {
     pub id: String,
@@ -93,14 +93,14 @@ pub struct QuotePromotion {
     pub with_coupons: bool,
     pub discount: Fen,
     pub free_shipping: bool,
-    #[cfg_attr(target_arch = "wasm32", tsify(type = "QuoteGift | null"))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(type = "QuoteGift | null"))]
     pub gift: Option<QuoteGift>,
-    #[cfg_attr(target_arch = "wasm32", tsify(type = "PromotionHint | null"))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(type = "PromotionHint | null"))]
     pub next: Option<crate::quote::PromotionHint>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase")]
 pub struct QuoteGift {
     pub sku: String,
@@ -111,7 +111,7 @@ pub struct QuoteGift {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase")]
 pub struct AppliedCoupon {
     pub id: String,
@@ -127,7 +127,7 @@ pub struct AppliedCoupon {
 
 /// One line's share of an order-level amount.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase")]
 pub struct LineShare {
     /// Index of the line in the cart (and in `lines`).
@@ -136,7 +136,7 @@ pub struct LineShare {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum UnusableReason {
     BelowMinSpend,
@@ -172,7 +172,7 @@ impl UnusableReason {
 /// A wallet coupon a cart could use: who it is and until when; the template (in `program()`)
 /// has its value, threshold and scope. Kept small: a quote lists every usable coupon.
 #[derive(Clone, Debug, PartialEq, Serialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase")]
 pub struct UsableCoupon {
     pub id: String,
@@ -184,7 +184,7 @@ pub struct UsableCoupon {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase")]
 pub struct UnusableCoupon {
     pub id: String,
@@ -196,7 +196,7 @@ pub struct UnusableCoupon {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase")]
 pub struct Saving {
     pub kind: String,
@@ -205,7 +205,7 @@ pub struct Saving {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase")]
 pub struct PointsQuote {
     pub balance: Points,
@@ -218,7 +218,7 @@ pub struct PointsQuote {
     pub unit: Points,
     pub redeem_rate: Points,
     /// Why no points can be used, if so: BELOW_MIN_BALANCE.
-    #[cfg_attr(target_arch = "wasm32", tsify(type = "string | null"))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(type = "string | null"))]
     pub unavailable: Option<String>,
     /// Points this order earns, and the multipliers behind them.
     pub earn: Points,
@@ -227,7 +227,7 @@ pub struct PointsQuote {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase")]
 pub struct Quote {
     pub tier: String,
@@ -249,7 +249,7 @@ pub struct Quote {
     pub shipping_base: Fen,
     pub shipping: Fen,
     /// "threshold", a promotion id (a ladder tier), a coupon id, or null when shipping is charged.
-    #[cfg_attr(target_arch = "wasm32", tsify(type = "string | null"))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), tsify(type = "string | null"))]
     pub shipping_waived_by: Option<String>,
     pub total: Fen,
     /// list total + shipping fee − total.
@@ -272,7 +272,7 @@ pub struct Quote {
 /// The figures of a priced cart without its explanation: small enough to cross as a plain value
 /// that nothing in wasm memory has to outlive (a cart badge that re-prices on every change).
 #[derive(Clone, Debug, PartialEq, Serialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase")]
 pub struct QuoteTotals {
     pub total: Fen,
@@ -317,7 +317,7 @@ impl From<&Quote> for QuoteTotals {
 /// The wallet for a cart: the coupons it could use (none applied) and the others with their
 /// reason (the 凑单 hint included).
 #[derive(Clone, Debug, PartialEq, Serialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase")]
 pub struct CartCoupons {
     pub usable: Vec<UsableCoupon>,
