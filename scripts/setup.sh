@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything siyu needs on a fresh machine; does nothing for what is already there.
-# Used by scripts/run.sh and scripts/test.sh. Network: crates.io, npm, Debian only.
+# Used by scripts/run.sh and scripts/test.sh. Network: crates.io, npm, Debian (and PyPI, for the
+# test of the authority in Python).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -37,6 +38,10 @@ need_apt=()
 if [ "${SIYU_NEED_POSTGRES:-0}" = 1 ] && ! ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; then
   need_apt+=(postgresql)
 fi
+# Python with venv: the authority hosted in wasmtime (examples/python-authority, from PyPI).
+if [ "${SIYU_NEED_POSTGRES:-0}" = 1 ] && ! python3 -m venv --help >/dev/null 2>&1; then
+  need_apt+=(python3 python3-venv)
+fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   log "installing ${need_apt[*]} from Debian"
   apt-get update -qq
@@ -44,8 +49,8 @@ if [ ${#need_apt[@]} -gt 0 ]; then
 fi
 
 # npm tooling: wasm-opt (binaryen; never Debian's, whose build crashes modules), playwright-core
-# (driving Debian's chromium), typescript (checks the published types).
-if [ ! -x node_modules/.bin/wasm-opt ] || [ ! -d node_modules/playwright-core ] || [ package.json -nt node_modules/.package-lock.json ]; then
+# (driving Debian's chromium), typescript (checks the published types), pg (the Node backend).
+if [ ! -x node_modules/.bin/wasm-opt ] || [ ! -d node_modules/playwright-core ] || [ ! -d node_modules/pg ] || [ package.json -nt node_modules/.package-lock.json ]; then
   log "installing npm tooling"
   npm ci --no-audit --no-fund --loglevel=error
 fi

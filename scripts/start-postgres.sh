@@ -75,6 +75,8 @@ if [ "$(psql_admin -c "SELECT 1 FROM pg_roles WHERE rolname = '$DB_USER'")" != 1
 else
   psql_admin -c "ALTER ROLE \"$DB_USER\" LOGIN PASSWORD '$DB_PASS'"
 fi
+# The conformance kit gives each backend it starts a database of its own (and drops it after).
+psql_admin -c "ALTER ROLE \"$DB_USER\" CREATEDB"
 if [ "$(psql_admin -c "SELECT 1 FROM pg_database WHERE datname = '$DB_NAME'")" != 1 ]; then
   log "creating database $DB_NAME"
   psql_admin -c "CREATE DATABASE \"$DB_NAME\" OWNER \"$DB_USER\""

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Every test: engine (host), browser (wasm-pack + headless Chromium), the built package (node),
-# the server on SQLite and PostgreSQL with the sync simulation, end-to-end journeys in Chromium
+# the server on SQLite and PostgreSQL with the sync simulation, end-to-end journeys in Chromium,
+# the conformance kit against every backend (siyu-server and the Node backend),
 # (and the date-sensitive ones again at pinned instants across the calendar), and the
 # performance budgets. Sets everything up first.
 set -euo pipefail
@@ -63,6 +64,11 @@ if [ -d tests/e2e ] && ls tests/e2e/*.test.mjs >/dev/null 2>&1; then
     exit 1
   fi
 fi
+
+step "conformance: the protocol's guarantees against siyu-server (SQLite, PostgreSQL) and the Node backend"
+node --test --test-concurrency=1 tests/conformance/ > /tmp/siyu-conformance.log 2>&1 || { grep -n -A30 '^\s*not ok' /tmp/siyu-conformance.log | head -80; exit 1; }
+tail -9 /tmp/siyu-conformance.log
+record "conformance kit: $(grep -E '^# pass' /tmp/siyu-conformance.log | awk '{print $3}') passed (3 backends)"
 
 step "end to end: the date-sensitive journeys at pinned instants across the calendar"
 # Every weekday, a month end, the year end, New Year's Day, the birthday month and a leap day.

@@ -72,58 +72,12 @@ export async function startServer({ extraArgs = [], at = PINNED_AT, env = {}, di
   const args = ['--demo', '--database', database ?? `sqlite://${join(dir, 'e2e.db')}`, '--listen', `127.0.0.1:${port}`, '--www', join(ROOT, 'www'), '--pkg', join(ROOT, 'pkg'), '--data-dir', dir, '--rate-burst', '0', '--clock-at', String(at), ...extraArgs];
   // `env` may depend on the server's own address (a payment provider's notify URL).
   const extraEnv = typeof env === 'function' ? env(url) : env;
-  const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SIYU_SECRET: 'e2e-secret-e2e-secret', ...extraEnv } });
-  let log = '';
-  child.stdout.on('data', (d) => (log += d));
-  child.stderr.on('data', (d) => (log += d));
-  const exited = new Promise((r) => child.once('exit', r));
-
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`siyu-server exited (${child.exitCode}):\n${log}`);
-    try {
-      const res = await fetch(`${url}/api/health`);
-      if (res.ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`siyu-server did not become healthy:\n${log}`);
-    }
-    await sleep(100);
-  }
-
-  async function api(path, { token, body } = {}) {
-    const headers = { 'content-type': 'application/json' };
-    if (token) headers.authorization = `Bearer ${token}`;
-    const res = await fetch(url + path, { method: body === undefined ? 'GET' : 'POST', headers, body: body === undefined ? undefined : JSON.stringify(body) });
-    const json = await res.json().catch(() => null);
-    if (!res.ok) throw new Error(`${path}: ${res.status} ${JSON.stringify(json)}`);
-    return json;
-  }
+  const { child, exited, log } = await spawnBackend('siyu-server', bin, args, url, extraEnv);
 
   return {
-    url,
+    ...backendClient(url, at),
     dir,
-    log: () => log,
-    api,
-    login: (memberId) => api('/api/login', { body: { memberId } }).then((r) => r.token),
-    /** The member's state as the server holds it (a pull from a probe client). */
-    async serverState(memberId) {
-      const token = await api('/api/login', { body: { memberId } }).then((r) => r.token);
-      const reply = await api('/api/pull', { token, body: { protocol: 2, clientId: `e2e-probe-${memberId}`, cookie: null } });
-      return reply.state;
-    },
-    /** The instant the server's clock started at. */
-    startedAt: at,
-    clock: () => api('/api/qa/clock'),
-    setClock: (offsetMs) => api('/api/qa/clock', { body: { offsetMs } }),
-    /** Move the server's clock to `instant` (it runs on from there). */
-    async setClockTo(instant) {
-      const { now, offsetMs } = await api('/api/qa/clock');
-      return api('/api/qa/clock', { body: { offsetMs: offsetMs + (instant - now) } });
-    },
+    log,
     /** kill -9: no shutdown at all; the folder stays for a restart (`startServer({ dir })`). */
     async kill9() {
       if (child.exitCode === null && child.signalCode === null) {
@@ -141,6 +95,105 @@ export async function startServer({ extraArgs = [], at = PINNED_AT, env = {}, di
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Spawn a backend and wait until `/api/health` answers: the child, its exit and its log. */
+async function spawnBackend(what, bin, args, url, env) {
+  const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SIYU_SECRET: 'e2e-secret-e2e-secret', ...env } });
+  let text = '';
+  child.stdout.on('data', (d) => (text += d));
+  child.stderr.on('data', (d) => (text += d));
+  const exited = new Promise((r) => child.once('exit', r));
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${what} exited (${child.exitCode}):\n${text}`);
+    if (await fetch(`${url}/api/health`).then((r) => r.ok, () => false)) break;
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`${what} did not become healthy:\n${text}`);
+    }
+    await sleep(100);
+  }
+  return { child, exited, log: () => text };
+}
+
+/** What a test asks of a running backend (siyu-server or the Node backend) over its API. */
+export function backendClient(url, at) {
+  async function api(path, { token, body } = {}) {
+    const headers = { 'content-type': 'application/json' };
+    if (token) headers.authorization = `Bearer ${token}`;
+    const res = await fetch(url + path, { method: body === undefined ? 'GET' : 'POST', headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const json = await res.json().catch(() => null);
+    if (!res.ok) throw new Error(`${path}: ${res.status} ${JSON.stringify(json)}`);
+    return json;
+  }
+  return {
+    url,
+    api,
+    login: (memberId) => api('/api/login', { body: { memberId } }).then((r) => r.token),
+    /** The member's state as the server holds it (a pull from a probe client). */
+    async serverState(memberId) {
+      const token = await api('/api/login', { body: { memberId } }).then((r) => r.token);
+      const reply = await api('/api/pull', { token, body: { protocol: 2, clientId: `e2e-probe-${memberId}`, cookie: null } });
+      return reply.state;
+    },
+    /** The instant the server's clock started at. */
+    startedAt: at,
+    clock: () => api('/api/qa/clock'),
+    setClock: (offsetMs) => api('/api/qa/clock', { body: { offsetMs } }),
+    /** Move the server's clock to `instant` (it runs on from there). */
+    async setClockTo(instant) {
+      const { now, offsetMs } = await api('/api/qa/clock');
+      return api('/api/qa/clock', { body: { offsetMs: offsetMs + (instant - now) } });
+    },
+  };
+}
+
+/**
+ * Start the Node backend (backends/node) in demo mode on PostgreSQL `database`, its QA clock at
+ * `at`: the same client as `startServer`'s, plus `kill9`, `stop` and `restart` (same database).
+ */
+export async function startNodeBackend({ database, at = PINNED_AT, program } = {}) {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const args = [join(ROOT, 'backends', 'node', 'server.mjs'), '--database', database, '--listen', `127.0.0.1:${port}`, '--demo', '--clock-at', String(at)];
+  if (program) args.push('--program', program);
+  const { child, exited, log } = await spawnBackend('the Node backend', process.execPath, args, url, {});
+  const kill9 = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGKILL');
+      await exited;
+    }
+  };
+  return {
+    ...backendClient(url, at),
+    log,
+    kill9,
+    stop: kill9,
+    restart: () => startNodeBackend({ database, at, program }),
+  };
+}
+
+/** A PostgreSQL database of its own (on the cluster of `SIYU_TEST_POSTGRES_URL`) and its drop. */
+export async function freshDatabase(tag) {
+  const { default: pg } = await import('pg');
+  const base = process.env.SIYU_TEST_POSTGRES_URL;
+  if (!base) throw new Error('SIYU_TEST_POSTGRES_URL is not set: start PostgreSQL with scripts/start-postgres.sh');
+  const name = `siyu_${tag}_${process.pid}`;
+  const admin = async (sql) => {
+    const c = new pg.Client({ connectionString: base });
+    await c.connect();
+    try {
+      await c.query(sql);
+    } finally {
+      await c.end();
+    }
+  };
+  await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  await admin(`CREATE DATABASE ${name}`);
+  const url = new URL(base);
+  url.pathname = `/${name}`;
+  return { url: url.toString(), drop: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
 }
 
 export function launchBrowser() {
