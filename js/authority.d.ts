@@ -1,7 +1,7 @@
 // Types of `siyu/authority` (docs/backend.md). Every wire shape is derived from the engine's Rust
 // types (tsify) and declared in the engine's typings; this file only names the calls.
 import type {
-  AnswerPullInput, DecidePushInput, DecidedPush, ArchivePage, ArchiveQuery, HistoryRange, HistoryRow, Needs,
+  AnswerPullInput, DecidePushInput, DecidedPush, ArchivePage, HistoryRange, HistoryRow, Needs,
   Program, PullPlan, PullRequest, PullResponse, PushRequest, Refusal, Stock, PlanPullInput,
 } from './siyu.js';
 
@@ -41,7 +41,8 @@ export class Authority {
   checkPull(body: string): Answer<PullRequest>;
   planPull(input: PlanPullInput): Answer<PullPlan>;
   answerPull(input: AnswerPullInput): { ok: PullResponse };
-  historyRange(kind: string, query?: Partial<ArchiveQuery>): Answer<HistoryRange>;
+  /** `query`: the query string as received (`before=…&limit=…`, without `?`). */
+  historyRange(kind: string, query?: string): Answer<HistoryRange>;
   historyPage(range: HistoryRange, rows: HistoryRow[]): { ok: ArchivePage };
   /** The business day (`YYYY-MM-DD`) at `now` in the program's time zone. */
   businessDay(now: number): string;

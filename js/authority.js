@@ -136,8 +136,9 @@ export class Authority {
     return this.call('answerPull', input);
   }
 
-  historyRange(kind, query = {}) {
-    return this.call('historyRange', { kind, query });
+  /** `query`: the query string as received (`before=…&limit=…`, without `?`). */
+  historyRange(kind, query = '') {
+    return this.call('historyRange', { kind, query: String(query) });
   }
 
   historyPage(range, rows) {

@@ -2,7 +2,8 @@
 # The benchmark suite in one command: builds pkg/, then measures package weight, start-up and
 # quotes (node and headless Chromium) and the server's own benchmark when it has one; prints the
 # report and writes BENCHMARKS.md; then the same engine timings in JavaScriptCore without JIT
-# beside node (bench/jsc.mjs). See docs/benchmarks.md.
+# beside node (bench/jsc.mjs), and the authority's decisions in node (bench/authority.mjs). See
+# docs/benchmarks.md.
 #
 #   bash scripts/bench.sh [--quick] [--no-browser] [--no-server] [--out FILE] [--no-write]
 #
@@ -23,3 +24,5 @@ if [ ! -x /usr/bin/jsc ]; then
 fi
 node bench/run.mjs "$@"
 node bench/jsc.mjs
+# The authority as a JavaScript backend hosts it (docs/backend.md).
+node bench/authority.mjs

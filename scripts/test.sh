@@ -47,6 +47,9 @@ step "mini-program: the example in a simulated WeChat runtime against the server
 node --test --test-concurrency=1 tests/miniprogram/ > /tmp/siyu-miniprogram-tests.log 2>&1 || { cat /tmp/siyu-miniprogram-tests.log; exit 1; }
 tail -9 /tmp/siyu-miniprogram-tests.log
 record "mini-program (simulated runtime): $(grep -E '^# pass' /tmp/siyu-miniprogram-tests.log | awk '{print $3}') passed"
+# The same example, unchanged, against the Node backend (backends/node on PostgreSQL).
+SIYU_MINIPROGRAM_BACKEND=node node --test --test-concurrency=1 tests/miniprogram/example.test.mjs > /tmp/siyu-miniprogram-node.log 2>&1 || { cat /tmp/siyu-miniprogram-node.log; exit 1; }
+record "mini-program on the Node backend: $(grep -E '^# pass' /tmp/siyu-miniprogram-node.log | awk '{print $3}') passed"
 
 step "server: the OpenAPI description against the server (schemathesis, two fixed seeds)"
 bash scripts/schemathesis.sh | tee /tmp/siyu-schemathesis.log

@@ -145,31 +145,30 @@ export async function start(argv) {
     if (!args.demo) throw new Refused({ status: 404, code: 'NOT_FOUND', message: 'only offered in demo mode', details: {} });
   };
   const clockBody = () => ({ offsetMs: clock.offsetMs, now: clock.now(), businessDay: authority.businessDay(clock.now()) });
-  const json = (text, what) => {
+  /** A small JSON body: an object with only the fields named (unknown ones are refused, as siyu-server does). */
+  const json = (text, what, fields) => {
+    let body;
     try {
-      return JSON.parse(text || 'null');
+      body = JSON.parse(text || 'null');
     } catch {
       throw new Refused({ status: 400, code: 'BAD_REQUEST', message: `the ${what} is not JSON`, details: {} });
     }
+    if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new Refused({ status: 400, code: 'BAD_REQUEST', message: `the ${what} must be an object`, details: { path: '' } });
+    const unknown = Object.keys(body).find((k) => !fields.includes(k));
+    if (unknown !== undefined) throw new Refused({ status: 400, code: 'BAD_REQUEST', message: `unknown field ${JSON.stringify(unknown)} in the ${what}`, details: { path: unknown } });
+    return body;
   };
 
   const routes = [
     ['POST', /^\/api\/push$/, async (req) => service.push(memberOf(req), await readBody(req))],
     ['POST', /^\/api\/pull$/, async (req) => service.pull(memberOf(req), await readBody(req))],
-    ['GET', /^\/api\/history\/([^/]+)$/, async (req, [kind], url) => {
-      const query = {};
-      for (const [key, value] of url.searchParams) {
-        if (!['before', 'limit', 'year', 'month'].includes(key)) throw new Refused({ status: 400, code: 'BAD_REQUEST', message: `unknown query parameter ${key}`, details: { path: key } });
-        if (!/^-?\d+$/.test(value)) throw new Refused({ status: 400, code: 'BAD_REQUEST', message: `${key} must be an integer`, details: { path: key } });
-        query[key] = Number(value);
-      }
-      return service.history(memberOf(req), decodeURIComponent(kind), query);
-    }],
+    // The query string goes to the authority as received: it reads it as siyu-server does.
+    ['GET', /^\/api\/history\/([^/]+)$/, async (req, [kind], url) => service.history(memberOf(req), decodeURIComponent(kind), url.search.slice(1))],
     ['POST', /^\/api\/orders\/([^/]+)\/pay$/, async (req, [id]) => service.pay(memberOf(req), decodeURIComponent(id))],
     ['POST', /^\/api\/orders\/([^/]+)\/demo-pay$/, async (req, [id]) => service.demoPay(memberOf(req), decodeURIComponent(id))],
     ['POST', /^\/api\/login$/, async (req) => {
       demoOnly();
-      const body = json(await readBody(req), 'login request');
+      const body = json(await readBody(req), 'login request', ['memberId']);
       const memberId = body?.memberId;
       if (typeof memberId !== 'string' || !/^[A-Za-z0-9_.:-]{1,64}$/.test(memberId)) {
         throw new Refused({ status: 400, code: 'BAD_REQUEST', message: 'memberId must be 1–64 characters of A-Z a-z 0-9 _ - . :', details: { path: 'memberId' } });
@@ -178,10 +177,14 @@ export async function start(argv) {
       return { token: tokens.issue(memberId, now), memberId, expiresAt: now + 30 * 86_400_000 };
     }],
     ['GET', /^\/api\/program$/, async () => authority.program()],
+    // Replacing the program is an operator's tool this backend leaves out (siyu-server has it).
+    ['PUT', /^\/api\/program$/, async () => {
+      throw new Refused({ status: 403, code: 'ADMIN_DISABLED', message: 'this backend does not replace the program: restart it with another --program', details: {} });
+    }],
     ['GET', /^\/api\/qa\/clock$/, async () => (demoOnly(), clockBody())],
     ['POST', /^\/api\/qa\/clock$/, async (req) => {
       demoOnly();
-      const offsetMs = json(await readBody(req), 'clock request')?.offsetMs;
+      const offsetMs = json(await readBody(req), 'clock request', ['offsetMs']).offsetMs;
       if (!Number.isSafeInteger(offsetMs) || Math.abs(offsetMs) > 10 * 366 * 86_400_000) {
         throw new Refused({ status: 400, code: 'BAD_REQUEST', message: 'offsetMs must be an integer within ±10 years', details: { path: 'offsetMs' } });
       }
@@ -198,9 +201,9 @@ export async function start(argv) {
       if (url.pathname.startsWith('/api/')) {
         const route = routes.find(([method, pattern]) => pattern.test(url.pathname) && method === req.method);
         if (!route) {
-          const known = routes.some(([, pattern]) => pattern.test(url.pathname));
-          return known
-            ? send(res, 405, { code: 'METHOD_NOT_ALLOWED', message: 'this API route does not take that method', details: {} })
+          const allowed = routes.filter(([, pattern]) => pattern.test(url.pathname)).map(([method]) => method);
+          return allowed.length
+            ? send(res, 405, { code: 'METHOD_NOT_ALLOWED', message: 'this API route does not take that method', details: {} }, { allow: allowed.join(', ') })
             : send(res, 404, { code: 'NOT_FOUND', message: 'no such API route', details: {} });
         }
         const match = url.pathname.match(route[1]).slice(1);

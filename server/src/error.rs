@@ -114,24 +114,8 @@ pub fn parse_json<T: serde::de::DeserializeOwned>(what: &str, bytes: &[u8]) -> R
     serde_json::from_value(value).map_err(|_| error)
 }
 
-/// Turn integral floats into integers; whether any changed. Only up to 2^53 in magnitude, where
-/// a float is exact: beyond, `9223372036854775808` (an integer too large for i64, read as a float)
-/// could not be told from `9223372036854775807.0`, and stays refused.
-pub fn integral_numbers(value: &mut Value) -> bool {
-    const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
-    match value {
-        Value::Number(n) => match n.as_f64().filter(|f| n.is_f64() && f.fract() == 0.0 && f.abs() <= EXACT) {
-            Some(f) => {
-                *value = if f < 0.0 { Value::from(f as i64) } else { Value::from(f as u64) };
-                true
-            }
-            None => false,
-        },
-        Value::Array(items) => items.iter_mut().fold(false, |changed, v| integral_numbers(v) | changed),
-        Value::Object(fields) => fields.values_mut().fold(false, |changed, v| integral_numbers(v) | changed),
-        _ => false,
-    }
-}
+/// Integral floats read as integers (the authority's rule, so every backend reads bodies alike).
+pub use siyu_sync::authority::integral_numbers;
 
 impl From<siyu_sync::authority::Refusal> for ApiError {
     fn from(r: siyu_sync::authority::Refusal) -> ApiError {

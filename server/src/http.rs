@@ -1,10 +1,9 @@
 //! HTTP: the `/api/` routes over the service layer, JSON errors, and the static mall.
 
 use crate::error::{parse_json, ApiError};
-use crate::service::{HistoryPage, HistoryQuery, Service};
+use crate::service::{HistoryPage, Service};
 use axum::body::{Body, Bytes};
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{FromRequest, FromRequestParts, Path as AxumPath, Query, Request, State};
+use axum::extract::{FromRequest, FromRequestParts, Path as AxumPath, RawQuery, Request, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -161,9 +160,9 @@ async fn history(
     State(svc): State<Arc<Service>>,
     Member(member): Member,
     AxumPath(kind): AxumPath<String>,
-    query: Result<Query<HistoryQuery>, QueryRejection>,
+    RawQuery(query): RawQuery,
 ) -> Reply<HistoryPage> {
-    let Query(query) = query.map_err(|e| ApiError::bad_request(e.body_text()).with_details(json!({ "input": "query" })))?;
+    let query = siyu_sync::authority::history::parse_query(query.as_deref().unwrap_or(""))?;
     svc.history(&member, &kind, &query).await.map(NoStore)
 }
 

@@ -170,6 +170,22 @@ export function conformance(name, start) {
       assert.equal(reply.body.details.max, 100);
     });
 
+    test('numbers as JSON has them: integral floats are integers, integers beyond 2^53 − 1 are refused', async () => {
+      const d = await Device.open(backend, program, memberId('numbers'));
+      const t = d.now();
+      const floats = `{"protocol":2.0,"clientId":${JSON.stringify(d.clientId)},"mutations":[{"id":1.0,"name":"checkIn","args":{},"clientTime":${t}.0}]}`;
+      const applied = await call(backend, '/api/push', { token: d.token, body: floats });
+      assert.equal(applied.status, 200, JSON.stringify(applied.body));
+      assert.equal(applied.body.results[0].status, 'applied');
+      const huge = `{"protocol":2,"clientId":${JSON.stringify(d.clientId)},"mutations":[{"id":2,"name":"checkIn","args":{},"clientTime":9007199254740993}]}`;
+      const refused = await call(backend, '/api/push', { token: d.token, body: huge });
+      assert.equal(refused.status, 400);
+      assert.equal(refused.body.details.path, 'mutations[0].clientTime');
+      const cookie = await call(backend, '/api/pull', { token: d.token, body: `{"protocol":2,"clientId":${JSON.stringify(d.clientId)},"cookie":9007199254740993}` });
+      assert.equal(cookie.status, 400);
+      assert.equal((await call(backend, '/api/history/ledger?before=9007199254740993', { token: d.token })).status, 400);
+    });
+
     test('another protocol is refused 426 on push and pull', async () => {
       const d = await Device.open(backend, program, memberId('proto'));
       const bodies = { '/api/push': { protocol: 99, clientId: d.clientId, mutations: [] }, '/api/pull': { protocol: 99, clientId: d.clientId, cookie: null } };

@@ -6,19 +6,28 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startServer, ROOT, eventually } from '../e2e/harness.mjs';
+import { startServer, startNodeBackend, freshDatabase, ROOT, eventually } from '../e2e/harness.mjs';
 import { ABSENT, installExample, launch, packageFile } from './runtime.mjs';
 
 let server;
 let work;
+let database;
 
+// `SIYU_MINIPROGRAM_BACKEND=node`: the same example against the Node backend (backends/node, on
+// a PostgreSQL database of its own), which serves it unchanged.
 before(async () => {
-  server = await startServer();
+  if (process.env.SIYU_MINIPROGRAM_BACKEND === 'node') {
+    database = await freshDatabase('mp_node');
+    server = await startNodeBackend({ database: database.url });
+  } else {
+    server = await startServer();
+  }
   work = mkdtempSync(join(tmpdir(), 'siyu-mp-'));
 });
 
 after(async () => {
   await server?.stop();
+  await database?.drop();
   rmSync(work, { recursive: true, force: true });
 });
 

@@ -12,7 +12,7 @@
 //! Stored things travel as the text the host stored (a state, an outcome, an archive item), so a
 //! host never parses or re-encodes them. docs/backend.md lists the calls with examples.
 
-use super::history::{history_page, history_range, ArchiveQuery, HistoryRange, HistoryRow};
+use super::history::{history_page, history_range, parse_query, HistoryRange, HistoryRow};
 use super::pull::{answer_pull, check_pull, plan_pull, PullPlan, PullRead, StoredChange, StoredResult};
 use super::push::{check_push, decide_push, Lookups, Member, PushOptions, PushStep, StoredDecision};
 use super::Refusal;
@@ -89,8 +89,9 @@ pub struct AnswerPullInput {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct HistoryRangeInput {
     pub kind: String,
+    /// The query string as received (without `?`).
     #[serde(default)]
-    pub query: ArchiveQuery,
+    pub query: String,
 }
 
 #[derive(Deserialize)]
@@ -142,12 +143,22 @@ fn input<T: DeserializeOwned>(op: &str, text: &str) -> Result<T, String> {
     })
 }
 
-/// A request body as the host received it: refused 400 naming the path when it is not one.
+/// A request body as the host received it: refused 400 naming the path when it is not one
+/// (integral numbers written as floats are integers, as siyu-server reads them).
 fn request<T: DeserializeOwned>(what: &'static str, text: &str) -> Result<T, String> {
-    InputError::parse::<T>(what, text).map_err(|e| {
+    let e = match InputError::parse::<T>(what, text) {
+        Ok(value) => return Ok(value),
+        Err(e) => e,
+    };
+    let refusal = {
         let rejection = siyu_core::Rejection::from(e);
         refused(&Refusal::bad_request(rejection.message(), rejection.details()))
-    })
+    };
+    let Ok(mut value) = serde_json::from_str::<Value>(text) else { return Err(refusal) };
+    if !super::integral_numbers(&mut value) {
+        return Err(refusal);
+    }
+    serde_json::from_value(value).map_err(|_| refusal)
 }
 
 /// Make one call with the program in force.
@@ -213,7 +224,7 @@ fn dispatch(program: &Program, op: &str, text: &str) -> Result<String, String> {
         }
         "historyRange" => {
             let c: HistoryRangeInput = input(op, text)?;
-            match history_range(&c.kind, &c.query) {
+            match parse_query(&c.query).and_then(|query| history_range(&c.kind, &query)) {
                 Ok(range) => ok(&range),
                 Err(refusal) => refused(&refusal),
             }

@@ -3,7 +3,7 @@
 //! keeps one archive table of `(member, kind, seq, at, body)`; a query names what to read
 //! (`history_range`) and the rows read make the page (`history_page`).
 
-use super::Refusal;
+use super::{Refusal, MAX_SAFE_INTEGER};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use siyu_core::time::{days_in_month, Day};
@@ -56,6 +56,12 @@ pub struct ArchiveQuery {
     pub month: Option<u8>,
 }
 
+/// A history query as it arrives (`before=…&limit=…`, URL-encoded): refused 400 when it is not
+/// one (an unknown parameter, a value that is not an integer of the field's range).
+pub fn parse_query(raw: &str) -> Result<ArchiveQuery, Refusal> {
+    serde_urlencoded::from_str(raw).map_err(|e| Refusal::bad_request(format!("invalid history query: {e}"), json!({ "input": "query" })))
+}
+
 /// What to read for a history query.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(all(target_arch = "wasm32", feature = "ts"), derive(tsify::Tsify))]
@@ -89,7 +95,7 @@ pub fn history_range(kind: &str, query: &ArchiveQuery) -> Result<HistoryRange, R
             if !(1..=MAX_HISTORY_PAGE).contains(&limit) {
                 return Err(Refusal::bad_request(format!("limit must be 1 to {MAX_HISTORY_PAGE}"), json!({ "path": "limit", "problem": "out of range" })));
             }
-            if query.before.is_some_and(|b| b < 0) {
+            if query.before.is_some_and(|b| !(0..=MAX_SAFE_INTEGER).contains(&b)) {
                 return Err(bad("before must be 0 or more", "before", "out of range"));
             }
             Ok(HistoryRange::Page { kind: kind.name().into(), before: query.before, limit })

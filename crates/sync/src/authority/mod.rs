@@ -77,6 +77,11 @@ impl Refusal {
     }
 }
 
+/// The largest integer a device sends (a mutation id, a `clientTime`, a cookie, a history
+/// `before`): 2^53 − 1, the largest every JSON parser reads exactly — JavaScript's included, so
+/// a JavaScript host passes requests through the authority without changing a number.
+pub const MAX_SAFE_INTEGER: i64 = (1 << 53) - 1;
+
 /// A member or client id: 1–64 characters of `A-Z a-z 0-9 _ - . :`.
 pub fn valid_id(id: &str) -> bool {
     !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b':'))
@@ -90,5 +95,26 @@ pub fn check_client_id(client: &str) -> Result<(), Refusal> {
         Ok(())
     } else {
         Err(Refusal::bad_request("clientId must be 1–64 characters of A-Z a-z 0-9 _ - . :", json!({ "path": "clientId" })))
+    }
+}
+
+/// Turn integral floats into integers; whether any changed. JSON has one number type: `2877398.0`
+/// is the integer 2877398 (JSON Schema agrees), so a body refused only for integral numbers
+/// written as floats is read again with them as integers. Only up to 2^53 in magnitude, where a
+/// float is exact: beyond, `9223372036854775808` (an integer too large for i64, read as a float)
+/// could not be told from `9223372036854775807.0`, and stays refused.
+pub fn integral_numbers(value: &mut Value) -> bool {
+    const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
+    match value {
+        Value::Number(n) => match n.as_f64().filter(|f| n.is_f64() && f.fract() == 0.0 && f.abs() <= EXACT) {
+            Some(f) => {
+                *value = if f < 0.0 { Value::from(f as i64) } else { Value::from(f as u64) };
+                true
+            }
+            None => false,
+        },
+        Value::Array(items) => items.iter_mut().fold(false, |changed, v| integral_numbers(v) | changed),
+        Value::Object(fields) => fields.values_mut().fold(false, |changed, v| integral_numbers(v) | changed),
+        _ => false,
     }
 }

@@ -2,7 +2,7 @@
 //! `answer_pull` makes the reply of it — nothing when the state did not change since the cookie,
 //! the changes since it (a patch) while they are few, else the whole (bounded) state.
 
-use super::{check_client_id, Refusal};
+use super::{check_client_id, Refusal, MAX_SAFE_INTEGER};
 use crate::protocol::{Change, Decided, MutationResult, PullRequest, PullResponse, StoredOutcome, MAX_PATCH, PROTOCOL_VERSION};
 use serde::{Deserialize, Serialize};
 use siyu_core::state::digest_json;
@@ -33,6 +33,9 @@ pub struct PullPlan {
 pub fn check_pull(request: &PullRequest) -> Result<(), Refusal> {
     if request.protocol != PROTOCOL_VERSION {
         return Err(Refusal::version(request.protocol));
+    }
+    if request.cookie.is_some_and(|c| c > MAX_SAFE_INTEGER as u64) {
+        return Err(Refusal::bad_request("cookie must be 0 to 2^53 − 1", serde_json::json!({ "path": "cookie" })));
     }
     check_client_id(&request.client_id)
 }

@@ -10,7 +10,7 @@
 use super::events::{events_of, lot_expiries, Event};
 use super::guards::{add_counter_deltas, guards_of, Guard};
 use super::referral::{referral_of, ReferralTask};
-use super::{check_client_id, Refusal};
+use super::{check_client_id, Refusal, MAX_SAFE_INTEGER};
 use crate::protocol::{ErrorBody, Intent, MutationResult, Outcome, PushMutation, PushRequest, StoredOutcome, MAX_BATCH, PROTOCOL_VERSION};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -202,8 +202,11 @@ pub fn check_push(request: &PushRequest) -> Result<(), Refusal> {
     }
     check_client_id(&request.client_id)?;
     for (i, m) in request.mutations.iter().enumerate() {
-        if m.id == 0 || m.id > i64::MAX as u64 {
-            return Err(Refusal::bad_request("mutation ids start at 1", json!({ "path": format!("mutations[{i}].id") })));
+        if m.id == 0 || m.id > MAX_SAFE_INTEGER as u64 {
+            return Err(Refusal::bad_request("mutation ids are 1 to 2^53 − 1", json!({ "path": format!("mutations[{i}].id") })));
+        }
+        if m.client_time.unsigned_abs() > MAX_SAFE_INTEGER as u64 {
+            return Err(Refusal::bad_request("clientTime must be within ±(2^53 − 1)", json!({ "path": format!("mutations[{i}].clientTime") })));
         }
         if i > 0 && Some(m.id) != request.mutations[i - 1].id.checked_add(1) {
             return Err(Refusal::bad_request("mutation ids in a push must be consecutive and ascending", json!({ "path": format!("mutations[{i}].id") })));
