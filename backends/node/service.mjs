@@ -16,6 +16,14 @@ export class Refused extends Error {
 const MAX_PATCH = 500;
 const MAX_PULL_RESULTS = 1000;
 const STORE_CLIENT = 'store';
+/** Entries a memory cache holds before it starts again empty (the database is the truth). */
+const CACHE_LIMIT = 100_000;
+
+function remember(cache, key, value) {
+  if (cache.size >= CACHE_LIMIT && !cache.has(key)) cache.clear();
+  if (cache instanceof Map) cache.set(key, value);
+  else cache.add(key);
+}
 
 function unwrap(answer) {
   if (answer.refused) throw new Refused(answer.refused);
@@ -27,6 +35,10 @@ export class Service {
     this.pool = pool;
     this.authority = authority;
     this.clock = clock;
+    // Client ids known to be a member's (ownership never changes) and members known to exist, so
+    // that a request of a known device spends no query on them (siyu-server keeps the same).
+    this.owners = new Map();
+    this.members = new Set();
   }
 
   async tx(fn, isolation = 'READ COMMITTED') {
@@ -54,21 +66,30 @@ export class Service {
 
   /** The member exists (a new one starts with the engine's empty state and its referral code). */
   async ensureMember(member) {
+    if (this.members.has(member)) return;
     const { state, referralCode } = unwrap(this.authority.newMember(member, this.clock.now()));
     const now = this.clock.now();
     await this.pool.query('INSERT INTO members (member_id, version, state_version, state, created_at, updated_at) VALUES ($1, 0, 0, $2, $3, $3) ON CONFLICT DO NOTHING', [member, state, now]);
     await this.pool.query('INSERT INTO referral_codes (code, member_id) VALUES ($1, $2) ON CONFLICT DO NOTHING', [referralCode, member]);
+    remember(this.members, member);
   }
 
   /** The client is the member's (the first member that used a client id owns it). */
   async ensureClient(member, client) {
+    const owner = this.owners.get(client);
+    if (owner !== undefined) {
+      if (owner === member) return;
+      throw new Refused({ status: 403, code: 'CLIENT_NOT_OWNED', message: `client ${JSON.stringify(client)} belongs to another member`, details: { clientId: client } });
+    }
     await this.pool.query('INSERT INTO client_owners (client_id, member_id) VALUES ($1, $2) ON CONFLICT DO NOTHING', [client, member]);
     const { rows } = await this.pool.query('SELECT member_id FROM client_owners WHERE client_id = $1', [client]);
     if (rows[0].member_id !== member) {
-      throw new Refused({ status: 403, code: 'CLIENT_NOT_OWNED', message: `client ${JSON.stringify(client)} belongs to another member`, details: { clientId: client } });
+      remember(this.owners, client, rows[0].member_id);
+      return this.ensureClient(member, client);
     }
     await this.ensureMember(member);
     await this.pool.query('INSERT INTO clients (member_id, client_id, last_mutation_id) VALUES ($1, $2, 0) ON CONFLICT DO NOTHING', [member, client]);
+    remember(this.owners, client, member);
   }
 
   // ---- push ------------------------------------------------------------------------------------
