@@ -2,7 +2,7 @@
 // types (tsify) and declared in the engine's typings; this file only names the calls.
 import type {
   AnswerPullInput, DecidePushInput, DecidedPush, ArchivePage, HistoryRange, HistoryRow, Needs,
-  Program, PullPlan, PullRequest, PullResponse, PushRequest, Refusal, Stock, PlanPullInput,
+  MutationResult, Program, PullPlan, PullRequest, PullResponse, PushRequest, Refusal, Stock, PlanPullInput, WasmModule, PlatformClass,
 } from './siyu.js';
 
 export type {
@@ -19,7 +19,7 @@ export type PushAnswer = Answer<DecidedPush> | { needs: Needs; ok?: undefined; r
 
 export interface LoadOptions {
   /** The authority's module: bytes, a compiled module, or its URL (default: beside this file). */
-  wasm?: BufferSource | WebAssembly.Module | URL | string;
+  wasm?: ArrayBuffer | ArrayBufferView | WasmModule | PlatformClass<"URL"> | string;
 }
 
 /** The authority for `program` (its JSON text or object), validated once. */
@@ -40,7 +40,7 @@ export class Authority {
   /** A pull body as received (text). */
   checkPull(body: string): Answer<PullRequest>;
   planPull(input: PlanPullInput): Answer<PullPlan>;
-  answerPull(input: AnswerPullInput): { ok: PullResponse };
+  answerPull(input: AnswerPullInput): { ok: PullResponse<MutationResult> };
   /** `query`: the query string as received (`before=…&limit=…`, without `?`). */
   historyRange(kind: string, query?: string): Answer<HistoryRange>;
   historyPage(range: HistoryRange, rows: HistoryRow[]): { ok: ArchivePage };

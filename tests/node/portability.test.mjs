@@ -71,6 +71,10 @@ declare const lines: { sku: string; qty: number }[];
 declare const page: { setData(data: Record<string, unknown>): void };
 declare const wx: { showToast(options: { title: string }): void };
 declare const orderId: string;
+declare const programJson: string;
+type PushInput = import('siyu/authority').DecidePushInput;
+declare const memberId: string, request: PushInput['request'], state: string, version: number, stateVersion: number;
+declare const lastMutationId: number, stock: PushInput['stock'], decided: PushInput['decided'], now: number;
 `;
     writeFileSync(join(dir, 'app.d.ts'), app);
     // Without the DOM lib, the page's platform still has a fetch of its own (typed as the DOM types it).
@@ -86,7 +90,7 @@ declare const orderId: string;
         const config = {
           compilerOptions: {
             strict: true, noEmit: true, skipLibCheck: false, target: 'es2022', module: 'es2022', moduleResolution: 'bundler',
-            lib: dom ? ['es2022', 'dom'] : ['es2022'], types: [], baseUrl: '.', paths: { siyu: [join(pkg, entry)] },
+            lib: dom ? ['es2022', 'dom'] : ['es2022'], types: [], baseUrl: '.', paths: { siyu: [join(pkg, entry)], 'siyu/authority': [join(pkg, 'authority.d.ts')] },
           },
           files: ['app.d.ts', ...(dom ? [] : ['platform.d.ts']), ...files[kind]],
         };
