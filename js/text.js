@@ -1,10 +1,48 @@
 // UTF-8 for the engine's glue in runtimes without TextDecoder/TextEncoder (WeChat and Alipay
 // mini-programs, some embedded engines). Where the platform has them, they are used.
+//
+// Where it has none, the work goes to builtins that run natively even where JS is interpreted
+// (WeChat on iOS has no JIT, so a loop over every byte of a 30 kB snapshot is milliseconds):
+// encodeURIComponent + unescape and escape + decodeURIComponent convert between UTF-16 and a
+// string of UTF-8 bytes, String.fromCharCode over chunks and Uint8Array.fromBase64(btoa(…))
+// move such byte strings out of and into typed arrays. In JavaScriptCore without JIT, 34 kB of
+// JSON with Chinese text: encoding 11.2 → 1.3 ms, decoding 5.7 → 1.2 ms (bench/jsc.mjs).
+// Ill-formed text (a lone surrogate, invalid UTF-8) makes those builtins throw URIError; the
+// per-code-point loops below then give exactly what TextEncoder/TextDecoder give.
+
+const CHUNK = 8192;
+const hasUriCodec = typeof escape === 'function' && typeof unescape === 'function';
+
+/** `Uint8Array.fromBase64` (ES2026: JavaScriptCore has it, node 20 has not), read when called. */
+function uint8ArrayFromBase64() {
+  const from = /** @type {{ fromBase64?: (base64: string) => Uint8Array }} */ (/** @type {unknown} */ (Uint8Array)).fromBase64;
+  return typeof from === 'function' ? from : undefined;
+}
+
+/** Bytes 0–255 as the string of those char codes. */
+function byteString(bytes) {
+  let out = '';
+  for (let i = 0; i < bytes.length; i += CHUNK) out += String.fromCharCode.apply(null, bytes.subarray(i, i + CHUNK));
+  return out;
+}
 
 /** Decodes UTF-8 like `new TextDecoder('utf-8', { ignoreBOM: true })`: ill-formed input → U+FFFD. */
 class Utf8Decoder {
   decode(bytes) {
     if (bytes === undefined) return '';
+    if (hasUriCodec && typeof bytes.subarray === 'function') {
+      const binary = byteString(bytes);
+      if (!/[\x80-\xff]/.test(binary)) return binary;
+      try {
+        return decodeURIComponent(escape(binary));
+      } catch {
+        // Ill-formed: decoded byte by byte below.
+      }
+    }
+    return this.decodeEachCodePoint(bytes);
+  }
+
+  decodeEachCodePoint(bytes) {
     let out = '';
     let chunk = [];
     const flush = () => {
@@ -64,7 +102,30 @@ function isCont(b) {
 
 /** Encodes like `TextEncoder` (lone surrogates → U+FFFD), `encodeInto` included. */
 class Utf8Encoder {
+  constructor() {
+    // The glue hands whole strings to `encode` (scripts/patch-glue.mjs) instead of copying the
+    // ASCII prefix itself, one char per interpreted step.
+    this.encodesWholeStrings = true;
+  }
+
   encode(text = '') {
+    if (hasUriCodec) {
+      let binary;
+      try {
+        binary = unescape(encodeURIComponent(text));
+      } catch {
+        return this.encodeEachCodePoint(text); // a lone surrogate: U+FFFD in its place
+      }
+      const fromBase64 = uint8ArrayFromBase64();
+      if (fromBase64 && typeof btoa === 'function') return fromBase64(btoa(binary));
+      const bytes = new Uint8Array(binary.length);
+      for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+      return bytes;
+    }
+    return this.encodeEachCodePoint(text);
+  }
+
+  encodeEachCodePoint(text) {
     const bytes = new Uint8Array(text.length * 3);
     return bytes.subarray(0, this.encodeInto(text, bytes).written);
   }

@@ -5,7 +5,8 @@
 //
 // What the edits do:
 // - UTF-8 through `js/text.js`: the platform's TextDecoder/TextEncoder, or a small codec where
-//   the runtime has none (mini-programs). The glue made one at import time and threw there.
+//   the runtime has none (mini-programs), which takes whole strings. The glue made one at
+//   import time and threw there.
 // - Before init, every engine call throws SiyuError NOT_INITIALIZED (not a TypeError from inside).
 // - `initWith(instantiate)`: init in any runtime from an instantiate function that receives the
 //   glue's imports (`WXWebAssembly.instantiate(path, imports)`, `WebAssembly.instantiate`, …).
@@ -39,6 +40,9 @@ edit('siyu.js', [
   ],
   [`new TextDecoder('utf-8', { ignoreBOM: true })`, 'newTextDecoder()', 2],
   ['new TextEncoder()', 'newTextEncoder()'],
+  // js/text.js's encoder takes whole strings: the glue's own ASCII loop, one char per step, is
+  // what an interpreter (no JIT) spends the most on when a snapshot or a program goes in.
+  ['    if (realloc === undefined) {\n        const buf = cachedTextEncoder.encode(arg);', '    if (realloc === undefined || cachedTextEncoder.encodesWholeStrings) {\n        const buf = cachedTextEncoder.encode(arg);'],
   [
     'let wasmModule, wasmInstance, wasm;',
     '// Until an init finishes, any call into the engine throws NOT_INITIALIZED.\nlet wasmModule, wasmInstance, wasm = new Proxy({}, { get() { throw notInitialised(); } });',

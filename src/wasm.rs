@@ -655,7 +655,7 @@ impl Mall {
     /// (`options.snapshot` accepts it as is).
     #[wasm_bindgen(js_name = snapshotJson)]
     pub fn snapshot_json(&self) -> Result<String, JsValue> {
-        serde_json::to_string(&self.core.snapshot()).map_err(|e| js_error("INVALID_INPUT", &e.to_string(), &serde_json::Value::Null))
+        self.core.snapshot_json().map_err(|e| js_error("INVALID_INPUT", &e.to_string(), &serde_json::Value::Null))
     }
 
     #[wasm_bindgen(getter, js_name = clientId)]

@@ -53,6 +53,30 @@ test('the package UTF-8 codec agrees with the platform’s on every kind of text
     const bytes = Uint8Array.from(bad);
     assert.equal(new Utf8Decoder().decode(bytes), new TextDecoder().decode(bytes), `decoding ${bad}`);
   }
+  // Each way the codec takes: the builtins' fast path, the per-code-point loops (what it falls
+  // back to on ill-formed text), and the byte copy through Uint8Array.fromBase64 where the
+  // runtime has it (node 20 has not: it is supplied for this part from Buffer).
+  const decoder = new Utf8Decoder();
+  const encoder = new Utf8Encoder();
+  assert.equal(encoder.encodesWholeStrings, true, 'the glue hands the encoder whole strings');
+  const hadFromBase64 = Object.hasOwn(Uint8Array, 'fromBase64');
+  for (const withFromBase64 of [false, true]) {
+    if (withFromBase64 && !hadFromBase64) Uint8Array.fromBase64 = (b64) => new Uint8Array(Buffer.from(b64, 'base64'));
+    try {
+      for (const text of samples) {
+        const bytes = new TextEncoder().encode(text);
+        assert.deepEqual(encoder.encode(text), bytes, `encoding ${text.slice(0, 20)} (fromBase64: ${withFromBase64})`);
+        assert.deepEqual(encoder.encodeEachCodePoint(text), bytes);
+        assert.equal(decoder.decodeEachCodePoint(bytes), text.replace(/\ud800/, '\ufffd'));
+      }
+    } finally {
+      if (!hadFromBase64) delete Uint8Array.fromBase64;
+    }
+  }
+  // A long text with a bad byte at its end still decodes the rest exactly (the fallback's answer).
+  const long = new TextEncoder().encode('签'.repeat(10000));
+  const tail = Uint8Array.from([...long, 0xe4, 0xb8]);
+  assert.equal(decoder.decode(tail), new TextDecoder().decode(tail));
 });
 
 test('the README’s examples compile as written under strict TypeScript with skipLibCheck false, with and without the DOM lib', () => {

@@ -11,6 +11,7 @@ use siyu_core::state::MemberState;
 use siyu_core::stock::Stock;
 use siyu_core::time::Instant;
 use serde::{Deserialize, Serialize};
+use std::cell::OnceCell;
 
 /// 2: the state may carry `past` (rulebook §12). Version 1 snapshots (written before) load as
 /// they are: their state is the whole history, which the server compacts on its next push.
@@ -55,10 +56,31 @@ pub struct Snapshot {
     pub reversals: Vec<Reversal>,
 }
 
+/// `Snapshot` as it is written, borrowed, without `confirmed` (`Mall::snapshot_json` appends the
+/// confirmed state's text already written; a test holds it equal to `Snapshot`). serde_json's
+/// `raw_value` feature would splice the text in place, but it adds code to every deserializer.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SnapshotWithoutConfirmed<'a> {
+    version: u32,
+    client_id: &'a str,
+    next_mutation_id: u64,
+    cookie: Option<u64>,
+    clock_offset_ms: i64,
+    stock: &'a Stock,
+    acknowledged: &'a [PushMutation],
+    pending: &'a [PushMutation],
+    reversals: &'a [Reversal],
+}
+
 pub struct Mall {
     pub program: Program,
     client_id: String,
     confirmed: MemberState,
+    /// `confirmed` as JSON text, written at the first snapshot after it changed: the confirmed
+    /// state changes only with a pull, while a snapshot is written after every change a shopper
+    /// makes (a year's member is 30 kB of JSON, milliseconds to write where wasm is interpreted).
+    confirmed_json: OnceCell<String>,
     /// confirmed + acknowledged + pending, applied optimistically; None while nothing is queued
     /// (then it is `confirmed`: a large member is not copied for nothing).
     state: Option<MemberState>,
@@ -82,6 +104,7 @@ impl Mall {
             program,
             client_id: client_id.to_string(),
             confirmed: state,
+            confirmed_json: OnceCell::new(),
             state: None,
             stock,
             optimistic_stock: None,
@@ -115,6 +138,7 @@ impl Mall {
             client_id: snapshot.client_id,
             state: None,
             confirmed: snapshot.confirmed,
+            confirmed_json: OnceCell::new(),
             stock: snapshot.stock,
             optimistic_stock: None,
             acknowledged: snapshot.acknowledged,
@@ -141,6 +165,43 @@ impl Mall {
             pending: self.pending.clone(),
             reversals: self.reversals.clone(),
         }
+    }
+
+    /// The snapshot as JSON text (`Snapshot`, its `confirmed` last), written without copying the
+    /// state, and with the confirmed state's text reused from the last snapshot when no pull
+    /// changed it.
+    pub fn snapshot_json(&self) -> Result<String, serde_json::Error> {
+        let confirmed = match self.confirmed_json.get() {
+            Some(text) => text,
+            None => {
+                let text = serde_json::to_string(&self.confirmed)?;
+                self.confirmed_json.get_or_init(|| text)
+            }
+        };
+        let mut text = serde_json::to_string(&SnapshotWithoutConfirmed {
+            version: SNAPSHOT_VERSION,
+            client_id: &self.client_id,
+            next_mutation_id: self.next_mutation_id,
+            cookie: self.cookie,
+            clock_offset_ms: self.clock_offset_ms,
+            stock: &self.stock,
+            acknowledged: &self.acknowledged,
+            pending: &self.pending,
+            reversals: &self.reversals,
+        })?;
+        // `{…}` → `{…,"confirmed":…}` (the struct always has fields, so a comma goes before it).
+        text.pop();
+        text.reserve(confirmed.len() + 14);
+        text.push_str(",\"confirmed\":");
+        text.push_str(confirmed);
+        text.push('}');
+        Ok(text)
+    }
+
+    /// The confirmed state is replaced (a pull): its written text no longer holds.
+    fn set_confirmed(&mut self, state: MemberState) {
+        self.confirmed = state;
+        self.confirmed_json = OnceCell::new();
     }
 
     /// Server time estimated from device time.
@@ -237,11 +298,11 @@ impl Mall {
             self.stock = response.stock.clone();
             self.cookie = Some(response.cookie);
             if let Some(state) = &response.state {
-                self.confirmed = state.clone();
+                self.set_confirmed(state.clone());
             } else if let Some(patch) = &response.patch {
                 let next = apply_patch(&self.program, &self.confirmed, patch);
                 if let Some(next) = next.filter(|n| response.state_digest.as_deref().is_none_or(|d| d == n.digest())) {
-                    self.confirmed = next;
+                    self.set_confirmed(next);
                 } else {
                     // Not the server's state (another program, a gap): the next pull, without a
                     // cookie, brings the whole state; until then the queue stays as it is, so
@@ -383,6 +444,34 @@ mod tests {
         mall.on_pull_response(&pull(2, 1, Some(server.clone()), vec![]), WEDNESDAY, WEDNESDAY);
         assert_eq!(mall.state(), &server);
         assert!(mall.snapshot().acknowledged.is_empty());
+    }
+
+    #[test]
+    fn the_snapshot_text_is_the_snapshot_serialised_through_changes_and_pulls() {
+        let written = |mall: &Mall| {
+            let text = mall.snapshot_json().unwrap();
+            assert_eq!(serde_json::from_str::<Snapshot>(&text).unwrap(), mall.snapshot());
+            let as_value = |t: &str| serde_json::from_str::<serde_json::Value>(t).unwrap();
+            assert_eq!(as_value(&text), as_value(&serde_json::to_string(&mall.snapshot()).unwrap()), "the same fields, nothing more");
+            text
+        };
+        let mut mall = Mall::new(program(), "m", "c", WEDNESDAY);
+        written(&mall);
+        mall.mutate(Mutation::CheckIn {}, WEDNESDAY).unwrap();
+        mall.mutate(Mutation::ClaimCoupon { template: "free-ship".into() }, WEDNESDAY).unwrap();
+        let queued = written(&mall);
+        mall.on_push_response(&PushResponse::<Verdict> { results: vec![], last_mutation_id: 1 });
+        written(&mall);
+        // A pull replaces the confirmed state: the text written before it must not be reused.
+        let mut server = MemberState::new("m", WEDNESDAY);
+        server.check_ins = mall.state().check_ins.clone();
+        server.birthday = siyu_core::time::MonthDay::parse("05-20");
+        mall.on_pull_response(&pull(2, 1, Some(server), vec![]), WEDNESDAY, WEDNESDAY);
+        let pulled = written(&mall);
+        assert!(pulled.contains("05-20") && !queued.contains("05-20"));
+        let restored = Mall::from_snapshot(program(), serde_json::from_str(&pulled).unwrap()).unwrap();
+        assert_eq!(restored.state(), mall.state());
+        assert_eq!(written(&restored), pulled);
     }
 
     #[test]
