@@ -23,6 +23,11 @@ if [ ! -x /usr/bin/jsc ]; then
   if [ "$(id -u)" = 0 ]; then apt-get install -y -q libjavascriptcoregtk-4.0-bin; else sudo apt-get install -y -q libjavascriptcoregtk-4.0-bin; fi
 fi
 node bench/run.mjs "$@"
-node bench/jsc.mjs
+# The device figures go into BENCHMARKS.md's own section (after run.mjs rewrote the file),
+# unless the run writes nothing.
+case " $* " in
+  *" --no-write "* | *" --out "*) node bench/jsc.mjs ;;
+  *) node bench/jsc.mjs --write BENCHMARKS.md ;;
+esac
 # The authority as a JavaScript backend hosts it (docs/backend.md).
 node bench/authority.mjs

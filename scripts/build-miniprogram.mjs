@@ -6,8 +6,10 @@
 import { readFileSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
 import { brotliCompressSync, constants } from 'node:zlib';
 import { rolldown } from 'rolldown';
+import { pathToFileURL } from 'node:url';
 
-const pkg = new URL('../pkg/', import.meta.url);
+// SIYU_PKG_DIR: another package folder (bench/jsc-profile.mjs builds one with names kept).
+const pkg = process.env.SIYU_PKG_DIR ? pathToFileURL(`${process.env.SIYU_PKG_DIR}/`) : new URL('../pkg/', import.meta.url);
 const out = new URL('miniprogram/', pkg);
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });

@@ -15,8 +15,10 @@
 // - Types: no DOM lib needed (platform types are used when the consumer has them), no `any`
 //   (`InitOutput` is opaque), `Symbol.dispose` declared for libs that predate it.
 import { readFileSync, writeFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 
-const dir = new URL('../pkg/', import.meta.url);
+// SIYU_PKG_DIR: another package folder (bench/jsc-profile.mjs builds one with names kept).
+const dir = process.env.SIYU_PKG_DIR ? pathToFileURL(`${process.env.SIYU_PKG_DIR}/`) : new URL('../pkg/', import.meta.url);
 
 function edit(file, edits) {
   const path = new URL(file, dir);
