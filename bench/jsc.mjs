@@ -3,7 +3,7 @@
 // program, a member after one year of daily use (server/src/bin/siyu-growth.rs, compacted as the
 // server keeps it) holding a wallet of 50, carts of 4 and 50 lines.
 //
-//   node bench/jsc.mjs [--runs N] [--write BENCHMARKS.md]
+//   node bench/jsc.mjs [--runs N] [--write BENCHMARKS.md]     (SIYU_PKG_DIR=dir: another build)
 //        (needs pkg/ built and Debian's libjavascriptcoregtk-4.0-bin: scripts/bench.sh installs it)
 //
 // Each host runs N fresh processes (default 5): each measures one cold first screen, then the
@@ -14,11 +14,13 @@
 import { spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT, PKG, loadDemoProgram } from './lib/node-engine.mjs';
+import { ROOT, PKG as BUILT, loadDemoProgram } from './lib/node-engine.mjs';
 import * as F from './lib/fixtures.mjs';
 
 const JSC = process.env.SIYU_JSC || '/usr/bin/jsc';
 const dir = join(ROOT, 'target', 'bench', 'jsc');
+// SIYU_PKG_DIR: measure another build of the package (an earlier commit's, for before/after).
+const PKG = process.env.SIYU_PKG_DIR || BUILT;
 
 function fixtures() {
   const build = spawnSync('cargo', ['build', '--release', '-q', '-p', 'siyu-server', '--bin', 'siyu-growth'], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });

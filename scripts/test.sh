@@ -17,7 +17,7 @@ record() { summary+=("$1"); }
 step "engine: host tests (rules, properties, units)"
 # No module of the engine imports one that imports it back (the layers only go down).
 node scripts/check-layers.mjs --strict
-cargo test -p siyu -p siyu-core -p siyu-sync 2>&1 | tee /tmp/siyu-engine-tests.log | grep -E '^(test result|running|error)' || true
+cargo test -p siyu -p siyu-core -p siyu-sync -p siyu-mem 2>&1 | tee /tmp/siyu-engine-tests.log | grep -E '^(test result|running|error)' || true
 grep -q '^error' /tmp/siyu-engine-tests.log && exit 1
 grep -E '^test result: FAILED' /tmp/siyu-engine-tests.log && exit 1
 record "engine: $(grep -E '^test result' /tmp/siyu-engine-tests.log | awk '{p+=$4; f+=$6} END {print p" passed, "f" failed"}')"

@@ -7,6 +7,10 @@
 //! Money is integer fen, time is injected, and every change goes through [`apply::apply`].
 
 pub use siyu_core::*;
+
+// Links the module's memcpy/memcmp (defined there only for the MVP build).
+#[cfg(target_arch = "wasm32")]
+use siyu_mem as _;
 pub use siyu_sync as sync;
 
 #[cfg(all(target_arch = "wasm32", feature = "binding"))]
