@@ -234,6 +234,8 @@ struct MallOptions {
     member_id: String,
     client_id: String,
     snapshot: Option<Snapshot>,
+    /// The snapshot's JSON text, when it came as text (the replica reuses its confirmed state).
+    snapshot_text: Option<String>,
     now: Option<Instant>,
 }
 
@@ -254,18 +256,18 @@ impl MallOptions {
         }
         let get = |key: &str| js_sys::Reflect::get(options, &key.into()).unwrap_or(JsValue::UNDEFINED);
         let text = |key: &str| get(key).as_string().filter(|s| !s.is_empty()).ok_or_else(|| bad(key, "must be a non-empty string"));
-        let snapshot = match get("snapshot") {
-            v if v.is_undefined() || v.is_null() => None,
-            v => Some(match v.as_string() {
-                Some(json) => InputError::parse("snapshot", &json).map_err(input_error)?,
-                None => from_js("snapshot", &v)?,
-            }),
+        let (snapshot, snapshot_text) = match get("snapshot") {
+            v if v.is_undefined() || v.is_null() => (None, None),
+            v => match v.as_string() {
+                Some(json) => (Some(InputError::parse("snapshot", &json).map_err(input_error)?), Some(json)),
+                None => (Some(from_js("snapshot", &v)?), None),
+            },
         };
         let now = match get("now") {
             v if v.is_undefined() || v.is_null() => None,
             v => Some(instant_arg(&v, "now")?),
         };
-        Ok(MallOptions { member_id: text("memberId")?, client_id: text("clientId")?, snapshot, now })
+        Ok(MallOptions { member_id: text("memberId")?, client_id: text("clientId")?, snapshot, snapshot_text, now })
     }
 }
 
@@ -325,7 +327,11 @@ impl Mall {
                         problem: "belongs to another member or client".into(),
                     }));
                 }
-                Core::from_snapshot(program, s).map_err(input_error)?
+                match options.snapshot_text {
+                    Some(text) => Core::from_snapshot_text(program, s, text),
+                    None => Core::from_snapshot(program, s),
+                }
+                .map_err(input_error)?
             }
             None => Core::new(program, &options.member_id, &options.client_id, now),
         };

@@ -11,7 +11,7 @@ use siyu_core::state::MemberState;
 use siyu_core::stock::Stock;
 use siyu_core::time::Instant;
 use serde::{Deserialize, Serialize};
-use std::cell::OnceCell;
+use std::cell::{Cell, OnceCell};
 
 /// 2: the state may carry `past` (rulebook §12). Version 1 snapshots (written before) load as
 /// they are: their state is the whole history, which the server compacts on its next push.
@@ -73,6 +73,57 @@ struct SnapshotWithoutConfirmed<'a> {
     reversals: &'a [Reversal],
 }
 
+/// The byte range of `key`'s value in the top-level object of `text`, JSON serde_json has read
+/// (so well formed, and with each key at most once); None when the key is not there as written
+/// (an escaped spelling is not looked for).
+fn top_level_value(text: &str, key: &str) -> Option<std::ops::Range<usize>> {
+    let b = text.as_bytes();
+    let skip_whitespace = |mut i: usize| {
+        while i < b.len() && b[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        i
+    };
+    let mut depth = 0usize;
+    let mut start: Option<usize> = None;
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'"' => {
+                let open = i;
+                i += 1;
+                while i < b.len() && b[i] != b'"' {
+                    i += if b[i] == b'\\' { 2 } else { 1 };
+                }
+                if depth == 1 && start.is_none() && text.get(open + 1..i) == Some(key) {
+                    let colon = skip_whitespace(i + 1);
+                    if b.get(colon) == Some(&b':') {
+                        start = Some(skip_whitespace(colon + 1));
+                    }
+                }
+            }
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' => {
+                depth = depth.checked_sub(1)?;
+                match start {
+                    // An object or array value closed; or, at the end, a scalar value did.
+                    Some(s) if depth == 1 && matches!(b.get(s), Some(b'{' | b'[')) => return Some(s..i + 1),
+                    Some(s) if depth == 0 => return Some(s..text[..i].trim_end().len()),
+                    _ => {}
+                }
+            }
+            b',' if depth == 1 => {
+                if let Some(s) = start {
+                    return Some(s..text[..i].trim_end().len());
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
 pub struct Mall {
     pub program: Program,
     client_id: String,
@@ -81,6 +132,10 @@ pub struct Mall {
     /// state changes only with a pull, while a snapshot is written after every change a shopper
     /// makes (a year's member is 30 kB of JSON, milliseconds to write where wasm is interpreted).
     confirmed_json: OnceCell<String>,
+    /// The snapshot text this replica was restored from, while `confirmed` is still the state it
+    /// holds: the first snapshot takes the confirmed state's text from it instead of writing it
+    /// (and lets the rest go).
+    restored_from: Cell<Option<String>>,
     /// confirmed + acknowledged + pending, applied optimistically; None while nothing is queued
     /// (then it is `confirmed`: a large member is not copied for nothing).
     state: Option<MemberState>,
@@ -105,6 +160,7 @@ impl Mall {
             client_id: client_id.to_string(),
             confirmed: state,
             confirmed_json: OnceCell::new(),
+            restored_from: Cell::new(None),
             state: None,
             stock,
             optimistic_stock: None,
@@ -139,6 +195,7 @@ impl Mall {
             state: None,
             confirmed: snapshot.confirmed,
             confirmed_json: OnceCell::new(),
+            restored_from: Cell::new(None),
             stock: snapshot.stock,
             optimistic_stock: None,
             acknowledged: snapshot.acknowledged,
@@ -174,7 +231,11 @@ impl Mall {
         let confirmed = match self.confirmed_json.get() {
             Some(text) => text,
             None => {
-                let text = serde_json::to_string(&self.confirmed)?;
+                let restored = self.restored_from.take().and_then(|t| top_level_value(&t, "confirmed").map(|span| t[span].to_string()));
+                let text = match restored {
+                    Some(text) => text,
+                    None => serde_json::to_string(&self.confirmed)?,
+                };
                 self.confirmed_json.get_or_init(|| text)
             }
         };
@@ -202,6 +263,20 @@ impl Mall {
     fn set_confirmed(&mut self, state: MemberState) {
         self.confirmed = state;
         self.confirmed_json = OnceCell::new();
+        self.restored_from = Cell::new(None);
+    }
+
+    /// `from_snapshot` of this text's `Snapshot`, keeping the text: the confirmed state in it is
+    /// what the replica holds (serde read it from there), so the first snapshot after a restore
+    /// reuses it instead of writing the state again. Only for this version's snapshots (an older
+    /// one's state may read differently than it is written now).
+    pub fn from_snapshot_text(program: Program, snapshot: Snapshot, text: String) -> Result<Mall, InputError> {
+        let current = snapshot.version == SNAPSHOT_VERSION;
+        let mut mall = Mall::from_snapshot(program, snapshot)?;
+        if current {
+            mall.restored_from = Cell::new(Some(text));
+        }
+        Ok(mall)
     }
 
     /// Server time estimated from device time.
@@ -472,6 +547,53 @@ mod tests {
         let restored = Mall::from_snapshot(program(), serde_json::from_str(&pulled).unwrap()).unwrap();
         assert_eq!(restored.state(), mall.state());
         assert_eq!(written(&restored), pulled);
+    }
+
+    #[test]
+    fn the_top_level_value_of_a_key_is_found_whatever_is_around_it() {
+        fn value(text: &str) -> Option<&str> {
+            top_level_value(text, "confirmed").map(|r| &text[r])
+        }
+        assert_eq!(value(r#"{"a":1,"confirmed":{"x":[1,{"y":"}"}]}}"#), Some(r#"{"x":[1,{"y":"}"}]}"#));
+        assert_eq!(value(r#"{"confirmed":{"b":2},"pending":[]}"#), Some(r#"{"b":2}"#));
+        assert_eq!(value(r#"{ "confirmed" : [ 1 , 2 ] , "z" : 0 }"#), Some("[ 1 , 2 ]"));
+        assert_eq!(value(r#"{"a":"x","confirmed":null}"#), Some("null"));
+        assert_eq!(value(r#"{"a":"x","confirmed":7 , "b":1}"#), Some("7"));
+        // Not a top-level key: inside a string, nested deeper, or a value that reads like one.
+        assert_eq!(value(r#"{"a":"\"confirmed\":1","b":{"confirmed":2}}"#), None);
+        assert_eq!(value(r#"{"a":["confirmed"],"b":"confirmed"}"#), None);
+        assert_eq!(value(r#"{"a":"\\","confirmed":{"k":"\\\""}}"#), Some(r#"{"k":"\\\""}"#));
+        assert_eq!(value("[]"), None);
+        assert_eq!(value(r#"{"confirmed":"#), None);
+    }
+
+    #[test]
+    fn a_restore_from_text_reuses_the_confirmed_state_written_in_it_until_a_pull() {
+        let mut mall = Mall::new(program(), "m", "c", WEDNESDAY);
+        let mut server = MemberState::new("m", WEDNESDAY);
+        server.birthday = siyu_core::time::MonthDay::parse("05-20");
+        mall.on_pull_response(&pull(2, 0, Some(server), vec![]), WEDNESDAY, WEDNESDAY);
+        mall.mutate(Mutation::CheckIn {}, WEDNESDAY).unwrap();
+        // Both layouts: the one snapshot_json writes (confirmed last) and `Snapshot`'s own order,
+        // pretty-printed so that what is reused can be told from what would be written.
+        let texts = [mall.snapshot_json().unwrap(), serde_json::to_string_pretty(&mall.snapshot()).unwrap()];
+        for text in texts {
+            let snapshot: Snapshot = serde_json::from_str(&text).unwrap();
+            let restored = Mall::from_snapshot_text(program(), snapshot, text.clone()).unwrap();
+            assert_eq!(restored.state(), mall.state());
+            let written = restored.snapshot_json().unwrap();
+            assert_eq!(serde_json::from_str::<Snapshot>(&written).unwrap(), mall.snapshot());
+            let confirmed = &text[top_level_value(&text, "confirmed").unwrap()];
+            assert!(written.ends_with(&format!(",\"confirmed\":{confirmed}}}")), "the restored text's confirmed state is reused");
+            // A pull replaces the confirmed state: the restored text is no longer used.
+            let mut restored = restored;
+            let mut newer = MemberState::new("m", WEDNESDAY);
+            newer.birthday = siyu_core::time::MonthDay::parse("07-01");
+            restored.on_pull_response(&pull(3, 1, Some(newer.clone()), vec![]), WEDNESDAY, WEDNESDAY);
+            let after = restored.snapshot_json().unwrap();
+            assert_eq!(serde_json::from_str::<Snapshot>(&after).unwrap().confirmed, newer);
+            assert!(after.contains("07-01") && !after.contains("05-20"));
+        }
     }
 
     #[test]
