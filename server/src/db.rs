@@ -18,7 +18,14 @@ pub enum Backend {
 
 #[derive(Clone)]
 pub struct Db {
+    /// Where every write goes. On a SQLite file it is one connection: SQLite runs one writer at a
+    /// time anyway, and writers waiting for it here queue in order, instead of in SQLite's busy
+    /// handler, which sleeps up to 100 ms between tries (the long tail of a rush).
     pub pool: AnyPool,
+    /// Where reads that write nothing go (a pull's snapshot, history pages). On a SQLite file it
+    /// is its own read-only connections, so that in WAL mode a pull never waits for the writer;
+    /// elsewhere the same pool as `pool`.
+    pub reads: AnyPool,
     pub backend: Backend,
 }
 
@@ -263,28 +270,25 @@ impl Db {
             return Err(sqlx::Error::Configuration(format!("unsupported database URL {url:?}: use sqlite:… or postgres://…").into()));
         };
         let memory = backend == Backend::Sqlite && url.contains(":memory:");
-        let mut options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(30));
-        options = match backend {
+        let options = || AnyPoolOptions::new().acquire_timeout(Duration::from_secs(30));
+        let (pool, reads) = match backend {
+            Backend::Postgres => {
+                let pool = options().max_connections(max_connections.max(1)).connect(&url).await?;
+                (pool.clone(), pool)
+            }
             // An in-memory database lives as long as its one connection.
-            Backend::Sqlite if memory => options.max_connections(1).min_connections(1).idle_timeout(None).max_lifetime(None),
-            Backend::Sqlite => options.max_connections(max_connections.max(1)),
-            Backend::Postgres => options.max_connections(max_connections.max(1)),
+            Backend::Sqlite if memory => {
+                let pool = sqlite_pragmas(options(), false, false).max_connections(1).min_connections(1).idle_timeout(None).max_lifetime(None).connect(&url).await?;
+                (pool.clone(), pool)
+            }
+            Backend::Sqlite => {
+                let pool = sqlite_pragmas(options(), true, false).max_connections(1).connect(&url).await?;
+                // The writer made the file and switched it to WAL before any reader opens it.
+                let reads = sqlite_pragmas(options(), true, true).max_connections(max_connections.max(1)).connect(&url).await?;
+                (pool, reads)
+            }
         };
-        if backend == Backend::Sqlite {
-            options = options.after_connect(move |conn, _| {
-                Box::pin(async move {
-                    for pragma in ["PRAGMA busy_timeout = 30000", "PRAGMA synchronous = NORMAL", "PRAGMA foreign_keys = ON"] {
-                        sqlx::query(pragma).execute(&mut *conn).await?;
-                    }
-                    if !memory {
-                        sqlx::query("PRAGMA journal_mode = WAL").execute(&mut *conn).await?;
-                    }
-                    Ok(())
-                })
-            });
-        }
-        let pool = options.connect(&url).await?;
-        let db = Db { pool, backend };
+        let db = Db { pool, reads, backend };
         db.migrate().await?;
         Ok(db)
     }
@@ -351,6 +355,26 @@ impl Db {
         }
         Ok(())
     }
+}
+
+/// What every SQLite connection sets up: a long busy timeout (another process may write), WAL on a
+/// file, and for the read connections `query_only`, so a write sent there fails instead of
+/// competing with the writer.
+fn sqlite_pragmas(options: AnyPoolOptions, wal: bool, read_only: bool) -> AnyPoolOptions {
+    options.after_connect(move |conn, _| {
+        Box::pin(async move {
+            for pragma in ["PRAGMA busy_timeout = 30000", "PRAGMA synchronous = NORMAL", "PRAGMA foreign_keys = ON"] {
+                sqlx::query(pragma).execute(&mut *conn).await?;
+            }
+            if wal && !read_only {
+                sqlx::query("PRAGMA journal_mode = WAL").execute(&mut *conn).await?;
+            }
+            if read_only {
+                sqlx::query("PRAGMA query_only = ON").execute(&mut *conn).await?;
+            }
+            Ok(())
+        })
+    })
 }
 
 /// `sqlite://data/siyu.db` → the same with `mode=rwc` so the file is created, and its folder made.

@@ -40,8 +40,8 @@ pub async fn begin_write(db: &Db) -> Result<sqlx::Transaction<'static, sqlx::Any
 /// A transaction that only reads one consistent snapshot (a pull).
 pub async fn begin_read(db: &Db) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
     match db.backend {
-        Backend::Sqlite => db.pool.begin().await,
-        Backend::Postgres => db.pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await,
+        Backend::Sqlite => db.reads.begin().await,
+        Backend::Postgres => db.reads.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await,
     }
 }
 
@@ -157,7 +157,7 @@ pub async fn insert_referral_code(conn: &mut AnyConnection, db: &Db, member: &st
 
 /// The member's version and state (JSON), if the member exists.
 pub async fn member_row(db: &Db, member: &str) -> Result<Option<(i64, String)>, sqlx::Error> {
-    let row = sqlx::query(&db.sql("SELECT version, state FROM members WHERE member_id = $1")).bind(member).fetch_optional(&db.pool).await?;
+    let row = sqlx::query(&db.sql("SELECT version, state FROM members WHERE member_id = $1")).bind(member).fetch_optional(&db.reads).await?;
     row.map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).transpose()
 }
 
@@ -450,7 +450,7 @@ pub async fn record_provider_order(db: &Db, reference: &str, member: &str, order
 
 /// The member and order a provider's reference names.
 pub async fn provider_order(db: &Db, reference: &str) -> Result<Option<(String, String)>, sqlx::Error> {
-    let row = sqlx::query(&db.sql("SELECT member_id, order_id FROM provider_orders WHERE reference = $1")).bind(reference).fetch_optional(&db.pool).await?;
+    let row = sqlx::query(&db.sql("SELECT member_id, order_id FROM provider_orders WHERE reference = $1")).bind(reference).fetch_optional(&db.reads).await?;
     row.map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).transpose()
 }
 
@@ -475,7 +475,7 @@ pub async fn payment_reports(db: &Db, member: &str, order_id: &str) -> Result<Ve
     let rows = sqlx::query(&db.sql("SELECT transaction_id, amount, code FROM payment_reports WHERE member_id = $1 AND order_id = $2 ORDER BY at"))
         .bind(member)
         .bind(order_id)
-        .fetch_all(&db.pool)
+        .fetch_all(&db.reads)
         .await?;
     rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?))).collect()
 }
@@ -524,7 +524,7 @@ pub async fn archive_page(db: &Db, member: &str, kind: &str, before: Option<i64>
     .bind(kind)
     .bind(before.unwrap_or(i64::MAX))
     .bind(limit)
-    .fetch_all(&db.pool)
+    .fetch_all(&db.reads)
     .await?;
     rows.iter().map(|r| Ok(HistoryRow { seq: r.try_get(0)?, body: r.try_get(1)? })).collect()
 }
@@ -536,14 +536,14 @@ pub async fn archive_between(db: &Db, member: &str, kind: &str, from: i64, to: i
         .bind(kind)
         .bind(from)
         .bind(to)
-        .fetch_all(&db.pool)
+        .fetch_all(&db.reads)
         .await?;
     rows.iter().map(|r| Ok(HistoryRow { seq: r.try_get(0)?, body: r.try_get(1)? })).collect()
 }
 
 /// How many items of each kind the member's archive holds.
 pub async fn archive_counts(db: &Db, member: &str) -> Result<Vec<(String, i64)>, sqlx::Error> {
-    let rows = sqlx::query(&db.sql("SELECT kind, COUNT(*) FROM archive WHERE member_id = $1 GROUP BY kind")).bind(member).fetch_all(&db.pool).await?;
+    let rows = sqlx::query(&db.sql("SELECT kind, COUNT(*) FROM archive WHERE member_id = $1 GROUP BY kind")).bind(member).fetch_all(&db.reads).await?;
     rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
 }
 
