@@ -6,7 +6,7 @@
 //! has the member id as the first column of its primary key (see docs/server.md).
 
 use sqlx::any::{AnyPoolOptions, AnyRow};
-use sqlx::{AnyPool, Row};
+use sqlx::{AnyConnection, AnyPool, Row};
 use std::borrow::Cow;
 use std::time::Duration;
 
@@ -250,10 +250,15 @@ const SCHEMA: &[&str] = &[
         at BIGINT NOT NULL,
         PRIMARY KEY (member_id, order_id, transaction_id)
     )",
-    // Counters shared by all members: coupon quotas, reward stock, limited-sale stock.
-    "CREATE TABLE IF NOT EXISTS stock (
-        counter TEXT PRIMARY KEY,
-        remaining BIGINT NOT NULL CHECK (remaining >= 0)
+    // Counters shared by all members (coupon quotas, reward stock, limited-sale stock), each
+    // split into shards whose sum is its count (`Db::counter_shards`): on PostgreSQL a decision
+    // takes units from a shard no other decision holds, so members claiming the same coupon do
+    // not queue behind each other's commits (`store::write_counters`).
+    "CREATE TABLE IF NOT EXISTS stock_shards (
+        counter TEXT NOT NULL,
+        shard BIGINT NOT NULL,
+        remaining BIGINT NOT NULL CONSTRAINT stock_remaining CHECK (remaining >= 0),
+        PRIMARY KEY (counter, shard)
     )",
 ];
 
@@ -302,6 +307,44 @@ impl Db {
         if sqlx::query("SELECT program_version FROM mutations LIMIT 1").fetch_optional(&self.pool).await.is_err() {
             sqlx::query("ALTER TABLE mutations ADD COLUMN program_version BIGINT NOT NULL DEFAULT 0").execute(&self.pool).await?;
         }
+        // Databases made before counters had shards: each counter's count is split into shards,
+        // in one transaction with dropping the old table.
+        if let Ok(rows) = sqlx::query("SELECT counter, remaining FROM stock").fetch_all(&self.pool).await {
+            let mut tx = self.pool.begin().await?;
+            for row in rows {
+                let (counter, remaining): (String, i64) = (row.try_get(0)?, row.try_get(1)?);
+                self.insert_shards(&mut tx, &counter, remaining).await?;
+            }
+            sqlx::query("DROP TABLE stock").execute(&mut *tx).await?;
+            tx.commit().await?;
+        }
+        Ok(())
+    }
+
+    /// How many shards a new counter is split into: on PostgreSQL as many as a server's default
+    /// pool of connections, so that decisions taking the same counter at once seldom wait for
+    /// each other (a decision reads the sum of all, 32 rows a counter); SQLite has one writer,
+    /// so one.
+    pub fn counter_shards(&self) -> i64 {
+        match self.backend {
+            Backend::Postgres => 32,
+            Backend::Sqlite => 1,
+        }
+    }
+
+    /// A counter's shards holding `remaining` in all, as even as integers allow (lower shards
+    /// get the remainder); shards that exist are left as they are.
+    async fn insert_shards(&self, conn: &mut AnyConnection, counter: &str, remaining: i64) -> Result<(), sqlx::Error> {
+        let shards = self.counter_shards();
+        for shard in 0..shards {
+            let share = remaining / shards + i64::from(shard < remaining % shards);
+            sqlx::query(&self.sql("INSERT INTO stock_shards (counter, shard, remaining) VALUES ($1, $2, $3) ON CONFLICT (counter, shard) DO NOTHING"))
+                .bind(counter)
+                .bind(shard)
+                .bind(share)
+                .execute(&mut *conn)
+                .await?;
+        }
         Ok(())
     }
 
@@ -345,15 +388,28 @@ impl Db {
     }
 
     /// Create the counters of a program that do not exist yet (existing ones keep their count).
+    /// Two servers creating the same counter at once write the same shards; the second's insert
+    /// waits for the first's and then does nothing.
     pub async fn init_stock(&self, stock: &siyu_core::Stock) -> Result<(), sqlx::Error> {
         for (counter, remaining) in &stock.remaining {
-            sqlx::query(&self.sql("INSERT INTO stock (counter, remaining) VALUES ($1, $2) ON CONFLICT (counter) DO NOTHING"))
-                .bind(counter.as_str())
-                .bind(*remaining as i64)
-                .execute(&self.pool)
-                .await?;
+            let mut tx = self.pool.begin().await?;
+            let exists = sqlx::query(&self.sql("SELECT 1 FROM stock_shards WHERE counter = $1 LIMIT 1")).bind(counter.as_str()).fetch_optional(&mut *tx).await?;
+            if exists.is_none() {
+                self.insert_shards(&mut tx, counter, i64::from(*remaining)).await?;
+            }
+            tx.commit().await?;
         }
         Ok(())
+    }
+
+    /// Set the counters to `stock`'s counts, whatever they were (benchmarks and tools).
+    pub async fn reset_stock(&self, stock: &siyu_core::Stock) -> Result<(), sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        for (counter, remaining) in &stock.remaining {
+            sqlx::query(&self.sql("DELETE FROM stock_shards WHERE counter = $1")).bind(counter.as_str()).execute(&mut *tx).await?;
+            self.insert_shards(&mut tx, counter, i64::from(*remaining)).await?;
+        }
+        tx.commit().await
     }
 }
 

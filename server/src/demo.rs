@@ -176,8 +176,8 @@ pub async fn seed(db: &Db, program: &Program, now: i64) -> Result<Vec<String>, A
     for (member, state, effects, store_last) in histories(program, now) {
         if crate::service::insert_member(db, &member, &state, &effects, now).await? {
             // The store's next change for this member follows the ones in its history.
-            crate::store::register_client(db, &member, STORE_CLIENT, now).await?;
             let mut conn = db.pool.acquire().await?;
+            crate::store::register_client(&mut conn, db, &member, STORE_CLIENT, now).await?;
             crate::store::set_client_last(&mut conn, db, &member, STORE_CLIENT, store_last as i64).await?;
             seeded.push(member);
         }

@@ -4,8 +4,9 @@
 //!
 //! Every push is decided by the authority (`siyu_sync::authority`, the same pure functions any
 //! backend hosts) in one database transaction that locks the member: read what it names, decide,
-//! write the decisions, the new state, the guard rows, the counters, the archive, the outbox and
-//! the client's last mutation id, commit.
+//! write the decisions, the guard rows, the archive, the outbox, the new state and the client's
+//! last mutation id, then the shared counters (last, as their rows are the ones every member
+//! waits for), commit.
 
 use crate::auth::{valid_id, Signer};
 use crate::clock::Clock;
@@ -211,29 +212,39 @@ impl Service {
 
     // ---- members and clients ----------------------------------------------------------------
 
-    /// Make sure the member and the client exist and that the client belongs to the member.
+    /// Make sure the member and the client exist and that the client belongs to the member: one
+    /// write transaction (one commit, where separate statements cost a commit each; a new
+    /// device's first pull is most of a rush's pulls).
     async fn ensure_client(&self, member: &str, client: &str) -> Result<(), ApiError> {
         if let Some(owner) = self.owners.lock().expect("owners lock").get(client) {
             return if owner == member { Ok(()) } else { Err(not_owned(client)) };
         }
         let now = self.now();
-        let owner = store::claim_client(&self.db, client, member, now).await?;
+        let mut tx = store::begin_write(&self.db).await?;
+        let owner = store::claim_client(&mut tx, &self.db, client, member, now).await?;
         if owner != member {
+            tx.rollback().await?;
             return Err(not_owned(client));
         }
-        self.ensure_member(member).await?;
-        store::register_client(&self.db, member, client, now).await?;
+        self.ensure_member_in(&mut tx, member, now).await?;
+        store::register_client(&mut tx, &self.db, member, client, now).await?;
+        tx.commit().await?;
         remember(&mut self.owners.lock().expect("owners lock"), OWNERS_LIMIT, client, member.to_string());
         Ok(())
     }
 
     /// Create a member with an empty state if it does not exist yet.
     pub async fn ensure_member(&self, member: &str) -> Result<(), ApiError> {
-        let mut conn = self.db.pool.acquire().await?;
-        if !store::member_exists(&mut conn, &self.db, member).await? {
-            let now = self.now();
+        let mut tx = store::begin_write(&self.db).await?;
+        self.ensure_member_in(&mut tx, member, self.now()).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn ensure_member_in(&self, conn: &mut AnyConnection, member: &str, now: i64) -> Result<(), ApiError> {
+        if !store::member_exists(conn, &self.db, member).await? {
             let state = serde_json::to_string(&MemberState::new(member, now)).map_err(|e| ApiError::internal(e.to_string()))?;
-            store::insert_member(&mut conn, &self.db, member, &state, now).await?;
+            store::insert_member(conn, &self.db, member, &state, now).await?;
         }
         Ok(())
     }
@@ -295,8 +306,11 @@ impl Service {
     /// The store's client row for a member (rulebook §15); it is nobody's device, so it has no
     /// owner row.
     pub(crate) async fn ensure_store_client(&self, member: &str) -> Result<(), ApiError> {
-        self.ensure_member(member).await?;
-        store::register_client(&self.db, member, siyu_core::apply::STORE_CLIENT, self.now()).await?;
+        let now = self.now();
+        let mut tx = store::begin_write(&self.db).await?;
+        self.ensure_member_in(&mut tx, member, now).await?;
+        store::register_client(&mut tx, &self.db, member, siyu_core::apply::STORE_CLIENT, now).await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -408,7 +422,6 @@ impl Service {
             store::record(&mut tx, db, member, row, program_version).await?;
         }
         store::write_guards(&mut tx, db, member, &writes.guards).await?;
-        store::write_counters(&mut tx, db, &writes.counters).await?;
         crate::referral::record(&mut tx, db, member, writes).await?;
         if let Some(webhooks) = &self.config.webhooks {
             crate::events::record(&mut tx, db, webhooks, member, &writes.events, &writes.lot_expiries).await?;
@@ -420,6 +433,9 @@ impl Service {
         let state = writes.state.as_deref().map(|text| (writes.state_version as i64, text));
         store::save_member(&mut tx, db, member, writes.version as i64, state, now).await?;
         store::set_client_last(&mut tx, db, member, client, writes.last_mutation_id as i64).await?;
+        // Last: a shared counter's row stays locked until the commit, and every member taking
+        // the same coupon or sale waits for it (the rush's hottest wait on PostgreSQL).
+        store::write_counters(&mut tx, db, &writes.counters).await?;
         tx.commit().await?;
         if !writes.referral_tasks.is_empty() {
             self.referral_wake.notify_one();

@@ -67,29 +67,30 @@ pub async fn program_body(conn: &mut AnyConnection) -> Result<String, sqlx::Erro
 // ---- clients ------------------------------------------------------------------------------------
 
 /// The member a client id belongs to: the recorded one, or `member` if the client is new (the
-/// first to register it wins a race).
-pub async fn claim_client(db: &Db, client: &str, member: &str, now: i64) -> Result<String, sqlx::Error> {
+/// first to register it wins a race: a second insert waits for the first to commit and then
+/// reads its owner).
+pub async fn claim_client(conn: &mut AnyConnection, db: &Db, client: &str, member: &str, now: i64) -> Result<String, sqlx::Error> {
     let read = db.sql("SELECT member_id FROM client_owners WHERE client_id = $1");
-    if let Some(row) = sqlx::query(&read).bind(client).fetch_optional(&db.pool).await? {
+    if let Some(row) = sqlx::query(&read).bind(client).fetch_optional(&mut *conn).await? {
         return row.try_get(0);
     }
     sqlx::query(&db.sql("INSERT INTO client_owners (client_id, member_id, created_at) VALUES ($1, $2, $3) ON CONFLICT (client_id) DO NOTHING"))
         .bind(client)
         .bind(member)
         .bind(now)
-        .execute(&db.pool)
+        .execute(&mut *conn)
         .await?;
-    let row: AnyRow = sqlx::query(&read).bind(client).fetch_one(&db.pool).await?;
+    let row: AnyRow = sqlx::query(&read).bind(client).fetch_one(&mut *conn).await?;
     row.try_get(0)
 }
 
 /// The member's client row, created with no mutation decided if missing.
-pub async fn register_client(db: &Db, member: &str, client: &str, now: i64) -> Result<(), sqlx::Error> {
+pub async fn register_client(conn: &mut AnyConnection, db: &Db, member: &str, client: &str, now: i64) -> Result<(), sqlx::Error> {
     sqlx::query(&db.sql("INSERT INTO clients (member_id, client_id, last_mutation_id, created_at) VALUES ($1, $2, 0, $3) ON CONFLICT (member_id, client_id) DO NOTHING"))
         .bind(member)
         .bind(client)
         .bind(now)
-        .execute(&db.pool)
+        .execute(&mut *conn)
         .await?;
     Ok(())
 }
@@ -268,7 +269,7 @@ pub async fn outcomes_since(conn: &mut AnyConnection, db: &Db, member: &str, cli
 // ---- shared counters and guard rows -------------------------------------------------------------
 
 pub async fn load_stock(conn: &mut AnyConnection, db: &Db) -> Result<Stock, sqlx::Error> {
-    let rows = sqlx::query(&db.sql("SELECT counter, remaining FROM stock")).fetch_all(&mut *conn).await?;
+    let rows = sqlx::query(&db.sql("SELECT counter, CAST(SUM(remaining) AS BIGINT) FROM stock_shards GROUP BY counter")).fetch_all(&mut *conn).await?;
     let mut stock = Stock::default();
     for r in rows {
         let counter: String = r.try_get(0)?;
@@ -399,16 +400,67 @@ pub async fn write_guards(conn: &mut AnyConnection, db: &Db, member: &str, guard
     Ok(())
 }
 
-/// The shared counters' changes, in key order (a `BTreeMap`'s), so two transactions taking the
-/// same counters lock them in the same order. A counter that would go below zero fires its CHECK
-/// guard; one that does not exist (dropped from the program) is unlimited.
+/// The shared counters' changes, in key order (a `BTreeMap`'s), so two transactions waiting for
+/// the same counters wait in the same order. A counter that would go below zero fires its guard;
+/// one that does not exist (dropped from the program) is unlimited.
 pub async fn write_counters(conn: &mut AnyConnection, db: &Db, deltas: &std::collections::BTreeMap<String, i64>) -> Result<(), WriteError> {
     for (counter, delta) in deltas.iter().filter(|(_, d)| **d != 0) {
-        sqlx::query(&db.sql("UPDATE stock SET remaining = remaining + $2 WHERE counter = $1"))
-            .bind(counter.as_str())
-            .bind(*delta)
-            .execute(&mut *conn)
-            .await?;
+        change_counter(conn, db, counter, *delta).await?;
+    }
+    Ok(())
+}
+
+/// The guard a counter fires when it cannot give what a decision takes (the shards' CHECK).
+const COUNTER_GUARD: &str = "stock_remaining";
+
+/// Add `delta` to one counter. First to the lowest shard that can take it and that no other
+/// transaction holds (`SKIP LOCKED` on PostgreSQL): a shard's row stays locked until its
+/// decision commits, so this is what lets decisions on the same counter commit side by side.
+/// When none is free (more decisions at once than shards) or none holds enough (the count is
+/// nearly gone), wait for all of the counter's shards, in shard order, and take the units from as
+/// many as it needs: exact however the count is split. (Waiting for one shard instead, chosen at
+/// random, spreads the waiters but deadlocks with this path: a shard whose count changed while a
+/// statement waited stays locked by it.)
+async fn change_counter(conn: &mut AnyConnection, db: &Db, counter: &str, delta: i64) -> Result<(), WriteError> {
+    let free = match db.backend {
+        Backend::Postgres => "UPDATE stock_shards SET remaining = remaining + $2 WHERE counter = $1 AND shard = \
+             (SELECT shard FROM stock_shards WHERE counter = $1 AND remaining + $2 >= 0 ORDER BY shard LIMIT 1 FOR UPDATE SKIP LOCKED)",
+        Backend::Sqlite => "UPDATE stock_shards SET remaining = remaining + ?2 WHERE counter = ?1 AND shard = \
+             (SELECT shard FROM stock_shards WHERE counter = ?1 AND remaining + ?2 >= 0 ORDER BY shard LIMIT 1)",
+    };
+    if sqlx::query(free).bind(counter).bind(delta).execute(&mut *conn).await?.rows_affected() == 1 {
+        return Ok(());
+    }
+    let all = match db.backend {
+        Backend::Postgres => "SELECT shard, remaining FROM stock_shards WHERE counter = $1 ORDER BY shard FOR UPDATE",
+        Backend::Sqlite => "SELECT shard, remaining FROM stock_shards WHERE counter = ?1 ORDER BY shard",
+    };
+    let mut shards = Vec::new();
+    for row in sqlx::query(all).bind(counter).fetch_all(&mut *conn).await? {
+        shards.push((row.try_get::<i64, _>(0)?, row.try_get::<i64, _>(1)?));
+    }
+    let total = shards.iter().try_fold(0i64, |sum, (_, remaining)| sum.checked_add(*remaining));
+    let mut left = match total {
+        None => return Err(WriteError::Db(sqlx::Error::Protocol(format!("counter {counter} overflows")))),
+        Some(_) if shards.is_empty() => return Ok(()),
+        Some(total) if total.checked_add(delta).is_none_or(|after| after < 0) => return Err(WriteError::Guard(COUNTER_GUARD.into())),
+        Some(_) => delta,
+    };
+    for (shard, remaining) in shards {
+        // A return goes to the first shard; a take empties shards in order until it is whole.
+        let change = if left > 0 { left } else { left.max(-remaining) };
+        if change != 0 {
+            sqlx::query(&db.sql("UPDATE stock_shards SET remaining = remaining + $3 WHERE counter = $1 AND shard = $2"))
+                .bind(counter)
+                .bind(shard)
+                .bind(change)
+                .execute(&mut *conn)
+                .await?;
+            left -= change;
+        }
+        if left == 0 {
+            break;
+        }
     }
     Ok(())
 }
