@@ -2,8 +2,9 @@
 # The benchmark suite in one command: builds pkg/, then measures package weight, start-up and
 # quotes (node and headless Chromium) and the server's own benchmark when it has one; prints the
 # report and writes BENCHMARKS.md; then the same engine timings in JavaScriptCore without JIT
-# beside node (bench/jsc.mjs), the authority's decisions in node (bench/authority.mjs) and the
-# server in a member-day rush (bench/rush.mjs). See docs/benchmarks.md.
+# beside node (bench/jsc.mjs), the authority's decisions in node (bench/authority.mjs), siyu beside
+# Medusa (bench/medusa/compare.mjs) and the server in a member-day rush (bench/rush.mjs). See
+# docs/benchmarks.md.
 #
 #   bash scripts/bench.sh [--quick] [--no-browser] [--no-server] [--out FILE] [--no-write]
 #
@@ -31,6 +32,12 @@ case " $* " in
 esac
 # The authority as a JavaScript backend hosts it (docs/backend.md).
 node bench/authority.mjs
+# siyu beside Medusa's promotion computation on the same cart (bench/medusa/, its own packages).
+(cd bench/medusa && npm ci --no-audit --no-fund --loglevel=error)
+case " $* " in
+  *" --no-write "* | *" --out "*) node bench/medusa/compare.mjs ;;
+  *) node bench/medusa/compare.mjs --write BENCHMARKS.md ;;
+esac
 # The server in a member-day rush, on SQLite and on the local PostgreSQL (bench/rush.mjs).
 case " $* " in
   *" --no-server "*) ;;

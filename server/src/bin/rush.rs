@@ -10,8 +10,11 @@
 //! - **open loop**: members arrive at `--rate` per second (default: 80 % of the best closed-loop
 //!   rate of members, the best of its runs) whatever the server's pace, so latency includes queueing.
 //!
-//! Each run has a fresh SQLite file, and on PostgreSQL fresh member ids and the program's counters
-//! set back to their initial values (use a scratch database). Afterwards the database is checked:
+//! `node bench/rush.mjs` runs it on a scratch PostgreSQL database it makes and drops (`--postgres`
+//! or SIYU_RUSH_POSTGRES_URL otherwise; never the tests' database, which a run would leave with
+//! thousands of members). Each run has a fresh SQLite file, and on PostgreSQL fresh member ids and
+//! the program's counters set back to their initial values. At the end it prints the targets'
+//! table (docs/benchmarks.md, "Member-day rush"). After each run the database is checked:
 //! the sale never sold more than its stock and sold exactly what the counter lost, every
 //! acknowledged decision is stored, and each acknowledged check-in, claim and order is there once.
 //!
