@@ -422,21 +422,21 @@ const COUNTER_GUARD: &str = "stock_remaining";
 /// random, spreads the waiters but deadlocks with this path: a shard whose count changed while a
 /// statement waited stays locked by it.)
 async fn change_counter(conn: &mut AnyConnection, db: &Db, counter: &str, delta: i64) -> Result<(), WriteError> {
-    let free = match db.backend {
-        Backend::Postgres => "UPDATE stock_shards SET remaining = remaining + $2 WHERE counter = $1 AND shard = \
-             (SELECT shard FROM stock_shards WHERE counter = $1 AND remaining + $2 >= 0 ORDER BY shard LIMIT 1 FOR UPDATE SKIP LOCKED)",
-        Backend::Sqlite => "UPDATE stock_shards SET remaining = remaining + ?2 WHERE counter = ?1 AND shard = \
-             (SELECT shard FROM stock_shards WHERE counter = ?1 AND remaining + ?2 >= 0 ORDER BY shard LIMIT 1)",
+    // Row locks are PostgreSQL's; SQLite's one writer already excludes every other decision.
+    let (skip_locked, lock) = match db.backend {
+        Backend::Postgres => (" FOR UPDATE SKIP LOCKED", " FOR UPDATE"),
+        Backend::Sqlite => ("", ""),
     };
-    if sqlx::query(free).bind(counter).bind(delta).execute(&mut *conn).await?.rows_affected() == 1 {
+    let free = format!(
+        "UPDATE stock_shards SET remaining = remaining + $2 WHERE counter = $1 AND shard = \
+         (SELECT shard FROM stock_shards WHERE counter = $1 AND remaining + $2 >= 0 ORDER BY shard LIMIT 1{skip_locked})"
+    );
+    if sqlx::query(&db.sql(&free)).bind(counter).bind(delta).execute(&mut *conn).await?.rows_affected() == 1 {
         return Ok(());
     }
-    let all = match db.backend {
-        Backend::Postgres => "SELECT shard, remaining FROM stock_shards WHERE counter = $1 ORDER BY shard FOR UPDATE",
-        Backend::Sqlite => "SELECT shard, remaining FROM stock_shards WHERE counter = ?1 ORDER BY shard",
-    };
+    let all = format!("SELECT shard, remaining FROM stock_shards WHERE counter = $1 ORDER BY shard{lock}");
     let mut shards = Vec::new();
-    for row in sqlx::query(all).bind(counter).fetch_all(&mut *conn).await? {
+    for row in sqlx::query(&db.sql(&all)).bind(counter).fetch_all(&mut *conn).await? {
         shards.push((row.try_get::<i64, _>(0)?, row.try_get::<i64, _>(1)?));
     }
     let total = shards.iter().try_fold(0i64, |sum, (_, remaining)| sum.checked_add(*remaining));

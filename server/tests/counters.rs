@@ -59,8 +59,8 @@ async fn split_counts_stay_exact(db: &Db, tag: &str) {
     change(db, &format!("couponQuota:gone-{tag}"), -1_000).await.unwrap();
 }
 
-/// `takers` transactions at once, each taking 1 or 2 units and holding its shard a moment before
-/// committing, from a counter of `count`: exactly what there was is taken, never more.
+/// 60 transactions at once, each taking 1 or 2 units and holding its shard a moment before
+/// committing, from a counter of `COUNT`: exactly what there was is taken, never more.
 async fn raced_takes_never_oversell(db: Arc<Db>, tag: &str) {
     let counter = format!("saleStock:race-{tag}");
     const COUNT: u32 = 41;
